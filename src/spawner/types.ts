@@ -1,0 +1,70 @@
+// The Spawner interface. A spawner runs one user server somewhere (a local process, a pod) and reports on it; the
+// lifecycle (src/spawner/lifecycle.ts) is the only caller and owns everything around it: tokens, routes, records.
+import type { HubConfig, SpawnerConfig } from '../config/types.ts';
+import type { Logger } from '../util/log.ts';
+
+/** What the hub tells a spawner about the server to run. Everything needed for the JupyterHub environment (spec 1.2). */
+export interface ServerSpec {
+  user: { id: number; name: string; admin: boolean };
+  /** '' for the default server. */
+  serverName: string;
+  /** The server's URL prefix with base_url, leading and trailing slash: /user/alice/ or /user/alice/foo/. */
+  prefix: string;
+  /** The server's own API token (JUPYTERHUB_API_TOKEN); also its OAuth client secret. */
+  apiToken: string;
+  /** e.g. http://127.0.0.1:8000/hub/api */
+  hubApiUrl: string;
+  /** The hub's base_url, e.g. '/'. */
+  baseUrl: string;
+  oauthClientId: string;
+  oauthCallbackUrl: string;
+  /** JUPYTERHUB_OAUTH_ACCESS_SCOPES */
+  oauthAccessScopes: string[];
+  userOptions: Record<string, unknown>;
+}
+
+export interface ProgressEvent {
+  progress?: number;
+  message: string;
+  html_message?: string;
+}
+
+export interface SpawnerInit {
+  spec: ServerSpec;
+  /** Effective spawner config: Spawner traits, the class's own section, then a profile's overrides. */
+  config: SpawnerConfig;
+  hubConfig: HubConfig;
+  /** State saved by an earlier hub (pid, port …), empty for a fresh server. */
+  state: Record<string, unknown>;
+  log: Logger;
+  /**
+   * Called by the spawner the moment it learns the server died on its own (child exit, pod gone), so the hub
+   * notices a crash at once instead of on its next poll.
+   */
+  onExit: (reason: string) => void;
+}
+
+export interface Spawner {
+  /** Starts the server; resolves with the URL the hub and proxy reach it at (http://ip:port). */
+  start(): Promise<string>;
+  /** Stops it (gracefully, then by force) and releases what it used. Idempotent. */
+  stop(): Promise<void>;
+  /** null while running, else an exit status (JupyterHub's convention). */
+  poll(): Promise<number | null>;
+  /** Spawner-specific progress while starting; optional. Ends when start() settles. */
+  progress?(): AsyncIterable<ProgressEvent>;
+  /** What to persist so a restarted hub can find the server again. */
+  getState(): Record<string, unknown>;
+}
+
+export interface SpawnerClass {
+  /** Canonical entry-point name: 'localprocess', 'kubernetes'. */
+  readonly name: string;
+  /** Class names and aliases that select it (JupyterHub entry points and class paths). */
+  readonly aliases: readonly string[];
+  /** Config section names whose traits apply, most general first, e.g. ['Spawner', 'LocalProcessSpawner']. */
+  readonly sections: readonly string[];
+  create(init: SpawnerInit): Spawner;
+}
+
+export type { SpawnerConfig };
