@@ -1,0 +1,66 @@
+// The system under test: nodehub (hub and proxy in one Node process) started from its CLI with a YAML config in
+// JupyterHub's Class.trait names, set up like the reference (dummy authenticator, local process spawner, admin service
+// token, sqlite in a fresh temp dir), so the two differ only in the hub itself.
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePort } from './lib/ports.ts';
+import { makeTempDir, startProcess, waitForUrl } from './lib/procs.ts';
+import type { HubOptions, RunningHub } from './reference.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const NODEHUB_NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
+export const NODEHUB_CLI = join(REPO_ROOT, 'src', 'cli.ts');
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
+  for (const file of [NODEHUB_NODE, NODEHUB_CLI]) {
+    if (!existsSync(file)) throw new Error(`nodehub is not runnable yet: ${file} is missing`);
+  }
+  const dir = makeTempDir('nodehub');
+  const port = await freePort();
+  const token = randomBytes(32).toString('hex');
+  const config = {
+    JupyterHub: {
+      ip: '127.0.0.1',
+      port,
+      db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`,
+      authenticator_class: 'dummy',
+      services: [{ name: 'bench', api_token: token, admin: true }],
+    },
+    Spawner: { cmd: [opts.node, opts.mock] },
+    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}') },
+  };
+  const configPath = join(dir, 'nodehub.yaml');
+  writeFileSync(configPath, stringify(config));
+
+  const t0 = performance.now();
+  const proc = startProcess({
+    name: 'nodehub',
+    command: NODEHUB_NODE,
+    args: [NODEHUB_CLI, '-f', configPath],
+    cwd: dir,
+    env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForUrl(`${url}/hub/api`, {
+      process: proc,
+      timeoutMs: opts.startTimeoutMs ?? 60_000,
+      accept: (s) => s === 200,
+    });
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return {
+    name: 'nodehub',
+    url,
+    token,
+    startupMs: performance.now() - t0,
+    process: proc,
+    stop: () => proc.stop(15_000),
+  };
+}
