@@ -1,0 +1,83 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitForHttp } from '../src/spawner/readiness.ts';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+/** A port that nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function listen(port: number, handler: http.RequestListener): Promise<http.Server> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
+}
+
+describe('waitForHttp', () => {
+  it('waits through refused connections and 500s, then accepts a 302 without following it', async () => {
+    const port = await freePort();
+    const seen: string[] = [];
+    let hits = 0;
+    // nothing listens for the first 150 ms: connections are refused
+    setTimeout(() => {
+      void listen(port, (req, res) => {
+        seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+        hits += 1;
+        if (hits <= 3) {
+          res.writeHead(500).end('starting');
+        } else {
+          res.writeHead(302, { Location: '/elsewhere', 'X-JupyterHub-Version': '3.0.0' }).end();
+        }
+      });
+    }, 150);
+    const t0 = Date.now();
+    const result = await waitForHttp(`http://127.0.0.1:${port}/user/alice/`, { timeoutMs: 5000 });
+    expect(result).toEqual({ status: 302, version: '3.0.0' });
+    expect(seen).toEqual(Array(4).fill('GET /user/alice/ -'));
+    // fixed short interval: 3 retries after the listener appears take well under a second
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('treats 404 as up and reports a missing version header as null', async () => {
+    const server = await listen(0, (_req, res) => res.writeHead(404).end());
+    const { port } = server.address() as net.AddressInfo;
+    expect(await waitForHttp(`http://127.0.0.1:${port}/x/`, { timeoutMs: 1000 })).toEqual({ status: 404, version: null });
+  });
+
+  it('times out with a message naming the URL and the last problem', async () => {
+    const server = await listen(0, (_req, res) => res.writeHead(503).end());
+    const { port } = server.address() as net.AddressInfo;
+    const url = `http://127.0.0.1:${port}/user/bob/`;
+    await expect(waitForHttp(url, { timeoutMs: 200 })).rejects.toThrow(`Server at ${url} did not answer within 0.2 s (last: HTTP 503)`);
+  });
+
+  it('gives up at once when the process is dead', async () => {
+    const port = await freePort();
+    let dead = false;
+    setTimeout(() => (dead = true), 50);
+    const t0 = Date.now();
+    await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 10_000, isDead: () => dead })).rejects.toThrow(/exited before it answered/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('stops when aborted, also in the middle of a hanging request', async () => {
+    const server = await listen(0, () => {}); // accepts, never answers
+    const { port } = server.address() as net.AddressInfo;
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    const t0 = Date.now();
+    await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 10_000, signal: abort.signal })).rejects.toThrow(/aborted/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    server.closeAllConnections();
+  });
+});

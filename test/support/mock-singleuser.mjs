@@ -1,0 +1,58 @@
+// A stand-in for jupyterhub-singleuser that boots in milliseconds: binds where JUPYTERHUB_SERVICE_URL says and answers
+// under JUPYTERHUB_SERVICE_PREFIX. Plain JavaScript with no imports beyond node:, so any test or benchmark can run it as
+// `[process.execPath, thisFile]`. Extra CLI args (e.g. --allow-root) are ignored.
+//
+//   GET <prefix>         302 -> <prefix>tree/
+//   GET <prefix>env      200 JSON of this process's environment
+//   GET <prefix>cwd      200 JSON {"cwd": "..."}
+//   GET <prefix>tree/... 200 small HTML page
+//   anything else        404
+//
+// Behaviour switches (environment, for tests):
+//   MOCK_IGNORE_SIGTERM=1   ignore SIGINT and SIGTERM (forces the spawner to SIGKILL)
+//   MOCK_EXIT_CODE=<n>      print a line and exit with <n> before listening
+//   MOCK_DELAY_MS=<n>       wait <n> ms before listening
+import http from 'node:http';
+import process from 'node:process';
+
+const serviceUrl = new URL(process.env.JUPYTERHUB_SERVICE_URL || 'http://127.0.0.1:8888/');
+const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX || '/';
+const host = serviceUrl.hostname.replace(/^\[|\]$/g, '');
+const port = Number(serviceUrl.port || 80);
+
+if (process.env.MOCK_EXIT_CODE) {
+  console.error(`mock-singleuser: exiting with ${process.env.MOCK_EXIT_CODE} as asked`);
+  process.exit(Number(process.env.MOCK_EXIT_CODE));
+}
+
+if (process.env.MOCK_IGNORE_SIGTERM === '1') {
+  process.on('SIGTERM', () => console.error('mock-singleuser: ignoring SIGTERM'));
+  process.on('SIGINT', () => console.error('mock-singleuser: ignoring SIGINT'));
+} else {
+  // exit promptly and cleanly, as jupyter does on SIGINT/SIGTERM
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
+}
+
+const server = http.createServer((req, res) => {
+  const path = (req.url || '/').split('?')[0];
+  const send = (status, type, body, headers = {}) => {
+    res.writeHead(status, { 'Content-Type': type, 'X-JupyterHub-Version': '3.0.0', ...headers });
+    res.end(body);
+  };
+  if (path === prefix || path === prefix.replace(/\/$/, '')) return send(302, 'text/plain', '', { Location: `${prefix}tree/?` });
+  if (path === `${prefix}env`) return send(200, 'application/json', JSON.stringify(process.env));
+  if (path === `${prefix}cwd`) return send(200, 'application/json', JSON.stringify({ cwd: process.cwd(), pid: process.pid }));
+  if (path.startsWith(`${prefix}tree/`)) return send(200, 'text/html', '<!doctype html><title>mock singleuser</title>ok');
+  send(404, 'text/plain', 'not found');
+});
+
+server.on('error', (err) => {
+  console.error(`mock-singleuser: ${err.code || ''} ${err.message}`);
+  process.exit(1);
+});
+
+const listen = () =>
+  server.listen(port, host, () => console.error(`mock-singleuser: listening on ${host}:${port}${prefix}`));
+const delay = Number(process.env.MOCK_DELAY_MS || 0);
+if (delay > 0) setTimeout(listen, delay);
+else listen();
