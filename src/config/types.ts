@@ -14,6 +14,17 @@ export interface ServiceConfig {
   oauth_no_confirm: boolean;
   display: boolean;
   cwd?: string;
+  // More JupyterHub 3.0 service fields. loadConfig always fills info ({}), oauth_client_allowed_scopes and oauth_roles
+  // ([]); they are optional in the type only so that service objects written by hand (tests) stay short.
+  /** Free-form data for the service model of the REST API. */
+  info?: Record<string, unknown>;
+  /** Unix user of a managed service. */
+  user?: string;
+  oauth_client_id?: string;
+  oauth_redirect_uri?: string;
+  oauth_client_allowed_scopes?: string[];
+  /** Deprecated in JupyterHub 3.0 in favour of oauth_client_allowed_scopes; accepted so old configs load. */
+  oauth_roles?: string[];
 }
 
 export interface RoleConfig {
@@ -38,7 +49,7 @@ export interface ProfileConfig {
 export interface JupyterHubConfig {
   ip: string;
   port: number;
-  /** Overrides ip, port and base_url when set (as in JupyterHub). */
+  /** Overrides ip, port and base_url when configured; after loading always the canonical `http(s)://ip:port/base/`. */
   bind_url: string;
   base_url: string; // always with leading and trailing slash after loading
   /** How spawned servers reach the hub API; derived from the listener when empty. */
@@ -72,6 +83,7 @@ export interface JupyterHubConfig {
   /** Seconds the spawn API and pages wait before answering "pending". */
   slow_spawn_timeout: number;
   template_vars: Record<string, unknown>;
+  /** One of DEBUG, INFO, WARN, ERROR (Python's WARNING/CRITICAL and numeric levels are mapped onto these). */
   log_level: string;
 }
 
@@ -115,7 +127,9 @@ export interface HubConfig {
   spawner: SpawnerConfig;
   /** Authenticator traits merged with the selected authenticator class's section. */
   authenticator: AuthenticatorConfig;
-  /** Every section as given (after validation), keyed by class name, for class-specific traits. */
+  /** Every declared section keyed by class name, as an instance of that class would see it: defaults, then values
+   *  given for its parent classes, then its own (so `sections.IdleCuller.timeout` is always set). `hub`, `spawner` and
+   *  `authenticator` are the same objects as their entries here. */
   sections: Record<string, Record<string, unknown>>;
   /** Where the configuration came from (file path), for messages. */
   source: string | null;

@@ -1,0 +1,10 @@
+// The configuration part's public surface.
+export { loadConfig } from './load.ts';
+export type { LoadOptions } from './load.ts';
+export { ConfigError } from './errors.ts';
+export { generateConfig } from './generate.ts';
+export { spawnerSection, authenticatorSection } from './classes.ts';
+export { normaliseBaseUrl } from './resolve.ts';
+export { sections, traitsOf } from './schema.ts';
+export type { SectionSpec, TraitSpec } from './schema.ts';
+export type * from './types.ts';

@@ -1,0 +1,222 @@
+// Every configuration trait nodehub knows, declared once: section (JupyterHub's class name), name, type, default and
+// one line of help. The loader validates against it and `--generate-config` prints it, so the two cannot drift apart.
+// Defaults follow JupyterHub 3.0 except where nodehub's ephemeral-hub purpose says otherwise (marked "nodehub:").
+import { ConfigError } from './errors.ts';
+import * as t from './traits.ts';
+import type { FieldSpec, TraitType } from './traits.ts';
+
+export interface TraitSpec {
+  section: string;
+  name: string;
+  type: TraitType;
+  default: unknown;
+  help: string;
+}
+
+export interface SectionSpec {
+  name: string;
+  /** Traits of the parent class apply here too, as with traitlets' class inheritance. */
+  parent: string | null;
+  help: string;
+  /** Traits declared (or re-declared with another default) by this class itself. */
+  own: Map<string, TraitSpec>;
+}
+
+type Decl = [type: TraitType, defaultValue: unknown, help: string];
+
+export const sections = new Map<string, SectionSpec>();
+
+function section(name: string, parent: string | null, help: string, traits: Record<string, Decl>): void {
+  const own = new Map<string, TraitSpec>();
+  for (const [trait, [type, def, traitHelp]] of Object.entries(traits)) {
+    own.set(trait, { section: name, name: trait, type, default: def, help: traitHelp });
+  }
+  sections.set(name, { name, parent, help, own });
+}
+
+function uniqueBy(field: string, what: string) {
+  return (items: Record<string, unknown>[], path: string, where: string) => {
+    const seen = new Set<unknown>();
+    items.forEach((item, i) => {
+      if (seen.has(item[field])) {
+        throw new ConfigError(`${path}[${i}].${field}: ${what} ${JSON.stringify(item[field])} is defined twice${where}`, `${path}[${i}].${field}`);
+      }
+      seen.add(item[field]);
+    });
+  };
+}
+
+const serviceFields: Record<string, FieldSpec> = {
+  name: { type: t.string, required: true, help: 'Service name; it is served at /services/<name>/.' },
+  api_token: { type: t.string, help: 'API token the service uses; the hub registers it for this service.' },
+  admin: { type: t.bool, default: false, help: 'Deprecated in JupyterHub 2.0: give the service the admin role.' },
+  command: { type: t.command, default: [], help: 'Command the hub runs and keeps alive as a managed service.' },
+  url: { type: t.string, default: '', help: 'Where the service listens; the proxy routes /services/<name>/ there.' },
+  environment: { type: t.stringMap, default: {}, help: 'Extra environment for a managed service.' },
+  oauth_no_confirm: { type: t.bool, default: false, help: 'Skip the "Authorize access" page for this service.' },
+  display: { type: t.bool, default: true, help: 'List the service on the home page.' },
+  cwd: { type: t.string, help: 'Working directory of a managed service.' },
+  info: { type: t.jsonObject, default: {}, help: 'Free-form data shown in the service model of the REST API.' },
+  user: { type: t.string, help: 'Unix user a managed service runs as.' },
+  oauth_client_id: { type: t.string, help: 'OAuth client id (default service-<name>).' },
+  oauth_redirect_uri: { type: t.string, help: 'OAuth redirect URI (default <service prefix>oauth_callback).' },
+  oauth_client_allowed_scopes: { type: t.strings, default: [], help: 'Scopes tokens issued to this client may carry.' },
+  oauth_roles: { type: t.strings, default: [], help: 'Deprecated alias of oauth_client_allowed_scopes by role.' },
+};
+
+const roleFields: Record<string, FieldSpec> = {
+  name: { type: t.string, required: true, help: 'Role name (admin, user, server, token are built in).' },
+  description: { type: t.string, help: 'What the role is for.' },
+  scopes: { type: t.strings, default: [], help: 'Scopes the role grants.' },
+  users: { type: t.strings, default: [], help: 'Users given the role at start-up.' },
+  groups: { type: t.strings, default: [], help: 'Groups given the role at start-up.' },
+  services: { type: t.strings, default: [], help: 'Services given the role at start-up.' },
+};
+
+/** KubeSpawner's slug rule in spirit: lower case, runs of other characters become one dash. */
+export function slugify(displayName: string): string {
+  return displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+const profileFields: Record<string, FieldSpec> = {
+  display_name: { type: t.string, required: true, help: 'Name shown on the spawn form.' },
+  slug: { type: t.string, help: 'Stable identifier posted by the form (default: derived from display_name).' },
+  description: { type: t.string, default: '', help: 'Text shown under the name.' },
+  default: { type: t.bool, default: false, help: 'Pre-select this profile.' },
+  pool_size: { type: t.int, help: 'Servers kept started in advance for this profile.' },
+  kubespawner_override: { type: t.jsonObject, default: {}, help: 'Spawner traits this profile sets (any spawner).' },
+};
+
+function finishProfiles(items: Record<string, unknown>[], path: string, where: string): void {
+  items.forEach((item, i) => {
+    if (item.slug === undefined) item.slug = slugify(String(item.display_name)) || `profile-${i}`;
+  });
+  uniqueBy('slug', 'profile slug')(items, path, where);
+}
+
+section('JupyterHub', null, 'The hub itself: where it listens, its database, cookies, services, roles and limits.', {
+  ip: [t.string, '', 'Public IP the hub listens on; empty means all interfaces.'],
+  port: [t.int, 8000, 'Public port the hub listens on.'],
+  bind_url: [t.string, '', 'Full public URL to listen on (e.g. http://:8000/prefix/); overrides ip, port and base_url.'],
+  base_url: [t.string, '/', 'URL prefix of the whole hub; always normalised to start and end with a slash.'],
+  hub_connect_url: [t.string, '', 'URL spawned servers use to reach the hub API; derived from the listener when empty.'],
+  db_url: [t.string, 'sqlite:///nodehub.sqlite', 'nodehub: database URL, sqlite:///<path to file>.'],
+  cookie_secret: [t.hex, '', 'Hex secret that signs cookies; empty means JPY_COOKIE_SECRET, then cookie_secret_file.'],
+  cookie_secret_file: [t.string, 'nodehub_cookie_secret', 'nodehub: file holding the cookie secret; created when missing.'],
+  cookie_max_age_days: [t.float, 14, 'Days a login cookie stays valid.'],
+  services: [t.objects('service', serviceFields, uniqueBy('name', 'service')), [], 'Services: external or hub-managed programs with API access.'],
+  load_roles: [t.objects('role', roleFields, uniqueBy('name', 'role')), [], 'Roles to create or update at start-up.'],
+  api_tokens: [t.stringMap, {}, 'Pending deprecation: map of API token to user name, created at start-up.'],
+  authenticator_class: [t.string, 'tmp', 'nodehub: authenticator (tmp, dummy, null, or a class name such as jupyterhub.auth.DummyAuthenticator).'],
+  spawner_class: [t.string, 'localprocess', 'Spawner (localprocess, kubernetes, or a class name such as kubespawner.KubeSpawner).'],
+  default_url: [t.string, '', 'Where users land when they visit the hub root; empty means their server or the spawn page.'],
+  concurrent_spawn_limit: [t.int, 100, 'Most servers starting at once; 0 means no limit.'],
+  active_server_limit: [t.int, 0, 'Most servers running (or starting) at once; 0 means no limit.'],
+  allow_named_servers: [t.bool, false, 'Let users run named servers besides their default one.'],
+  named_server_limit_per_user: [t.int, 0, 'Most named servers per user; 0 means no limit.'],
+  shutdown_on_logout: [t.bool, false, "Stop a user's servers when they log out."],
+  cleanup_servers: [t.bool, true, 'Stop user servers when the hub shuts down.'],
+  last_activity_interval: [t.int, 300, 'Seconds between writes of collected activity to the database.'],
+  ssl_key: [t.string, '', 'Path to the TLS key for the public listener.'],
+  ssl_cert: [t.string, '', 'Path to the TLS certificate for the public listener (turns on https).'],
+  authenticate_prometheus: [t.bool, true, 'Require a token with read:metrics for /hub/metrics.'],
+  admin_access: [t.bool, false, "Deprecated in JupyterHub 2.0: let admins reach users' servers."],
+  redirect_to_server: [t.bool, true, "Send users to their running server instead of the hub's home page."],
+  api_page_default_limit: [t.int, 50, 'Items per page of a paginated API answer when no limit is asked for.'],
+  api_page_max_limit: [t.int, 200, 'Largest page size the API hands out.'],
+  user_redirect_limit: [t.int, 4, 'Redirect loops through a stopped server before the hub shows an error.'],
+  slow_spawn_timeout: [t.float, 10, 'Seconds the spawn API and pages wait before answering "pending".'],
+  template_vars: [t.jsonObject, {}, 'Extra variables for the HTML page templates.'],
+  log_level: [t.logLevel, 'INFO', 'Log level: DEBUG, INFO, WARN, ERROR (Python names and numbers accepted).'],
+});
+
+section('Spawner', null, 'Settings for every spawner: command, environment, timeouts, limits, hooks and profiles.', {
+  cmd: [t.command, ['jupyterhub-singleuser'], 'Command that starts the single-user server.'],
+  args: [t.strings, [], 'Extra arguments for the single-user server.'],
+  environment: [t.stringMap, {}, "Extra environment for the server; applied last, so it wins over the hub's own."],
+  env_keep: [t.strings, ['PATH', 'PYTHONPATH', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV', 'VIRTUAL_ENV', 'LANG', 'LC_ALL', 'JUPYTERHUB_SINGLEUSER_APP'], "Hub environment variables the server inherits."],
+  notebook_dir: [t.string, '', 'Directory the server starts in ({username} is replaced).'],
+  default_url: [t.string, '', 'Path the server opens first (e.g. /lab).'],
+  start_timeout: [t.int, 60, 'Seconds to wait for the spawner to start the process.'],
+  http_timeout: [t.int, 30, 'Seconds to wait for the started server to answer HTTP.'],
+  poll_interval: [t.int, 30, 'Seconds between checks that a server is still running.'],
+  debug: [t.bool, false, 'Run the single-user server with debug logging.'],
+  disable_user_config: [t.bool, false, "Make the server ignore configuration files in the user's home."],
+  oauth_client_allowed_scopes: [t.strings, [], "Extra scopes for tokens issued by the server's OAuth client."],
+  ip: [t.string, '127.0.0.1', 'IP the single-user server listens on.'],
+  port: [t.int, 0, 'Port the single-user server listens on; 0 picks a free one.'],
+  mem_limit: [t.nullable(t.bytes), null, 'Memory limit for a server, e.g. 1G (enforced where the spawner can).'],
+  cpu_limit: [t.nullable(t.float), null, 'CPU cores a server may use (enforced where the spawner can).'],
+  pre_spawn_hook: [t.hook, null, 'Function called with the spawner before each start (a .mjs/.js config sets it).'],
+  post_stop_hook: [t.hook, null, 'Function called with the spawner after each stop (a .mjs/.js config sets it).'],
+  profile_list: [t.objects('profile', profileFields, finishProfiles), [], 'Server profiles offered on the spawn form.'],
+  pool_size: [t.int, 0, 'nodehub: servers kept started in advance for new users (0 disables the pool).'],
+});
+
+section('LocalProcessSpawner', 'Spawner', 'Runs each server as a local process.', {
+  home_dir_template: [t.string, '/tmp/nodehub-{username}', 'nodehub: home directory made for each user ({username} is replaced).'],
+  remove_home_dir: [t.bool, true, 'nodehub: delete the home directory when the user is deleted.'],
+  interrupt_timeout: [t.int, 10, 'Seconds to wait after SIGINT before sending SIGTERM.'],
+  term_timeout: [t.int, 5, 'Seconds to wait after SIGTERM before sending SIGKILL.'],
+  kill_timeout: [t.int, 5, 'Seconds to wait after SIGKILL before giving up.'],
+  uid_range: [t.nullable(t.intPair('first and last uid')), null, 'nodehub: run each user under its own uid from this range (needs root); null runs as the hub user.'],
+});
+
+section('KubeSpawner', 'Spawner', 'Runs each server as a Kubernetes pod.', {
+  namespace: [t.string, 'default', 'Namespace the pods are created in.'],
+  image: [t.string, 'quay.io/jupyterhub/singleuser:latest', 'Container image of the single-user server.'],
+  image_pull_policy: [t.string, 'IfNotPresent', 'Kubernetes image pull policy.'],
+  pod_name_template: [t.string, 'jupyter-{username}--{servername}', 'Pod name ({username}, {servername} replaced).'],
+  node_selector: [t.stringMap, {}, 'Node labels a pod must match.'],
+  extra_labels: [t.stringMap, {}, 'Extra labels on each pod.'],
+  service_account: [t.nullable(t.string), null, 'Service account of the pods.'],
+});
+
+section('Authenticator', null, 'Settings for every authenticator: who may log in and who is admin.', {
+  allowed_users: [t.names, [], 'Users allowed to log in; empty allows everyone the authenticator accepts.'],
+  admin_users: [t.names, [], 'Users given the admin role.'],
+  blocked_users: [t.names, [], 'Users never allowed to log in.'],
+  auto_login: [t.bool, false, 'Skip the login page and start the login at once.'],
+});
+
+section('DummyAuthenticator', 'Authenticator', 'Any user name logs in (for testing), optionally with one shared password.', {
+  password: [t.string, '', 'Password every user must give; empty accepts any password.'],
+});
+
+section('TmpAuthenticator', 'Authenticator', 'Every visitor gets a new temporary user, no login page.', {
+  force_new_server: [t.bool, true, 'A visit to the login URL stops the old server and makes a fresh user.'],
+});
+
+section('NullAuthenticator', 'Authenticator', 'No logins at all; only API tokens reach the hub.', {
+  auto_login: [t.bool, true, 'No login page to show, so there is nothing to click.'],
+});
+
+section('IdleCuller', null, "nodehub's built-in jupyterhub-idle-culler: stops idle servers.", {
+  timeout: [t.int, 600, 'Seconds a server may be idle before it is stopped.'],
+  cull_every: [t.int, 0, 'Seconds between culling rounds; 0 means timeout / 2.'],
+  max_age: [t.int, 0, 'Seconds a server may run at all, idle or not; 0 means no limit.'],
+  cull_users: [t.bool, false, 'Also delete users whose servers were culled.'],
+});
+
+const ignored = 'Ignored: nodehub has the proxy built in; accepted so Zero-to-JupyterHub configs load unchanged.';
+section('ConfigurableHTTPProxy', null, 'The separate proxy of JupyterHub; nodehub proxies in process, so these are ignored.', {
+  should_start: [t.bool, true, ignored],
+  api_url: [t.string, '', ignored],
+  auth_token: [t.string, '', ignored],
+});
+
+/** All traits a section accepts: inherited ones first, then its own (which may re-declare a default). */
+export function traitsOf(name: string): Map<string, TraitSpec> {
+  const spec = sections.get(name);
+  if (!spec) throw new Error(`no configuration section ${name}`);
+  const inherited = spec.parent ? traitsOf(spec.parent) : new Map<string, TraitSpec>();
+  for (const [trait, decl] of spec.own) inherited.set(trait, decl);
+  return inherited;
+}
+
+/** The chain of classes from the root down to `name`, the order in which their values apply. */
+export function lineage(name: string): string[] {
+  const spec = sections.get(name);
+  if (!spec) return [];
+  return [...(spec.parent ? lineage(spec.parent) : []), name];
+}
