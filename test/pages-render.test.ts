@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  errorPage, homePage, layout, loginPage, logoutPage, notRunningPage, passwordPage, queuePage, spawnPage,
+  errorPage, homePage, layout, oauthConfirmPage, loginPage, logoutPage, notRunningPage, passwordPage, queuePage, spawnPage,
   spawnPendingPage, styleCss, tokenPage, SERVER_DOWN_MESSAGE,
 } from '../src/hub/pages/index.ts';
 import { decode, oneTag, startTags, tagsWhere, textOf } from './pages-helpers.ts';
@@ -32,6 +32,7 @@ function renderAll(base: string, v: string): Record<string, string> {
     logout: logoutPage({ base, loginUrl: `${hub}login?x=${v}` }),
     queue: queuePage({ base, position: 2, total: 5, retryAfterSeconds: 7 }),
     password: passwordPage({ base, next: v, eventName: v, message: v, error: v, retryAfter: 30 }),
+    oauthConfirm: oauthConfirmPage({ base, user: v, clientDescription: v, action: `${hub}api/oauth2/authorize?client_id=${v}` }),
   };
 }
 
@@ -316,6 +317,17 @@ describe('passwordPage', () => {
   it('asks to wait after too many tries', () => {
     expect(textOf(passwordPage({ base: '/', next: '', retryAfter: 29.2 }))).toContain('wait 30 seconds');
     expect(textOf(passwordPage({ base: '/', next: '' }))).not.toContain('wait');
+  });
+});
+
+describe('oauthConfirmPage', () => {
+  it('posts back to the authorize url it was given', () => {
+    const action = '/jhub/hub/api/oauth2/authorize?client_id=service-x&redirect_uri=%2Fservices%2Fx%2F&state=s';
+    const page = oauthConfirmPage({ base: '/jhub/', user: 'alice', clientDescription: 'Service x', action });
+    expect(oneTag(page, 'form', { method: 'post' }).attrs.action).toBe(action);
+    expect(page).toContain('action="/jhub/hub/api/oauth2/authorize?client_id=service-x&amp;redirect_uri=');
+    expect(textOf(page)).toContain('Service x would like to know who you are');
+    oneTag(page, 'a', { href: '/jhub/hub/home', class: 'button secondary' });
   });
 });
 

@@ -13,3 +13,4 @@ export { tokenPage, formatTime, type TokenPageOptions, type TokenRow } from './t
 export { logoutPage, type LogoutPageOptions } from './logout.ts';
 export { queuePage, type QueuePageOptions } from './queue.ts';
 export { passwordPage, type PasswordPageOptions } from './password.ts';
+export { oauthConfirmPage, type OAuthConfirmPageOptions } from './oauth-confirm.ts';
