@@ -173,6 +173,7 @@ describe('self and default roles', () => {
     expect(sorted(rolesToScopes(['user', 'culler'], custom))).toEqual(
       sorted(['self', 'list:users', 'admin:servers', 'delete:users']),
     );
+    expect(rolesToScopes(['culler'], new Map([['culler', ['proxy', 'list:users', 'proxy']]]))).toEqual(['list:users', 'proxy']);
     expect(() => rolesToScopes(['nope'])).toThrow(/Role 'nope' does not exist/);
     expect(isValidRoleName('culler')).toBe(true);
     expect(isValidRoleName('Bad Name')).toBe(false);

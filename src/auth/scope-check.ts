@@ -12,6 +12,8 @@ export interface ScopeResource {
   /** Groups of the user (or of the server's owner), so `!group=` filters can match. */
   userGroups?: readonly string[];
 }
+/** Alias of ScopeResource. */
+export type AccessResource = ScopeResource;
 
 export type ScopeFilterResult =
   | { all: true }

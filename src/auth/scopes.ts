@@ -39,7 +39,8 @@ export {
   notAuthorizedMessage,
   FILTERED_MESSAGE,
   type ScopeResource,
+  type AccessResource,
   type ScopeFilterResult,
   type AccessResult,
 } from './scope-check.ts';
-export { DEFAULT_ROLES, rolesToScopes, isValidRoleName, type RoleDef } from './roles.ts';
+export { DEFAULT_ROLES, defaultRoles, rolesToScopes, isValidRoleName, type RoleDef, type RoleDefs } from './roles.ts';
