@@ -1,0 +1,168 @@
+// Opening the database: URL parsing, connection settings, and numbered migrations applied once, atomically.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { latestVersion, migrate, openDatabase, openStore, parseDbUrl, pendingMigrations } from '../src/store/index.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nodehub-store-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('parseDbUrl', () => {
+  it('reads the sqlite URL forms JupyterHub uses', () => {
+    expect(parseDbUrl('sqlite:///jupyterhub.sqlite')).toEqual({ filename: resolve('jupyterhub.sqlite'), memory: false });
+    expect(parseDbUrl('sqlite:////srv/hub/db.sqlite')).toEqual({ filename: '/srv/hub/db.sqlite', memory: false });
+    expect(parseDbUrl('sqlite://')).toEqual({ filename: ':memory:', memory: true });
+    expect(parseDbUrl('sqlite:///:memory:')).toEqual({ filename: ':memory:', memory: true });
+    expect(parseDbUrl('/var/lib/nodehub/hub.sqlite').filename).toBe('/var/lib/nodehub/hub.sqlite');
+    expect(parseDbUrl('data/hub.sqlite').filename).toBe(resolve('data/hub.sqlite'));
+  });
+
+  it('refuses other databases, naming the setting but not the password', () => {
+    let message = '';
+    try {
+      parseDbUrl('postgresql://hub:s3cret@db.example/jupyterhub');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('JupyterHub.db_url');
+    expect(message).toContain('only sqlite is supported');
+    expect(message).toContain('postgresql');
+    expect(message).not.toContain('s3cret');
+  });
+
+  it('refuses malformed sqlite URLs and empty values', () => {
+    expect(() => parseDbUrl('')).toThrow(/JupyterHub.db_url is empty/);
+    expect(() => parseDbUrl('sqlite://host/db.sqlite')).toThrow(/not a sqlite URL/);
+    expect(() => parseDbUrl('sqlite:///')).toThrow(/not a sqlite URL/);
+    expect(() => parseDbUrl('sqlite:///hub.sqlite?mode=ro')).toThrow(/query parameters/);
+  });
+});
+
+describe('openStore', () => {
+  it('creates the parent directory, applies every migration and records the version', () => {
+    const file = join(dir, 'nested', 'deeper', 'hub.sqlite');
+    const store = openStore(`sqlite:///${file}`);
+    expect(existsSync(file)).toBe(true);
+    expect(store.version).toBe(latestVersion());
+    expect(store.version).toBeGreaterThanOrEqual(1);
+    store.close();
+    const raw = new Database(file);
+    expect(raw.pragma('user_version', { simple: true })).toBe(latestVersion());
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('sets WAL, foreign keys, NORMAL sync and a busy timeout on the connection', () => {
+    const db = openDatabase(join(dir, 'hub.sqlite'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('is idempotent on reopen: data kept, nothing pending, nothing reapplied', () => {
+    const url = join(dir, 'hub.sqlite');
+    const first = openStore(url);
+    first.users.create('alice');
+    first.close();
+    const db = openDatabase(url);
+    expect(pendingMigrations(db)).toEqual([]);
+    expect(migrate(db)).toEqual([]);
+    db.close();
+    const second = openStore(url);
+    expect(second.version).toBe(latestVersion());
+    expect(second.users.get('alice')?.name).toBe('alice');
+    expect(second.users.count()).toBe(1);
+    second.close();
+  });
+
+  it('refuses a database written by a newer nodehub', () => {
+    const url = join(dir, 'hub.sqlite');
+    openStore(url).close();
+    const raw = new Database(url);
+    raw.pragma(`user_version = ${latestVersion() + 5}`);
+    raw.close();
+    expect(() => openStore(url)).toThrow(
+      `database schema version ${latestVersion() + 5} is newer than this nodehub supports (${latestVersion()}); upgrade nodehub`,
+    );
+  });
+
+  it('with migrate:false reports a database that needs upgrade-db instead of changing it', () => {
+    const url = join(dir, 'hub.sqlite');
+    expect(() => openStore(url, { migrate: false })).toThrow(/run `nodehub upgrade-db`/);
+    const db = openDatabase(url);
+    expect(pendingMigrations(db).map((m) => m.version)).toEqual(
+      Array.from({ length: latestVersion() }, (_, i) => i + 1),
+    );
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    db.close();
+    openStore(url).close();
+    const store = openStore(url, { migrate: false });
+    expect(store.version).toBe(latestVersion());
+    store.close();
+  });
+
+  it('gives a clear error for a file that is not a database', () => {
+    const file = join(dir, 'garbage.sqlite');
+    writeFileSync(file, 'this is not sqlite at all, just some text that is long enough to have a header '.repeat(20));
+    expect(() => openStore(file)).toThrow(new RegExp(`cannot open database ${file}`));
+  });
+
+  it('works in memory', () => {
+    const store = openStore('sqlite://');
+    store.users.create('mem');
+    expect(store.users.count()).toBe(1);
+    store.close();
+  });
+});
+
+describe('migrate with a migrations folder', () => {
+  const write = (d: string, files: Record<string, string>) => {
+    mkdirSync(d, { recursive: true });
+    for (const [name, sql] of Object.entries(files)) writeFileSync(join(d, name), sql);
+  };
+
+  it('applies files in numeric order, then only the new ones', () => {
+    const mig = join(dir, 'migrations');
+    write(mig, {
+      '002_more.sql': 'INSERT INTO t VALUES (2);',
+      '001_first.sql': 'CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);',
+      'README.md': 'not a migration',
+    });
+    const db = new Database(join(dir, 'm.sqlite'));
+    expect(migrate(db, mig)).toEqual([1, 2]);
+    write(mig, { '003_again.sql': 'INSERT INTO t VALUES (3);' });
+    expect(pendingMigrations(db, mig).map((m) => m.name)).toEqual(['again']);
+    expect(migrate(db, mig)).toEqual([3]);
+    expect(migrate(db, mig)).toEqual([]);
+    expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual([1, 2, 3]);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    db.close();
+  });
+
+  it('rolls every pending file back when one fails', () => {
+    const mig = join(dir, 'migrations');
+    write(mig, { '001_first.sql': 'CREATE TABLE t (v INTEGER);', '002_broken.sql': 'INSERT INTO nowhere VALUES (1);' });
+    const db = new Database(join(dir, 'm.sqlite'));
+    expect(() => migrate(db, mig)).toThrow(/002_broken.sql failed: no such table: nowhere/);
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 't'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuses gaps in the numbering', () => {
+    const mig = join(dir, 'migrations');
+    write(mig, { '001_a.sql': 'SELECT 1;', '003_c.sql': 'SELECT 1;' });
+    const db = new Database(':memory:');
+    expect(() => migrate(db, mig)).toThrow(/without gaps/);
+    db.close();
+  });
+});
