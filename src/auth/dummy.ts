@@ -1,0 +1,38 @@
+// jupyterhub.auth.DummyAuthenticator: any user name; with DummyAuthenticator.password set, that shared password.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AuthenticatorConfig } from '../config/types.ts';
+import { BaseAuthenticator } from './base.ts';
+import type { AuthResult, LoginData } from './types.ts';
+
+// Comparing digests keeps the comparison constant-time even when the lengths differ.
+function samePassword(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+export class DummyAuthenticator extends BaseAuthenticator {
+  readonly className = 'jupyterhub.auth.DummyAuthenticator';
+  readonly loginService = '';
+  readonly autoLogin: boolean;
+  readonly loginUrl = null;
+  readonly showPasswordField = true;
+  private readonly password: string;
+
+  constructor(config: AuthenticatorConfig) {
+    super(config);
+    const password = config.password ?? '';
+    if (typeof password !== 'string') throw new Error('DummyAuthenticator.password must be a string');
+    this.password = password;
+    this.autoLogin = config.auto_login === true;
+  }
+
+  async authenticate(data: LoginData): Promise<AuthResult | null> {
+    const username = typeof data?.username === 'string' ? data.username : '';
+    if (this.password) {
+      const given = typeof data?.password === 'string' ? data.password : '';
+      if (!samePassword(given, this.password)) return null;
+    }
+    return { name: username };
+  }
+}

@@ -1,0 +1,20 @@
+// Public surface of auth/: scopes and roles, token values, cookies, and the Authenticator classes.
+export * from './scopes.ts';
+export { newApiToken, newOAuthToken, newOAuthCode, parseAuthorizationHeader } from './tokens.ts';
+export {
+  parseCookies,
+  serializeCookie,
+  clearCookie,
+  signValue,
+  verifySignedValue,
+  loadOrCreateCookieSecret,
+  type CookieOptions,
+} from './cookies.ts';
+export { COOKIE_SECRET_BYTES, type CookieSecretOptions } from './cookie-secret.ts';
+export type { Authenticator, AuthResult, LoginData, AuthenticatorFactory } from './types.ts';
+export { BaseAuthenticator } from './base.ts';
+export { DummyAuthenticator } from './dummy.ts';
+export { NullAuthenticator } from './null.ts';
+export { TmpAuthenticator } from './tmp.ts';
+export { resolveAuthenticator, registerAuthenticator, knownAuthenticators } from './registry.ts';
+export { getAuthenticatedUser } from './login.ts';

@@ -1,0 +1,17 @@
+// The whole login decision (JupyterHub's get_authenticated_user): authenticate, then normalise, validate and apply
+// the block/allow lists, then decide admin. Every login path (form, auto login, tmplogin, token API) goes through it.
+import type { AuthResult, Authenticator, LoginData } from './types.ts';
+
+export async function getAuthenticatedUser(auth: Authenticator, data: LoginData): Promise<AuthResult | null> {
+  const result = await auth.authenticate(data);
+  if (!result) return null;
+  if (typeof result.name !== 'string') throw new Error(`${auth.className}.authenticate returned no user name`);
+  const name = auth.normalizeUsername(result.name);
+  if (!auth.validateUsername(name) || !auth.checkAllowed(name)) return null;
+  return {
+    name,
+    // An explicit answer from the authenticator wins; otherwise only admin_users grants (never revokes) admin.
+    admin: result.admin ?? (auth.isAdmin(name) ? true : undefined),
+    auth_state: result.auth_state ?? null,
+  };
+}

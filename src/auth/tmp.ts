@@ -1,0 +1,17 @@
+// tmpauthenticator.TmpAuthenticator (1.0, spec 4): every visit to /hub/tmplogin mints a new user named by a uuid4.
+import { randomUUID } from 'node:crypto';
+import { BaseAuthenticator } from './base.ts';
+import type { AuthResult } from './types.ts';
+
+export class TmpAuthenticator extends BaseAuthenticator {
+  readonly className = 'tmpauthenticator.TmpAuthenticator';
+  readonly loginService = 'Automatic Temporary Credentials';
+  // Always on: tmpauthenticator defaults auto_login to True and the merged config cannot tell "unset" from False.
+  readonly autoLogin = true;
+  readonly loginUrl = 'tmplogin';
+  readonly showPasswordField = false;
+
+  async authenticate(): Promise<AuthResult | null> {
+    return { name: randomUUID() };
+  }
+}

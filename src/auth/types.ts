@@ -1,0 +1,39 @@
+// The Authenticator contract, after JupyterHub's Authenticator base class: the hub asks it who someone is and whether
+// they may log in; it never touches HTTP or the database itself.
+import type { AuthenticatorConfig } from '../config/types.ts';
+
+export interface AuthResult {
+  name: string;
+  /** true/false sets the user's admin flag; undefined leaves the stored flag as it is (JupyterHub's None). */
+  admin?: boolean;
+  auth_state?: unknown;
+}
+
+export interface LoginData {
+  username: string;
+  password: string;
+}
+
+export interface Authenticator {
+  /** Python-style class name, for `GET /hub/api/info` and log lines. */
+  readonly className: string;
+  /** Text on the login button ("Sign in with …"); empty for the username/password form. */
+  readonly loginService: string;
+  /** Skip the login page and go straight to loginUrl (or try authenticate() with no data when loginUrl is null). */
+  readonly autoLogin: boolean;
+  /** Relative to the hub prefix, e.g. 'tmplogin'; null means the hub's own login form at 'login'. */
+  readonly loginUrl: string | null;
+  readonly showPasswordField: boolean;
+  /** Turns login data into a user, or null. Allow/block lists are applied by the caller (see getAuthenticatedUser). */
+  authenticate(data: LoginData): Promise<AuthResult | null>;
+  /** Lowercases and applies `username_map`, as JupyterHub does. */
+  normalizeUsername(name: string): string;
+  /** For a normalized name: not empty, no '/', no surrounding spaces or control characters, ≤255, `username_pattern`. */
+  validateUsername(name: string): boolean;
+  /** `blocked_users` wins; an empty `allowed_users` allows everyone. */
+  checkAllowed(name: string): boolean;
+  /** Whether the name is in `admin_users`. */
+  isAdmin(name: string): boolean;
+}
+
+export type AuthenticatorFactory = (config: AuthenticatorConfig) => Authenticator;
