@@ -17,7 +17,3 @@ export function fromJson<T>(text: string | null, fallback: T): T {
   if (text === null || text === undefined) return fallback;
   return JSON.parse(text) as T;
 }
-
-export function bool(v: boolean | undefined): 0 | 1 {
-  return v ? 1 : 0;
-}

@@ -136,7 +136,7 @@ export function usersRepo(db: Db): Store['users'] {
       checkPage(q);
       const filterName = q.nameFilter !== undefined && q.nameFilter !== '';
       const filterNames = q.names !== undefined;
-      if (q.state !== undefined && !(q.state in stateCondition)) throw new Error(`unknown user state ${String(q.state)}`);
+      if (q.state !== undefined && !Object.hasOwn(stateCondition, q.state)) throw new Error(`unknown user state ${String(q.state)}`);
       const stmts = pages.get(variantKey(q.state, filterName, filterNames))!;
       const params: Record<string, unknown> = {};
       if (filterName) params.like = likeSubstring(q.nameFilter!);

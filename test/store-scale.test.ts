@@ -1,0 +1,123 @@
+// Size and speed at the scale of a busy ephemeral hub: 100,000 users must not make a page, a start-up or the file slow.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type SqliteStore } from '../src/store/index.ts';
+
+const userCount = 100_000;
+let dir: string;
+let file: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nodehub-store-scale-'));
+  file = join(dir, 'hub.sqlite');
+  const store = openStore(file);
+  store.transaction(() => {
+    for (let i = 0; i < userCount; i++) {
+      const u = store.users.create(`user-${i}`);
+      if (i % 1000 === 999) {
+        const s = store.servers.ensure(u.id, '');
+        store.servers.update(s.id, { started: Date.now(), url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i } });
+      } else if (i % 10 === 0) {
+        store.servers.ensure(u.id, ''); // a stopped server record, as most users have
+      }
+    }
+  });
+  store.close();
+}, 120_000);
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const t = performance.now();
+  const value = fn();
+  return { value, ms: performance.now() - t };
+}
+
+describe(`a database with ${userCount} users`, () => {
+  it('opens without reading the users (open time independent of size)', () => {
+    const { value: store, ms } = timed(() => openStore(file));
+    try {
+      expect(ms).toBeLessThan(200);
+      expect(store.users.count()).toBe(userCount);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('serves a page of 200 users, with or without state filters, in a few ms', () => {
+    const store: SqliteStore = openStore(file);
+    try {
+      store.users.page({ offset: 0, limit: 1 }); // first touch of the file's pages
+      const first = timed(() => store.users.page({ offset: 0, limit: 200 }));
+      expect(first.value.items).toHaveLength(200);
+      expect(first.value.items[0]!.name).toBe('user-0');
+      expect(first.value.total).toBe(userCount);
+      expect(first.ms).toBeLessThan(50);
+
+      const active = timed(() => store.users.page({ offset: 0, limit: 200, state: 'active' }));
+      expect(active.value.total).toBe(userCount / 1000);
+      expect(active.value.items[0]!.name).toBe('user-999');
+      expect(active.ms).toBeLessThan(50);
+
+      const inactive = timed(() => store.users.page({ offset: 200, limit: 200, state: 'inactive' }));
+      expect(inactive.value.total).toBe(userCount - userCount / 1000);
+      expect(inactive.value.items).toHaveLength(200);
+      expect(inactive.ms).toBeLessThan(50);
+
+      const deep = timed(() => store.users.page({ offset: userCount - 100, limit: 200 }));
+      expect(deep.value.items).toHaveLength(100);
+      expect(deep.ms).toBeLessThan(50);
+
+      const restart = timed(() => store.servers.listActive());
+      expect(restart.value).toHaveLength(userCount / 1000);
+      expect(restart.value[0]).toMatchObject({ user_name: 'user-999', state: { pid: 999 } });
+      expect(restart.ms).toBeLessThan(50);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('plans the per-request look-ups as index reads', () => {
+    const db = new Database(file, { readonly: true });
+    const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((r) => (r as { detail: string }).detail).join(' | ');
+    expect(plan("SELECT * FROM api_tokens WHERE hash = 'x'")).toMatch(/SEARCH api_tokens USING INDEX/);
+    expect(plan('SELECT * FROM servers WHERE started IS NOT NULL')).toMatch(/ix_servers_active/);
+    expect(plan("SELECT * FROM users WHERE cookie_id = 'x'")).toMatch(/SEARCH users USING INDEX/);
+    db.close();
+  });
+});
+
+describe('100,000 visitors of an ephemeral hub', () => {
+  it('leave a database of a few MB once culled, and are still counted', () => {
+    const small = join(dir, 'ephemeral.sqlite');
+    const store = openStore(small);
+    const now = Date.now();
+    const total = 100_000;
+    // Batches of 1,000 like a hub culling and recording activity over a day.
+    for (let batch = 0; batch < total / 1000; batch++) {
+      store.transaction(() => {
+        const ids: number[] = [];
+        for (let i = batch * 1000; i < (batch + 1) * 1000; i++) {
+          const u = store.users.create(`visitor-${i}`);
+          store.tokens.create({ user_id: u.id, kind: 'api', token: `visitor-token-${i}-abcdefgh` });
+          store.activity.record(u.name, now - (i % 3) * 3_600_000);
+          ids.push(u.id);
+        }
+        for (const id of ids) store.users.delete(id);
+      });
+    }
+    expect(store.users.count()).toBe(0);
+    expect(store.activity.countSince(now - 86_400_000)).toBe(total);
+    store.close();
+    const size = statSync(small).size;
+    expect(size).toBeLessThan(5 * 1024 * 1024);
+    const again = openStore(small);
+    expect(again.activity.countSince(now - 1_800_000)).toBe(Math.ceil(total / 3));
+    again.close();
+  }, 120_000);
+});
