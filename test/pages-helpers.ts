@@ -1,5 +1,9 @@
 // Small helpers for asserting on the hub's rendered pages. Our templates always double-quote attributes, which is
 // what makes this tiny start-tag reader sufficient.
+import {
+  errorPage, homePage, layout, oauthConfirmPage, loginPage, logoutPage, notRunningPage, passwordPage, queuePage, spawnPage,
+  spawnPendingPage, tokenPage,
+} from '../src/hub/pages/index.ts';
 
 export interface StartTag {
   name: string;
@@ -45,3 +49,38 @@ export function textOf(html: string): string {
       .replace(/\s+/g, ' '),
   ).trim();
 }
+
+/** Every page, rendered with `v` in every free-text field and URLs built under `base`. */
+export function renderAll(base: string, v: string): Record<string, string> {
+  const hub = `${base}hub/`;
+  return {
+    layout: layout({ title: v, base, body: '<p>body</p>', user: v }),
+    login: loginPage({ base, next: `${hub}${v}`, error: v, username: v, showPassword: true, loginService: v, message: v }),
+    loginService: loginPage({ base, next: v, showPassword: false, loginService: v, loginUrl: `${hub}oauth_login?x=${v}` }),
+    spawnPending: spawnPendingPage({
+      base, user: v, serverName: v, progressUrl: `${hub}api/users/${v}/server/progress`, nextUrl: `${hub}user/${v}/`,
+    }),
+    notRunning: notRunningPage({ base, user: v, serverName: v, spawnUrl: `${hub}spawn/${v}?next=${v}`, message: v, currentUser: 'admin' }),
+    spawn: spawnPage({
+      base, user: v, error: v, next: v, serverName: v,
+      profiles: [{ slug: v, display_name: v, description: v, default: true }, { slug: 'b', display_name: 'B' }],
+    }),
+    error: errorPage({ base, status: 404, message: v, detail: v, user: v }),
+    home: homePage({
+      base, user: v, server: { url: `${base}user/${v}/`, ready: true, pending: null },
+      namedServers: [{ name: v, url: `${base}user/x/${v}/`, ready: false, pending: null }],
+    }),
+    token: tokenPage({
+      base, user: v, newToken: v, error: v,
+      tokens: [{ id: v, note: v, created: v, last_activity: null, expires_at: '2026-11-23T15:00:37.659914Z' }],
+    }),
+    logout: logoutPage({ base, loginUrl: `${hub}login?x=${v}` }),
+    queue: queuePage({ base, position: 2, total: 5, retryAfterSeconds: 7 }),
+    password: passwordPage({ base, next: v, eventName: v, message: v, error: v, retryAfter: 30 }),
+    oauthConfirm: oauthConfirmPage({ base, user: v, clientDescription: v, action: `${hub}api/oauth2/authorize?client_id=${v}` }),
+  };
+}
+
+/** A hostile name/message: breaks out of attributes and text, and flags window.__pwned if any of it runs. */
+export const EVIL = `Mallory"'><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`;
+

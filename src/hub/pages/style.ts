@@ -36,7 +36,7 @@ main:focus { outline: none; }
 .card.narrow { max-width: 26rem; margin: 0 auto; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; line-height: 1.25; }
 h2 { font-size: 1.15rem; margin: 1.5rem 0 .75rem; }
-p { margin: 0 0 1rem; }
+p, form { margin: 0 0 1rem; }
 .muted { color: var(--muted); }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
 input[type="text"], input[type="password"], select {
@@ -70,6 +70,7 @@ legend { font-weight: 600; margin-bottom: .5rem; }
 .choice .description { display: block; color: var(--muted); }
 table { width: 100%; border-collapse: collapse; font-size: .95rem; }
 th, td { text-align: left; padding: .5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
+td .actions { margin-top: 0; }
 .token-value { display: block; width: 100%; font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all;
   padding: .6rem; background: var(--bg); border: 1px solid var(--border); border-radius: .35rem; }
 .status-code { color: var(--muted); font-size: .95rem; margin-bottom: .25rem; }
