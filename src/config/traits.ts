@@ -126,12 +126,22 @@ export const hook: TraitType<((...args: any[]) => unknown) | null> = {
 };
 
 export function nullable<T>(type: TraitType<T>): TraitType<T | null> {
+  const expected = `${type.expected} or null`;
   return {
     doc: `${type.doc} or null`,
-    expected: `${type.expected} or null`,
+    expected,
     raw: type.raw,
     fromString: (text) => (text === 'None' ? null : type.fromString ? type.fromString(text) : text),
-    check: (value, path, where) => (value === null ? null : type.check(value, path, where)),
+    check(value, path, where) {
+      if (value === null) return null;
+      try {
+        return type.check(value, path, where);
+      } catch (err) {
+        // Say "or null" when the value itself is wrong; a problem deeper inside keeps its own message.
+        if (err instanceof ConfigError && err.key === path) throw mismatch(path, expected, value, where);
+        throw err;
+      }
+    },
   };
 }
 
