@@ -22,7 +22,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], node = node24, script = bin): Promise<Result> {
+/** Runs the CLI to its end; with `signalWhen`, sends SIGTERM once stderr matches it (for a hub that keeps running). */
+function run(args: string[], node = node24, script = bin, signalWhen?: RegExp): Promise<Result> {
   const env = { ...process.env };
   delete env.NODEHUB_CONFIG;
   delete env.JPY_COOKIE_SECRET;
@@ -30,8 +31,15 @@ function run(args: string[], node = node24, script = bin): Promise<Result> {
     const child = spawn(node, [script, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let signalled = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      if (signalWhen && !signalled && signalWhen.test(stderr)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('error', fail);
     child.on('close', (code) => {
@@ -112,5 +120,21 @@ describe('nodehub (child process)', () => {
     const r = await run(['--Spawnr.cmd=[]'], oldNode);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('nodehub: Unknown configuration key Spawnr.cmd (on the command line); did you mean Spawner.cmd?\n');
+  });
+
+  // These run the real hub commands (src/hub/commands.ts) against a sqlite file in the temp dir.
+  const hubArgs = () => ['--ip', '127.0.0.1', '--port', '0', '--db', `sqlite:///${join(dir, 'hub.sqlite')}`, `--JupyterHub.cookie_secret_file=${join(dir, 'secret')}`];
+
+  it.skipIf(!oldNode)('starts the hub and, on SIGTERM forwarded by the bin, shuts it down and exits 0', async () => {
+    const r = await run(hubArgs(), oldNode, bin, /running at http:\/\/127\.0\.0\.1:\d+\//);
+    expect(r.stderr).toMatch(/received SIGTERM, shutting down/);
+    expect(r.code).toBe(0);
+  });
+
+  it('token USER prints a token; upgrade-db prints a message', async () => {
+    expect((await run(['upgrade-db', ...hubArgs()])).code).toBe(0);
+    const r = await run(['token', 'alice', ...hubArgs()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\S{16,}\n$/);
   });
 });
