@@ -1,0 +1,129 @@
+// /hub/api/users/{name}/tokens…: list, create, read and revoke a user's API and OAuth tokens (spec 2.2).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Hub } from '../context.ts';
+import type { TokenRecord, UserRecord } from '../../store/types.ts';
+import { DEFAULT_ROLES, getAuthenticatedUser, newApiToken } from '../../auth/index.ts';
+import { HubError } from '../../util/errors.ts';
+import { apiPrincipal, hasAccess, principalForUser, userScopes, type Principal } from '../identity.ts';
+import { tokenModel } from '../models.ts';
+import { bodyObject } from './body.ts';
+import { tokenExpiry, tokenScopesFor } from './token-scopes.ts';
+import { findUser, requireUserScope } from './users.ts';
+
+type Params = { name: string; token_id?: string };
+
+/** Raw scopes of a role: a definition in the store (load_roles may redefine defaults) wins over the built-in one. */
+function roleScopes(hub: Hub, name: string): readonly string[] | undefined {
+  return hub.store.roles.get(name)?.scopes ?? DEFAULT_ROLES.find((r) => r.name === name)?.scopes;
+}
+
+/** Ids are `a<int>`; anything else, or another user's token, is the same 404 so ids can't be probed. */
+function findToken(hub: Hub, user: UserRecord, tokenId: string): TokenRecord {
+  const notFound = new HubError(404, `No such token ${tokenId} for user ${user.name}`);
+  const m = /^a(\d{1,15})$/.exec(tokenId);
+  if (!m) throw notFound;
+  const token = hub.store.tokens.get(Number(m[1]));
+  if (!token || token.user_id !== user.id) throw notFound;
+  return token;
+}
+
+/** A request without credentials may name itself with `{"auth": {...}}`, which the Authenticator checks. */
+async function principalFromAuthBody(hub: Hub, body: Record<string, unknown>): Promise<Principal> {
+  const auth = body.auth;
+  if (typeof auth !== 'object' || auth === null || Array.isArray(auth)) throw new HubError(403, 'Missing or invalid credentials.');
+  const { username, password } = auth as Record<string, unknown>;
+  let name: string | null = null;
+  try {
+    const result = await getAuthenticatedUser(hub.authenticator, {
+      username: typeof username === 'string' ? username : '',
+      password: typeof password === 'string' ? password : '',
+    });
+    name = result?.name ?? null;
+  } catch (err) {
+    // An authenticator not made for this kind of data must not turn into a 500.
+    hub.log.error(`Error authenticating token request: ${(err as Error).message}`);
+  }
+  const user = name === null ? undefined : hub.store.users.get(name);
+  if (!user) throw new HubError(403, 'Forbidden');
+  return principalForUser(hub, user);
+}
+
+export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
+  const api = `${hub.hubPrefix}api`;
+  const params = (req: FastifyRequest) => req.params as Params;
+
+  app.get(`${api}/users/:name/tokens`, async (req) => {
+    const { name } = params(req);
+    requireUserScope(hub, req, ['read:tokens'], name);
+    const user = findUser(hub, name);
+    const now = Date.now();
+    hub.store.tokens.purgeExpired(now);
+    const tokens = hub.store.tokens
+      .listForUser(user.id)
+      .filter((t) => t.expires_at === null || t.expires_at > now)
+      .sort((a, b) => (a.last_activity ?? a.created) - (b.last_activity ?? b.created));
+    return { api_tokens: tokens.map((t) => tokenModel(hub, t)) };
+  });
+
+  app.post(`${api}/users/:name/tokens`, async (req, reply) => {
+    const { name } = params(req);
+    const body = bodyObject(req.body);
+    let requester = apiPrincipal(hub, req);
+    if (!requester) {
+      requester = await principalFromAuthBody(hub, body);
+      if (requester.name !== name) throw new HubError(403, `User ${name} not found or no permissions to generate tokens`);
+    }
+    const user = hub.store.users.get(name);
+    const userGroups = user ? hub.store.groups.groupsOfUser(user.id) : [];
+    if (!user || !hasAccess(requester, ['tokens'], { user: name, userGroups })) {
+      const kind = requester.kind === 'user' ? 'User' : 'Service';
+      throw new HubError(403, `${kind} ${name} not found or no permissions to generate tokens`);
+    }
+    const self = requester.kind === 'user' && requester.user?.id === user.id;
+    if (body.note !== undefined && body.note !== null && typeof body.note !== 'string') throw new HubError(400, 'note must be a string');
+    let note = typeof body.note === 'string' ? body.note : '';
+    if (!note) note = self ? 'Requested via api' : `Requested via api by ${requester.kind} ${requester.name}`;
+    const now = Date.now();
+    const expiresAt = tokenExpiry(body.expires_in, now);
+    const scopes = tokenScopesFor(
+      { scopes: body.scopes, roles: body.roles },
+      {
+        ref: { kind: 'user', name: user.name },
+        scopes: userScopes(hub, user),
+        groupsOf: (n) => {
+          const u = hub.store.users.get(n);
+          return u ? hub.store.groups.groupsOfUser(u.id) : [];
+        },
+      },
+      (role) => roleScopes(hub, role),
+    );
+    const plain = newApiToken();
+    const record = hub.store.tokens.create({
+      user_id: user.id, kind: 'api', token: plain, note, scopes, client_id: 'jupyterhub', expires_at: expiresAt,
+    });
+    hub.log.info(self ? `User ${user.name} requested new API token` : `${requester.kind === 'user' ? 'User' : 'Service'} ${requester.name} requested API token for ${user.name}`);
+    reply.code(201);
+    return { ...tokenModel(hub, record), token: plain };
+  });
+
+  app.get(`${api}/users/:name/tokens/:token_id`, async (req) => {
+    const { name, token_id } = params(req);
+    requireUserScope(hub, req, ['read:tokens'], name);
+    const user = findUser(hub, name);
+    const token = findToken(hub, user, token_id ?? '');
+    if (token.expires_at !== null && token.expires_at <= Date.now()) throw new HubError(404, `No such token ${token_id} for user ${user.name}`);
+    return tokenModel(hub, token);
+  });
+
+  app.delete(`${api}/users/:name/tokens/:token_id`, async (req, reply) => {
+    const { name, token_id } = params(req);
+    requireUserScope(hub, req, ['tokens'], name);
+    const user = findUser(hub, name);
+    const token = findToken(hub, user, token_id ?? '');
+    // Revoking one OAuth token revokes the client's access for this user altogether, as JupyterHub does.
+    if (token.client_id !== 'jupyterhub') hub.store.tokens.deleteForClient(token.client_id, user.id);
+    else hub.store.tokens.delete(token.id);
+    reply.code(204).header('content-type', 'text/plain');
+    return '';
+  });
+}
