@@ -4,7 +4,7 @@
 //
 //   GET <prefix>         302 -> <prefix>tree/
 //   GET <prefix>env      200 JSON of this process's environment
-//   GET <prefix>cwd      200 JSON {"cwd": "..."}
+//   GET <prefix>proc     200 JSON {cwd, pid, argv, helperPid}
 //   GET <prefix>tree/... 200 small HTML page
 //   anything else        404
 //
@@ -12,6 +12,9 @@
 //   MOCK_IGNORE_SIGTERM=1   ignore SIGINT and SIGTERM (forces the spawner to SIGKILL)
 //   MOCK_EXIT_CODE=<n>      print a line and exit with <n> before listening
 //   MOCK_DELAY_MS=<n>       wait <n> ms before listening
+//   MOCK_HELPER=1           start a long-running child (like a kernel) in the same process group that ignores
+//                           SIGINT and SIGTERM, so only a SIGKILL to the group ends it
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import process from 'node:process';
 
@@ -33,6 +36,8 @@ if (process.env.MOCK_IGNORE_SIGTERM === '1') {
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
 }
 
+const helper = process.env.MOCK_HELPER === '1' ? spawn('sh', ['-c', 'trap "" INT TERM; exec sleep 300'], { stdio: 'ignore' }) : null;
+
 const server = http.createServer((req, res) => {
   const path = (req.url || '/').split('?')[0];
   const send = (status, type, body, headers = {}) => {
@@ -41,7 +46,10 @@ const server = http.createServer((req, res) => {
   };
   if (path === prefix || path === prefix.replace(/\/$/, '')) return send(302, 'text/plain', '', { Location: `${prefix}tree/?` });
   if (path === `${prefix}env`) return send(200, 'application/json', JSON.stringify(process.env));
-  if (path === `${prefix}cwd`) return send(200, 'application/json', JSON.stringify({ cwd: process.cwd(), pid: process.pid }));
+  if (path === `${prefix}proc`) {
+    const info = { cwd: process.cwd(), pid: process.pid, argv: process.argv.slice(2), helperPid: helper?.pid ?? null };
+    return send(200, 'application/json', JSON.stringify(info));
+  }
   if (path.startsWith(`${prefix}tree/`)) return send(200, 'text/html', '<!doctype html><title>mock singleuser</title>ok');
   send(404, 'text/plain', 'not found');
 });

@@ -61,7 +61,10 @@ export const quietLog: Logger = {
 };
 
 /** A spawner init for the mock single-user server, working directories under `root`, short stop timeouts. */
-export function mockInit(root: string, over: Partial<SpawnerInit> & { config?: Partial<SpawnerConfig> } = {}): SpawnerInit {
+export function mockInit(
+  root: string,
+  over: Omit<Partial<SpawnerInit>, 'config'> & { config?: Partial<SpawnerConfig> } = {},
+): SpawnerInit {
   const { config, ...rest } = over;
   return {
     spec: makeSpec(),

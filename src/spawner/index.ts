@@ -1,0 +1,6 @@
+// The public surface of the spawner package (lifecycle.ts is imported directly by the hub).
+export type { ProgressEvent, ServerSpec, Spawner, SpawnerClass, SpawnerConfig, SpawnerInit } from './types.ts';
+export { registerSpawner, resolveSpawnerClass, spawnerClasses } from './registry.ts';
+export { buildServerEnv, DEFAULT_ENV_KEEP, escapePathSegment, expandTemplate, type UserEnv } from './env.ts';
+export { waitForHttp, type ReadinessResult, type WaitOptions } from './readiness.ts';
+export { LocalProcessSpawner, localProcessSpawnerClass } from './local.ts';

@@ -1,0 +1,74 @@
+// LocalProcessSpawner's traits, read defensively: the merged config normally carries every trait with its default,
+// but a missing or mistyped value falls back to JupyterHub's default (with a clear error for values that cannot work).
+import os from 'node:os';
+import path from 'node:path';
+import type { SpawnerConfig } from './types.ts';
+
+export interface LocalTraits {
+  cmd: string[];
+  args: string[];
+  ip: string;
+  /** 0 = pick a free port per start. */
+  port: number;
+  httpTimeoutMs: number;
+  /** Contains `{username}` (and optionally `{servername}`). */
+  homeDirTemplate: string;
+  removeHomeDir: boolean;
+  interruptTimeoutMs: number;
+  termTimeoutMs: number;
+  killTimeoutMs: number;
+  uidRange: [number, number] | null;
+  /** Whether the server would run as another Unix user (not implemented yet, so always false). */
+  uidSwitch: boolean;
+}
+
+export function readTraits(config: SpawnerConfig): LocalTraits {
+  const cmd = commandList(config.cmd, 'cmd') ?? ['jupyterhub-singleuser'];
+  if (cmd.length === 0) throw new Error('Spawner.cmd is empty: it must name the program that runs a server');
+  const port = config.port ?? 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`Spawner.port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  }
+  return {
+    cmd,
+    args: commandList(config.args, 'args') ?? [],
+    ip: typeof config.ip === 'string' ? config.ip : '127.0.0.1',
+    port,
+    httpTimeoutMs: seconds(config.http_timeout, 30),
+    homeDirTemplate:
+      typeof config.home_dir_template === 'string' && config.home_dir_template
+        ? config.home_dir_template
+        : path.join(os.tmpdir(), '{username}'),
+    removeHomeDir: typeof config.remove_home_dir === 'boolean' ? config.remove_home_dir : true,
+    interruptTimeoutMs: seconds(config.interrupt_timeout, 10),
+    termTimeoutMs: seconds(config.term_timeout, 5),
+    killTimeoutMs: seconds(config.kill_timeout, 5),
+    uidRange: uidRange(config.uid_range),
+    uidSwitch: false, // TODO(uid_range): allocate a uid per user, chown the directory, setuid/setgid the child
+  };
+}
+
+/** JupyterHub's Command trait: a single string is one program name, not a shell line. */
+function commandList(value: unknown, trait: string): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...value];
+  throw new Error(`Spawner.${trait} must be a string or a list of strings, got ${JSON.stringify(value)}`);
+}
+
+function seconds(value: unknown, fallback: number): number {
+  return (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback) * 1000;
+}
+
+function uidRange(value: unknown): [number, number] | null {
+  if (value === undefined || value === null) return null;
+  if (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    value.every((v) => Number.isInteger(v) && v >= 0) &&
+    value[0] <= value[1]
+  ) {
+    return [value[0], value[1]];
+  }
+  throw new Error(`LocalProcessSpawner.uid_range must be [first, last] uids or null, got ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,365 @@
+// LocalProcessSpawner: runs each server as a child process of the hub's machine, in its own session, in a per-user
+// working directory (JupyterHub's SimpleLocalProcessSpawner behaviour; switching Unix users is not done yet).
+//
+// Output: the server's stdout and stderr go to a hidden log file in its working directory
+// (`.nodehub-server.log`, or `.nodehub-server-<name>.log` for a named server), not through a pipe to the hub: a pipe
+// would break when the hub restarts and re-adopts a running server. A server that dies while starting has the last
+// lines of that file in the start() error.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildServerEnv, escapePathSegment } from './env.ts';
+import { acquireHome, adoptHome, isAlive, pickFreePort, processStartTime, readTail, releaseHome, signalGroup, waitUntil } from './local-os.ts';
+import { ProgressFeed } from './progress-feed.ts';
+import { waitForHttp } from './readiness.ts';
+import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
+import { readTraits, type LocalTraits } from './local-traits.ts';
+
+const PORT_ATTEMPTS = 3;
+const ADOPTED_WATCH_MS = 1000;
+
+/** The server process ended before answering its readiness check. */
+class EarlyExitError extends Error {
+  portInUse: boolean;
+  constructor(message: string, portInUse: boolean) {
+    super(message);
+    this.portInUse = portInUse;
+  }
+}
+
+export class LocalProcessSpawner implements Spawner {
+  #init: SpawnerInit;
+  #traits: LocalTraits;
+  #configError: Error | null = null;
+  #feed = new ProgressFeed();
+  #child: ChildProcess | null = null;
+  #pid: number | null = null;
+  #port: number | null = null;
+  #home: string | null = null;
+  #homeCreated = false;
+  #startTime: number | null = null;
+  /** Exit status once the process is known to be gone (null while running or never started). */
+  #exitStatus: number | null = null;
+  #starting: AbortController | null = null;
+  #startSettled: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | null = null;
+  #watch: NodeJS.Timeout | null = null;
+
+  constructor(init: SpawnerInit) {
+    this.#init = init;
+    try {
+      this.#traits = readTraits(init.config);
+    } catch (err) {
+      // reported by start(), so a bad trait fails a spawn instead of crashing whoever creates spawners
+      this.#configError = err as Error;
+      this.#traits = readTraits({} as SpawnerInit['config']);
+    }
+    if (this.#traits.uidRange) {
+      init.log.warn('LocalProcessSpawner.uid_range is not implemented yet; servers run as the hub user');
+    }
+    this.#adopt(init.state);
+  }
+
+  getState(): Record<string, unknown> {
+    if (this.#pid === null) return {};
+    return { pid: this.#pid, port: this.#port, home: this.#home, home_created: this.#homeCreated, start_time: this.#startTime };
+  }
+
+  async poll(): Promise<number | null> {
+    if (this.#pid === null) return 0;
+    if (this.#exitStatus !== null) return this.#exitStatus;
+    if (this.#child) return null;
+    if (isAlive(this.#pid)) return null;
+    this.#exitStatus = 0;
+    return 0;
+  }
+
+  progress(): AsyncIterable<ProgressEvent> {
+    return this.#feed.events();
+  }
+
+  start(): Promise<string> {
+    if (this.#configError) return Promise.reject(this.#configError);
+    if (this.#starting) return Promise.reject(new Error('This server is already starting'));
+    const abort = new AbortController();
+    this.#starting = abort;
+    const run = this.#run(abort);
+    this.#startSettled = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  /** Aborts a start in progress and lets it unwind first, so only one teardown ever runs at a time. */
+  async stop(): Promise<void> {
+    if (this.#starting) {
+      this.#starting.abort();
+      await this.#startSettled;
+    }
+    return this.#shutdown();
+  }
+
+  async #run(abort: AbortController): Promise<string> {
+    try {
+      if (this.#stopping) await this.#stopping;
+      if (this.#pid !== null && (await this.poll()) === null) {
+        throw new Error(`This server is already running (pid ${this.#pid})`);
+      }
+      // a server that died on its own still holds its directory: release it before starting over
+      if (this.#pid !== null || this.#home) await this.#shutdown();
+    } catch (err) {
+      this.#starting = null;
+      throw err;
+    }
+    this.#feed.reset();
+    this.#feed.push({ progress: 10, message: 'Starting server process…' });
+    try {
+      const { spec } = this.#init;
+      const home = this.#homeFor(spec.user.name, spec.serverName);
+      this.#homeCreated = await acquireHome(home, this.#owner());
+      this.#home = home;
+      for (let attempt = 1; ; attempt++) {
+        const port = this.#traits.port || (await pickFreePort(this.#traits.ip));
+        try {
+          return await this.#launch(port, abort.signal);
+        } catch (err) {
+          const retry = err instanceof EarlyExitError && err.portInUse && !this.#traits.port && attempt < PORT_ATTEMPTS;
+          if (!retry || abort.signal.aborted) throw err;
+          this.#init.log.info(`Port ${port} was taken before the server bound it; trying another`);
+          this.#resetProcess();
+        }
+      }
+    } catch (err) {
+      await this.#shutdown();
+      if (abort.signal.aborted) throw new Error('Start was cancelled: the server was stopped while starting');
+      throw err;
+    } finally {
+      this.#starting = null;
+      this.#feed.end();
+    }
+  }
+
+  /** Spawns the server on `port` and waits until it answers; rejects at once when it exits first. */
+  async #launch(port: number, signal: AbortSignal): Promise<string> {
+    const { spec, log } = this.#init;
+    const home = this.#home!;
+    const connectHost = toConnectHost(this.#traits.ip);
+    const origin = `http://${urlHost(connectHost)}:${port}`;
+    const bindOrigin = `http://${urlHost(this.#traits.ip || '0.0.0.0')}:${port}`;
+    const env = buildServerEnv(spec, this.#init.config, bindOrigin, {
+      user: spec.user.name,
+      home,
+      shell: '/bin/bash',
+      adminAccess: this.#init.hubConfig?.hub?.admin_access === true,
+    });
+    const [file, ...args] = this.#command();
+    if (signal.aborted) throw new Error('aborted before spawning');
+    const logFile = this.#logFile();
+    const fd = fs.openSync(logFile, 'w', 0o600);
+    let child: ChildProcess;
+    try {
+      child = spawn(file!, args, { cwd: home, env, detached: true, stdio: ['ignore', fd, fd] });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(file)}: ${err.message}`)));
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.#child = child;
+    this.#pid = child.pid!;
+    this.#port = port;
+    this.#startTime = processStartTime(child.pid!);
+    child.on('exit', (code, sig) => this.#onChildExit(child, code, sig));
+    log.info(`Started server process ${child.pid} for ${describe(spec)} on port ${port} (log: ${logFile})`);
+
+    this.#feed.push({ progress: 50, message: 'Waiting for the server to answer…' });
+    const dead = () => child.exitCode !== null || child.signalCode !== null;
+    // an exit also cuts short a request in flight (something else may hold the port and never answer)
+    const exited = new AbortController();
+    child.once('exit', () => exited.abort());
+    try {
+      const { status } = await waitForHttp(`${origin}${spec.prefix}`, {
+        timeoutMs: this.#traits.httpTimeoutMs,
+        signal: AbortSignal.any([signal, exited.signal]),
+        isDead: dead,
+      });
+      log.debug(`Server ${describe(spec)} answered ${status}`);
+    } catch (err) {
+      if (signal.aborted || !dead()) throw err;
+      const tail = await readTail(logFile);
+      const how = child.exitCode !== null ? `with exit code ${child.exitCode}` : `by signal ${child.signalCode}`;
+      const message = `Server process for ${describe(spec)} exited ${how} before it answered${tail ? `:\n${tail}` : ''}`;
+      throw new EarlyExitError(message, /EADDRINUSE|already in use/i.test(tail));
+    }
+    return origin;
+  }
+
+  #onChildExit(child: ChildProcess, code: number | null, sig: NodeJS.Signals | null): void {
+    if (child !== this.#child) return;
+    this.#exitStatus = code ?? (sig ? -(os.constants.signals[sig] ?? 1) : 0);
+    // an exit during start is reported by start(); one during stop was asked for
+    if (this.#starting || this.#stopping) return;
+    const how = code !== null ? `exited with code ${code}` : `was killed by ${sig}`;
+    this.#init.onExit(`Server process ${child.pid} ${how}`);
+  }
+
+  /** Picks up a process a previous hub started (state from the database). */
+  #adopt(state: Record<string, unknown>): void {
+    const pid = Number(state.pid);
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    this.#pid = pid;
+    this.#port = typeof state.port === 'number' ? state.port : null;
+    this.#startTime = typeof state.start_time === 'number' ? state.start_time : null;
+    if (typeof state.home === 'string' && state.home) {
+      this.#home = state.home;
+      this.#homeCreated = state.home_created === true;
+      adoptHome(this.#home, this.#owner(), this.#homeCreated);
+    }
+    if (!this.#adoptedAlive()) {
+      this.#exitStatus = 0;
+      return;
+    }
+    // no child handle, so no exit event: look cheaply once a second
+    this.#watch = setInterval(() => {
+      if (this.#adoptedAlive()) return;
+      this.#stopWatch();
+      this.#exitStatus = 0;
+      if (!this.#stopping) this.#init.onExit(`Server process ${pid} is gone`);
+    }, ADOPTED_WATCH_MS);
+    this.#watch.unref();
+  }
+
+  /** Alive, and still the same process (a different start time means the pid was reused). */
+  #adoptedAlive(): boolean {
+    const pid = this.#pid!;
+    if (!isAlive(pid)) return false;
+    const now = this.#startTime === null ? null : processStartTime(pid);
+    return now === null || now === this.#startTime;
+  }
+
+  #gone(): boolean {
+    if (this.#pid === null || this.#exitStatus !== null) return true;
+    if (this.#child) return this.#child.exitCode !== null || this.#child.signalCode !== null;
+    return !this.#adoptedAlive();
+  }
+
+  /** The one teardown path (stop, failed start): signals the process group, then releases the directory. */
+  #shutdown(): Promise<void> {
+    this.#stopping ??= this.#doShutdown().finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #doShutdown(): Promise<void> {
+    this.#stopWatch();
+    const pid = this.#pid;
+    const { log, spec } = this.#init;
+    if (pid !== null) {
+      const steps: [NodeJS.Signals, number][] = [
+        ['SIGINT', this.#traits.interruptTimeoutMs],
+        ['SIGTERM', this.#traits.termTimeoutMs],
+        ['SIGKILL', this.#traits.killTimeoutMs],
+      ];
+      let stopped = this.#gone();
+      let signalled = false;
+      for (const [sig, wait] of steps) {
+        if (stopped) break;
+        log.debug(`Sending ${sig} to server process ${pid} of ${describe(spec)}`);
+        if (!signalGroup(pid, sig)) break;
+        signalled = true;
+        stopped = await waitUntil(() => this.#gone(), wait);
+      }
+      if (!stopped && !this.#gone()) log.warn(`Server process ${pid} of ${describe(spec)} survived SIGKILL`);
+      // The leader is gone; anything left in its group (kernels, terminals) is an orphan. Only for a group known to be
+      // ours: an adopted pid that is dead may since have been reused by an unrelated process.
+      if (this.#child || signalled) killGroupQuietly(pid);
+    }
+    if (this.#home) {
+      const removed = await releaseHome(this.#home, this.#owner(), this.#traits.removeHomeDir).catch((err: Error) => {
+        log.warn(`Could not remove ${this.#home}: ${err.message}`);
+        return false;
+      });
+      if (removed) log.debug(`Removed working directory ${this.#home}`);
+    }
+    this.#resetProcess();
+    this.#home = null;
+    this.#homeCreated = false;
+  }
+
+  #resetProcess(): void {
+    this.#child = null;
+    this.#pid = null;
+    this.#port = null;
+    this.#startTime = null;
+    this.#exitStatus = null;
+  }
+
+  #stopWatch(): void {
+    if (this.#watch) clearInterval(this.#watch);
+    this.#watch = null;
+  }
+
+  #command(): string[] {
+    const cmd = [...this.#traits.cmd, ...this.#traits.args];
+    // jupyter refuses to run as root without it (spec 9); with a uid switch the server would not be root
+    const runsAsRoot = process.getuid?.() === 0 && !this.#traits.uidSwitch;
+    if (runsAsRoot && !cmd.includes('--allow-root')) cmd.push('--allow-root');
+    return cmd;
+  }
+
+  #homeFor(user: string, serverName: string): string {
+    const safe = (s: string) => (s === '.' || s === '..' ? s.replace(/\./g, '%2E') : escapePathSegment(s));
+    const dir = this.#traits.homeDirTemplate
+      .replace(/\{username\}/g, safe(user))
+      .replace(/\{servername\}/g, safe(serverName));
+    return path.resolve(dir);
+  }
+
+  #owner(): string {
+    return `${this.#init.spec.user.name}/${this.#init.spec.serverName}`;
+  }
+
+  #logFile(): string {
+    const name = this.#init.spec.serverName;
+    return path.join(this.#home!, `.nodehub-server${name ? `-${escapePathSegment(name)}` : ''}.log`);
+  }
+}
+
+function killGroupQuietly(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing left, as expected
+  }
+}
+
+function toConnectHost(ip: string): string {
+  if (!ip || ip === '0.0.0.0') return '127.0.0.1';
+  if (ip === '::') return '::1';
+  return ip;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function describe(spec: SpawnerInit['spec']): string {
+  return spec.serverName ? `${spec.user.name}/${spec.serverName}` : spec.user.name;
+}
+
+export const localProcessSpawnerClass: SpawnerClass = {
+  name: 'localprocess',
+  aliases: [
+    'localprocess',
+    'LocalProcessSpawner',
+    'jupyterhub.spawner.LocalProcessSpawner',
+    'SimpleLocalProcessSpawner',
+    'jupyterhub.spawner.SimpleLocalProcessSpawner',
+  ],
+  sections: ['Spawner', 'LocalProcessSpawner'],
+  create: (init) => new LocalProcessSpawner(init),
+};
