@@ -95,7 +95,7 @@ function finishProfiles(items: Record<string, unknown>[], path: string, where: s
 }
 
 section('JupyterHub', null, 'The hub itself: where it listens, its database, cookies, services, roles and limits.', {
-  ip: [t.string, '', 'Public IP the hub listens on; empty means all interfaces.'],
+  ip: [t.string, '127.0.0.1', 'IP the hub and proxy listen on. nodehub listens on loopback by default (JupyterHub: all interfaces) because its default hub has no accounts; set \'\' or 0.0.0.0 to listen on every interface.'],
   port: [t.int, 8000, 'Public port the hub listens on.'],
   bind_url: [t.string, '', 'Full public URL to listen on (e.g. http://:8000/prefix/); overrides ip, port and base_url.'],
   base_url: [t.string, '/', 'URL prefix of the whole hub; always normalised to start and end with a slash.'],

@@ -1,0 +1,78 @@
+// /hub/api itself, /info, /user (who am I: what every single-user server asks per new token), shutdown, and the
+// deprecated authorization endpoints old clients still call.
+import type { FastifyInstance } from 'fastify';
+import type { Hub } from '../context.ts';
+import { JUPYTERHUB_VERSION } from '../context.ts';
+import { HubError } from '../../util/errors.ts';
+import { apiPrincipal, principalForToken, requireScopes, type Principal } from '../identity.ts';
+import { serviceModel, userModel } from '../models.ts';
+import { bodyObject } from './body.ts';
+
+/** The /user model: the caller's own model, whatever its read scopes, plus session_id and its scopes (spec 1.5 step 5). */
+function whoami(hub: Hub, p: Principal): Record<string, unknown> {
+  const scopes = [...p.scopes].sort();
+  if (p.kind === 'service' && p.service) {
+    return { ...serviceModel(hub, p.service), session_id: null, scopes };
+  }
+  const user = p.user!;
+  const self = { ...p, scopes: new Set([...p.scopes, `read:users:name!user=${user.name}`, `read:users:groups!user=${user.name}`]) };
+  return { ...userModel(hub, self, user), session_id: p.token?.session_id ?? null, scopes };
+}
+
+export function registerRootApi(app: FastifyInstance, hub: Hub): void {
+  const api = `${hub.hubPrefix}api`;
+  const version = async () => ({ version: JUPYTERHUB_VERSION });
+  app.get(api, version);
+  app.get(`${api}/`, version);
+
+  app.get(`${api}/info`, async (req) => {
+    requireScopes(apiPrincipal(hub, req), ['read:hub']);
+    return {
+      version: JUPYTERHUB_VERSION,
+      nodehub: process.env.npm_package_version ?? null,
+      python: null,
+      node: process.version,
+      sys_executable: process.execPath,
+      spawner: { class: hub.servers.deps.spawnerClass.name, version: JUPYTERHUB_VERSION },
+      authenticator: { class: hub.config.hub.authenticator_class, version: JUPYTERHUB_VERSION },
+    };
+  });
+
+  app.get(`${api}/user`, async (req) => {
+    // 403, not 401: jupyterhub-singleuser treats only 403 as "no user" (spec 1.4).
+    const p = apiPrincipal(hub, req);
+    if (!p) throw new HubError(403, 'Forbidden');
+    return whoami(hub, p);
+  });
+
+  app.post(`${api}/shutdown`, async (req, reply) => {
+    requireScopes(apiPrincipal(hub, req), ['shutdown']);
+    const body = bodyObject(req.body);
+    for (const k of ['servers', 'proxy'] as const) {
+      if (body[k] !== undefined && typeof body[k] !== 'boolean') throw new HubError(400, `${k} must be true or false`);
+    }
+    const servers = typeof body.servers === 'boolean' ? body.servers : hub.config.hub.cleanup_servers;
+    reply.code(202);
+    setImmediate(() => hub.requestShutdown({ servers }));
+    return { message: 'Shutting down Hub' };
+  });
+
+  app.get(`${api}/authorizations/token/:token`, async (req) => {
+    if (!apiPrincipal(hub, req)) throw new HubError(403, 'Forbidden');
+    const owner = principalForToken(hub, (req.params as { token: string }).token);
+    if (!owner) throw new HubError(404, 'No such token');
+    return whoami(hub, owner);
+  });
+  app.post(`${api}/authorizations/token`, async () => {
+    throw new HubError(404, 'Deprecated endpoint /hub/api/authorizations/token is removed in JupyterHub 2.0. Use /hub/api/users/:user/tokens instead.');
+  });
+  const cookieGone = async () => {
+    throw new HubError(404, 'Cookie authorization is removed; use OAuth (JupyterHub 2.0).');
+  };
+  app.get(`${api}/authorizations/cookie/:name`, cookieGone);
+  app.get(`${api}/authorizations/cookie/:name/:value`, cookieGone);
+
+  app.post(`${api}/users/:name/admin-access`, async () => {
+    throw new HubError(403, 'admin-access is deprecated and disabled');
+  });
+}

@@ -1,0 +1,179 @@
+// /hub/api/users…: list, create, read, modify and delete users, and the activity reports single-user servers send.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Hub } from '../context.ts';
+import type { UserRecord, UserState } from '../../store/types.ts';
+import { HubError } from '../../util/errors.ts';
+import { parseIsoTime } from '../../util/time.ts';
+import { apiPrincipal, requireScopes, type Principal } from '../identity.ts';
+import { userModel } from '../models.ts';
+import { pageReply, readPage } from './paging.ts';
+import { filterFor } from '../../auth/index.ts';
+import { bodyObject, flag } from './body.ts';
+
+export function findUser(hub: Hub, name: string): UserRecord {
+  const user = hub.store.users.get(name);
+  if (!user) throw new HubError(404, `No such user: ${name}`);
+  return user;
+}
+
+/** Scope check against one user, with the user's groups so group-filtered scopes apply. */
+export function requireUserScope(hub: Hub, req: FastifyRequest, scopes: string[], name: string, server?: string): Principal {
+  const user = hub.store.users.get(name);
+  const userGroups = user ? hub.store.groups.groupsOfUser(user.id) : [];
+  const p = requireScopes(apiPrincipal(hub, req), scopes, { user: name, userGroups, server: server === undefined ? undefined : `${name}/${server}` });
+  return p;
+}
+
+function validNewName(hub: Hub, raw: unknown): string {
+  if (typeof raw !== 'string') throw new HubError(400, 'User names must be strings');
+  const name = hub.authenticator.normalizeUsername(raw);
+  if (!hub.authenticator.validateUsername(name)) throw new HubError(400, `Invalid username: ${JSON.stringify(raw)}`);
+  return name;
+}
+
+export function registerUserApi(app: FastifyInstance, hub: Hub): void {
+  const api = `${hub.hubPrefix}api`;
+  const param = (req: FastifyRequest) => (req.params as { name: string }).name;
+
+  app.get(`${api}/users`, async (req) => {
+    const p = requireScopes(apiPrincipal(hub, req), ['list:users']);
+    const q = req.query as Record<string, string | undefined>;
+    const state = q.state;
+    if (state !== undefined && state !== 'active' && state !== 'ready' && state !== 'inactive') {
+      throw new HubError(400, `Unrecognized state filter: ${JSON.stringify(state)}. Must be one of active, ready, inactive`);
+    }
+    const page = readPage(hub, req);
+    const f = filterFor(p.scopes, 'list:users');
+    let names: string[] | undefined;
+    if (!('all' in f && f.all)) {
+      const set = new Set<string>('users' in f ? f.users : []);
+      for (const g of 'groups' in f ? f.groups : []) {
+        const group = hub.store.groups.get(g);
+        if (group) for (const m of hub.store.groups.memberNames(group.id)) set.add(m);
+      }
+      names = [...set];
+    }
+    const { items, total } = hub.store.users.page({
+      offset: page.offset, limit: page.limit, state: state as UserState | undefined, nameFilter: q.name_filter || undefined, names,
+    });
+    const includeStopped = flag(q.include_stopped_servers);
+    return pageReply(req, page, items.map((u) => userModel(hub, p, u, { includeStopped })), total);
+  });
+
+  app.post(`${api}/users`, async (req, reply) => {
+    const p = requireScopes(apiPrincipal(hub, req), ['admin:users']);
+    const body = bodyObject(req.body);
+    if (!Array.isArray(body.usernames) || body.usernames.length === 0) throw new HubError(400, 'Must specify at least one user to create');
+    if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new HubError(400, 'admin must be a boolean');
+    const names = [...new Set(body.usernames.map((n) => validNewName(hub, n)))];
+    const fresh = names.filter((n) => !hub.store.users.get(n));
+    if (fresh.length === 0) throw new HubError(409, `All ${names.length} users already exist`);
+    const created = hub.store.transaction(() => fresh.map((n) => hub.store.users.create(n, { admin: body.admin === true })));
+    reply.code(201);
+    return created.map((u) => userModel(hub, p, u));
+  });
+
+  app.get(`${api}/users/:name`, async (req) => {
+    const name = param(req);
+    const p = requireUserScope(hub, req, ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users'], name);
+    const q = req.query as Record<string, string | undefined>;
+    return userModel(hub, p, findUser(hub, name), { includeStopped: flag(q.include_stopped_servers) });
+  });
+
+  app.post(`${api}/users/:name`, async (req, reply) => {
+    const name = param(req);
+    const p = requireScopes(apiPrincipal(hub, req), ['admin:users']);
+    const body = bodyObject(req.body);
+    if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new HubError(400, 'admin must be a boolean');
+    const valid = validNewName(hub, name);
+    if (hub.store.users.get(valid)) throw new HubError(409, `User ${valid} already exists`);
+    const user = hub.store.users.create(valid, { admin: body.admin === true });
+    reply.code(201);
+    return userModel(hub, p, user);
+  });
+
+  app.patch(`${api}/users/:name`, async (req) => {
+    const name = param(req);
+    const p = requireUserScope(hub, req, ['admin:users'], name);
+    const user = findUser(hub, name);
+    const body = bodyObject(req.body);
+    const allowed = new Set(['name', 'admin', 'groups', 'roles', 'auth_state']);
+    for (const k of Object.keys(body)) if (!allowed.has(k)) throw new HubError(400, `Unknown field in user model: ${k}`);
+    if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new HubError(400, 'admin must be a boolean');
+    const patch: { name?: string; admin?: boolean; auth_state?: unknown } = {};
+    if (body.name !== undefined) {
+      const newName = validNewName(hub, body.name);
+      if (newName !== user.name && hub.store.users.get(newName)) throw new HubError(400, `User ${newName} already exists, username must be unique`);
+      if (hub.servers.ofUser(user.name).length) throw new HubError(400, `Can't rename ${user.name} while a server is running`);
+      patch.name = newName;
+    }
+    if (body.admin !== undefined) patch.admin = body.admin as boolean;
+    if (body.auth_state !== undefined) {
+      requireScopes(p, ['admin:auth_state'], { user: name });
+      patch.auth_state = body.auth_state;
+    }
+    const updated = hub.store.users.update(user.id, patch);
+    return { ...userModel(hub, p, updated), auth_state: updated.auth_state ?? null };
+  });
+
+  app.delete(`${api}/users/:name`, async (req, reply) => {
+    const name = param(req);
+    const p = requireUserScope(hub, req, ['delete:users'], name);
+    const user = findUser(hub, name);
+    if (p.user?.id === user.id) throw new HubError(400, "Can't delete yourself");
+    for (const a of hub.servers.ofUser(user.name)) {
+      if (a.phase === 'spawning') throw new HubError(400, `${user.name}'s server is in the process of spawning. Wait for it to finish first.`);
+    }
+    await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
+    hub.store.users.delete(user.id);
+    reply.code(204).header('content-type', 'text/plain');
+    return '';
+  });
+
+  app.post(`${api}/users/:name/activity`, async (req, reply) => {
+    const name = param(req);
+    requireUserScope(hub, req, ['users:activity'], name);
+    const user = findUser(hub, name);
+    applyActivity(hub, user, req.body);
+    reply.code(200).header('content-type', 'application/json');
+    return '';
+  });
+}
+
+const MAX_FUTURE_MS = 59 * 60 * 1000;
+
+function activityTime(v: unknown, where: string): number {
+  if (typeof v !== 'string') throw new HubError(400, `${where}: last_activity must be an ISO8601 timestamp string`);
+  const t = parseIsoTime(v);
+  if (Number.isNaN(t)) throw new HubError(400, `${where}: invalid timestamp ${JSON.stringify(v)}`);
+  if (t - Date.now() > MAX_FUTURE_MS) throw new HubError(400, `${where}: last_activity ${v} is in the future`);
+  return t;
+}
+
+/** Validates the whole body first so a bad entry changes nothing (no half-applied report). */
+function applyActivity(hub: Hub, user: UserRecord, raw: unknown): void {
+  const body = bodyObject(raw);
+  if (body.last_activity === undefined && body.servers === undefined) {
+    throw new HubError(400, 'body must contain at least one of `last_activity` or `servers`');
+  }
+  const userTime = body.last_activity === undefined ? null : activityTime(body.last_activity, 'activity');
+  const updates: [number, number][] = [];
+  if (body.servers !== undefined) {
+    if (typeof body.servers !== 'object' || body.servers === null || Array.isArray(body.servers)) throw new HubError(400, 'servers must be a dict');
+    for (const [sn, entry] of Object.entries(body.servers as Record<string, unknown>)) {
+      const rec = hub.store.servers.get(user.id, sn);
+      if (!rec) throw new HubError(400, `No such server '${sn}' for user ${user.name}`);
+      if (typeof entry !== 'object' || entry === null) throw new HubError(400, `servers.${sn} must be a dict`);
+      const t = activityTime((entry as Record<string, unknown>).last_activity, `servers.${sn}`);
+      updates.push([rec.id, t]);
+    }
+  }
+  hub.store.transaction(() => {
+    let latest = userTime ?? 0;
+    for (const [id, t] of updates) {
+      hub.store.servers.touch(id, t);
+      latest = Math.max(latest, t);
+    }
+    if (latest) hub.store.users.touch(user.id, latest);
+  });
+}

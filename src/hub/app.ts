@@ -1,0 +1,116 @@
+// The fastify app that answers everything the route table sends to the hub: the REST API, the OAuth provider and the
+// pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Server } from 'node:http';
+import type { Hub } from './context.ts';
+import { JUPYTERHUB_VERSION } from './context.ts';
+import { HubError, isHubError } from '../util/errors.ts';
+import { errorPage } from './pages/index.ts';
+import { cookieUser } from './identity.ts';
+import { prefersJson } from './http.ts';
+import { registerRootApi } from './api/root.ts';
+import { registerUserApi } from './api/users.ts';
+import { registerServerApi } from './api/servers.ts';
+import { registerTokenApi } from './api/tokens.ts';
+import { registerGroupApi } from './api/groups.ts';
+import { registerServiceApi } from './api/services.ts';
+import { registerProxyApi } from './api/proxy.ts';
+import { registerMetricsRoutes } from './metrics.ts';
+import { registerOAuth } from './oauth.ts';
+import { registerLoginPages } from './web/login.ts';
+import { registerSpawnPages } from './web/spawn.ts';
+import { registerMiscPages, strayPath } from './web/misc.ts';
+
+const BODY_LIMIT = 1024 * 1024;
+
+export type ServerFactory = (handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) => Server;
+
+export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    // User names may be long (UUIDs, e-mail addresses), and so may nbgitpuller paths.
+    routerOptions: { maxParamLength: 1000 },
+    ...(serverFactory ? { serverFactory } : {}),
+  }) as unknown as FastifyInstance;
+  const api = `${hub.hubPrefix}api`;
+  const isApi = (url: string) => url === api || url.startsWith(`${api}/`) || url.startsWith(`${api}?`);
+
+  app.removeAllContentTypeParsers();
+  // An empty body is no body (clients POST with a JSON content type and nothing else); bad JSON is a 400 we word.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new HubError(400, 'Invalid JSON in request body'), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  // Anything else is read (up to the limit) and ignored, as tornado does, so odd clients get a proper answer not a 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
+    reply.header('Access-Control-Allow-Headers', 'accept, content-type, authorization');
+    const csp = `frame-ancestors 'self'; report-uri ${hub.hubPrefix}security/csp-report`;
+    reply.header('Content-Security-Policy', isApi(req.url) ? `${csp}; default-src 'none'` : csp);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    hub.metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: FastifyError | HubError, req, reply) => renderError(hub, err, req, reply, isApi(req.url)));
+  app.setNotFoundHandler((req, reply) => {
+    if (isApi(req.url)) return renderError(hub, new HubError(404, 'Not found'), req, reply, true);
+    if (req.url.startsWith(hub.hubPrefix) || req.url === hub.hubPrefix.slice(0, -1)) {
+      return renderError(hub, new HubError(404, 'Page not found'), req, reply, false);
+    }
+    const target = strayPath(hub, req);
+    if (!target) return renderError(hub, new HubError(405, 'Method not allowed'), req, reply, false);
+    return reply.redirect(target, target.endsWith('/') && !target.startsWith(hub.hubPrefix) ? 301 : 302);
+  });
+
+  app.options(`${api}/*`, async (_req, reply) => reply.code(200).send(''));
+
+  registerRootApi(app, hub);
+  registerUserApi(app, hub);
+  registerServerApi(app, hub);
+  registerTokenApi(app, hub);
+  registerGroupApi(app, hub);
+  registerServiceApi(app, hub);
+  registerProxyApi(app, hub);
+  registerMetricsRoutes(app, hub);
+  registerOAuth(app, hub);
+  registerLoginPages(app, hub);
+  registerSpawnPages(app, hub);
+  registerMiscPages(app, hub);
+  return app;
+}
+
+function renderError(hub: Hub, err: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
+  let status = 500;
+  let message = 'Internal server error';
+  if (isHubError(err)) {
+    status = err.status;
+    message = err.message;
+    for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    status = err.statusCode;
+    message = err.statusCode === 413 ? `Request body is too large (limit ${BODY_LIMIT} bytes)` : err.message;
+  } else {
+    hub.log.error(`Unhandled error in ${req.method} ${req.url.split('?')[0]}`, err);
+  }
+  reply.code(status);
+  if (api || prefersJson(req)) return reply.type('application/json').send({ status, message });
+  let user: string | undefined;
+  try {
+    user = cookieUser(hub, req)?.name;
+  } catch {
+    user = undefined;
+  }
+  return reply.type('text/html').send(errorPage({ base: hub.base, status, message, user }));
+}

@@ -1,0 +1,34 @@
+// The hub's shared state, built once at start and handed to every handler. Nothing here is global, so tests can run
+// several hubs in one process.
+import type { HubConfig } from '../config/types.ts';
+import type { Store } from '../store/types.ts';
+import type { RouteTable } from '../proxy/index.ts';
+import type { ServerManager } from '../spawner/lifecycle.ts';
+import type { Authenticator } from '../auth/index.ts';
+import type { Logger } from '../util/log.ts';
+import type { HubMetrics } from './metrics.ts';
+
+export const JUPYTERHUB_VERSION = '3.0.0';
+
+export interface Hub {
+  config: HubConfig;
+  store: Store;
+  routes: RouteTable;
+  servers: ServerManager;
+  authenticator: Authenticator;
+  cookieSecret: Buffer;
+  log: Logger;
+  metrics: HubMetrics;
+  /** base_url, e.g. '/' */
+  base: string;
+  /** base_url + 'hub/' */
+  hubPrefix: string;
+  /** Where spawned servers and services reach the API (JUPYTERHUB_API_URL). */
+  apiUrl: string;
+  /** The URL the proxy treats as the hub (target of the default route, answered in-process). */
+  hubTarget: string;
+  /** Services the hub runs itself (those with a `command`). */
+  managedServices?: { pid(name: string): number };
+  /** Asks the process to shut down (POST /hub/api/shutdown). */
+  requestShutdown(opts: { servers: boolean }): void;
+}

@@ -1,0 +1,182 @@
+// Who is asking, and what may they do. A request is identified by an API token (Authorization header only: the hub
+// API never takes ?token=, spec 2.1) or by the hub login cookie; its scopes are the owner's roles expanded, cut down to
+// the token's own scopes when it has any.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Hub } from './context.ts';
+import type { ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
+import {
+  checkAccess, expandScopes, intersectScopes, parseAuthorizationHeader, parseCookies, rolesToScopes,
+  serializeCookie, signValue, verifySignedValue,
+} from '../auth/index.ts';
+import type { RoleDef, ScopeResource as AccessResource } from '../auth/index.ts';
+import { HubError } from '../util/errors.ts';
+import { requestHost, requestProto } from './http.ts';
+
+export const LOGIN_COOKIE = 'jupyterhub-hub-login';
+export const SESSION_COOKIE = 'jupyterhub-session-id';
+
+export interface Principal {
+  kind: 'user' | 'service';
+  name: string;
+  user: UserRecord | null;
+  service: ServiceRecord | null;
+  token: TokenRecord | null;
+  /** Expanded scopes this request holds. */
+  scopes: Set<string>;
+  via: 'token' | 'cookie';
+}
+
+/** Raw scopes of the roles; custom roles come from the store (load_roles), and a role deleted since is ignored. */
+function roleScopes(hub: Hub, roles: string[]): Set<string> {
+  const defs: RoleDef[] = [];
+  const known: string[] = [];
+  for (const name of roles) {
+    const r = hub.store.roles.get(name);
+    if (r) defs.push(r);
+    if (r || ['user', 'admin', 'server', 'token'].includes(name)) known.push(name);
+  }
+  return new Set(rolesToScopes(known, defs));
+}
+
+export function userScopes(hub: Hub, user: UserRecord): Set<string> {
+  const roles = new Set<string>(['user', ...hub.store.roles.ofUser(user.id)]);
+  if (user.admin) roles.add('admin');
+  for (const g of hub.store.groups.groupsOfUser(user.id)) {
+    const group = hub.store.groups.get(g);
+    if (group) for (const r of hub.store.roles.ofGroup(group.id)) roles.add(r);
+  }
+  return expandScopes(roleScopes(hub, [...roles]), { kind: 'user', name: user.name });
+}
+
+export function serviceScopes(hub: Hub, service: ServiceRecord): Set<string> {
+  const roles = new Set<string>(hub.store.roles.ofService(service.id));
+  if (service.admin) roles.add('admin');
+  return expandScopes(roleScopes(hub, [...roles]), { kind: 'service', name: service.name });
+}
+
+/** The scopes a token carries: its owner's, cut to the token's own list when it has one. */
+function tokenScopes(owner: Set<string>, token: TokenRecord, ownerRef: { kind: 'user' | 'service'; name: string }): Set<string> {
+  if (token.scopes.length === 0 || token.scopes.includes('inherit')) return owner;
+  return intersectScopes(expandScopes(token.scopes, ownerRef), owner);
+}
+
+const ACTIVITY_RESOLUTION_MS = 30_000;
+
+export function principalForToken(hub: Hub, plain: string): Principal | null {
+  const token = hub.store.tokens.find(plain);
+  if (!token) return null;
+  const now = Date.now();
+  if (token.last_activity === null || now - token.last_activity > ACTIVITY_RESOLUTION_MS) hub.store.tokens.touch(token.id, now);
+  if (token.user_id !== null) {
+    const user = hub.store.users.getById(token.user_id);
+    if (!user) return null;
+    // A server's own token acting (activity reports) is not the user being active (spec 1.7).
+    if (!token.note.startsWith('Server at ') && (user.last_activity === null || now - user.last_activity > ACTIVITY_RESOLUTION_MS)) {
+      hub.store.users.touch(user.id, now);
+    }
+    const ref = { kind: 'user' as const, name: user.name };
+    return { kind: 'user', name: user.name, user, service: null, token, scopes: tokenScopes(userScopes(hub, user), token, ref), via: 'token' };
+  }
+  if (token.service_id !== null) {
+    const service = hub.store.services.getById(token.service_id);
+    if (!service) return null;
+    const ref = { kind: 'service' as const, name: service.name };
+    return { kind: 'service', name: service.name, user: null, service, token, scopes: tokenScopes(serviceScopes(hub, service), token, ref), via: 'token' };
+  }
+  return null;
+}
+
+/** The user the hub login cookie names, if the cookie is valid and the user still exists. */
+export function cookieUser(hub: Hub, req: FastifyRequest): UserRecord | null {
+  const raw = parseCookies(req.headers.cookie ?? '')[LOGIN_COOKIE];
+  if (!raw) return null;
+  const cookieId = verifySignedValue(hub.cookieSecret, LOGIN_COOKIE, raw, hub.config.hub.cookie_max_age_days);
+  if (!cookieId) return null;
+  return hub.store.users.getByCookieId(cookieId) ?? null;
+}
+
+export function principalForUser(hub: Hub, user: UserRecord): Principal {
+  return { kind: 'user', name: user.name, user, service: null, token: null, scopes: userScopes(hub, user), via: 'cookie' };
+}
+
+/**
+ * 3.0's rule for cookie-authenticated API calls (spec 2.1.4): honour the cookie only with a same-origin Referer under
+ * the hub prefix, and for POST only with a JSON or absent content type. That is what stops cross-site requests.
+ */
+function cookieAllowedForApi(hub: Hub, req: FastifyRequest): boolean {
+  const referer = req.headers.referer;
+  if (!referer) return false;
+  let ref: URL;
+  try {
+    ref = new URL(referer);
+  } catch {
+    return false;
+  }
+  if (ref.host !== requestHost(req) || ref.protocol !== `${requestProto(req)}:`) return false;
+  if (!ref.pathname.startsWith(hub.hubPrefix)) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const ct = String(req.headers['content-type'] ?? '');
+    if (ct && !ct.startsWith('application/json')) return false;
+  }
+  return true;
+}
+
+/** The caller of an API request, or null (anonymous). */
+export function apiPrincipal(hub: Hub, req: FastifyRequest): Principal | null {
+  const header = req.headers.authorization;
+  if (header) {
+    const plain = parseAuthorizationHeader(header);
+    return plain ? principalForToken(hub, plain) : null;
+  }
+  if (!cookieAllowedForApi(hub, req)) return null;
+  const user = cookieUser(hub, req);
+  return user ? principalForUser(hub, user) : null;
+}
+
+/** Throws the 403 or 404 JupyterHub answers when the principal's scopes don't reach the resource. */
+export function requireScopes(p: Principal | null, required: string[], resource: AccessResource = {}): Principal {
+  if (!p) throw new HubError(403, 'Missing or invalid credentials.');
+  const verdict = checkAccess(p.scopes, required, resource);
+  if (verdict === 'no-scope') {
+    throw new HubError(403, `Action is not authorized with current scopes; requires any of [${required.join(', ')}]`);
+  }
+  if (verdict === 'filtered') throw new HubError(404, 'No access to resources or resources not found');
+  return p;
+}
+
+export function hasAccess(p: Principal | null, required: string[], resource: AccessResource = {}): boolean {
+  return !!p && checkAccess(p.scopes, required, resource) === 'ok';
+}
+
+function appendCookie(reply: FastifyReply, cookie: string): void {
+  const prev = reply.getHeader('set-cookie');
+  const list = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
+  reply.header('set-cookie', [...list, cookie]);
+}
+
+export function setLoginCookie(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord): void {
+  const secure = requestProto(req) === 'https';
+  appendCookie(reply, serializeCookie(LOGIN_COOKIE, signValue(hub.cookieSecret, LOGIN_COOKIE, user.cookie_id), {
+    path: hub.hubPrefix, httpOnly: true, secure, sameSite: 'Lax', maxAge: hub.config.hub.cookie_max_age_days * 86400,
+  }));
+}
+
+/** The browser session id (unsigned, as JupyterHub: it ties OAuth tokens to a session and is not a credential). */
+export function ensureSessionId(hub: Hub, req: FastifyRequest, reply: FastifyReply): string {
+  const existing = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+  if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
+  const sid = crypto.randomUUID().replace(/-/g, '');
+  appendCookie(reply, serializeCookie(SESSION_COOKIE, sid, { path: hub.base, httpOnly: true, secure: requestProto(req) === 'https', sameSite: 'Lax' }));
+  return sid;
+}
+
+export function clearLoginCookies(hub: Hub, req: FastifyRequest, reply: FastifyReply): void {
+  const sid = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+  if (sid) hub.store.tokens.deleteForSession(sid);
+  const gone = { httpOnly: true, maxAge: 0, expires: new Date(0) };
+  appendCookie(reply, serializeCookie(LOGIN_COOKIE, '', { ...gone, path: hub.hubPrefix }));
+  appendCookie(reply, serializeCookie(SESSION_COOKIE, '', { ...gone, path: hub.base }));
+  appendCookie(reply, serializeCookie('jupyterhub-services', '', { ...gone, path: `${hub.base}services` }));
+}
+
+export { appendCookie };

@@ -1,0 +1,127 @@
+// JSON models of the REST API (spec 2.3), with fields cut to what the caller's scopes allow.
+import type { Hub } from './context.ts';
+import type { Principal } from './identity.ts';
+import type { GroupRecord, ServerRecord, ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
+import { isoTime } from '../util/time.ts';
+import { hasAccess, serviceScopes, userScopes } from './identity.ts';
+import { userModelFields } from '../auth/index.ts';
+import { serverPrefix, escapePath } from '../spawner/naming.ts';
+
+export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withState: boolean): Record<string, unknown> {
+  const active = hub.servers.get(user.name, rec.name);
+  const ready = active?.phase === 'ready';
+  const pending = active?.phase === 'spawning' ? 'spawn' : active?.phase === 'stopping' ? 'stop' : null;
+  const userPath = escapePath(user.name);
+  const model: Record<string, unknown> = {
+    name: rec.name,
+    last_activity: isoTime(rec.last_activity),
+    started: isoTime(rec.started),
+    pending,
+    ready,
+    stopped: !active,
+    url: serverPrefix(hub.base, user.name, rec.name),
+    user_options: rec.user_options,
+    progress_url: rec.name
+      ? `${hub.hubPrefix}api/users/${userPath}/servers/${escapePath(rec.name)}/progress`
+      : `${hub.hubPrefix}api/users/${userPath}/server/progress`,
+  };
+  if (withState) model.state = active ? rec.state : {};
+  return model;
+}
+
+export function userModel(hub: Hub, p: Principal, user: UserRecord, opts: { includeStopped?: boolean } = {}): Record<string, unknown> {
+  const groups = hub.store.groups.groupsOfUser(user.id);
+  const fields = userModelFields(p.scopes, user.name, groups);
+  const records = hub.store.servers.listForUser(user.id);
+  const def = records.find((r) => r.name === '');
+  const defActive = hub.servers.get(user.name, '');
+  const full: Record<string, unknown> = {
+    kind: 'user',
+    name: user.name,
+    admin: user.admin,
+    roles: userRoles(hub, user),
+    groups,
+    server: defActive?.phase === 'ready' ? serverPrefix(hub.base, user.name, '') : null,
+    pending: defActive?.phase === 'spawning' ? 'spawn' : defActive?.phase === 'stopping' ? 'stop' : null,
+    created: isoTime(user.created),
+    last_activity: isoTime(user.last_activity),
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(full)) if (fields.has(k)) out[k] = v;
+  out.kind = 'user';
+  out.name = user.name;
+  if (fields.has('auth_state')) out.auth_state = user.auth_state ?? null;
+  if (fields.has('servers')) {
+    const withState = hasAccess(p, ['admin:server_state'], { user: user.name, server: `${user.name}/`, userGroups: groups });
+    const servers: Record<string, unknown> = {};
+    for (const rec of records) {
+      const active = hub.servers.get(user.name, rec.name);
+      if (!active && !opts.includeStopped) continue;
+      if (!active && rec.name === '' && !def) continue;
+      servers[rec.name] = serverModel(hub, user, rec, withState);
+    }
+    out.servers = servers;
+  }
+  return out;
+}
+
+function userRoles(hub: Hub, user: UserRecord): string[] {
+  const roles = new Set(['user', ...hub.store.roles.ofUser(user.id)]);
+  if (user.admin) roles.add('admin');
+  return [...roles].sort();
+}
+
+export function tokenModel(hub: Hub, t: TokenRecord): Record<string, unknown> {
+  const owner: Record<string, unknown> = {};
+  if (t.user_id !== null) {
+    const u = hub.store.users.getById(t.user_id);
+    owner.user = u?.name ?? null;
+  } else if (t.service_id !== null) {
+    owner.service = hub.store.services.getById(t.service_id)?.name ?? null;
+  }
+  let scopes: string[];
+  if (t.user_id !== null) {
+    const u = hub.store.users.getById(t.user_id);
+    scopes = u ? [...(t.scopes.length ? new Set(t.scopes) : userScopes(hub, u))].sort() : t.scopes;
+  } else {
+    const s = t.service_id !== null ? hub.store.services.getById(t.service_id) : undefined;
+    scopes = s ? [...(t.scopes.length ? new Set(t.scopes) : serviceScopes(hub, s))].sort() : t.scopes;
+  }
+  const client = t.client_id === 'jupyterhub' ? 'JupyterHub' : hub.store.oauth.getClient(t.client_id)?.description ?? t.client_id;
+  return {
+    ...owner,
+    id: `a${t.id}`,
+    kind: 'api_token',
+    roles: [],
+    scopes,
+    created: isoTime(t.created),
+    last_activity: isoTime(t.last_activity),
+    expires_at: isoTime(t.expires_at),
+    note: t.note,
+    session_id: t.session_id,
+    oauth_client: client,
+  };
+}
+
+export function groupModel(hub: Hub, g: GroupRecord): Record<string, unknown> {
+  return { kind: 'group', name: g.name, users: hub.store.groups.memberNames(g.id), roles: hub.store.roles.ofGroup(g.id), properties: g.properties };
+}
+
+export function serviceModel(hub: Hub, s: ServiceRecord): Record<string, unknown> {
+  const cfg = hub.config.hub.services.find((x) => x.name === s.name);
+  const roles = new Set(hub.store.roles.ofService(s.id));
+  if (s.admin) roles.add('admin');
+  const running = hub.managedServices?.pid(s.name) ?? 0;
+  return {
+    kind: 'service',
+    name: s.name,
+    admin: s.admin,
+    roles: [...roles].sort(),
+    url: cfg?.url ?? '',
+    prefix: cfg?.url ? `${hub.base}services/${s.name}/` : '',
+    command: cfg?.command ?? [],
+    pid: running,
+    info: {},
+    display: cfg?.display ?? true,
+  };
+}

@@ -1,0 +1,102 @@
+// Managed services: a service with a `command` is run by the hub with the environment JupyterHub gives it, and
+// restarted (with a growing pause) if it dies, so jupyterhub-idle-culler runs exactly as its README shows.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Hub } from './context.ts';
+import type { ServiceConfig } from '../config/types.ts';
+import { newApiToken } from '../auth/index.ts';
+
+const KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'HOME', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
+
+interface Running {
+  config: ServiceConfig;
+  child: ChildProcess | null;
+  token: string;
+  restarts: number;
+  timer: NodeJS.Timeout | null;
+}
+
+export class ManagedServices {
+  private readonly hub: Hub;
+  private readonly running = new Map<string, Running>();
+  private stopping = false;
+
+  constructor(hub: Hub) {
+    this.hub = hub;
+  }
+
+  pid(name: string): number {
+    return this.running.get(name)?.child?.pid ?? 0;
+  }
+
+  startAll(): void {
+    for (const svc of this.hub.config.hub.services) {
+      if (svc.url) {
+        this.hub.routes.add(`${this.hub.base}services/${svc.name}`, svc.url, { service: svc.name });
+      }
+      if (!svc.command.length) continue;
+      const rec = this.hub.store.services.get(svc.name)!;
+      // A service without a configured token gets a fresh one each start; it lives only in its environment.
+      let token = svc.api_token;
+      if (!token) {
+        token = newApiToken();
+        this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: 'Managed service token' });
+      }
+      const r: Running = { config: svc, child: null, token, restarts: 0, timer: null };
+      this.running.set(svc.name, r);
+      this.launch(r);
+    }
+  }
+
+  private env(svc: ServiceConfig, token: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const k of KEEP) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+    Object.assign(env, {
+      JUPYTERHUB_SERVICE_NAME: svc.name,
+      JUPYTERHUB_API_TOKEN: token,
+      JPY_API_TOKEN: token,
+      JUPYTERHUB_API_URL: this.hub.apiUrl,
+      JUPYTERHUB_BASE_URL: this.hub.base,
+      JUPYTERHUB_CLIENT_ID: `service-${svc.name}`,
+    });
+    if (svc.url) {
+      env.JUPYTERHUB_SERVICE_URL = svc.url;
+      env.JUPYTERHUB_SERVICE_PREFIX = `${this.hub.base}services/${svc.name}/`;
+    }
+    return { ...env, ...svc.environment };
+  }
+
+  private launch(r: Running): void {
+    const { log } = this.hub;
+    const [cmd, ...args] = r.config.command;
+    const child = spawn(cmd, args, { env: this.env(r.config, r.token), cwd: r.config.cwd || undefined, stdio: ['ignore', 'inherit', 'inherit'] });
+    r.child = child;
+    const started = Date.now();
+    child.on('error', (err) => log.error(`Service ${r.config.name} could not start: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      r.child = null;
+      if (this.stopping) return;
+      // A service that ran a while before dying starts again at once; one that keeps dying waits longer each time.
+      r.restarts = Date.now() - started > 60_000 ? 0 : r.restarts + 1;
+      const delay = Math.min(1000 * 2 ** r.restarts, 60_000);
+      log.warn(`Service ${r.config.name} exited (${signal ?? code}); restarting in ${delay / 1000} s`);
+      r.timer = setTimeout(() => this.launch(r), delay);
+      r.timer.unref();
+    });
+    log.info(`Started service ${r.config.name} (pid ${child.pid})`);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.running.values()].map((r) => new Promise<void>((resolve) => {
+      if (r.timer) clearTimeout(r.timer);
+      const child = r.child;
+      if (!child || child.exitCode !== null) return resolve();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    })));
+  }
+}

@@ -1,0 +1,148 @@
+// Start-up and shut-down of the one process: open the store, build the hub, put the hub and proxy behind one listener,
+// re-adopt servers a previous process left running, and start managed services. Work here is proportional to the
+// configuration and to active servers, never to the number of users.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { HubConfig } from '../config/types.ts';
+import type { Hub } from './context.ts';
+import { openStore } from '../store/index.ts';
+import { RouteTable, createForwarder } from '../proxy/index.ts';
+import { ServerManager } from '../spawner/lifecycle.ts';
+import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
+import { loadOrCreateCookieSecret, resolveAuthenticator } from '../auth/index.ts';
+import { createLogger } from '../util/log.ts';
+import { createMetrics } from './metrics.ts';
+import { createHubApp } from './app.ts';
+import { errorPage, SERVER_DOWN_MESSAGE } from './pages/index.ts';
+import { seedFromConfig } from './seed.ts';
+import { ManagedServices } from './services.ts';
+import { ActivityFlusher } from './activity.ts';
+import { listenAddress } from './listen.ts';
+
+export interface RunningHub {
+  hub: Hub;
+  /** The URL a browser opens, e.g. http://127.0.0.1:8000/ */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHub(config: HubConfig): Promise<RunningHub> {
+  const t0 = performance.now();
+  const log = createLogger('nodehub');
+  const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
+  const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
+  const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
+  const store = openStore(config.hub.db_url);
+  const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
+  const { host, port } = listenAddress(config);
+
+  // The listener is created before the hub URL is known (port 0 picks one), so the hub's own target is patched in
+  // once listening; nothing routes before that.
+  const routes = new RouteTable();
+  const metrics = createMetrics();
+  let hubHandler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  const localTargets = new Map<string, { request(req: IncomingMessage, res: ServerResponse): void }>();
+  const forwarder = createForwarder(routes, {
+    localTargets,
+    onError: (status, req, res) => {
+      if (res.headersSent) return res.destroy();
+      const message = status === 503 ? SERVER_DOWN_MESSAGE : undefined;
+      res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'X-JupyterHub-Version': '3.0.0' });
+      res.end(errorPage({ base: config.hub.base_url, status, message }));
+      void req;
+    },
+  });
+  let server!: Server;
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    hubHandler = handler;
+    server = tls
+      ? createHttpsServer({ key: readFileSync(config.hub.ssl_key), cert: readFileSync(config.hub.ssl_cert) })
+      : createHttpServer();
+    server.on('request', (req, res) => forwarder.request(req, res));
+    server.on('upgrade', (req, socket, head) => forwarder.upgrade(req, socket, head));
+    // Idle keep-alive sockets of browsers must not pin memory forever.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    return server;
+  };
+
+  const hub: Hub = {
+    config, store, routes, authenticator, cookieSecret, log, metrics,
+    servers: null as unknown as ServerManager,
+    base: config.hub.base_url,
+    hubPrefix: `${config.hub.base_url}hub/`,
+    apiUrl: '',
+    hubTarget: '',
+    requestShutdown: () => undefined,
+  };
+  const app = createHubApp(hub, serverFactory);
+  await app.ready();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const scheme = tls ? 'https' : 'http';
+  const loopback = host === '::' || host === '0.0.0.0' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  hub.hubTarget = `${scheme}://${loopback}:${actualPort}`;
+  hub.apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hub.hubTarget}${hub.hubPrefix}api`;
+  localTargets.set(hub.hubTarget, { request: (req, res) => hubHandler!(req, res) });
+  routes.add('/', hub.hubTarget, { hub: true });
+
+  hub.servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: hub.apiUrl, observe: metrics });
+  metrics.setSources({
+    totalUsers: () => store.users.count(),
+    runningServers: () => hub.servers.running,
+    activeUsers: (ms) => store.activity.countSince(Date.now() - ms),
+  });
+
+  seedFromConfig(hub);
+  const adoption = await hub.servers.adopt(store.servers.listActive(), (id) => {
+    const u = store.users.getById(id);
+    return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
+  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
+  if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
+
+  const services = new ManagedServices(hub);
+  hub.managedServices = services;
+  services.startAll();
+  const activity = new ActivityFlusher(hub);
+  activity.start();
+
+  let closing: Promise<void> | null = null;
+  const close = (opts: { servers?: boolean } = {}) => {
+    closing ??= (async () => {
+      log.info('Shutting down');
+      activity.stop();
+      activity.flush();
+      await services.stopAll();
+      await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
+      await forwarder.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      await app.close();
+      store.close();
+    })();
+    return closing;
+  };
+  hub.requestShutdown = ({ servers }) => {
+    void close({ servers }).then(() => process.emit('nodehub:shutdown' as never));
+  };
+  metrics.hubStarted((performance.now() - t0) / 1000);
+  const url = `${scheme}://${host === '::' || host === '0.0.0.0' ? 'localhost' : loopback}:${actualPort}${config.hub.base_url}`;
+  log.info(`nodehub is running at ${url}`);
+  return { hub, url, port: actualPort, close: () => close() };
+}
+
+/** Is a re-adopted server still answering? A short check: a hub restart must not wait long on dead servers. */
+async function quickCheck(url: string): Promise<boolean> {
+  try {
+    await waitForHttp(url, { timeoutMs: 3000 });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,88 @@
+// Login and logout pages. The authenticator decides who someone is; this file only turns its answer into a user
+// record and a login cookie. `/hub/tmplogin` is the tmp authenticator's own login URL (a fresh user every time).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Hub } from '../context.ts';
+import type { UserRecord } from '../../store/types.ts';
+import { clearLoginCookies, cookieUser, ensureSessionId, setLoginCookie } from '../identity.ts';
+import { loginPage, logoutPage } from '../pages/index.ts';
+import { nextUrl, safeNext } from './redirects.ts';
+
+/** Finds or creates the user an authenticator named, keeping admin_users in step. */
+export function loginUser(hub: Hub, name: string, admin?: boolean): UserRecord {
+  const isAdmin = admin ?? hub.authenticator.isAdmin(name);
+  const existing = hub.store.users.get(name);
+  if (!existing) return hub.store.users.create(name, { admin: isAdmin });
+  if (isAdmin && !existing.admin) return hub.store.users.update(existing.id, { admin: true });
+  return existing;
+}
+
+function startSession(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord): void {
+  setLoginCookie(hub, req, reply, user);
+  ensureSessionId(hub, req, reply);
+  hub.store.users.touch(user.id, Date.now());
+  hub.store.activity.record(user.name, Date.now());
+}
+
+function queryNext(req: FastifyRequest): string | undefined {
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  return typeof q.next === 'string' ? q.next : undefined;
+}
+
+export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
+  const auth = hub.authenticator;
+  const page = (req: FastifyRequest, error?: string, username?: string) =>
+    loginPage({
+      base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.showPasswordField,
+      loginService: auth.loginService,
+    });
+
+  app.get(`${hub.hubPrefix}login`, async (req, reply) => {
+    const user = cookieUser(hub, req);
+    if (user) {
+      startSession(hub, req, reply, user);
+      return reply.redirect(nextUrl(hub, req, user.name), 302);
+    }
+    if (auth.autoLogin && auth.loginUrl) {
+      const next = queryNext(req);
+      return reply.redirect(`${hub.hubPrefix}${auth.loginUrl}${next ? `?next=${encodeURIComponent(next)}` : ''}`, 302);
+    }
+    return reply.type('text/html').send(page(req));
+  });
+
+  app.post(`${hub.hubPrefix}login`, async (req, reply) => {
+    const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const username = typeof form.username === 'string' ? form.username.trim() : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const result = await auth.authenticate({ username, password });
+    const name = result ? auth.normalizeUsername(result.name) : '';
+    if (!result || !auth.validateUsername(name) || !auth.checkAllowed(name)) {
+      hub.log.info(`Failed login for ${JSON.stringify(username.slice(0, 100))}`);
+      return reply.code(403).type('text/html').send(page(req, 'Invalid username or password', username));
+    }
+    const user = loginUser(hub, name, result.admin);
+    startSession(hub, req, reply, user);
+    hub.log.info(`User logged in: ${user.name}`);
+    return reply.redirect(nextUrl(hub, req, user.name), 302);
+  });
+
+  if (auth.loginUrl) {
+    // The tmp authenticator: every visit here mints a new user and replaces whoever this browser was (tmpauthenticator 1.0).
+    app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
+      const result = await auth.authenticate({ username: '', password: '' });
+      if (!result) return reply.code(403).type('text/html').send(page(req, 'Login is not possible right now'));
+      const user = loginUser(hub, auth.normalizeUsername(result.name), result.admin);
+      startSession(hub, req, reply, user);
+      return reply.redirect(nextUrl(hub, req, user.name), 302);
+    });
+  }
+
+  app.get(`${hub.hubPrefix}logout`, async (req, reply) => {
+    const user = cookieUser(hub, req);
+    clearLoginCookies(hub, req, reply);
+    if (user && hub.config.hub.shutdown_on_logout) {
+      await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
+    }
+    if (auth.autoLogin) return reply.type('text/html').send(logoutPage({ base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
+    return reply.redirect(`${hub.hubPrefix}login`, 302);
+  });
+}

@@ -1,0 +1,84 @@
+// The small pages: /hub/ itself, home, token, health, static files, error pages, and the redirects that bring stray
+// paths into the hub.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Hub } from '../context.ts';
+import { HubError } from '../../util/errors.ts';
+import { isoTime } from '../../util/time.ts';
+import { cookieUser } from '../identity.ts';
+import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
+import { newApiToken } from '../../auth/index.ts';
+import { serverPrefix } from '../../spawner/naming.ts';
+import { loginRedirect, defaultNext } from './redirects.ts';
+import { requestUri } from '../http.ts';
+
+export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
+  const hp = hub.hubPrefix;
+
+  // Public and database-free, so uptime checks and load balancers can poll it cheaply.
+  const health = async (_req: FastifyRequest, reply: import('fastify').FastifyReply) => reply.type('text/html').send('');
+  for (const p of [`${hp}health`, `${hp}api/health`]) {
+    app.get(p, health);
+  }
+
+  app.get(`${hp}static/style.css`, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(styleCss));
+
+  app.get(`${hp}error/:code`, async (req, reply) => {
+    const code = Number((req.params as { code: string }).code);
+    const status = Number.isInteger(code) && code >= 400 && code < 600 ? code : 500;
+    return reply.code(status).type('text/html').send(errorPage({ base: hub.base, status, user: cookieUser(hub, req)?.name }));
+  });
+
+  app.post(`${hp}security/csp-report`, async (_req, reply) => reply.code(204).send());
+
+  app.get(hp, async (req, reply) => {
+    const me = cookieUser(hub, req);
+    if (!me) return loginRedirect(hub, req, reply);
+    return reply.redirect(defaultNext(hub, me.name), 302);
+  });
+
+  app.get(`${hp}home`, async (req, reply) => {
+    const me = cookieUser(hub, req);
+    if (!me) return loginRedirect(hub, req, reply);
+    const active = hub.servers.get(me.name, '');
+    const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: active.phase === 'spawning' ? 'spawn' : active.phase === 'stopping' ? 'stop' : null } : null;
+    const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: a.phase === 'spawning' ? 'spawn' : null }));
+    return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named }));
+  });
+
+  const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => !t.note.startsWith('Server at ')).map((t) => ({
+    id: `a${t.id}`, note: t.note, created: isoTime(t.created), last_activity: isoTime(t.last_activity), expires_at: isoTime(t.expires_at),
+  }));
+
+  app.get(`${hp}token`, async (req, reply) => {
+    const me = cookieUser(hub, req);
+    if (!me) return loginRedirect(hub, req, reply);
+    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id) }));
+  });
+
+  app.post(`${hp}token`, async (req, reply) => {
+    const me = cookieUser(hub, req);
+    if (!me) throw new HubError(403, 'You must be logged in to request a token');
+    const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const note = typeof form.note === 'string' && form.note.trim() ? form.note.trim().slice(0, 200) : 'Requested via token page';
+    const expiresIn = Number(form.expires_in);
+    const token = newApiToken();
+    hub.store.tokens.create({
+      user_id: me.id, kind: 'api', token, note,
+      expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + expiresIn * 1000 : null,
+    });
+    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token }));
+  });
+
+  app.get(hp.slice(0, -1), async (_req, reply) => reply.redirect(hp, 301));
+}
+
+/** Paths outside /hub/ that reached the hub: GET moves under /hub/ (keeping the query), anything else is 405. */
+export function strayPath(hub: Hub, req: FastifyRequest): string | null {
+  const uri = requestUri(req);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return null;
+  const path = uri.split('?')[0];
+  const userNoSlash = new RegExp(`^${hub.base}user/[^/]+$`);
+  if (userNoSlash.test(path)) return uri.replace(path, path + '/');
+  return `${hub.hubPrefix}${uri.slice(hub.base.length)}`;
+}

@@ -1,0 +1,163 @@
+// Spawn, spawn-pending, user-redirect and the "server not running" flow (spec 3.2): the pages between a link and a
+// running server.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Hub } from '../context.ts';
+import type { UserRecord } from '../../store/types.ts';
+import { HubError, isHubError } from '../../util/errors.ts';
+import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
+import { errorPage, notRunningPage, spawnPage, spawnPendingPage } from '../pages/index.ts';
+import { escapePath, serverPrefix } from '../../spawner/naming.ts';
+import { selectProfile } from '../../spawner/profiles.ts';
+import { startServer, validServerName } from '../api/servers.ts';
+import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
+import { prefersJson, requestOrigin, requestUri } from '../http.ts';
+
+const SPAWN_PAGE_WAIT_MS = 1000;
+
+type Params = { user?: string; server?: string; '*'?: string };
+
+/** The logged-in user and the (possibly other) user whose server the page is about. */
+function pageUsers(hub: Hub, req: FastifyRequest): { me: UserRecord; owner: UserRecord; serverName: string } | null {
+  const me = cookieUser(hub, req);
+  if (!me) return null;
+  const p = req.params as Params;
+  const ownerName = p.user ?? me.name;
+  const serverName = validServerName(p.server ?? '');
+  if (ownerName === me.name) return { me, owner: me, serverName };
+  const owner = hub.store.users.get(ownerName);
+  const groups = owner ? hub.store.groups.groupsOfUser(owner.id) : [];
+  if (!owner || !hasAccess(principalForUser(hub, me), ['servers'], { user: ownerName, server: `${ownerName}/${serverName}`, userGroups: groups })) {
+    throw new HubError(404, `No such user: ${ownerName}`);
+  }
+  return { me, owner, serverName };
+}
+
+/**
+ * Once a server is ready, send a `/hub/user/<name>/…` next straight to `/user/<name>/…`: the route exists, so the
+ * extra hop through the hub that 3.0 takes only costs time (5.x goes direct too, spec 5.2 step 4).
+ */
+function readyTarget(hub: Hub, next: string, owner: string): string {
+  const viaHub = `${hub.hubPrefix}user/${escapePath(owner)}/`;
+  return next.startsWith(viaHub) ? `${hub.base}user/${next.slice(`${hub.hubPrefix}user/`.length)}` : next;
+}
+
+function pendingUrl(hub: Hub, owner: string, serverName: string, next: string): string {
+  return `${hub.hubPrefix}spawn-pending/${escapePath(owner)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+}
+
+/** Spawn options from a query string: every key but `next`, each a list of values (options_from_query). */
+function queryOptions(req: FastifyRequest): Record<string, string[]> | undefined {
+  const params = new URLSearchParams(requestUri(req).split('?')[1] ?? '');
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of params) if (k !== 'next') (out[k] ??= []).push(v);
+  return Object.keys(out).length ? out : undefined;
+}
+
+async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyReply, options: Record<string, unknown> | undefined) {
+  const who = pageUsers(hub, req);
+  if (!who) return loginRedirect(hub, req, reply);
+  const { me, owner, serverName } = who;
+  const next = nextUrl(hub, req, owner.name, serverPrefix(hub.base, owner.name, serverName));
+  const active = hub.servers.get(owner.name, serverName);
+  if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
+  if (active?.phase === 'spawning') return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
+  try {
+    selectProfile(hub.config.spawner, options ?? {});
+  } catch (err) {
+    if (!isHubError(err)) throw err;
+    const profiles = hub.config.spawner.profile_list;
+    return reply.code(400).type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name }));
+  }
+  const started = startServer(hub, owner, serverName, options);
+  if (await hub.servers.waitReady(started, SPAWN_PAGE_WAIT_MS)) return reply.redirect(readyTarget(hub, next, owner.name), 302);
+  return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
+}
+
+export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
+  const hp = hub.hubPrefix;
+  for (const path of ['spawn', 'spawn/:user', 'spawn/:user/:server']) {
+    app.get(`${hp}${path}`, (req, reply) => spawnAndRedirect(hub, req, reply, queryOptions(req)));
+    app.post(`${hp}${path}`, (req, reply) => {
+      if (!cookieUser(hub, req)) throw new HubError(403, 'You must be logged in to start a server');
+      const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+      const options: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(form)) if (k !== '_xsrf') options[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+      return spawnAndRedirect(hub, req, reply, options);
+    });
+  }
+
+  for (const path of ['spawn-pending/:user', 'spawn-pending/:user/:server']) {
+    app.get(`${hp}${path}`, async (req, reply) => {
+      const who = pageUsers(hub, req);
+      if (!who) return loginRedirect(hub, req, reply);
+      const { me, owner, serverName } = who;
+      const next = nextUrl(hub, req, owner.name, serverPrefix(hub.base, owner.name, serverName));
+      const active = hub.servers.get(owner.name, serverName);
+      if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
+      const spawnUrl = `${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+      if (!active) {
+        const failure = hub.servers.lastFailure(owner.name, serverName);
+        if (failure) {
+          return reply.code(500).type('text/html').send(errorPage({ base: hub.base, status: 500, message: 'Spawn failed', detail: failure, user: me.name }));
+        }
+        return reply.type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+      }
+      const progressUrl = `${hp}api/users/${escapePath(owner.name)}/${serverName ? `servers/${escapePath(serverName)}` : 'server'}/progress`;
+      return reply.type('text/html').send(spawnPendingPage({
+        base: hub.base, user: owner.name, serverName, progressUrl, nextUrl: readyTarget(hub, next, owner.name), currentUser: me.name,
+      }));
+    });
+  }
+
+  app.get(`${hp}user-redirect/*`, async (req, reply) => {
+    const me = cookieUser(hub, req);
+    if (!me) return loginRedirect(hub, req, reply);
+    const uri = requestUri(req);
+    const rest = uri.slice(uri.indexOf('/user-redirect/') + '/user-redirect/'.length);
+    const target = `${hub.base}user/${escapePath(me.name)}/${rest}`;
+    return reply.redirect(`${hp}spawn/${escapePath(me.name)}?next=${encodeURIComponent(target)}`, 302);
+  });
+
+  // A request for /user/<name>/… reached the hub: the proxy has no route, so the server is not running (spec 3.2).
+  const notRunning = async (req: FastifyRequest, reply: FastifyReply) => {
+    const me = cookieUser(hub, req);
+    const uri = requestUri(req);
+    const rest = uri.slice(`${hp}user/`.length);
+    const [rawName = '', ...tail] = rest.split('?')[0].split('/');
+    const ownerName = decodeURIComponent(rawName);
+    const isApi = tail.includes('api') || prefersJson(req);
+    if (!me) {
+      if (isApi || req.method !== 'GET') throw new HubError(403, 'You must be logged in to access this server');
+      return loginRedirect(hub, req, reply);
+    }
+    const owner = hub.store.users.get(ownerName);
+    if (!owner || (owner.id !== me.id && !hasAccess(principalForUser(hub, me), ['access:servers'], { user: ownerName, server: `${ownerName}/` }))) {
+      throw new HubError(404, `No such user: ${ownerName}`);
+    }
+    // Named servers: /user/<name>/<server>/… when the second segment is one of the user's named servers.
+    const maybeServer = hub.config.hub.allow_named_servers && tail[0] ? decodeURIComponent(tail[0]) : '';
+    const serverName = maybeServer && hub.store.servers.get(owner.id, maybeServer) ? maybeServer : '';
+    const active = hub.servers.get(owner.name, serverName);
+    const userUrl = `${hub.base}user/${rest}`;
+    if (active?.phase === 'ready') {
+      const url = new URL(userUrl, 'http://x');
+      const n = Number(url.searchParams.get('redirects') ?? '0') || 0;
+      if (n >= hub.config.hub.user_redirect_limit) throw new HubError(500, 'Redirect loop detected.');
+      if (n >= 1) await new Promise((r) => setTimeout(r, Math.min(2 ** n, 10) * 1000));
+      url.searchParams.set('redirects', String(n + 1));
+      return reply.redirect(url.pathname + url.search, 302);
+    }
+    const spawnUrl = `${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(uri)}`;
+    if (isApi || req.method !== 'GET') {
+      return reply.code(424).send({
+        status: 424,
+        message: `JupyterHub server no longer running at ${userUrl.split('?')[0]}. Restart the server at ${requestOrigin(req)}${spawnUrl.split('?')[0]}`,
+      });
+    }
+    if (active?.phase === 'spawning' || hub.servers.lastFailure(owner.name, serverName)) {
+      return reply.redirect(pendingUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
+    }
+    return reply.code(424).type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+  };
+  app.all(`${hp}user/*`, notRunning);
+}

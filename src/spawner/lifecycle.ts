@@ -1,0 +1,406 @@
+// The one owner of a server's lifecycle: stopped → spawning → ready → stopping → stopped. Only this code changes a
+// server's state; it writes the store, adds and removes routes, creates and deletes the server's token and OAuth client,
+// and emits progress events. A restarted hub replays the same steps through `adopt`, so recovery is not a second path.
+import { EventEmitter } from 'node:events';
+import type { HubConfig, SpawnerConfig } from '../config/types.ts';
+import type { Store, ServerRecord } from '../store/types.ts';
+import type { RouteTable } from '../proxy/index.ts';
+import type { Logger } from '../util/log.ts';
+import { HubError } from '../util/errors.ts';
+import type { ProgressEvent, ServerSpec, Spawner, SpawnerClass } from './types.ts';
+import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
+import { newApiToken } from '../auth/tokens.ts';
+import { effectiveSpawnerConfig } from './profiles.ts';
+
+export type Phase = 'spawning' | 'ready' | 'stopping';
+
+export interface HubEvent extends ProgressEvent {
+  ready?: boolean;
+  failed?: boolean;
+  url?: string;
+}
+
+export interface UserRef {
+  id: number;
+  name: string;
+  admin: boolean;
+}
+
+/** A server that is not stopped: starting, running or stopping. */
+export interface ActiveServer {
+  user: UserRef;
+  name: string;
+  recordId: number;
+  prefix: string;
+  phase: Phase;
+  spawner: Spawner | null;
+  url: string | null;
+  started: number;
+  /** Every event of the current spawn, so a late subscriber sees the bar where it is. */
+  events: HubEvent[];
+  emitter: EventEmitter;
+  /** Settles when the spawn ends (ready or failed); never rejects. */
+  spawned: Promise<boolean>;
+  stopped: Promise<void> | null;
+}
+
+export interface LifecycleDeps {
+  config: HubConfig;
+  store: Store;
+  routes: RouteTable;
+  spawnerClass: SpawnerClass;
+  log: Logger;
+  /** How spawned servers reach the hub API, e.g. http://127.0.0.1:8000/hub/api */
+  hubApiUrl: string;
+  observe?: LifecycleObserver;
+}
+
+/** Metrics and other listeners; all optional. */
+export interface LifecycleObserver {
+  spawnFinished?(status: 'success' | 'failure' | 'throttled' | 'too-many-users' | 'already-pending', seconds: number): void;
+  stopFinished?(status: 'success' | 'failure', seconds: number): void;
+  changed?(): void;
+}
+
+const key = (user: string, server: string) => `${user}/${server}`;
+
+export class ServerManager {
+  readonly deps: LifecycleDeps;
+  private readonly active = new Map<string, ActiveServer>();
+  /** The last spawn failure per server, for the spawn-pending page (JupyterHub's `_spawn_future` exception). */
+  private readonly failures = new Map<string, string>();
+  private spawningCount = 0;
+
+  constructor(deps: LifecycleDeps) {
+    this.deps = deps;
+  }
+
+  get(userName: string, serverName: string): ActiveServer | undefined {
+    return this.active.get(key(userName, serverName));
+  }
+
+  /** Active servers of one user, by server name. */
+  ofUser(userName: string): ActiveServer[] {
+    const out: ActiveServer[] = [];
+    for (const a of this.active.values()) if (a.user.name === userName) out.push(a);
+    return out;
+  }
+
+  lastFailure(userName: string, serverName: string): string | undefined {
+    return this.failures.get(key(userName, serverName));
+  }
+
+  get spawning(): number {
+    return this.spawningCount;
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const a of this.active.values()) if (a.phase === 'ready') n++;
+    return n;
+  }
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  all(): IterableIterator<ActiveServer> {
+    return this.active.values();
+  }
+
+  /** Throws the 429 JupyterHub answers when a limit is reached; callers that queue check `atLimit` first. */
+  checkLimits(): void {
+    const hub = this.deps.config.hub;
+    if (hub.concurrent_spawn_limit > 0 && this.spawningCount >= hub.concurrent_spawn_limit) {
+      this.deps.observe?.spawnFinished?.('throttled', 0);
+      throw new HubError(429, 'Too many users trying to log in right now. Try again soon.', { 'Retry-After': '30' });
+    }
+    if (hub.active_server_limit > 0 && this.active.size >= hub.active_server_limit) {
+      this.deps.observe?.spawnFinished?.('too-many-users', 0);
+      throw new HubError(429, 'Active user limit exceeded. Try again in a few minutes.', { 'Retry-After': '60' });
+    }
+  }
+
+  /**
+   * Begins a spawn and returns at once; `spawned` settles when it is ready or failed. A server already spawning is
+   * returned as is (JupyterHub answers 202 then); one that is ready or stopping is a 400.
+   */
+  start(user: UserRef, serverName: string, userOptions?: Record<string, unknown>): ActiveServer {
+    const k = key(user.name, serverName);
+    const existing = this.active.get(k);
+    if (existing) {
+      if (existing.phase === 'spawning') {
+        this.deps.observe?.spawnFinished?.('already-pending', 0);
+        return existing;
+      }
+      if (existing.phase === 'stopping') throw new HubError(400, `${describe(user.name, serverName)} is pending stop`);
+      throw new HubError(400, `${describe(user.name, serverName)} is already running`);
+    }
+    this.checkLimits();
+    const { store } = this.deps;
+    const record = store.servers.ensure(user.id, serverName);
+    const options = userOptions ?? record.user_options ?? {};
+    const emitter = new EventEmitter();
+    emitter.setMaxListeners(0);
+    const active: ActiveServer = {
+      user,
+      name: serverName,
+      recordId: record.id,
+      prefix: serverPrefix(this.deps.config.hub.base_url, user.name, serverName),
+      phase: 'spawning',
+      spawner: null,
+      url: null,
+      started: Date.now(),
+      events: [],
+      emitter,
+      spawned: Promise.resolve(false),
+      stopped: null,
+    };
+    this.active.set(k, active);
+    this.failures.delete(k);
+    this.spawningCount++;
+    store.servers.update(record.id, { started: active.started, user_options: options, url: null, state: {} });
+    this.emit(active, { progress: 0, message: 'Server requested' });
+    active.spawned = this.runSpawn(active, options).finally(() => {
+      this.spawningCount--;
+      this.deps.observe?.changed?.();
+    });
+    this.deps.observe?.changed?.();
+    return active;
+  }
+
+  private async runSpawn(active: ActiveServer, options: Record<string, unknown>): Promise<boolean> {
+    const { config, store, log } = this.deps;
+    const t0 = performance.now();
+    const k = key(active.user.name, active.name);
+    let spawnConfig: SpawnerConfig;
+    try {
+      spawnConfig = effectiveSpawnerConfig(config.spawner, options);
+      const spec = this.createCredentials(active, options, spawnConfig);
+      if (spawnConfig.pre_spawn_hook) await spawnConfig.pre_spawn_hook({ user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec });
+      const spawner = this.deps.spawnerClass.create({
+        spec,
+        config: spawnConfig,
+        hubConfig: config,
+        state: {},
+        log: log.child(`${active.user.name}/${active.name}`),
+        onExit: (reason) => this.crashed(active, reason),
+      });
+      active.spawner = spawner;
+      this.emit(active, { progress: 10, message: 'Spawning server...' });
+      void this.relayProgress(active, spawner);
+      const url = await withTimeout(spawner.start(), spawnConfig.start_timeout * 1000 + spawnConfig.http_timeout * 1000,
+        `Server at ${active.prefix} didn't respond in time`);
+      if (active.phase !== 'spawning') throw new Error('stopped while starting');
+      active.url = url;
+      store.servers.update(active.recordId, { state: spawner.getState(), url });
+      this.deps.routes.add(active.prefix, url, { user: active.user.name, server_name: active.name });
+      active.phase = 'ready';
+      const now = Date.now();
+      store.servers.touch(active.recordId, now);
+      store.users.touch(active.user.id, now);
+      this.emit(active, {
+        progress: 100, ready: true, message: `Server ready at ${active.prefix}`,
+        html_message: `Server ready at <a href="${active.prefix}">${active.prefix}</a>`, url: active.prefix,
+      });
+      this.deps.observe?.spawnFinished?.('success', (performance.now() - t0) / 1000);
+      log.info(`Server ${describe(active.user.name, active.name)} ready at ${url} in ${Math.round(performance.now() - t0)} ms`);
+      return true;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const stoppedOnPurpose = active.phase === 'stopping';
+      if (!stoppedOnPurpose) {
+        log.warn(`Spawn of ${describe(active.user.name, active.name)} failed: ${reason}`);
+        this.failures.set(k, reason);
+        this.deps.observe?.spawnFinished?.('failure', (performance.now() - t0) / 1000);
+        this.emit(active, { progress: 100, failed: true, message: `Spawn failed: ${reason}` });
+        await this.cleanUp(active, false);
+      }
+      return false;
+    }
+  }
+
+  /** The per-spawn token (role `server`) and OAuth client; the token is also the client secret (spec 1.5). */
+  private createCredentials(active: ActiveServer, options: Record<string, unknown>, spawnConfig: SpawnerConfig): ServerSpec {
+    const { store, config } = this.deps;
+    const { user, name } = active;
+    const apiToken = newApiToken();
+    store.tokens.create({
+      user_id: user.id, kind: 'api', token: apiToken, note: `Server at ${active.prefix}`,
+      scopes: serverTokenScopes(user.name),
+    });
+    const clientId = serverClientId(user.name, name);
+    const callback = `${active.prefix}oauth_callback`;
+    store.oauth.upsertClient({
+      identifier: clientId, description: `Server at ${active.prefix}`, redirect_uri: callback,
+      // The server's own access scope first: the authorize endpoint checks the visitor holds it (JupyterHub 3 does the same).
+      allowed_scopes: [`access:servers!server=${user.name}/${name}`, ...spawnConfig.oauth_client_allowed_scopes], secret: apiToken,
+    });
+    return {
+      user, serverName: name, prefix: active.prefix, apiToken, hubApiUrl: this.deps.hubApiUrl,
+      baseUrl: config.hub.base_url, oauthClientId: clientId, oauthCallbackUrl: callback,
+      oauthAccessScopes: serverAccessScopes(user.name, name), userOptions: options,
+    };
+  }
+
+  private async relayProgress(active: ActiveServer, spawner: Spawner): Promise<void> {
+    if (!spawner.progress) return;
+    try {
+      for await (const ev of spawner.progress()) {
+        if (active.phase !== 'spawning') break;
+        // Spawner events may not claim readiness; the hub decides that after the route exists.
+        this.emit(active, { progress: ev.progress, message: ev.message, html_message: ev.html_message });
+      }
+    } catch (err) {
+      this.deps.log.debug(`progress of ${active.prefix} ended: ${String(err)}`);
+    }
+  }
+
+  private emit(active: ActiveServer, ev: HubEvent): void {
+    active.events.push(ev);
+    active.emitter.emit('event', ev);
+  }
+
+  /** Stops a server; resolves when it is stopped. Stopping a stopped server is a no-op. */
+  stop(userName: string, serverName: string): Promise<void> {
+    const active = this.active.get(key(userName, serverName));
+    if (!active) return Promise.resolve();
+    if (active.stopped) return active.stopped;
+    const wasSpawning = active.phase === 'spawning';
+    active.phase = 'stopping';
+    if (wasSpawning) this.emit(active, { progress: 100, failed: true, message: 'Spawn cancelled: the server was stopped' });
+    active.stopped = this.cleanUp(active, true);
+    return active.stopped;
+  }
+
+  /** A server that died on its own: route off at once, then the same clean-up as a stop. */
+  private crashed(active: ActiveServer, reason: string): void {
+    if (this.active.get(key(active.user.name, active.name)) !== active || active.stopped) return;
+    if (active.phase === 'spawning') return; // start() rejects and runSpawn cleans up
+    this.deps.log.warn(`Server ${describe(active.user.name, active.name)} stopped unexpectedly: ${reason}`);
+    active.phase = 'stopping';
+    active.stopped = this.cleanUp(active, true);
+  }
+
+  private async cleanUp(active: ActiveServer, stopSpawner: boolean): Promise<void> {
+    const { store, routes, log, config } = this.deps;
+    const t0 = performance.now();
+    routes.remove(active.prefix);
+    let ok = true;
+    if (stopSpawner && active.spawner) {
+      try {
+        await active.spawner.stop();
+      } catch (err) {
+        ok = false;
+        log.error(`Stopping ${describe(active.user.name, active.name)} failed`, err);
+      }
+    } else if (active.spawner) {
+      // A failed start: make sure nothing it began is left behind.
+      await active.spawner.stop().catch(() => undefined);
+    }
+    this.releaseRecord(active.user.id, active.user.name, active.name, active.recordId);
+    this.active.delete(key(active.user.name, active.name));
+    this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);
+    this.deps.observe?.changed?.();
+    const hook = config.spawner.post_stop_hook;
+    if (hook) {
+      try {
+        await hook({ user: active.user, serverName: active.name });
+      } catch (err) {
+        log.warn('post_stop_hook failed', err);
+      }
+    }
+  }
+
+  /** Deletes a stopped server's credentials and marks its record stopped (the last step of every stop). */
+  private releaseRecord(userId: number, userName: string, serverName: string, recordId: number): void {
+    const { store } = this.deps;
+    store.transaction(() => {
+      store.oauth.deleteClient(serverClientId(userName, serverName));
+      for (const t of store.tokens.listForUser(userId)) {
+        if (t.kind === 'api' && t.note === `Server at ${serverPrefix(this.deps.config.hub.base_url, userName, serverName)}`) store.tokens.delete(t.id);
+      }
+      store.servers.update(recordId, { started: null, url: null, state: {} });
+      store.servers.touch(recordId, Date.now());
+    });
+  }
+
+  /** Resolves true when the server is ready within `ms`, false if still pending or failed. */
+  async waitReady(active: ActiveServer, ms: number): Promise<boolean> {
+    if (active.phase === 'ready') return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+    try {
+      return await Promise.race([active.spawned, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Re-adopts servers a previous hub left running (from the store's active records, proportional to active servers,
+   * never a scan of users): alive and answering → routed again; dead → cleaned up.
+   */
+  async adopt(records: (ServerRecord & { user_name: string })[], users: (id: number) => UserRef | undefined,
+    isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>): Promise<{ adopted: number; cleaned: number }> {
+    let adopted = 0;
+    let cleaned = 0;
+    await Promise.all(records.map(async (rec) => {
+      const user = users(rec.user_id);
+      if (!user) return;
+      const prefix = serverPrefix(this.deps.config.hub.base_url, user.name, rec.name);
+      const emitter = new EventEmitter();
+      emitter.setMaxListeners(0);
+      const active: ActiveServer = {
+        user, name: rec.name, recordId: rec.id, prefix, phase: 'ready', spawner: null, url: rec.url,
+        started: rec.started ?? Date.now(), events: [], emitter, spawned: Promise.resolve(true), stopped: null,
+      };
+      const spawnConfig = effectiveSpawnerConfig(this.deps.config.spawner, rec.user_options);
+      const spawner = this.deps.spawnerClass.create({
+        spec: { user, serverName: rec.name, prefix, apiToken: '', hubApiUrl: this.deps.hubApiUrl, baseUrl: this.deps.config.hub.base_url,
+          oauthClientId: serverClientId(user.name, rec.name), oauthCallbackUrl: `${prefix}oauth_callback`,
+          oauthAccessScopes: serverAccessScopes(user.name, rec.name), userOptions: rec.user_options },
+        config: spawnConfig, hubConfig: this.deps.config, state: rec.state, log: this.deps.log.child(`${user.name}/${rec.name}`),
+        onExit: (reason) => this.crashed(active, reason),
+      });
+      active.spawner = spawner;
+      let alive = false;
+      try {
+        alive = rec.url !== null && (await isAlive(spawner, rec.url));
+      } catch {
+        alive = false;
+      }
+      if (alive && rec.url) {
+        this.active.set(key(user.name, rec.name), active);
+        this.deps.routes.add(prefix, rec.url, { user: user.name, server_name: rec.name });
+        active.events.push({ progress: 100, ready: true, message: `Server ready at ${prefix}`, url: prefix });
+        adopted++;
+      } else {
+        this.deps.log.info(`Server ${describe(user.name, rec.name)} stopped while the hub was down; cleaning up`);
+        await spawner.stop().catch(() => undefined);
+        this.releaseRecord(user.id, user.name, rec.name, rec.id);
+        cleaned++;
+      }
+    }));
+    this.deps.observe?.changed?.();
+    return { adopted, cleaned };
+  }
+
+  /** Hub shutdown: stop every server (cleanup_servers) or just forget them so the next hub adopts them. */
+  async shutdown(stopServers: boolean): Promise<void> {
+    if (stopServers) {
+      await Promise.all([...this.active.values()].map((a) => this.stop(a.user.name, a.name)));
+    }
+    this.active.clear();
+  }
+}
+
+function describe(user: string, server: string): string {
+  return server ? `${user}'s server ${server}` : `${user}'s server`;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,26 @@
+// Names JupyterHub derives for a server: URL prefix, OAuth client id and the scopes its token and OAuth round carry.
+// Names are percent-quoted except '@' and '~' in URLs, as JupyterHub's url_escape_path does.
+
+export function escapePath(s: string): string {
+  return encodeURIComponent(s).replace(/%40/g, '@').replace(/%7E/gi, '~');
+}
+
+export function serverPrefix(baseUrl: string, userName: string, serverName: string): string {
+  return `${baseUrl}user/${escapePath(userName)}/${serverName ? escapePath(serverName) + '/' : ''}`;
+}
+
+/** jupyterhub-user-<name>[-<server>], name and server URL-quoted (so '@' becomes %40, spec 1.2). */
+export function serverClientId(userName: string, serverName: string): string {
+  const q = (s: string) => encodeURIComponent(s);
+  return `jupyterhub-user-${q(userName)}${serverName ? '-' + q(serverName) : ''}`;
+}
+
+/** JUPYTERHUB_OAUTH_ACCESS_SCOPES: holding any of these grants access to the server. */
+export function serverAccessScopes(userName: string, serverName: string): string[] {
+  return [`access:servers!server=${userName}/${serverName}`, `access:servers!user=${userName}`];
+}
+
+/** The `server` role: what a server's own token may do. */
+export function serverTokenScopes(userName: string): string[] {
+  return [`users:activity!user=${userName}`, `access:servers!user=${userName}`];
+}

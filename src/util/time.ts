@@ -1,0 +1,15 @@
+// JupyterHub's timestamp format: ISO-8601 UTC with microseconds and Z (2026-11-23T15:00:37.659000Z), null when unset.
+export function isoTime(ms: number | null | undefined): string | null {
+  if (ms === null || ms === undefined) return null;
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
+/** Parses an ISO-8601 time; naive times are UTC as in JupyterHub. Returns NaN when unparsable. */
+export function parseIsoTime(s: string): number {
+  if (typeof s !== 'string' || !/^\d{4}-\d\d-\d\d/.test(s)) return NaN;
+  let t = s.trim();
+  const hasZone = /([zZ]|[+-]\d\d:?\d\d)$/.test(t);
+  // JS Date keeps only milliseconds; cut longer fractions so microseconds parse.
+  t = t.replace(/(\.\d{3})\d+/, '$1');
+  return Date.parse(hasZone ? t : t + 'Z');
+}

@@ -1,0 +1,97 @@
+// The REST API driving real server processes (the fast mock single-user server) through the in-process proxy.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestHub, eventually, type TestHub } from './support/hub.ts';
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub({ JupyterHub: { allow_named_servers: true, named_server_limit_per_user: 2 } });
+});
+afterAll(async () => hub?.close());
+
+describe('hub API with real server processes', () => {
+  it('answers GET /hub/api without credentials, with the version header', async () => {
+    const r = await hub.api('', { token: null });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-jupyterhub-version')).toBe('3.0.0');
+    expect(await r.json()).toEqual({ version: '3.0.0' });
+  });
+
+  it('starts, routes, reports and stops a server', async () => {
+    expect((await hub.api('/users/alice', { method: 'POST' })).status).toBe(201);
+    const start = await hub.api('/users/alice/server', { method: 'POST' });
+    expect(start.status).toBe(201);
+    const model = await (await hub.api('/users/alice')).json();
+    expect(model.server).toBe('/user/alice/');
+    expect(model.servers[''].ready).toBe(true);
+    expect(model.servers[''].progress_url).toBe('/hub/api/users/alice/server/progress');
+    // Through the proxy: the mock answers 302 to tree/ on its prefix, and shows the environment the hub gave it.
+    const viaProxy = await fetch(`${hub.origin}/user/alice/`, { redirect: 'manual' });
+    expect(viaProxy.status).toBe(302);
+    expect(viaProxy.headers.get('location')).toMatch(/^\/user\/alice\/tree\//);
+    const env = await (await fetch(`${hub.origin}/user/alice/env`)).json();
+    expect(env.JUPYTERHUB_API_URL).toBe(`${hub.origin}/hub/api`);
+    expect(env.JUPYTERHUB_CLIENT_ID).toBe('jupyterhub-user-alice');
+    expect(env.JUPYTERHUB_SERVICE_PREFIX).toBe('/user/alice/');
+    const port = new URL(env.JUPYTERHUB_SERVICE_URL).port;
+    const home = join(hub.dir, 'home', 'alice');
+    expect(existsSync(home)).toBe(true);
+
+    // The server's own token may report activity for its user, and nothing more.
+    const act = await hub.api('/users/alice/activity', {
+      method: 'POST', token: env.JUPYTERHUB_API_TOKEN, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ servers: { '': { last_activity: new Date().toISOString() } }, last_activity: new Date().toISOString() }),
+    });
+    expect(act.status).toBe(200);
+    expect((await hub.api('/users', { token: env.JUPYTERHUB_API_TOKEN })).status).toBe(403);
+
+    const stop = await hub.api('/users/alice/server', { method: 'DELETE' });
+    expect(stop.status).toBe(204);
+    expect(existsSync(home)).toBe(false);
+    // Port released and route gone: the proxy now sends /user/alice/ to the hub, which redirects to /hub/user/alice/.
+    const after = await fetch(`${hub.origin}/user/alice/`, { redirect: 'manual' });
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toBe('/hub/user/alice/');
+    await expect(fetch(`http://127.0.0.1:${port}/user/alice/`)).rejects.toThrow();
+    // The server's token died with it.
+    expect((await hub.api('/users/alice/activity', { method: 'POST', token: env.JUPYTERHUB_API_TOKEN, body: '{}' })).status).toBe(403);
+  });
+
+  it('streams progress to a late subscriber and ends with the ready event', async () => {
+    await hub.api('/users/bob', { method: 'POST' });
+    const start = await hub.api('/users/bob/server', { method: 'POST' });
+    expect([201, 202]).toContain(start.status);
+    const r = await hub.api('/users/bob/server/progress');
+    expect(r.headers.get('content-type')).toContain('text/event-stream');
+    const text = await r.text();
+    const events = text.split('\n\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    expect(events.at(-1)).toMatchObject({ progress: 100, ready: true, url: '/user/bob/' });
+    await hub.api('/users/bob/server', { method: 'DELETE' });
+  });
+
+  it('runs named servers up to the limit', async () => {
+    await hub.api('/users/carol', { method: 'POST' });
+    expect((await hub.api('/users/carol/servers/one', { method: 'POST' })).status).toBe(201);
+    expect((await hub.api('/users/carol/servers/two', { method: 'POST' })).status).toBe(201);
+    const third = await hub.api('/users/carol/servers/three', { method: 'POST' });
+    expect(third.status).toBe(400);
+    expect((await third.json()).message).toContain('maximum of 2 named servers');
+    const r = await fetch(`${hub.origin}/user/carol/one/env`);
+    expect((await r.json()).JUPYTERHUB_SERVER_NAME).toBe('one');
+    expect((await hub.api('/users/carol/servers/one', { method: 'DELETE', body: JSON.stringify({ remove: true }), headers: { 'content-type': 'application/json' } })).status).toBe(204);
+    expect((await hub.api('/users/carol/servers/two', { method: 'DELETE' })).status).toBe(204);
+    const model = await (await hub.api('/users/carol?include_stopped_servers=1')).json();
+    await eventually(async () => !(await (await hub.api('/users/carol?include_stopped_servers=1')).json()).servers.one);
+    expect(model.servers.two.stopped).toBe(true);
+  });
+
+  it('notices a crashed server at once and routes to the hub again', async () => {
+    await hub.api('/users/dave', { method: 'POST' });
+    await hub.api('/users/dave/server', { method: 'POST' });
+    const proc = await (await fetch(`${hub.origin}/user/dave/proc`)).json();
+    process.kill(proc.pid, 'SIGKILL');
+    await eventually(async () => (await (await hub.api('/users/dave')).json()).server === null, 5000);
+    expect(hub.running.hub.routes.get('/user/dave')).toBeUndefined();
+  });
+});

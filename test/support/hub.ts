@@ -1,0 +1,82 @@
+// Starts a real nodehub in this test process (its own temp dir, sqlite file and free port) from a config object in
+// JupyterHub's class/trait names, and gives back its URL, an admin service token and a close() that leaves nothing running.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config/index.ts';
+import { startHub, type RunningHub } from '../../src/hub/start.ts';
+
+export const MOCK_SINGLEUSER = new URL('./mock-singleuser.mjs', import.meta.url).pathname;
+
+export interface TestHub {
+  url: string;
+  /** http://127.0.0.1:PORT without base_url */
+  origin: string;
+  dir: string;
+  adminToken: string;
+  running: RunningHub;
+  api(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+type Sections = Record<string, Record<string, unknown>>;
+
+/** Deep-merges config sections: the test's own keys win over the defaults below. */
+function merge(base: Sections, extra: Sections): Sections {
+  const out: Sections = { ...base };
+  for (const [k, v] of Object.entries(extra)) out[k] = { ...(base[k] ?? {}), ...v };
+  return out;
+}
+
+export function testConfig(dir: string, adminToken: string, extra: Sections = {}): Sections {
+  return merge({
+    JupyterHub: {
+      ip: '127.0.0.1', port: 0, db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`,
+      cookie_secret_file: join(dir, 'cookie_secret'), authenticator_class: 'dummy',
+      services: [{ name: 'admin-svc', api_token: adminToken, admin: true }],
+      log_level: 'warn',
+    },
+    Spawner: { cmd: [process.execPath, MOCK_SINGLEUSER], http_timeout: 20, start_timeout: 20 },
+    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}'), interrupt_timeout: 2, term_timeout: 2, kill_timeout: 2 },
+  }, extra);
+}
+
+export async function startTestHub(extra: Sections = {}, opts: { dir?: string; adminToken?: string } = {}): Promise<TestHub> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'nodehub-test-'));
+  const adminToken = opts.adminToken ?? randomBytes(16).toString('hex');
+  const file = join(dir, 'nodehub.json');
+  writeFileSync(file, JSON.stringify(testConfig(dir, adminToken, extra)));
+  const config = await loadConfig({ file, env: {} });
+  const running = await startHub(config);
+  const origin = `http://127.0.0.1:${running.port}`;
+  const hub: TestHub = {
+    url: `${origin}${config.hub.base_url}`,
+    origin,
+    dir,
+    adminToken,
+    running,
+    api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      const token = init.token === undefined ? adminToken : init.token;
+      if (token) headers.set('authorization', `token ${token}`);
+      return fetch(`${origin}${config.hub.base_url}hub/api${path}`, { ...init, headers, redirect: 'manual' });
+    },
+    async close() {
+      await running.close();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return hub;
+}
+
+/** Polls until fn() is truthy; for waiting on state that changes through real processes. */
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
