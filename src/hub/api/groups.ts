@@ -121,8 +121,8 @@ export function registerGroupApi(app: FastifyInstance, hub: Hub): void {
     const group = findGroup(hub, name);
     hub.store.groups.delete(group.id);
     hub.log.info(`Deleted group ${name}`);
-    reply.code(204).header('content-type', 'text/plain');
-    return '';
+    // No payload at all: fastify drops the content type of a 204 that carries one, and JupyterHub sends text/plain.
+    return reply.code(204).header('content-type', 'text/plain').send();
   });
 
   const members = (verb: 'add' | 'delete') => async (req: FastifyRequest) => {

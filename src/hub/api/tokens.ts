@@ -123,7 +123,7 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
     // Revoking one OAuth token revokes the client's access for this user altogether, as JupyterHub does.
     if (token.client_id !== 'jupyterhub') hub.store.tokens.deleteForClient(token.client_id, user.id);
     else hub.store.tokens.delete(token.id);
-    reply.code(204).header('content-type', 'text/plain');
-    return '';
+    // No payload at all: fastify drops the content type of a 204 that carries one, and JupyterHub sends text/plain.
+    return reply.code(204).header('content-type', 'text/plain').send();
   });
 }
