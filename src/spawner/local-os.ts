@@ -75,6 +75,27 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** SIGKILL to a whole process group, for leftovers once its leader is gone; ESRCH (nothing left) is the usual case. */
+export function killGroupQuietly(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // nothing left, as expected
+  }
+}
+
+/** Where the hub connects to a server bound on `ip` ('' and 0.0.0.0 mean every interface, so loopback works). */
+export function toConnectHost(ip: string): string {
+  if (!ip || ip === '0.0.0.0') return '127.0.0.1';
+  if (ip === '::') return '::1';
+  return ip;
+}
+
+/** A host as it goes into a URL (IPv6 in brackets). */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /**
  * The kernel's start time of `pid` (clock ticks since boot, /proc/<pid>/stat field 22), or null where /proc is not
  * there. Saved with the pid so a restarted hub does not adopt an unrelated process that got the same pid.

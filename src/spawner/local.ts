@@ -10,7 +10,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildServerEnv, escapePathSegment } from './env.ts';
-import { acquireHome, adoptHome, isAlive, pickFreePort, processStartTime, readTail, releaseHome, signalGroup, waitUntil } from './local-os.ts';
+import {
+  acquireHome,
+  adoptHome,
+  isAlive,
+  killGroupQuietly,
+  pickFreePort,
+  processStartTime,
+  readTail,
+  releaseHome,
+  signalGroup,
+  toConnectHost,
+  urlHost,
+  waitUntil,
+} from './local-os.ts';
 import { ProgressFeed } from './progress-feed.ts';
 import { waitForHttp } from './readiness.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
@@ -111,6 +124,7 @@ export class LocalProcessSpawner implements Spawner {
       if (this.#pid !== null || this.#home) await this.#shutdown();
     } catch (err) {
       this.#starting = null;
+      this.#feed.end();
       throw err;
     }
     this.#feed.reset();
@@ -327,24 +341,6 @@ export class LocalProcessSpawner implements Spawner {
     const name = this.#init.spec.serverName;
     return path.join(this.#home!, `.nodehub-server${name ? `-${escapePathSegment(name)}` : ''}.log`);
   }
-}
-
-function killGroupQuietly(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: nothing left, as expected
-  }
-}
-
-function toConnectHost(ip: string): string {
-  if (!ip || ip === '0.0.0.0') return '127.0.0.1';
-  if (ip === '::') return '::1';
-  return ip;
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 function describe(spec: SpawnerInit['spec']): string {
