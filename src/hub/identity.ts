@@ -55,7 +55,7 @@ export function serviceScopes(hub: Hub, service: ServiceRecord): Set<string> {
 }
 
 /** The scopes a token carries: its owner's, cut to the token's own list when it has one. */
-function tokenScopes(owner: Set<string>, token: TokenRecord, ownerRef: { kind: 'user' | 'service'; name: string }): Set<string> {
+export function tokenScopes(owner: Set<string>, token: TokenRecord, ownerRef: { kind: 'user' | 'service'; name: string }): Set<string> {
   if (token.scopes.length === 0 || token.scopes.includes('inherit')) return owner;
   return intersectScopes(expandScopes(token.scopes, ownerRef), owner);
 }

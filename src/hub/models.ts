@@ -3,7 +3,7 @@ import type { Hub } from './context.ts';
 import type { Principal } from './identity.ts';
 import type { GroupRecord, ServerRecord, ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
 import { isoTime } from '../util/time.ts';
-import { hasAccess, serviceScopes, userScopes } from './identity.ts';
+import { hasAccess, serviceScopes, tokenScopes, userScopes } from './identity.ts';
 import { userModelFields } from '../auth/index.ts';
 import { serverPrefix, escapePath } from '../spawner/naming.ts';
 
@@ -79,13 +79,14 @@ export function tokenModel(hub: Hub, t: TokenRecord): Record<string, unknown> {
   } else if (t.service_id !== null) {
     owner.service = hub.store.services.getById(t.service_id)?.name ?? null;
   }
-  let scopes: string[];
+  // Expanded and cut to what the owner holds now, as JupyterHub shows them.
+  let scopes: string[] = t.scopes;
   if (t.user_id !== null) {
     const u = hub.store.users.getById(t.user_id);
-    scopes = u ? [...(t.scopes.length ? new Set(t.scopes) : userScopes(hub, u))].sort() : t.scopes;
-  } else {
-    const s = t.service_id !== null ? hub.store.services.getById(t.service_id) : undefined;
-    scopes = s ? [...(t.scopes.length ? new Set(t.scopes) : serviceScopes(hub, s))].sort() : t.scopes;
+    if (u) scopes = [...tokenScopes(userScopes(hub, u), t, { kind: 'user', name: u.name })].sort();
+  } else if (t.service_id !== null) {
+    const s = hub.store.services.getById(t.service_id);
+    if (s) scopes = [...tokenScopes(serviceScopes(hub, s), t, { kind: 'service', name: s.name })].sort();
   }
   const client = t.client_id === 'jupyterhub' ? 'JupyterHub' : hub.store.oauth.getClient(t.client_id)?.description ?? t.client_id;
   return {

@@ -12,7 +12,7 @@ import { RouteTable, createForwarder } from '../proxy/index.ts';
 import { ServerManager } from '../spawner/lifecycle.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator } from '../auth/index.ts';
-import { createLogger } from '../util/log.ts';
+import { createLogger, setLogLevel } from '../util/log.ts';
 import { createMetrics } from './metrics.ts';
 import { createHubApp } from './app.ts';
 import { errorPage, SERVER_DOWN_MESSAGE } from './pages/index.ts';
@@ -20,6 +20,7 @@ import { seedFromConfig } from './seed.ts';
 import { ManagedServices } from './services.ts';
 import { ActivityFlusher } from './activity.ts';
 import { listenAddress } from './listen.ts';
+import { startMaintenance } from './maintenance.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -31,6 +32,7 @@ export interface RunningHub {
 
 export async function startHub(config: HubConfig): Promise<RunningHub> {
   const t0 = performance.now();
+  setLogLevel(config.hub.log_level);
   const log = createLogger('nodehub');
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
@@ -111,6 +113,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   services.startAll();
   const activity = new ActivityFlusher(hub);
   activity.start();
+  const stopMaintenance = startMaintenance(hub);
 
   let closing: Promise<void> | null = null;
   const close = (opts: { servers?: boolean } = {}) => {
@@ -118,6 +121,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
       log.info('Shutting down');
       activity.stop();
       activity.flush();
+      stopMaintenance();
       await services.stopAll();
       await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
       await forwarder.close();

@@ -38,8 +38,7 @@ async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, na
     const failure = hub.servers.lastFailure(user.name, serverName);
     throw new HubError(500, `Spawn failed: ${failure ?? 'unknown reason'}`);
   }
-  reply.code(ready ? 201 : 202).header('content-type', 'text/plain');
-  return '';
+  return reply.code(ready ? 201 : 202).header('content-type', 'text/plain').send();
 }
 
 async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, name: string, serverName: string) {
@@ -61,8 +60,7 @@ async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, 
       if (rec) hub.store.servers.delete(rec.id);
     });
   }
-  reply.code(done ? 204 : 202).header('content-type', 'text/plain');
-  return '';
+  return reply.code(done ? 204 : 202).header('content-type', 'text/plain').send();
 }
 
 async function progress(hub: Hub, req: FastifyRequest, reply: FastifyReply, name: string, serverName: string) {

@@ -126,8 +126,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
     }
     await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
     hub.store.users.delete(user.id);
-    reply.code(204).header('content-type', 'text/plain');
-    return '';
+    return reply.code(204).header('content-type', 'text/plain').send();
   });
 
   app.post(`${api}/users/:name/activity`, async (req, reply) => {
