@@ -38,5 +38,23 @@ export interface ForwarderOptions {
    * renders its own error page here; the standalone proxy may fetch --error-target.
    */
   onError?: (status: number, req: IncomingMessage, res: ServerResponse, route: Route | undefined) => void;
-  /** Whether the client connection is TLS (for X-Forwarded-Proto); default: inferred from the socket. */
+  /**
+   * Whether client connections are TLS (for X-Forwarded-Proto/-Port: https/wss, 443); default: inferred per request
+   * from the socket.
+   */
+  secure?: boolean;
+  /** Extra request headers sent to every remote target (--custom-header). */
+  customHeaders?: Record<string, string>;
+  /** Forward the route prefix as part of the path (default true; --no-include-prefix sets false). */
+  includePrefix?: boolean;
+  /** Prepend the target URL's own path, if any, to the forwarded path (default true; --no-prepend-path). */
+  prependPath?: boolean;
+}
+
+/** What createForwarder returns: attach request() to the server's 'request' event and upgrade() to 'upgrade'. */
+export interface Forwarder {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Aborts in-flight upstream requests, closes proxied websockets and idle keep-alive connections. */
+  close(): Promise<void>;
 }

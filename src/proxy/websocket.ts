@@ -1,0 +1,120 @@
+// Forwards an HTTP Upgrade (websocket) request: the handshake goes to the upstream as an ordinary request, its 101 is
+// relayed, and from then on the two sockets are piped byte for byte. The two are tied together: when either closes or
+// errors the other is closed too (after flushing, so a websocket close frame still gets through), which is what keeps
+// a kernel that died or a browser tab that vanished from leaving the other half open forever.
+import http from 'node:http';
+import https from 'node:https';
+import { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { addForwardedHeaders, clientResponseHeaders, isSecure, rawHead, upstreamRequestHeaders } from './headers.ts';
+import { closeAfterFlush, statusForUpstreamError, upstreamTimeout, writeRawError } from './errors.ts';
+import type { Route } from './types.ts';
+import type { Upstream, WebContext } from './web.ts';
+
+function tune(socket: Duplex): void {
+  if (socket instanceof Socket) {
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+  }
+}
+
+export function forwardUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  route: Route,
+  upstream: Upstream,
+  path: string,
+  ctx: WebContext,
+): void {
+  const headers = upstreamRequestHeaders(req, ctx.customHeaders);
+  headers.connection = 'Upgrade';
+  if (req.headers.upgrade !== undefined) headers.upgrade = req.headers.upgrade;
+  if (ctx.xForward) addForwardedHeaders(headers, req, isSecure(req, ctx.secure), true);
+  const touch = (): void => {
+    route.lastActivity = Date.now();
+  };
+
+  const mod = upstream.protocol === 'https:' ? https : http;
+  // No pooling: an upgraded connection never returns to a pool, and a fresh one cannot be a stale keep-alive socket.
+  const proxyReq = mod.request({
+    protocol: upstream.protocol,
+    hostname: upstream.hostname,
+    port: upstream.port,
+    method: req.method,
+    path,
+    headers,
+    agent: false,
+  });
+  const handle = { destroy: () => proxyReq.destroy() };
+  ctx.inflight.add(handle);
+  proxyReq.on('close', () => ctx.inflight.delete(handle));
+  let upgraded = false;
+  const onClientGone = (): void => {
+    if (!upgraded) proxyReq.destroy();
+  };
+  socket.on('close', onClientGone);
+  if (ctx.proxyTimeout > 0) {
+    proxyReq.setTimeout(ctx.proxyTimeout, () => proxyReq.destroy(upstreamTimeout(ctx.proxyTimeout)));
+  }
+
+  proxyReq.on('error', (err) => {
+    if (!upgraded) writeRawError(socket, statusForUpstreamError(err));
+  });
+
+  // The upstream answered without upgrading (401, 404, …): relay that answer, then close.
+  proxyReq.on('response', (proxyRes: IncomingMessage) => {
+    proxyRes.on('error', () => socket.destroy());
+    if (socket.destroyed || !socket.writable) {
+      proxyRes.destroy();
+      return;
+    }
+    const out = clientResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection);
+    out.push('Connection', 'close');
+    const status = proxyRes.statusCode ?? 502;
+    socket.write(rawHead(status, proxyRes.statusMessage || http.STATUS_CODES[status] || '', out));
+    // Body is close-delimited (we dropped transfer-encoding and de-chunked it), so ending the socket frames it.
+    proxyRes.pipe(socket, { end: false });
+    proxyRes.on('end', () => closeAfterFlush(socket));
+    proxyRes.on('close', () => {
+      if (!proxyRes.complete) socket.destroy();
+    });
+  });
+
+  proxyReq.on('upgrade', (proxyRes: IncomingMessage, proxySocket: Socket, proxyHead: Buffer) => {
+    upgraded = true;
+    ctx.inflight.delete(handle);
+    socket.off('close', onClientGone);
+    proxySocket.on('error', () => proxySocket.destroy());
+    if (socket.destroyed || !socket.writable) {
+      proxySocket.destroy();
+      return;
+    }
+    const pair = { destroy: () => (socket.destroy(), proxySocket.destroy()) };
+    ctx.inflight.add(pair);
+    tune(socket);
+    tune(proxySocket);
+    touch();
+
+    socket.write(rawHead(proxyRes.statusCode ?? 101, proxyRes.statusMessage || 'Switching Protocols', proxyRes.rawHeaders));
+    if (proxyHead.length > 0) socket.write(proxyHead);
+    if (head.length > 0) proxySocket.write(head);
+
+    socket.on('data', touch);
+    proxySocket.on('data', touch);
+    socket.pipe(proxySocket);
+    proxySocket.pipe(socket);
+    socket.on('close', () => {
+      ctx.inflight.delete(pair);
+      closeAfterFlush(proxySocket);
+    });
+    proxySocket.on('close', () => {
+      ctx.inflight.delete(pair);
+      closeAfterFlush(socket);
+    });
+  });
+
+  proxyReq.end();
+}
