@@ -57,7 +57,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     const name = result ? auth.normalizeUsername(result.name) : '';
     if (!result || !auth.validateUsername(name) || !auth.checkAllowed(name)) {
       hub.log.info(`Failed login for ${JSON.stringify(username.slice(0, 100))}`);
-      return reply.code(403).type('text/html').send(page(req, 'Invalid username or password', username));
+      return reply.code(200).type('text/html').send(page(req, 'Invalid username or password', username));
     }
     const user = loginUser(hub, name, result.admin);
     startSession(hub, req, reply, user);
