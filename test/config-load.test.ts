@@ -23,7 +23,7 @@ describe('loadConfig: files', () => {
     const c = await loadConfig({ file: null, env: noEnv });
     expect(c.source).toBeNull();
     expect(c.hub).toMatchObject({
-      ip: '', port: 8000, base_url: '/', bind_url: 'http://:8000/', db_url: 'sqlite:///nodehub.sqlite',
+      ip: '127.0.0.1', port: 8000, base_url: '/', bind_url: 'http://127.0.0.1:8000/', db_url: 'sqlite:///nodehub.sqlite',
       cookie_secret: '', cookie_secret_file: 'nodehub_cookie_secret', authenticator_class: 'tmp',
       spawner_class: 'localprocess', concurrent_spawn_limit: 100, active_server_limit: 0, cookie_max_age_days: 14,
       last_activity_interval: 300, api_page_default_limit: 50, api_page_max_limit: 200, user_redirect_limit: 4,
@@ -197,7 +197,7 @@ describe('loadConfig: overrides, environment and derived values', () => {
   ])('normalises base_url %j to %j', async (given, want) => {
     const c = await loadConfig({ file: null, env: noEnv, overrides: { 'JupyterHub.base_url': given } });
     expect(c.hub.base_url).toBe(want);
-    expect(c.hub.bind_url).toBe(`http://:8000${want}`);
+    expect(c.hub.bind_url).toBe(`http://127.0.0.1:8000${want}`);
   });
 
   it('lets bind_url override ip, port and base_url', async () => {
