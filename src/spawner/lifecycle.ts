@@ -2,65 +2,16 @@
 // server's state; it writes the store, adds and removes routes, creates and deletes the server's token and OAuth client,
 // and emits progress events. A restarted hub replays the same steps through `adopt`, so recovery is not a second path.
 import { EventEmitter } from 'node:events';
-import type { HubConfig, SpawnerConfig } from '../config/types.ts';
-import type { Store, ServerRecord } from '../store/types.ts';
-import type { RouteTable } from '../proxy/index.ts';
-import type { Logger } from '../util/log.ts';
+import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle-types.ts';
+import type { SpawnerConfig } from '../config/types.ts';
+import type { ServerRecord } from '../store/types.ts';
 import { HubError } from '../util/errors.ts';
-import type { ProgressEvent, ServerSpec, Spawner, SpawnerClass } from './types.ts';
+import type { ServerSpec, Spawner } from './types.ts';
 import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
 import { newApiToken } from '../auth/tokens.ts';
 import { effectiveSpawnerConfig } from './profiles.ts';
 
-export type Phase = 'spawning' | 'ready' | 'stopping';
-
-export interface HubEvent extends ProgressEvent {
-  ready?: boolean;
-  failed?: boolean;
-  url?: string;
-}
-
-export interface UserRef {
-  id: number;
-  name: string;
-  admin: boolean;
-}
-
-/** A server that is not stopped: starting, running or stopping. */
-export interface ActiveServer {
-  user: UserRef;
-  name: string;
-  recordId: number;
-  prefix: string;
-  phase: Phase;
-  spawner: Spawner | null;
-  url: string | null;
-  started: number;
-  /** Every event of the current spawn, so a late subscriber sees the bar where it is. */
-  events: HubEvent[];
-  emitter: EventEmitter;
-  /** Settles when the spawn ends (ready or failed); never rejects. */
-  spawned: Promise<boolean>;
-  stopped: Promise<void> | null;
-}
-
-export interface LifecycleDeps {
-  config: HubConfig;
-  store: Store;
-  routes: RouteTable;
-  spawnerClass: SpawnerClass;
-  log: Logger;
-  /** How spawned servers reach the hub API, e.g. http://127.0.0.1:8000/hub/api */
-  hubApiUrl: string;
-  observe?: LifecycleObserver;
-}
-
-/** Metrics and other listeners; all optional. */
-export interface LifecycleObserver {
-  spawnFinished?(status: 'success' | 'failure' | 'throttled' | 'too-many-users' | 'already-pending', seconds: number): void;
-  stopFinished?(status: 'success' | 'failure', seconds: number): void;
-  changed?(): void;
-}
+export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 
 const key = (user: string, server: string) => `${user}/${server}`;
 
@@ -192,6 +143,9 @@ export class ServerManager {
       const url = await withTimeout(spawner.start(), spawnConfig.start_timeout * 1000 + spawnConfig.http_timeout * 1000,
         `Server at ${active.prefix} didn't respond in time`);
       if (active.phase !== 'spawning') throw new Error('stopped while starting');
+      // A crash between start() resolving and the route being added would otherwise go unnoticed (onExit is ignored
+      // while spawning, since a failed start rejects instead).
+      if ((await spawner.poll()) !== null) throw new Error('the server exited right after it started');
       active.url = url;
       store.servers.update(active.recordId, { state: spawner.getState(), url });
       this.deps.routes.add(active.prefix, url, { user: active.user.name, server_name: active.name });

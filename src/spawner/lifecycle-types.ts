@@ -1,0 +1,58 @@
+// Types of the server lifecycle (see lifecycle.ts): what an active server is, and what the lifecycle needs and tells.
+import type { EventEmitter } from 'node:events';
+import type { HubConfig } from '../config/types.ts';
+import type { Store } from '../store/types.ts';
+import type { RouteTable } from '../proxy/index.ts';
+import type { Logger } from '../util/log.ts';
+import type { ProgressEvent, Spawner, SpawnerClass } from './types.ts';
+
+export type Phase = 'spawning' | 'ready' | 'stopping';
+
+export interface HubEvent extends ProgressEvent {
+  ready?: boolean;
+  failed?: boolean;
+  url?: string;
+}
+
+export interface UserRef {
+  id: number;
+  name: string;
+  admin: boolean;
+}
+
+/** A server that is not stopped: starting, running or stopping. */
+export interface ActiveServer {
+  user: UserRef;
+  name: string;
+  recordId: number;
+  prefix: string;
+  phase: Phase;
+  spawner: Spawner | null;
+  url: string | null;
+  started: number;
+  /** Every event of the current spawn, so a late subscriber sees the bar where it is. */
+  events: HubEvent[];
+  emitter: EventEmitter;
+  /** Settles when the spawn ends (ready or failed); never rejects. */
+  spawned: Promise<boolean>;
+  stopped: Promise<void> | null;
+}
+
+export interface LifecycleDeps {
+  config: HubConfig;
+  store: Store;
+  routes: RouteTable;
+  spawnerClass: SpawnerClass;
+  log: Logger;
+  /** How spawned servers reach the hub API, e.g. http://127.0.0.1:8000/hub/api */
+  hubApiUrl: string;
+  observe?: LifecycleObserver;
+}
+
+/** Metrics and other listeners; all optional. */
+export interface LifecycleObserver {
+  spawnFinished?(status: 'success' | 'failure' | 'throttled' | 'too-many-users' | 'already-pending', seconds: number): void;
+  stopFinished?(status: 'success' | 'failure', seconds: number): void;
+  changed?(): void;
+}
+
