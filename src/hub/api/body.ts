@@ -12,3 +12,10 @@ export function bodyObject(body: unknown): Record<string, unknown> {
 export function flag(v: string | undefined): boolean {
   return v !== undefined && v !== 'false' && v !== '0';
 }
+
+/** One query argument as tornado's get_argument reads it: a repeated key gives its last value, never a list. */
+export function queryArg(query: unknown, name: string): string | undefined {
+  const v = (query as Record<string, unknown> | undefined)?.[name];
+  const last = Array.isArray(v) ? v[v.length - 1] : v;
+  return typeof last === 'string' ? last : undefined;
+}

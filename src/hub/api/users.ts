@@ -8,7 +8,7 @@ import { apiPrincipal, requireScopes, type Principal } from '../identity.ts';
 import { userModel } from '../models.ts';
 import { pageReply, readPage } from './paging.ts';
 import { filterFor } from '../../auth/index.ts';
-import { bodyObject, flag } from './body.ts';
+import { bodyObject, flag, queryArg } from './body.ts';
 
 export function findUser(hub: Hub, name: string): UserRecord {
   const user = hub.store.users.get(name);
@@ -37,8 +37,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
 
   app.get(`${api}/users`, async (req) => {
     const p = requireScopes(apiPrincipal(hub, req), ['list:users']);
-    const q = req.query as Record<string, string | undefined>;
-    const state = q.state;
+    const state = queryArg(req.query, 'state');
     if (state !== undefined && state !== 'active' && state !== 'ready' && state !== 'inactive') {
       throw new HubError(400, `Unrecognized state filter: ${JSON.stringify(state)}. Must be one of active, ready, inactive`);
     }
@@ -54,9 +53,9 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
       names = [...set];
     }
     const { items, total } = hub.store.users.page({
-      offset: page.offset, limit: page.limit, state: state as UserState | undefined, nameFilter: q.name_filter || undefined, names,
+      offset: page.offset, limit: page.limit, state: state as UserState | undefined, nameFilter: queryArg(req.query, 'name_filter') || undefined, names,
     });
-    const includeStopped = flag(q.include_stopped_servers);
+    const includeStopped = flag(queryArg(req.query, 'include_stopped_servers'));
     return pageReply(req, page, items.map((u) => userModel(hub, p, u, { includeStopped })), total);
   });
 
@@ -76,8 +75,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
   app.get(`${api}/users/:name`, async (req) => {
     const name = param(req);
     const p = requireUserScope(hub, req, ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users'], name);
-    const q = req.query as Record<string, string | undefined>;
-    return userModel(hub, p, findUser(hub, name), { includeStopped: flag(q.include_stopped_servers) });
+    return userModel(hub, p, findUser(hub, name), { includeStopped: flag(queryArg(req.query, 'include_stopped_servers')) });
   });
 
   app.post(`${api}/users/:name`, async (req, reply) => {
