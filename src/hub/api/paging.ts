@@ -16,9 +16,10 @@ export interface Page {
 function intParam(q: Record<string, unknown>, name: string): number | undefined {
   const v = q[name];
   if (v === undefined || v === '') return undefined;
-  const n = Number(Array.isArray(v) ? v[0] : v);
-  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new HubError(400, `${name} must be an integer, got ${JSON.stringify(v)}`);
-  return Math.abs(n);
+  // Decimal digits only, as Python's int() takes them: Number() would also accept 0x10, 1e3 and Infinity.
+  const s = String(Array.isArray(v) ? v[0] : v);
+  if (!/^\s*[+-]?\d{1,15}\s*$/.test(s)) throw new HubError(400, `${name} must be an integer, got ${JSON.stringify(v)}`);
+  return Math.abs(Number(s));
 }
 
 export function readPage(hub: Hub, req: FastifyRequest): Page {
