@@ -1,7 +1,7 @@
 // Start-up and shut-down of the one process: open the store, build the hub, put the hub and proxy behind one listener,
 // re-adopt servers a previous process left running, and start managed services. Work here is proportional to the
 // configuration and to active servers, never to the number of users.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -51,10 +51,15 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     localTargets,
     onError: (status, req, res) => {
       if (res.headersSent) return res.destroy();
+      // A request the proxy refuses (e.g. malformed percent-encoding) may be an API call: answer it the API's way.
+      if ((req.url ?? '').startsWith(`${config.hub.base_url}hub/api`)) {
+        res.writeHead(status, { 'Content-Type': 'application/json', 'X-JupyterHub-Version': '3.0.0' });
+        res.end(JSON.stringify({ status, message: status === 400 ? 'Malformed request path' : STATUS_CODES[status] ?? 'Error' }));
+        return;
+      }
       const message = status === 503 ? SERVER_DOWN_MESSAGE : undefined;
       res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'X-JupyterHub-Version': '3.0.0' });
       res.end(errorPage({ base: config.hub.base_url, status, message }));
-      void req;
     },
   });
   let server!: Server;
