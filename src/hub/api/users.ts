@@ -98,6 +98,11 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
     const allowed = new Set(['name', 'admin', 'groups', 'roles', 'auth_state']);
     for (const k of Object.keys(body)) if (!allowed.has(k)) throw new HubError(400, `Unknown field in user model: ${k}`);
     if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new HubError(400, 'admin must be a boolean');
+    for (const k of ['groups', 'roles'] as const) {
+      if (body[k] !== undefined && (!Array.isArray(body[k]) || !body[k].every((x) => typeof x === 'string'))) throw new HubError(400, `${k} must be a list of strings`);
+    }
+    const state = body.auth_state;
+    if (state !== undefined && (typeof state !== 'object' || state === null || Array.isArray(state))) throw new HubError(400, 'auth_state must be a dict');
     const patch: { name?: string; admin?: boolean; auth_state?: unknown } = {};
     if (body.name !== undefined) {
       const newName = validNewName(hub, body.name);
