@@ -175,6 +175,28 @@ describe('proxy listing', () => {
   });
 });
 
+describe('proxy pagination and headers', () => {
+  it('pages the route dict in routespec order, with the total of all routes', async () => {
+    const body = await (await hub.api('/proxy?limit=1', { headers: PAGED })).json();
+    expect(Object.keys(body.items)).toEqual(['/']);
+    expect(body._pagination).toMatchObject({ offset: 0, limit: 1, total: 2, next: { offset: 1, limit: 1 } });
+    const second = await (await fetch(body._pagination.next.url, { headers: { ...PAGED, authorization: `token ${hub.adminToken}` } })).json();
+    expect(Object.keys(second.items)).toEqual(['/user/runner/']);
+    expect(second._pagination.next).toBeNull();
+  });
+
+  it("sends JupyterHub's CORS and CSP headers, and answers OPTIONS on the API with an empty 200", async () => {
+    const api = await hub.api('/users');
+    expect(api.headers.get('access-control-allow-headers')).toBe('accept, content-type, authorization');
+    expect(api.headers.get('content-security-policy')).toBe("frame-ancestors 'self'; report-uri /hub/security/csp-report; default-src 'none'");
+    const page = await fetch(`${hub.origin}/hub/login`);
+    expect(page.headers.get('content-security-policy')).toBe("frame-ancestors 'self'; report-uri /hub/security/csp-report");
+    const options = await hub.api('/users/runner/server', { method: 'OPTIONS', token: null });
+    expect(options.status).toBe(200);
+    expect(await options.text()).toBe('');
+  });
+});
+
 describe('errors', () => {
   it('are {status, message} JSON objects for API failures', async () => {
     const cases: [Promise<Response>, number][] = [

@@ -66,6 +66,16 @@ describe('a stopped server', () => {
     });
   });
 
+  it("sends an anonymous visitor to log in, and answers another user's server with 404", async () => {
+    const anon = await get(hub, '/hub/user/alice/tree/?x=1');
+    expect(anon.status).toBe(302);
+    expect(anon.headers.get('location')).toBe(`/hub/login?next=${encodeURIComponent('/hub/user/alice/tree/?x=1')}`);
+    const daveCookie = await login(hub, 'dave');
+    const other = await get(hub, '/hub/user/alice/tree/', { headers: { cookie: daveCookie } });
+    expect(other.status).toBe(404);
+    expect((await get(hub, '/hub/user/ghost/api/x', { headers: { cookie: daveCookie } })).status).toBe(404);
+  });
+
   it('answers a non-GET to /user/<name>/… (outside /hub/) with 405, not a redirect', async () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
       const r = await get(hub, '/user/alice/api/kernels', { method, headers: { cookie: aliceCookie, ...JSON_HEADERS }, body: method === 'DELETE' ? undefined : '{}' });
