@@ -5,6 +5,7 @@ import type { Hub } from './context.ts';
 import type { ServiceConfig } from '../config/types.ts';
 import { newApiToken } from '../auth/index.ts';
 
+const MANAGED_TOKEN_NOTE = 'Managed service token';
 const KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'HOME', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
 
 interface Running {
@@ -38,8 +39,12 @@ export class ManagedServices {
       // A service without a configured token gets a fresh one each start; it lives only in its environment.
       let token = svc.api_token;
       if (!token) {
+        // Only the process started now may act as the service: a copy a killed hub left running loses its power.
+        for (const t of this.hub.store.tokens.listForService(rec.id)) {
+          if (t.note === MANAGED_TOKEN_NOTE) this.hub.store.tokens.delete(t.id);
+        }
         token = newApiToken();
-        this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: 'Managed service token' });
+        this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: MANAGED_TOKEN_NOTE });
       }
       const r: Running = { config: svc, child: null, token, restarts: 0, timer: null };
       this.running.set(svc.name, r);
@@ -72,7 +77,9 @@ export class ManagedServices {
     r.child = child;
     const started = Date.now();
     child.on('error', (err) => log.error(`Service ${r.config.name} could not start: ${err.message}`));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': a command that cannot be run (ENOENT, EACCES) never emits 'exit', and it must be retried
+    // like a service that died, not left down for good.
+    child.on('close', (code, signal) => {
       r.child = null;
       if (this.stopping) return;
       // A service that ran a while before dying starts again at once; one that keeps dying waits longer each time.
