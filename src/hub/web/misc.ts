@@ -24,8 +24,10 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(styleCss));
 
   app.get(`${hp}error/:code`, async (req, reply) => {
-    const code = Number((req.params as { code: string }).code);
-    const status = Number.isInteger(code) && code >= 400 && code < 600 ? code : 500;
+    // Only the proxy links here, with a real error code; anything else is a page that does not exist, not a 500.
+    const raw = (req.params as { code: string }).code;
+    const code = /^\d{3}$/.test(raw) ? Number(raw) : 0;
+    const status = code >= 400 && code < 600 ? code : 404;
     return reply.code(status).type('text/html').send(errorPage({ base: hub.base, status, user: cookieUser(hub, req)?.name }));
   });
 
