@@ -97,6 +97,10 @@ export function registerProxyApi(app: FastifyInstance, hub: Hub): void {
     const body = req.body;
     if (body === undefined || body === null || body === '') throw new HubError(400, 'need JSON body');
     if (typeof body !== 'object' || Array.isArray(body)) throw new HubError(400, 'Request body must be JSON dict');
+    for (const k of ['api_url', 'auth_token']) {
+      const v = (body as Record<string, unknown>)[k];
+      if (v !== undefined && typeof v !== 'string') throw new HubError(400, `${k} must be a string`);
+    }
     // JupyterHub would now talk to a proxy at api_url; here the proxy is this process, so there is nothing to move to.
     const keys = Object.keys(body).filter((k) => k === 'api_url' || k === 'auth_token');
     hub.log.info(`PATCH ${path}${keys.length ? ` (${keys.join(', ')})` : ''} has no effect: nodehub has no external proxy`);
