@@ -92,7 +92,7 @@ describe('bodies that are not what the endpoint takes', () => {
       ['/groups', '{"groups": "g"}'], ['/groups', '{"groups": [1]}'], ['/groups', '{"groups": [""]}'], ['/groups', '[]'],
       ['/groups/g1', '{"users": "bob"}'], ['/groups/g1', '{"users": [null]}'], ['/groups/g1', '{"users": ["ghost"]}'],
       ['/shutdown', '{"servers": "yes"}'], ['/shutdown', '{"proxy": 1}'], ['/shutdown', '[]'],
-      ['/proxy', '[]', 'PATCH'], ['/proxy', '', 'PATCH'],
+      ['/proxy', '[]', 'PATCH'], ['/proxy', '', 'PATCH'], ['/proxy', '{"api_url": 5}', 'PATCH'], ['/proxy', '{"auth_token": {}}', 'PATCH'],
     ];
     for (const [path, body, method] of cases) {
       const r = await post(path, body, method);
@@ -201,6 +201,12 @@ describe('names, paths and queries', () => {
     // request past a route: this one lands on the hub API, which still wants its own credentials.
     const dots = await rawPath('/user/bob/%2e%2e/%2e%2e/hub/api/users');
     expect(dots.status).toBe(403);
+  });
+
+  it('answers error-page paths that are not error codes with 404', async () => {
+    for (const code of ['abc', '999', '200', '1e3', '4040']) expect((await raw(`/hub/error/${code}`)).status, code).toBe(404);
+    // (not recorded: this 503 is the page asked for, not a failure)
+    expect((await fetch(`${hub.origin}/hub/error/503`)).status).toBe(503);
   });
 
   it('answers repeated and out-of-range query arguments with 400, not a crash', async () => {
