@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { startTestHub, eventually, type TestHub } from './support/hub.ts';
 import { killHard, pidAlive } from './support/hub-process.ts';
 
+const CULLER = new URL('./support/idle-culler-standin.py', import.meta.url).pathname;
+
 // Asks the hub for the user list with the token it was given, writes what it got (atomically, one file per process),
 // then stays up like a real service until the hub stops it.
 const SERVICE = `
@@ -149,5 +151,54 @@ describe('managed services after a hub restart', () => {
     expect(fresh.token).not.toBe(old.token);
     expect((await hub.api('/user', { token: fresh.token })).status).toBe(200);
     expect((await hub.api('/user', { token: old.token })).status).toBe(403);
+  });
+});
+
+// jupyterhub-idle-culler itself is not packaged for Debian, so a stand-in making its calls runs the way its README
+// shows: a managed service with the role its README grants, on a hub whose servers never report activity themselves.
+describe('an idle culler as a managed service', () => {
+  it('stops the idle server and leaves the active one running', async () => {
+    const log = join(out, 'culled.log');
+    const culler = await startTestHub({
+      JupyterHub: {
+        services: [
+          { name: 'admin-svc', api_token: adminToken, admin: true },
+          {
+            name: 'idle-culler', environment: { CULL_LOG: log },
+            // One user per page, so the idle user is only found by following the pagination links.
+            command: ['python3', CULLER, '--timeout=3', '--cull-every=1', '--api-page-size=1'],
+          },
+        ],
+        load_roles: [{
+          name: 'idle-culler', description: 'Culls idle servers',
+          scopes: ['list:users', 'read:users:activity', 'read:servers', 'delete:servers'], services: ['idle-culler'],
+        }],
+      },
+    }, { adminToken });
+    let keepBusy: NodeJS.Timeout | undefined;
+    try {
+      for (const name of ['busy', 'idle']) {
+        expect((await culler.api(`/users/${name}`, { method: 'POST' })).status).toBe(201);
+        expect((await culler.api(`/users/${name}/server`, { method: 'POST' })).status).toBe(201);
+      }
+      // The busy server reports activity with its own token, as jupyterhub-singleuser does.
+      const busyToken = (await (await fetch(`${culler.origin}/user/busy/env`)).json()).JUPYTERHUB_API_TOKEN as string;
+      const report = () => culler.api('/users/busy/activity', {
+        method: 'POST', token: busyToken, headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ servers: { '': { last_activity: new Date().toISOString() } } }),
+      });
+      expect((await report()).status).toBe(200);
+      keepBusy = setInterval(() => void report(), 500);
+
+      await eventually(async () => Object.keys((await (await culler.api('/users/idle')).json()).servers).length === 0, 20_000);
+      expect((await (await culler.api('/users/busy')).json()).servers['']).toMatchObject({ ready: true });
+      expect((await fetch(`${culler.origin}/user/busy/env`)).status).toBe(200);
+      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      expect(lines.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['idle/ 204']);
+      expect(Number(lines[0].split(' ')[2])).toBeGreaterThanOrEqual(3);
+    } finally {
+      clearInterval(keepBusy);
+      await culler.close();
+    }
   });
 });
