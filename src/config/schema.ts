@@ -198,6 +198,12 @@ section('IdleCuller', null, "nodehub's built-in jupyterhub-idle-culler: stops id
   cull_users: [t.bool, false, 'Also delete users whose servers were culled.'],
 });
 
+section('SharedPassword', null, "nodehub: the event's shared password page. The password itself comes only from NODEHUB_SHARED_PASSWORD or NODEHUB_SHARED_PASSWORD_FILE.", {
+  event_name: [t.string, '', 'Name of the event, the heading of the password page.'],
+  message: [t.string, '', 'A note from the organisers shown on the password page.'],
+  allow_open_hub: [t.bool, false, 'Start even when listening beyond loopback with the tmp authenticator and no shared password.'],
+});
+
 const ignored = 'Ignored: nodehub has the proxy built in; accepted so Zero-to-JupyterHub configs load unchanged.';
 section('ConfigurableHTTPProxy', null, 'The separate proxy of JupyterHub; nodehub proxies in process, so these are ignored.', {
   should_start: [t.bool, true, ignored],

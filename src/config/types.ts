@@ -121,6 +121,13 @@ export interface AuthenticatorConfig {
   [trait: string]: unknown;
 }
 
+/** The `SharedPassword` section (read as `config.sections.SharedPassword`); the password itself is never configured here. */
+export interface SharedPasswordConfig {
+  event_name: string;
+  message: string;
+  allow_open_hub: boolean;
+}
+
 export interface HubConfig {
   hub: JupyterHubConfig;
   /** Spawner traits merged with the selected spawner class's own section (class section wins), as traitlets does. */

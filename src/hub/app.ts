@@ -20,6 +20,7 @@ import { registerOAuth } from './oauth.ts';
 import { registerLoginPages } from './web/login.ts';
 import { registerSpawnPages } from './web/spawn.ts';
 import { registerMiscPages, strayPath } from './web/misc.ts';
+import { registerPasswordGate } from './web/password.ts';
 
 const BODY_LIMIT = 1024 * 1024;
 
@@ -74,6 +75,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
     return reply.redirect(target, target.endsWith('/') && !target.startsWith(hub.hubPrefix) ? 301 : 302);
   });
 
+  registerPasswordGate(app, hub);
   app.options(`${api}/*`, async (_req, reply) => reply.code(200).send(''));
 
   registerRootApi(app, hub);

@@ -7,6 +7,7 @@ import type { ServerManager } from '../spawner/lifecycle.ts';
 import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';
+import type { SharedPassword } from '../auth/shared-password.ts';
 
 export const JUPYTERHUB_VERSION = '3.0.0';
 
@@ -27,6 +28,8 @@ export interface Hub {
   apiUrl: string;
   /** The URL the proxy treats as the hub (target of the default route, answered in-process). */
   hubTarget: string;
+  /** The event's shared password (NODEHUB_SHARED_PASSWORD); null when the hub is not gated. */
+  sharedPassword?: SharedPassword | null;
   /** Services the hub runs itself (those with a `command`). */
   managedServices?: { pid(name: string): number };
   /** Asks the process to shut down (POST /hub/api/shutdown). */

@@ -20,6 +20,7 @@ import { seedFromConfig } from './seed.ts';
 import { ManagedServices } from './services.ts';
 import { ActivityFlusher } from './activity.ts';
 import { listenAddress } from './listen.ts';
+import { setupSharedPassword } from './web/password.ts';
 import { startMaintenance } from './maintenance.ts';
 
 export interface RunningHub {
@@ -30,13 +31,15 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export async function startHub(config: HubConfig): Promise<RunningHub> {
+/** `env` is where the shared password is read from (NODEHUB_SHARED_PASSWORD[_FILE]); process.env by default. */
+export async function startHub(config: HubConfig, opts: { env?: Record<string, string | undefined> } = {}): Promise<RunningHub> {
   const t0 = performance.now();
   setLogLevel(config.hub.log_level);
   const log = createLogger('nodehub');
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
+  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
   const store = openStore(config.hub.db_url);
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
   const { host, port } = listenAddress(config);
@@ -77,7 +80,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   };
 
   const hub: Hub = {
-    config, store, routes, authenticator, cookieSecret, log, metrics,
+    config, store, routes, authenticator, cookieSecret, log, metrics, sharedPassword,
     servers: null as unknown as ServerManager,
     base: config.hub.base_url,
     hubPrefix: `${config.hub.base_url}hub/`,

@@ -42,13 +42,16 @@ export function testConfig(dir: string, adminToken: string, extra: Sections = {}
   }, extra);
 }
 
-export async function startTestHub(extra: Sections = {}, opts: { dir?: string; adminToken?: string } = {}): Promise<TestHub> {
+export async function startTestHub(
+  extra: Sections = {}, opts: { dir?: string; adminToken?: string; env?: Record<string, string | undefined> } = {},
+): Promise<TestHub> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'nodehub-test-'));
   const adminToken = opts.adminToken ?? randomBytes(16).toString('hex');
   const file = join(dir, 'nodehub.json');
   writeFileSync(file, JSON.stringify(testConfig(dir, adminToken, extra)));
   const config = await loadConfig({ file, env: {} });
-  const running = await startHub(config);
+  // The hub reads its shared password from here, never from the test runner's own environment.
+  const running = await startHub(config, { env: opts.env ?? {} });
   const origin = `http://127.0.0.1:${running.port}`;
   const hub: TestHub = {
     url: `${origin}${config.hub.base_url}`,
