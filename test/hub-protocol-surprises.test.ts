@@ -158,7 +158,7 @@ describe('browser rules of 3.0', () => {
 
   it('sends X-JupyterHub-Version: 3.0.0 on API answers, pages, redirects and errors', async () => {
     const responses = await Promise.all([
-      hub.api('', { token: null }), hub.api('/users'), hub.api('/nope'), get(hub, '/hub/login'), get(hub, '/hub/'),
+      hub.api('', { token: null }), hub.api('/users'), hub.api('/nope'), get(hub, '/hub/login'), get(hub, '/hub/home'),
       get(hub, '/hub/nope'), get(hub, '/user/alice/'), get(hub, '/user/alice/x', { method: 'POST' }), get(hub, '/hub/health'),
       hub.api('/users', { token: null }),
     ]);
