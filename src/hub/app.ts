@@ -36,6 +36,9 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   }) as unknown as FastifyInstance;
   const api = `${hub.hubPrefix}api`;
   const isApi = (url: string) => url === api || url.startsWith(`${api}/`) || url.startsWith(`${api}?`);
+  // Pages that live under /hub/api in JupyterHub (BaseHandler there, not APIHandler): their errors are HTML pages.
+  const apiPages = [`${api}/metrics`, `${api}/oauth2/authorize`];
+  const isApiPage = (url: string) => apiPages.some((p) => url === p || url.startsWith(`${p}?`));
 
   app.removeAllContentTypeParsers();
   // An empty body is no body (clients POST with a JSON content type and nothing else); bad JSON is a 400 we word.
@@ -64,7 +67,8 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
     hub.metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err: FastifyError | HubError, req, reply) => renderError(hub, err, req, reply, isApi(req.url)));
+  app.setErrorHandler((err: FastifyError | HubError, req, reply) =>
+    renderError(hub, err, req, reply, isApi(req.url) && !isApiPage(req.url)));
   app.setNotFoundHandler((req, reply) => {
     if (isApi(req.url)) return renderError(hub, new HubError(404, 'Not found'), req, reply, true);
     if (req.url.startsWith(hub.hubPrefix) || req.url === hub.hubPrefix.slice(0, -1)) {

@@ -1,0 +1,171 @@
+// /hub/health and /hub/api/health (public, database-free, spec 8) and /hub/metrics (read:metrics, Prometheus text with
+// counts that follow real spawns and stops), on a real hub with the mock single-user server. Also: the pages JupyterHub
+// serves under /hub/api (metrics, OAuth authorize) answer errors with HTML pages, not API JSON.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startTestHub, type TestHub } from './support/hub.ts';
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub({
+    JupyterHub: {
+      load_roles: [{ name: 'prometheus', scopes: ['read:metrics'], users: ['prom'] }],
+    },
+  });
+});
+afterAll(async () => hub?.close());
+
+const dbFile = () => join(hub.dir, 'nodehub.sqlite');
+const health = (path: string, init: RequestInit = {}) => fetch(`${hub.url}${path}`, { ...init, signal: AbortSignal.timeout(2000) });
+
+async function expectHealthy(): Promise<void> {
+  for (const path of ['hub/health', 'hub/api/health']) {
+    for (const method of ['GET', 'HEAD']) {
+      const r = await health(path, { method });
+      expect(r.status, `${method} ${path}`).toBe(200);
+      expect(await r.text()).toBe('');
+    }
+  }
+}
+
+async function tokenFor(user: string): Promise<string> {
+  const r = await hub.api(`/users/${user}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(r.status).toBe(201);
+  return (await r.json()).token;
+}
+
+/** The value of one series (exact name and labels as Prometheus text prints them). */
+function sample(body: string, series: string): number | undefined {
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function scrape(token = hub.adminToken): Promise<string> {
+  const r = await fetch(`${hub.url}hub/metrics`, { headers: { authorization: `token ${token}` } });
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  return r.text();
+}
+
+describe('metrics', () => {
+  it('need read:metrics: 403 without it, 200 with a token whose role grants only that', async () => {
+    for (const path of ['hub/metrics', 'hub/api/metrics']) {
+      const anon = await fetch(`${hub.url}${path}`);
+      expect(anon.status).toBe(403);
+      expect(anon.headers.get('content-type')).toMatch(/^text\/html/);
+    }
+    expect((await hub.api('/users/nometrics', { method: 'POST' })).status).toBe(201);
+    const plain = await tokenFor('nometrics');
+    expect((await fetch(`${hub.url}hub/metrics`, { headers: { authorization: `token ${plain}` } })).status).toBe(403);
+    const prom = await tokenFor('prom');
+    expect(await scrape(prom)).toMatch(/^jupyterhub_total_users \d+$/m);
+    expect((await hub.api('/users', { token: prom })).status).toBe(403);
+  });
+
+  it('count users, running servers and spawns as they happen', async () => {
+    const users = (await (await hub.api('/users')).json()) as unknown[];
+    let body = await scrape();
+    expect(sample(body, 'jupyterhub_total_users')).toBe(users.length);
+    expect(sample(body, 'jupyterhub_running_servers')).toBe(0);
+    expect(sample(body, 'jupyterhub_server_spawn_duration_seconds_count{status="success"}')).toBe(0);
+
+    for (const name of ['m1', 'm2']) {
+      expect((await hub.api(`/users/${name}`, { method: 'POST' })).status).toBe(201);
+      expect((await hub.api(`/users/${name}/server`, { method: 'POST' })).status).toBe(201);
+    }
+    body = await scrape();
+    expect(sample(body, 'jupyterhub_total_users')).toBe(users.length + 2);
+    expect(sample(body, 'jupyterhub_running_servers')).toBe(2);
+    expect(sample(body, 'jupyterhub_server_spawn_duration_seconds_count{status="success"}')).toBe(2);
+    expect(sample(body, 'jupyterhub_server_spawn_duration_seconds_bucket{le="+Inf",status="success"}')).toBe(2);
+    // The mock starts in well under the smallest bucket.
+    expect(sample(body, 'jupyterhub_server_spawn_duration_seconds_bucket{le="2.5",status="success"}')).toBe(2);
+    expect(sample(body, 'jupyterhub_server_spawn_duration_seconds_count{status="failure"}')).toBe(0);
+
+    // A second start of a running server is refused and not counted as a spawn.
+    expect((await hub.api('/users/m1/server', { method: 'POST' })).status).toBe(400);
+    expect((await hub.api('/users/m1/server', { method: 'DELETE' })).status).toBe(204);
+    body = await scrape();
+    expect(sample(body, 'jupyterhub_running_servers')).toBe(1);
+    expect(sample(body, 'jupyterhub_server_stop_seconds_count{status="success"}')).toBe(1);
+    expect(sample(body, 'jupyterhub_server_spawn_duration_seconds_count{status="success"}')).toBe(2);
+    expect((await hub.api('/users/m2/server', { method: 'DELETE' })).status).toBe(204);
+    expect(sample(await scrape(), 'jupyterhub_running_servers')).toBe(0);
+  });
+});
+
+describe('pages under /hub/api', () => {
+  it('show errors as HTML pages, as JupyterHub does', async () => {
+    const login = await fetch(`${hub.url}hub/login`, {
+      method: 'POST', redirect: 'manual', body: new URLSearchParams({ username: 'browser', password: 'x' }),
+    });
+    expect(login.status).toBe(302);
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const r = await fetch(`${hub.url}hub/api/oauth2/authorize?client_id=no-such-client&response_type=code`, { headers: { cookie } });
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await r.text()).toContain('Invalid OAuth client');
+    // The real API next door still answers JSON.
+    const api = await fetch(`${hub.url}hub/api/users`);
+    expect(api.status).toBe(403);
+    expect(api.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+});
+
+describe('health', () => {
+  it('answers 200 with an empty text/html body and needs no credentials', async () => {
+    await expectHealthy();
+    const r = await health('hub/health');
+    expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(r.headers.get('x-jupyterhub-version')).toBe('3.0.0');
+    // A bad credential is not looked at either.
+    expect((await health('hub/api/health', { headers: { authorization: 'token not-a-token' } })).status).toBe(200);
+  });
+
+  it('stays 200 while another process holds the database write lock', async () => {
+    const other = new Database(dbFile(), { timeout: 0 });
+    try {
+      other.exec('BEGIN EXCLUSIVE');
+      // The lock is real: a second writer gives up at once.
+      const third = new Database(dbFile(), { timeout: 0 });
+      try {
+        expect(() => third.exec('BEGIN IMMEDIATE')).toThrow(/locked|busy/i);
+      } finally {
+        third.close();
+      }
+      const t0 = performance.now();
+      await expectHealthy();
+      // Each answer came at once, not after sqlite's 5 s busy wait.
+      expect(performance.now() - t0).toBeLessThan(1500);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
+  it('stays 200 when every use of the store fails', async () => {
+    const hubState = hub.running.hub;
+    const store = hubState.store;
+    hubState.store = new Proxy(store, {
+      get() {
+        throw new Error('the store was touched');
+      },
+    });
+    try {
+      await expectHealthy();
+      // The poisoned store does break everything that needs the database.
+      expect((await hub.api('/users')).status).toBe(500);
+    } finally {
+      hubState.store = store;
+    }
+    expect((await hub.api('/users')).status).toBe(200);
+  });
+
+  it('stays 200 after the database file is deleted', async () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile() + suffix, { force: true });
+    expect(existsSync(dbFile())).toBe(false);
+    await expectHealthy();
+  });
+});
