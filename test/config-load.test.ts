@@ -37,8 +37,8 @@ describe('loadConfig: files', () => {
     });
     expect(c.spawner.env_keep).toContain('PATH');
     expect(c.spawner.home_dir_template).toContain('{username}');
-    expect(c.authenticator).toEqual({ allowed_users: [], admin_users: [], blocked_users: [], auto_login: false, force_new_server: true });
-    expect(c.sections.IdleCuller).toEqual({ timeout: 600, cull_every: 0, max_age: 0, cull_users: false });
+    expect(c.authenticator).toEqual({ allowed_users: [], admin_users: [], blocked_users: [], auto_login: false, force_new_server: false });
+    expect(c.sections.IdleCuller).toEqual({ enabled: null, timeout: 600, cull_every: 0, max_age: 0, cull_users: null });
   });
 
   it('reads YAML and keeps the source path', async () => {
@@ -267,7 +267,7 @@ DummyAuthenticator:
 
   it('the default tmp authenticator reads Authenticator then TmpAuthenticator; null turns auto_login on', async () => {
     const tmp = await loadConfig({ file: write('m.yaml', layered), env: noEnv });
-    expect(tmp.authenticator).toMatchObject({ admin_users: ['root'], force_new_server: true });
+    expect(tmp.authenticator).toMatchObject({ admin_users: ['root'], force_new_server: false });
     expect(tmp.authenticator.password).toBeUndefined();
     const nul = await loadConfig({ file: null, env: noEnv, overrides: { 'JupyterHub.authenticator_class': 'null' } });
     expect(nul.authenticator.auto_login).toBe(true);

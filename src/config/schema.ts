@@ -184,18 +184,19 @@ section('DummyAuthenticator', 'Authenticator', 'Any user name logs in (for testi
 });
 
 section('TmpAuthenticator', 'Authenticator', 'Every visitor gets a new temporary user, no login page.', {
-  force_new_server: [t.bool, true, 'A visit to the login URL stops the old server and makes a fresh user.'],
+  force_new_server: [t.bool, false, "A visit to the hub's front URL without `next` (and any visit to /hub/tmplogin) gives a fresh user and server and stops the browser's old server; links with `next` (nbgitpuller) keep the user. Off, as in tmpauthenticator 0.6: a return visit keeps the user and server."],
 });
 
 section('NullAuthenticator', 'Authenticator', 'No logins at all; only API tokens reach the hub.', {
   auto_login: [t.bool, true, 'No login page to show, so there is nothing to click.'],
 });
 
-section('IdleCuller', null, "nodehub's built-in jupyterhub-idle-culler: stops idle servers.", {
-  timeout: [t.int, 600, 'Seconds a server may be idle before it is stopped.'],
+section('IdleCuller', null, "nodehub's built-in jupyterhub-idle-culler: stops idle servers and deletes idle users.", {
+  enabled: [t.nullable(t.bool), null, 'nodehub: run the built-in culler. null (default) runs it with the tmp authenticator, whose users are throw-away, and not otherwise; true or false decides for any authenticator. Leave it off when jupyterhub-idle-culler runs as a service.'],
+  timeout: [t.int, 600, 'Seconds a server may be idle (no proxied traffic and no reported activity) before it is stopped; with cull_users, also how long a user without a running server is kept. Must be positive.'],
   cull_every: [t.int, 0, 'Seconds between culling rounds; 0 means timeout / 2.'],
   max_age: [t.int, 0, 'Seconds a server may run at all, idle or not; 0 means no limit.'],
-  cull_users: [t.bool, false, 'Also delete users whose servers were culled.'],
+  cull_users: [t.nullable(t.bool), null, 'Delete non-admin users who have no running server and were last active more than timeout ago (their activity stays counted by jupyterhub_active_users). null (default) means true with the tmp authenticator, false otherwise.'],
 });
 
 section('SharedPassword', null, "nodehub: the event's shared password page. The password itself comes only from NODEHUB_SHARED_PASSWORD or NODEHUB_SHARED_PASSWORD_FILE.", {

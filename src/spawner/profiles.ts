@@ -19,8 +19,19 @@ export function selectProfile(config: SpawnerConfig, options: Record<string, unk
   return list.find((x) => x.default) ?? list[0];
 }
 
+/** The spawner's config with the selected profile's overrides. A mapping (e.g. `environment`) is merged key by key, so
+ *  a profile adds variables without dropping the common ones; any other value replaces the spawner's. */
 export function effectiveSpawnerConfig(config: SpawnerConfig, options: Record<string, unknown>): SpawnerConfig {
   const profile = selectProfile(config, options);
   if (!profile) return config;
-  return { ...config, ...profile.kubespawner_override };
+  const out: SpawnerConfig = { ...config };
+  for (const [k, v] of Object.entries(profile.kubespawner_override)) {
+    const base = config[k];
+    out[k] = isMapping(v) && isMapping(base) ? { ...base, ...v } : v;
+  }
+  return out;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

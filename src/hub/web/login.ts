@@ -6,6 +6,7 @@ import type { UserRecord } from '../../store/types.ts';
 import { clearLoginCookies, cookieUser, ensureSessionId, setLoginCookie } from '../identity.ts';
 import { loginPage, logoutPage } from '../pages/index.ts';
 import { nextUrl, safeNext } from './redirects.ts';
+import { retirePreviousUser } from './front.ts';
 
 /** Finds or creates the user an authenticator named, keeping admin_users in step. */
 export function loginUser(hub: Hub, name: string, admin?: boolean): UserRecord {
@@ -68,10 +69,12 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   if (auth.loginUrl) {
     // The tmp authenticator: every visit here mints a new user and replaces whoever this browser was (tmpauthenticator 1.0).
     app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
+      const previous = cookieUser(hub, req);
       const result = await auth.authenticate({ username: '', password: '' });
       if (!result) return reply.code(403).type('text/html').send(page(req, 'Login is not possible right now'));
       const user = loginUser(hub, auth.normalizeUsername(result.name), result.admin);
       startSession(hub, req, reply, user);
+      retirePreviousUser(hub, previous, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);
     });
   }

@@ -8,7 +8,8 @@ import { cookieUser } from '../identity.ts';
 import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
 import { newApiToken } from '../../auth/index.ts';
 import { serverPrefix } from '../../spawner/naming.ts';
-import { loginRedirect, defaultNext } from './redirects.ts';
+import { loginRedirect } from './redirects.ts';
+import { frontPage } from './front.ts';
 import { requestUri } from '../http.ts';
 
 export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
@@ -33,11 +34,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
 
   app.post(`${hp}security/csp-report`, async (_req, reply) => reply.code(204).send());
 
-  app.get(hp, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) return loginRedirect(hub, req, reply);
-    return reply.redirect(defaultNext(hub, me.name), 302);
-  });
+  app.get(hp, async (req, reply) => frontPage(hub, req, reply));
 
   app.get(`${hp}home`, async (req, reply) => {
     const me = cookieUser(hub, req);

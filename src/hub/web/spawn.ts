@@ -115,7 +115,11 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
     const uri = requestUri(req);
     const rest = uri.slice(uri.indexOf('/user-redirect/') + '/user-redirect/'.length);
     const target = `${hub.base}user/${escapePath(me.name)}/${rest}`;
-    return reply.redirect(`${hp}spawn/${escapePath(me.name)}?next=${encodeURIComponent(target)}`, 302);
+    // `profile` also goes to the spawn URL as a spawn option; the link's query is passed on untouched (nbgitpuller
+    // ignores keys it does not know).
+    const profile = new URLSearchParams(rest.split('?')[1] ?? '').get('profile');
+    const options = profile ? `profile=${encodeURIComponent(profile)}&` : '';
+    return reply.redirect(`${hp}spawn/${escapePath(me.name)}?${options}next=${encodeURIComponent(target)}`, 302);
   });
 
   // A request for /user/<name>/… reached the hub: the proxy has no route, so the server is not running (spec 3.2).
