@@ -151,6 +151,7 @@ section('Spawner', null, 'Settings for every spawner: command, environment, time
   post_stop_hook: [t.hook, null, 'Function called with the spawner after each stop (a .mjs/.js config sets it).'],
   profile_list: [t.objects('profile', profileFields, finishProfiles), [], 'Server profiles offered on the spawn form.'],
   pool_size: [t.int, 0, 'nodehub: servers kept started in advance for new users (0 disables the pool).'],
+  pool_max_age: [t.int, 3600, 'nodehub: seconds a pooled server waits for a visitor before it is replaced by a fresh one.'],
 });
 
 section('LocalProcessSpawner', 'Spawner', 'Runs each server as a local process.', {

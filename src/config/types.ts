@@ -108,6 +108,7 @@ export interface SpawnerConfig {
   post_stop_hook: Hook | null;
   profile_list: ProfileConfig[];
   pool_size: number;
+  pool_max_age: number;
   /** Traits of the selected spawner class that are not common Spawner traits (e.g. LocalProcessSpawner's). */
   [trait: string]: unknown;
 }

@@ -4,6 +4,7 @@ import type { HubConfig } from '../config/types.ts';
 import type { Store } from '../store/types.ts';
 import type { RouteTable } from '../proxy/index.ts';
 import type { ServerManager } from '../spawner/lifecycle.ts';
+import type { ServerPool } from '../spawner/pool.ts';
 import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';
@@ -30,6 +31,8 @@ export interface Hub {
   hubTarget: string;
   /** The event's shared password (NODEHUB_SHARED_PASSWORD); null when the hub is not gated. */
   sharedPassword?: SharedPassword | null;
+  /** The warm pool of ready servers for new `tmp` visitors; absent when pool_size is 0 everywhere. */
+  pool?: ServerPool | null;
   /** Services the hub runs itself (those with a `command`). */
   managedServices?: { pid(name: string): number };
   /** Asks the process to shut down (POST /hub/api/shutdown). */

@@ -3,9 +3,10 @@
 // one per process and live in a shared registry merged in at scrape time. Counts (users, running servers, active
 // users) are read from callbacks at scrape time, never kept in step by hand.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Hub } from './context.ts';
 import type { LifecycleObserver } from '../spawner/lifecycle.ts';
+import type { PoolObserver } from '../spawner/pool.ts';
 import { HubError } from '../util/errors.ts';
 import { apiPrincipal, cookieUser, hasAccess, principalForUser, type Principal } from './identity.ts';
 
@@ -41,9 +42,13 @@ export interface MetricSources {
   runningServers(): number;
   /** Users active within the last `periodMs` milliseconds. */
   activeUsers(periodMs: number): number;
+  /** nodehub: ready pooled servers per profile slug ('' without a profile list). */
+  poolSizes?(): Record<string, number>;
+  /** nodehub: spawns waiting in the queue. */
+  queueLength?(): number;
 }
 
-export interface HubMetrics extends Required<LifecycleObserver> {
+export interface HubMetrics extends Required<LifecycleObserver>, PoolObserver {
   /** Where the scrape-time gauges read their counts; until set they report 0. */
   setSources(sources: MetricSources): void;
   /** One finished HTTP request; `handler` names the route's handler (JupyterHub puts its class path there). */
@@ -116,6 +121,29 @@ export function createMetrics(): HubMetrics {
     },
   });
 
+  // nodehub's own families: the warm pool and the spawn queue.
+  new Gauge({
+    name: 'nodehub_pool_size', help: 'Ready servers waiting in the warm pool', labelNames: ['profile'], registers: [registry],
+    collect() {
+      this.reset();
+      let sizes: Record<string, number> = {};
+      try {
+        sizes = sources?.poolSizes?.() ?? {};
+      } catch {
+        sizes = {};
+      }
+      for (const [profile, n] of Object.entries(sizes)) this.set({ profile }, n);
+    },
+  });
+  const poolHits = new Counter({ name: 'nodehub_pool_hits_total', help: 'New visitors handed a pooled server', labelNames: ['profile'], registers: [registry] });
+  const poolMisses = new Counter({ name: 'nodehub_pool_misses_total', help: 'New visitors who found the pool empty', labelNames: ['profile'], registers: [registry] });
+  new Gauge({
+    name: 'nodehub_spawn_queue_length', help: 'Spawns waiting for a free slot', registers: [registry],
+    collect() {
+      this.set(count((s) => s.queueLength?.() ?? 0));
+    },
+  });
+
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
 
   return {
@@ -147,6 +175,12 @@ export function createMetrics(): HubMetrics {
     },
     stopFinished(status, s) {
       stops.observe({ status }, seconds(s));
+    },
+    poolHit(profile) {
+      poolHits.inc({ profile });
+    },
+    poolMiss(profile) {
+      poolMisses.inc({ profile });
     },
     changed() {
       // Running servers are counted at scrape time; nothing to keep in step.

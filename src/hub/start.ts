@@ -10,6 +10,7 @@ import type { Hub } from './context.ts';
 import { openStore } from '../store/index.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
 import { ServerManager } from '../spawner/lifecycle.ts';
+import { ServerPool } from '../spawner/pool.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator } from '../auth/index.ts';
 import { createLogger, setLogLevel } from '../util/log.ts';
@@ -107,6 +108,8 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
     totalUsers: () => store.users.count(),
     runningServers: () => hub.servers.running,
     activeUsers: (ms) => store.activity.countSince(Date.now() - ms),
+    poolSizes: () => hub.pool?.readyCounts() ?? {},
+    queueLength: () => hub.servers.queue.length,
   });
 
   seedFromConfig(hub);
@@ -122,6 +125,14 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const activity = new ActivityFlusher(hub);
   activity.start();
   const stopMaintenance = startMaintenance(hub);
+  const pool = new ServerPool({ config, store, servers: hub.servers, log: log.child('pool'), observe: metrics });
+  // Only an authenticator that mints users can hand them pooled servers.
+  if (pool.enabled && authenticator.className !== 'tmpauthenticator.TmpAuthenticator') {
+    log.warn('Spawner.pool_size is ignored: the warm pool needs the tmp authenticator');
+  } else if (pool.enabled) {
+    hub.pool = pool;
+    pool.start();
+  }
 
   let closing: Promise<void> | null = null;
   const close = (opts: { servers?: boolean } = {}) => {
@@ -130,6 +141,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
       activity.stop();
       activity.flush();
       stopMaintenance();
+      await hub.pool?.close();
       await services.stopAll();
       await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
       await forwarder.close();

@@ -36,6 +36,8 @@ export interface ActiveServer {
   /** Settles when the spawn ends (ready or failed); never rejects. */
   spawned: Promise<boolean>;
   stopped: Promise<void> | null;
+  /** Started by the warm pool and not yet handed to a visitor: outside the limits, and not idle in the culler's sense. */
+  pooled?: boolean;
 }
 
 export interface LifecycleDeps {

@@ -10,6 +10,7 @@ import type { ServerSpec, Spawner } from './types.ts';
 import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
 import { newApiToken } from '../auth/tokens.ts';
 import { effectiveSpawnerConfig } from './profiles.ts';
+import { SpawnQueue } from './queue.ts';
 
 export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 
@@ -21,6 +22,10 @@ export class ServerManager {
   /** The last spawn failure per server, for the spawn-pending page (JupyterHub's `_spawn_future` exception). */
   private readonly failures = new Map<string, string>();
   private spawningCount = 0;
+  /** Spawns waiting for a slot (pages queue visitors here instead of answering 429); started head first as slots free. */
+  readonly queue = new SpawnQueue();
+  private draining = false;
+  private closing = false;
 
   constructor(deps: LifecycleDeps) {
     this.deps = deps;
@@ -59,24 +64,64 @@ export class ServerManager {
     return this.active.values();
   }
 
-  /** Throws the 429 JupyterHub answers when a limit is reached; callers that queue check `atLimit` first. */
-  checkLimits(): void {
-    const hub = this.deps.config.hub;
-    if (hub.concurrent_spawn_limit > 0 && this.spawningCount >= hub.concurrent_spawn_limit) {
+  /**
+   * Throws the 429 JupyterHub answers when a limit is reached, or when others already wait in line (newcomers queue
+   * behind them). Pooled servers have their own budget (see pool.ts), so they count for neither limit.
+   */
+  checkLimits(fromQueue = false): void {
+    const refusal = this.limitReached(fromQueue);
+    if (refusal === 'spawns') {
       this.deps.observe?.spawnFinished?.('throttled', 0);
       throw new HubError(429, 'Too many users trying to log in right now. Try again soon.', { 'Retry-After': '30' });
     }
-    if (hub.active_server_limit > 0 && this.active.size >= hub.active_server_limit) {
+    if (refusal === 'servers') {
       this.deps.observe?.spawnFinished?.('too-many-users', 0);
       throw new HubError(429, 'Active user limit exceeded. Try again in a few minutes.', { 'Retry-After': '60' });
     }
   }
 
+  private limitReached(fromQueue: boolean): 'spawns' | 'servers' | null {
+    const hub = this.deps.config.hub;
+    let active = 0;
+    let spawning = 0;
+    for (const a of this.active.values()) {
+      if (a.pooled) continue;
+      active++;
+      if (a.phase === 'spawning') spawning++;
+    }
+    if (hub.concurrent_spawn_limit > 0 && spawning >= hub.concurrent_spawn_limit) return 'spawns';
+    if (!fromQueue && this.queue.length > 0) return 'spawns';
+    if (hub.active_server_limit > 0 && active >= hub.active_server_limit) return 'servers';
+    return null;
+  }
+
+  /** Starts waiting spawns, head first, while there are free slots. Runs whenever a slot may have freed. */
+  private drainQueue(): void {
+    if (this.draining || this.closing) return;
+    this.draining = true;
+    try {
+      for (let head = this.queue.peek(); head && !this.limitReached(true); head = this.queue.peek()) {
+        // start() takes the entry out of the line; a failure to start must not block the ones behind it.
+        this.queue.remove(head.user.name, head.serverName);
+        if (this.active.has(key(head.user.name, head.serverName))) continue;
+        try {
+          this.start(head.user, head.serverName, head.options, { fromQueue: true });
+        } catch (err) {
+          this.deps.log.warn(`Queued spawn of ${describe(head.user.name, head.serverName)} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
   /**
    * Begins a spawn and returns at once; `spawned` settles when it is ready or failed. A server already spawning is
-   * returned as is (JupyterHub answers 202 then); one that is ready or stopping is a 400.
+   * returned as is (JupyterHub answers 202 then); one that is ready or stopping is a 400. A `pooled` start is the warm
+   * pool's: no limit check (the pool checks its own budget) and marked until handed to a visitor.
    */
-  start(user: UserRef, serverName: string, userOptions?: Record<string, unknown>): ActiveServer {
+  start(user: UserRef, serverName: string, userOptions?: Record<string, unknown>,
+    opts: { pooled?: boolean; fromQueue?: boolean } = {}): ActiveServer {
     const k = key(user.name, serverName);
     const existing = this.active.get(k);
     if (existing) {
@@ -87,7 +132,8 @@ export class ServerManager {
       if (existing.phase === 'stopping') throw new HubError(400, `${describe(user.name, serverName)} is pending stop`);
       throw new HubError(400, `${describe(user.name, serverName)} is already running`);
     }
-    this.checkLimits();
+    if (!opts.pooled) this.checkLimits(opts.fromQueue);
+    this.queue.remove(user.name, serverName);
     const { store } = this.deps;
     const record = store.servers.ensure(user.id, serverName);
     const options = userOptions ?? record.user_options ?? {};
@@ -106,6 +152,7 @@ export class ServerManager {
       emitter,
       spawned: Promise.resolve(false),
       stopped: null,
+      pooled: opts.pooled === true,
     };
     this.active.set(k, active);
     this.failures.delete(k);
@@ -115,6 +162,7 @@ export class ServerManager {
     active.spawned = this.runSpawn(active, options).finally(() => {
       this.spawningCount--;
       this.deps.observe?.changed?.();
+      this.drainQueue();
     });
     this.deps.observe?.changed?.();
     return active;
@@ -217,6 +265,7 @@ export class ServerManager {
 
   /** Stops a server; resolves when it is stopped. Stopping a stopped server is a no-op. */
   stop(userName: string, serverName: string): Promise<void> {
+    this.queue.remove(userName, serverName);
     const active = this.active.get(key(userName, serverName));
     if (!active) return Promise.resolve();
     if (active.stopped) return active.stopped;
@@ -254,6 +303,7 @@ export class ServerManager {
     }
     this.releaseRecord(active.user.id, active.user.name, active.name, active.recordId);
     this.active.delete(key(active.user.name, active.name));
+    this.drainQueue();
     this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);
     this.deps.observe?.changed?.();
     const hook = config.spawner.post_stop_hook;
@@ -342,6 +392,8 @@ export class ServerManager {
 
   /** Hub shutdown: stop every server (cleanup_servers) or just forget them so the next hub adopts them. */
   async shutdown(stopServers: boolean): Promise<void> {
+    this.closing = true;
+    this.queue.clear();
     if (stopServers) {
       await Promise.all([...this.active.values()].map((a) => this.stop(a.user.name, a.name)));
     }

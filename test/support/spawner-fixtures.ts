@@ -48,6 +48,7 @@ export function makeConfig(over: Partial<SpawnerConfig> = {}): SpawnerConfig {
     post_stop_hook: null,
     profile_list: [],
     pool_size: 0,
+    pool_max_age: 3600,
     ...over,
   };
 }

@@ -7,6 +7,7 @@ import { clearLoginCookies, cookieUser, ensureSessionId, setLoginCookie } from '
 import { loginPage, logoutPage } from '../pages/index.ts';
 import { nextUrl, safeNext } from './redirects.ts';
 import { retirePreviousUser } from './front.ts';
+import { takePooledUser } from './pool-login.ts';
 
 /** Finds or creates the user an authenticator named, keeping admin_users in step. */
 export function loginUser(hub: Hub, name: string, admin?: boolean): UserRecord {
@@ -72,7 +73,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       const previous = cookieUser(hub, req);
       const result = await auth.authenticate({ username: '', password: '' });
       if (!result) return reply.code(403).type('text/html').send(page(req, 'Login is not possible right now'));
-      const user = loginUser(hub, auth.normalizeUsername(result.name), result.admin);
+      const user = takePooledUser(hub, req) ?? loginUser(hub, auth.normalizeUsername(result.name), result.admin);
       startSession(hub, req, reply, user);
       retirePreviousUser(hub, previous, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);

@@ -5,7 +5,7 @@ import type { Hub } from '../context.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { HubError, isHubError } from '../../util/errors.ts';
 import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
-import { errorPage, notRunningPage, spawnPage, spawnPendingPage } from '../pages/index.ts';
+import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
 import { escapePath, serverPrefix } from '../../spawner/naming.ts';
 import { selectProfile } from '../../spawner/profiles.ts';
 import { startServer, validServerName } from '../api/servers.ts';
@@ -13,6 +13,8 @@ import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
 import { prefersJson, requestOrigin, requestUri } from '../http.ts';
 
 const SPAWN_PAGE_WAIT_MS = 1000;
+/** How often the queue page asks again; a place is dropped after 60 s without asking (src/spawner/queue.ts). */
+const QUEUE_PAGE_REFRESH_S = 3;
 
 type Params = { user?: string; server?: string; '*'?: string };
 
@@ -45,6 +47,10 @@ function pendingUrl(hub: Hub, owner: string, serverName: string, next: string): 
   return `${hub.hubPrefix}spawn-pending/${escapePath(owner)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
 }
 
+function queueUrl(hub: Hub, owner: string, serverName: string, next: string): string {
+  return `${hub.hubPrefix}queue/${escapePath(owner)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+}
+
 /** Spawn options from a query string: every key but `next`, each a list of values (options_from_query). */
 function queryOptions(req: FastifyRequest): Record<string, string[]> | undefined {
   const params = new URLSearchParams(requestUri(req).split('?')[1] ?? '');
@@ -68,7 +74,15 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
     const profiles = hub.config.spawner.profile_list;
     return reply.code(400).type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name }));
   }
-  const started = startServer(hub, owner, serverName, options);
+  let started;
+  try {
+    started = startServer(hub, owner, serverName, options);
+  } catch (err) {
+    // At a limit a browser waits in line instead of getting JupyterHub's 429 (API clients keep the 429).
+    if (!isHubError(err) || err.status !== 429) throw err;
+    hub.servers.queue.enqueue({ id: owner.id, name: owner.name, admin: owner.admin }, serverName, options);
+    return reply.redirect(queueUrl(hub, owner.name, serverName, next), 302);
+  }
   if (await hub.servers.waitReady(started, SPAWN_PAGE_WAIT_MS)) return reply.redirect(readyTarget(hub, next, owner.name), 302);
   return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
 }
@@ -95,6 +109,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       const active = hub.servers.get(owner.name, serverName);
       if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
       const spawnUrl = `${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+      if (!active && hub.servers.queue.has(owner.name, serverName)) return reply.redirect(queueUrl(hub, owner.name, serverName, next), 302);
       if (!active) {
         const failure = hub.servers.lastFailure(owner.name, serverName);
         if (failure) {
@@ -106,6 +121,26 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       return reply.type('text/html').send(spawnPendingPage({
         base: hub.base, user: owner.name, serverName, progressUrl, nextUrl: readyTarget(hub, next, owner.name), currentUser: me.name,
       }));
+    });
+  }
+
+  // The waiting room: the visitor's place in the spawn queue, until their spawn begins (then spawn-pending or next).
+  for (const path of ['queue/:user', 'queue/:user/:server']) {
+    app.get(`${hp}${path}`, async (req, reply) => {
+      const who = pageUsers(hub, req);
+      if (!who) return loginRedirect(hub, req, reply);
+      const { owner, serverName } = who;
+      const next = nextUrl(hub, req, owner.name, serverPrefix(hub.base, owner.name, serverName));
+      const active = hub.servers.get(owner.name, serverName);
+      if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
+      const place = active ? null : hub.servers.queue.place(owner.name, serverName);
+      if (!place) {
+        // Begun (or failed: spawn-pending shows why); otherwise the place was dropped, so line up again.
+        if (active || hub.servers.lastFailure(owner.name, serverName)) return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
+        return reply.redirect(`${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`, 302);
+      }
+      return reply.header('cache-control', 'no-store').type('text/html')
+        .send(queuePage({ base: hub.base, position: place.position, total: place.total, retryAfterSeconds: QUEUE_PAGE_REFRESH_S }));
     });
   }
 
@@ -158,6 +193,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
         message: `JupyterHub server no longer running at ${userUrl.split('?')[0]}. Restart the server at ${requestOrigin(req)}${spawnUrl.split('?')[0]}`,
       });
     }
+    if (!active && hub.servers.queue.has(owner.name, serverName)) return reply.redirect(queueUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
     if (active?.phase === 'spawning' || hub.servers.lastFailure(owner.name, serverName)) {
       return reply.redirect(pendingUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
     }

@@ -1,0 +1,251 @@
+// The warm pool: servers started ahead of time, each under a fresh, never-used user, so a new visitor of the `tmp`
+// authenticator becomes one of those users and is in a running server at once. Pool users are known only to this
+// process (nothing is stored): a pooled server left over by a hub that was killed is adopted as an ordinary user's
+// server and left to the culler. A clean shutdown stops every pooled server and deletes its user.
+//
+// Budget: pooled servers count for neither active_server_limit nor concurrent_spawn_limit (the lifecycle skips them),
+// but the pool only refills while all servers together stay under those limits and nobody waits in the spawn queue,
+// so a refill never takes the last free slot from a visitor.
+import { randomUUID } from 'node:crypto';
+import type { HubConfig } from '../config/types.ts';
+import type { Store } from '../store/types.ts';
+import type { Logger } from '../util/log.ts';
+import type { ActiveServer, UserRef } from './lifecycle-types.ts';
+import type { ServerManager } from './lifecycle.ts';
+import { selectProfile } from './profiles.ts';
+
+export interface PoolObserver {
+  poolHit(profile: string): void;
+  poolMiss(profile: string): void;
+}
+
+export interface PoolDeps {
+  config: HubConfig;
+  store: Store;
+  servers: ServerManager;
+  log: Logger;
+  observe?: PoolObserver;
+}
+
+interface PoolEntry {
+  user: UserRef;
+  /** The profile's slug; '' when the spawner has no profile_list. */
+  profile: string;
+  active: ActiveServer;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+
+export class ServerPool {
+  private readonly deps: PoolDeps;
+  /** Wanted pool size per profile slug. */
+  private readonly targets = new Map<string, number>();
+  private readonly entries = new Map<string, PoolEntry[]>();
+  private readonly maxAgeMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private fillScheduled = false;
+  private closed = false;
+  /** Consecutive failed pool spawns: refills pause for a growing while instead of spinning on a broken cmd. */
+  private failures = 0;
+  private pausedUntil = 0;
+
+  constructor(deps: PoolDeps) {
+    this.deps = deps;
+    const spawner = deps.config.spawner;
+    this.maxAgeMs = Math.max(1, spawner.pool_max_age) * 1000;
+    const profiles = spawner.profile_list ?? [];
+    if (profiles.length === 0) {
+      this.targets.set('', Math.max(0, spawner.pool_size));
+    } else {
+      // A profile's own pool_size wins; otherwise only the default profile (what a visitor without ?profile= gets)
+      // is pooled, with Spawner.pool_size, so a long profile list does not multiply idle servers.
+      const fallback = selectProfile(spawner, {});
+      for (const p of profiles) this.targets.set(p.slug, Math.max(0, p.pool_size ?? (p === fallback ? spawner.pool_size : 0)));
+    }
+    for (const profile of this.targets.keys()) this.entries.set(profile, []);
+  }
+
+  get enabled(): boolean {
+    for (const n of this.targets.values()) if (n > 0) return true;
+    return false;
+  }
+
+  /** Fills the pool and keeps it full (and fresh) until close(). */
+  start(): void {
+    if (!this.enabled || this.closed || this.timer) return;
+    const every = Math.min(5000, Math.max(250, this.maxAgeMs / 4));
+    this.timer = setInterval(() => this.tick(), every);
+    this.timer.unref();
+    this.fill();
+  }
+
+  /**
+   * Hands out a ready pooled server's user for a new visitor, or null (no pool for that profile, none ready, or an
+   * unknown profile, which the spawn page explains later). Synchronous, so two requests can never get the same user.
+   */
+  take(requestedProfile?: string): UserRef | null {
+    if (this.closed) return null;
+    const profile = this.profileKey(requestedProfile);
+    if (profile === null || !this.targets.get(profile)) return null;
+    const list = this.entries.get(profile)!;
+    const i = list.findIndex((e) => this.isReady(e, Date.now()));
+    if (i < 0) {
+      this.deps.observe?.poolMiss(profile);
+      this.scheduleFill();
+      return null;
+    }
+    const [entry] = list.splice(i, 1);
+    // From now on an ordinary server of an ordinary user: it counts toward the limits and may be culled when idle.
+    entry.active.pooled = false;
+    this.deps.observe?.poolHit(profile);
+    this.deps.log.info(`Handed pooled server of ${entry.user.name} to a new visitor`);
+    this.scheduleFill();
+    return entry.user;
+  }
+
+  /** Ready pooled servers per profile slug, for the nodehub_pool_size gauge. */
+  readyCounts(): Record<string, number> {
+    const now = Date.now();
+    const out: Record<string, number> = {};
+    for (const [profile, list] of this.entries) {
+      if (this.targets.get(profile)) out[profile] = list.filter((e) => this.isReady(e, now)).length;
+    }
+    return out;
+  }
+
+  /** Names of the users whose servers wait in the pool (ready or starting). */
+  users(): string[] {
+    return [...this.entries.values()].flat().map((e) => e.user.name);
+  }
+
+  isPooled(userName: string): boolean {
+    for (const list of this.entries.values()) if (list.some((e) => e.user.name === userName)) return true;
+    return false;
+  }
+
+  /** Stops every pooled server and deletes its user; nothing refills afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const all = [...this.entries.values()].flat();
+    for (const list of this.entries.values()) list.length = 0;
+    await Promise.all(all.map((e) => this.dispose(e)));
+  }
+
+  /** The slug a visitor's ?profile= means for the pool: '' without a profile list, null for an unknown slug. */
+  private profileKey(requested: string | undefined): string | null {
+    const profiles = this.deps.config.spawner.profile_list ?? [];
+    if (profiles.length === 0) return '';
+    try {
+      return selectProfile(this.deps.config.spawner, requested ? { profile: requested } : {})?.slug ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private isReady(e: PoolEntry, now: number): boolean {
+    return e.active.phase === 'ready' && this.deps.servers.get(e.user.name, '') === e.active && now - e.active.started < this.maxAgeMs;
+  }
+
+  /** Room for one more pooled server: everything together under both limits, and nobody waiting in line. */
+  private hasRoom(): boolean {
+    const { servers, config } = this.deps;
+    const hub = config.hub;
+    if (servers.queue.length > 0) return false;
+    if (hub.active_server_limit > 0 && servers.size >= hub.active_server_limit) return false;
+    if (hub.concurrent_spawn_limit > 0 && servers.spawning >= hub.concurrent_spawn_limit) return false;
+    return true;
+  }
+
+  private scheduleFill(): void {
+    if (this.fillScheduled || this.closed) return;
+    this.fillScheduled = true;
+    // Refills begin after the visitor's response is on its way.
+    setImmediate(() => {
+      this.fillScheduled = false;
+      this.fill();
+    });
+  }
+
+  private fill(): void {
+    if (this.closed || Date.now() < this.pausedUntil) return;
+    for (const [profile, target] of this.targets) {
+      const list = this.entries.get(profile)!;
+      while (list.length < target && this.hasRoom()) {
+        if (!this.spawnOne(profile, list)) return;
+      }
+    }
+  }
+
+  private spawnOne(profile: string, list: PoolEntry[]): boolean {
+    const { store, servers, log } = this.deps;
+    const record = store.users.create(randomUUID());
+    const user: UserRef = { id: record.id, name: record.name, admin: false };
+    let active: ActiveServer;
+    try {
+      active = servers.start(user, '', profile ? { profile } : {}, { pooled: true });
+    } catch (err) {
+      store.users.delete(user.id);
+      log.warn(`Could not start a pooled server: ${err instanceof Error ? err.message : String(err)}`);
+      this.backOff();
+      return false;
+    }
+    const entry: PoolEntry = { user, profile, active };
+    list.push(entry);
+    void active.spawned.then((ok) => {
+      if (ok) {
+        this.failures = 0;
+        return;
+      }
+      // The lifecycle already cleaned the failed server up; only our user is left.
+      if (this.forget(entry)) {
+        store.users.delete(user.id);
+        this.backOff();
+      }
+    });
+    return true;
+  }
+
+  private backOff(): void {
+    this.failures++;
+    this.pausedUntil = Date.now() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.failures, 10));
+  }
+
+  /** Drops pooled servers that went away on their own and replaces those past pool_max_age, then refills. */
+  private tick(): void {
+    const now = Date.now();
+    for (const list of this.entries.values()) {
+      for (const e of [...list]) {
+        const current = this.deps.servers.get(e.user.name, '');
+        if (current !== e.active) {
+          // Stopped from outside (an admin, a crash): the record is already released.
+          this.forget(e);
+          this.deps.store.users.delete(e.user.id);
+        } else if (e.active.phase === 'ready' && now - e.active.started >= this.maxAgeMs) {
+          this.forget(e);
+          this.deps.log.info(`Replacing pooled server of ${e.user.name}: older than ${this.maxAgeMs / 1000} s`);
+          void this.dispose(e);
+        }
+      }
+    }
+    this.fill();
+  }
+
+  private forget(entry: PoolEntry): boolean {
+    const list = this.entries.get(entry.profile);
+    const i = list ? list.indexOf(entry) : -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    return true;
+  }
+
+  private async dispose(e: PoolEntry): Promise<void> {
+    try {
+      await this.deps.servers.stop(e.user.name, '');
+      this.deps.store.users.delete(e.user.id);
+    } catch (err) {
+      this.deps.log.warn(`Could not remove pooled server of ${e.user.name}`, err);
+    }
+  }
+}
