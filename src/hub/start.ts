@@ -23,6 +23,7 @@ import { ActivityFlusher } from './activity.ts';
 import { listenAddress } from './listen.ts';
 import { setupSharedPassword } from './web/password.ts';
 import { startMaintenance } from './maintenance.ts';
+import { cullerSettings, startCuller } from './culler.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -40,6 +41,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
+  const cullSettings = cullerSettings(config, authenticator);
   const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
   const store = openStore(config.hub.db_url);
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
@@ -133,6 +135,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
     hub.pool = pool;
     pool.start();
   }
+  const culler = cullSettings ? startCuller(hub, cullSettings) : null;
 
   let closing: Promise<void> | null = null;
   const close = (opts: { servers?: boolean } = {}) => {
@@ -142,6 +145,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
       activity.flush();
       stopMaintenance();
       await hub.pool?.close();
+      await culler?.stop();
       await services.stopAll();
       await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
       await forwarder.close();

@@ -131,6 +131,9 @@ export interface Store {
     delete(id: number): void;
     page(q: UserPageQuery): { items: UserRecord[]; total: number };
     count(): number;
+    /** Non-admin users without a started server, last seen (or created) before `before`, oldest first: what the idle
+     *  culler may delete. */
+    listIdle(before: number, limit: number): UserRecord[];
   };
 
   servers: {

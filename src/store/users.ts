@@ -64,6 +64,13 @@ export function usersRepo(db: Db): Store['users'] {
   );
   const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
+  // Walks ix_users_idle from the oldest entry; users with a started server are skipped, and there are at most as many
+  // of those as active servers.
+  const idle = db.prepare<[number, number], UserRow>(`
+    SELECT u.* FROM users u
+    WHERE u.admin = 0 AND coalesce(u.last_activity, u.created) < ?
+      AND NOT EXISTS (SELECT 1 FROM servers s WHERE s.user_id = u.id AND s.started IS NOT NULL)
+    ORDER BY coalesce(u.last_activity, u.created) LIMIT ?`);
 
   const pages = new Map<string, { items: Database.Statement; total: Database.Statement }>();
   for (const state of [undefined, 'active', 'ready', 'inactive'] as const) {
@@ -146,6 +153,11 @@ export function usersRepo(db: Db): Store['users'] {
     },
     count() {
       return count.get()!.n;
+    },
+    listIdle(before, limit) {
+      if (!Number.isFinite(before)) throw new Error(`before must be a finite epoch ms, got ${before}`);
+      if (!Number.isInteger(limit) || limit < 0) throw new Error(`limit must be a non-negative integer, got ${limit}`);
+      return idle.all(before, limit).map(toRecord);
     },
   };
 }

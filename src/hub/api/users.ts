@@ -176,6 +176,9 @@ function applyActivity(hub: Hub, user: UserRecord, raw: unknown): void {
       hub.store.servers.touch(id, t);
       latest = Math.max(latest, t);
     }
-    if (latest) hub.store.users.touch(user.id, latest);
+    if (latest) {
+      hub.store.users.touch(user.id, latest);
+      hub.store.activity.record(user.name, latest);
+    }
   });
 }
