@@ -94,7 +94,7 @@ describe('warm pool', () => {
     await readyPool(hub, 1, 'big');
     expect(pool(hub).readyCounts()).toEqual({ small: 1, big: 1 });
     const store = hub.running.hub.store;
-    const profileOf = (u: string) => (store.servers.get(store.users.get(u)!.id, '')!.user_options as { profile?: string }).profile;
+    const profileOf = (u: string) => (store.servers.get(store.users.get(u)!.id, '')!.user_options as { profile?: string[] }).profile?.[0];
     const bigUser = pool(hub).users().find((u) => profileOf(u) === 'big');
     expect(bigUser).toBeTruthy();
 

@@ -184,7 +184,8 @@ export class ServerPool {
     const user: UserRef = { id: record.id, name: record.name, admin: false };
     let active: ActiveServer;
     try {
-      active = servers.start(user, '', profile ? { profile } : {}, { pooled: true });
+      // In the shape a spawn from ?profile= has, so the API shows a pooled visitor's options like anyone else's.
+      active = servers.start(user, '', profile ? { profile: [profile] } : {}, { pooled: true });
     } catch (err) {
       store.users.delete(user.id);
       log.warn(`Could not start a pooled server: ${err instanceof Error ? err.message : String(err)}`);
