@@ -132,6 +132,13 @@ describe('managed services', () => {
     expect(servicePid('late')).toBe(late.pid);
   });
 
+  it('that cannot be run do not hold up closing a hub started a moment ago', async () => {
+    const quick = await startTestHub({ JupyterHub: { services: [{ name: 'missing', command: [join(out, 'no-such-command')] }] } });
+    const t0 = performance.now();
+    await quick.close();
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
   it('are stopped with the hub', async () => {
     const pids = ['lister', 'nobody', 'roled', 'late'].map(servicePid);
     expect(pids.every((p) => p > 0 && pidAlive(p))).toBe(true);

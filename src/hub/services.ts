@@ -99,7 +99,8 @@ export class ManagedServices {
       const child = r.child;
       if (!child || child.exitCode !== null) return resolve();
       const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
+      // 'close' again: a command that failed to run has no 'exit' to wait for.
+      child.once('close', () => {
         clearTimeout(kill);
         resolve();
       });
