@@ -122,7 +122,8 @@ export async function waitUntil(gone: () => boolean, ms: number, stepMs = 20): P
 /** The last `lines` non-empty lines of a log file ('' if it cannot be read). */
 export async function readTail(file: string, lines = 20, maxBytes = 16384): Promise<string> {
   try {
-    const handle = await fsp.open(file, 'r');
+    // no symlinks: the file may sit in a directory a visitor controls (uid_range), and its tail ends up in an error
+    const handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, maxBytes);

@@ -18,7 +18,7 @@ export interface LocalTraits {
   termTimeoutMs: number;
   killTimeoutMs: number;
   uidRange: [number, number] | null;
-  /** Whether the server would run as another Unix user (not implemented yet, so always false). */
+  /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
 }
 
@@ -26,6 +26,7 @@ export function readTraits(config: SpawnerConfig): LocalTraits {
   const cmd = commandList(config.cmd, 'cmd') ?? ['jupyterhub-singleuser'];
   if (cmd.length === 0) throw new Error('Spawner.cmd is empty: it must name the program that runs a server');
   const port = config.port ?? 0;
+  const range = uidRange(config.uid_range);
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`Spawner.port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
   }
@@ -43,8 +44,8 @@ export function readTraits(config: SpawnerConfig): LocalTraits {
     interruptTimeoutMs: seconds(config.interrupt_timeout, 10),
     termTimeoutMs: seconds(config.term_timeout, 5),
     killTimeoutMs: seconds(config.kill_timeout, 5),
-    uidRange: uidRange(config.uid_range),
-    uidSwitch: false, // TODO(uid_range): allocate a uid per user, chown the directory, setuid/setgid the child
+    uidRange: range,
+    uidSwitch: range !== null && process.getuid?.() === 0,
   };
 }
 
@@ -68,6 +69,7 @@ function uidRange(value: unknown): [number, number] | null {
     value.every((v) => Number.isInteger(v) && v >= 0) &&
     value[0] <= value[1]
   ) {
+    if (value[0] === 0) throw new Error('LocalProcessSpawner.uid_range must not include uid 0 (root): servers would run as root');
     return [value[0], value[1]];
   }
   throw new Error(`LocalProcessSpawner.uid_range must be [first, last] uids or null, got ${JSON.stringify(value)}`);

@@ -1,5 +1,6 @@
 // LocalProcessSpawner: runs each server as a child process of the hub's machine, in its own session, in a per-user
-// working directory (JupyterHub's SimpleLocalProcessSpawner behaviour; switching Unix users is not done yet).
+// working directory (JupyterHub's SimpleLocalProcessSpawner behaviour). With `uid_range` and a hub running as root,
+// each user's servers run under a uid of their own and the directory is handed to it (src/spawner/local-uids.ts).
 //
 // Output: the server's stdout and stderr go to a hidden log file in its working directory
 // (`.nodehub-server.log`, or `.nodehub-server-<name>.log` for a named server), not through a pipe to the hub: a pipe
@@ -28,6 +29,7 @@ import { ProgressFeed } from './progress-feed.ts';
 import { waitForHttp } from './readiness.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
 import { readTraits, type LocalTraits } from './local-traits.ts';
+import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './local-uids.ts';
 
 const PORT_ATTEMPTS = 3;
 const ADOPTED_WATCH_MS = 1000;
@@ -52,6 +54,8 @@ export class LocalProcessSpawner implements Spawner {
   #home: string | null = null;
   #homeCreated = false;
   #startTime: number | null = null;
+  /** The uid the server runs under (uid_range), null when it runs as the hub's user. */
+  #uid: number | null = null;
   /** Exit status once the process is known to be gone (null while running or never started). */
   #exitStatus: number | null = null;
   #starting: AbortController | null = null;
@@ -68,15 +72,17 @@ export class LocalProcessSpawner implements Spawner {
       this.#configError = err as Error;
       this.#traits = readTraits({} as SpawnerInit['config']);
     }
-    if (this.#traits.uidRange) {
-      init.log.warn('LocalProcessSpawner.uid_range is not implemented yet; servers run as the hub user');
+    if (this.#traits.uidRange && !this.#traits.uidSwitch) {
+      init.log.warn('LocalProcessSpawner.uid_range needs the hub to run as root; servers run as the hub user');
     }
     this.#adopt(init.state);
   }
 
   getState(): Record<string, unknown> {
     if (this.#pid === null) return {};
-    return { pid: this.#pid, port: this.#port, home: this.#home, home_created: this.#homeCreated, start_time: this.#startTime };
+    const state: Record<string, unknown> = { pid: this.#pid, port: this.#port, home: this.#home, home_created: this.#homeCreated, start_time: this.#startTime };
+    if (this.#uid !== null) state.uid = this.#uid;
+    return state;
   }
 
   async poll(): Promise<number | null> {
@@ -134,6 +140,10 @@ export class LocalProcessSpawner implements Spawner {
       const home = this.#homeFor(spec.user.name, spec.serverName);
       this.#homeCreated = await acquireHome(home, this.#owner());
       this.#home = home;
+      if (this.#traits.uidSwitch) {
+        this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName);
+        await giveHomeTo(home, this.#uid);
+      }
       for (let attempt = 1; ; attempt++) {
         const port = this.#traits.port || (await pickFreePort(this.#traits.ip));
         try {
@@ -171,10 +181,13 @@ export class LocalProcessSpawner implements Spawner {
     const [file, ...args] = this.#command();
     if (signal.aborted) throw new Error('aborted before spawning');
     const logFile = this.#logFile();
-    const fd = fs.openSync(logFile, 'w', 0o600);
+    // O_NOFOLLOW: under uid_range the directory belongs to the visitor, who must not aim the root hub's write elsewhere
+    const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
+    const fd = fs.openSync(logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+    const ids = this.#uid !== null ? { uid: this.#uid, gid: this.#uid } : {};
     let child: ChildProcess;
     try {
-      child = spawn(file!, args, { cwd: home, env, detached: true, stdio: ['ignore', fd, fd] });
+      child = spawn(file!, args, { cwd: home, env, detached: true, stdio: ['ignore', fd, fd], ...ids });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(file)}: ${err.message}`)));
@@ -227,6 +240,12 @@ export class LocalProcessSpawner implements Spawner {
     this.#pid = pid;
     this.#port = typeof state.port === 'number' ? state.port : null;
     this.#startTime = typeof state.start_time === 'number' ? state.start_time : null;
+    if (Number.isInteger(state.uid)) {
+      this.#uid = state.uid as number;
+      if (!claimUid(this.#uid, this.#init.spec.user.name, this.#init.spec.serverName)) {
+        this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server holds`);
+      }
+    }
     if (typeof state.home === 'string' && state.home) {
       this.#home = state.home;
       this.#homeCreated = state.home_created === true;
@@ -291,6 +310,15 @@ export class LocalProcessSpawner implements Spawner {
       // The leader is gone; anything left in its group (kernels, terminals) is an orphan. Only for a group known to be
       // ours: an adopted pid that is dead may since have been reused by an unrelated process.
       if (this.#child || signalled) killGroupQuietly(pid);
+    }
+    if (this.#uid !== null) {
+      // The user's last server: anything else still running under the uid goes before the uid can be handed out again.
+      const freed = releaseUid(spec.user.name, spec.serverName);
+      if (freed !== null) {
+        const n = killUidProcesses(freed);
+        if (n) log.info(`Killed ${n} leftover processes of uid ${freed}`);
+      }
+      this.#uid = null;
     }
     if (this.#home) {
       const removed = await releaseHome(this.#home, this.#owner(), this.#traits.removeHomeDir).catch((err: Error) => {
