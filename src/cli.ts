@@ -82,7 +82,12 @@ export async function run(argv: string[]): Promise<number | null> {
       process.stdout.write(`${await upgradeDb(config)}\n`);
       return 0;
     }
-    closeOnSignals(await startHub(config));
+    // Signals are handled from before start-up: a SIGTERM that lands while the hub starts (or right after it says it is
+    // running) still shuts it down cleanly, once it is up.
+    let resolveHub!: (hub: { close(): Promise<void> }) => void;
+    closeOnSignals({ close: () => started.then((hub) => hub.close()) });
+    const started = new Promise<{ close(): Promise<void> }>((r) => (resolveHub = r));
+    resolveHub(await startHub(config));
     return null;
   } catch (err) {
     if (err instanceof ConfigError) {
