@@ -142,6 +142,37 @@ describe('max_age, admins, and the culler being off', () => {
   });
 });
 
+describe('the warm pool and the culler', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({
+      JupyterHub: { authenticator_class: 'tmp' },
+      Spawner: { pool_size: 1, pool_max_age: 600 },
+      IdleCuller: { timeout: 2, max_age: 3, cull_every: 1 },
+    });
+  });
+  afterAll(() => hub?.close());
+
+  it('leaves pooled servers alone, and a server handed over after a long wait is neither idle nor old yet', async () => {
+    const h = hub.running.hub;
+    await eventually(() => h.pool?.readyCounts()[''] === 1, 15_000);
+    const [pooled] = [...h.servers.all()];
+    const culler = new IdleCuller(h, cullerSettings(h.config, h.authenticator)!);
+    // past both the idle timeout and max_age while waiting in the pool
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await culler.cullOnce()).toEqual({ servers: 0, users: 0 });
+    expect(h.servers.get(pooled!.user.name, '')).toBe(pooled);
+
+    const login = await fetch(`${hub.origin}/hub/tmplogin`, { redirect: 'manual' });
+    expect(login.status).toBe(302);
+    expect(pooled!.pooled).toBe(false); // handed to this visitor, whose browser has not reached the server yet
+    expect(await culler.cullOnce()).toEqual({ servers: 0, users: 0 });
+    expect(h.servers.get(pooled!.user.name, '')?.phase).toBe('ready');
+    // with no request ever arriving, it is idle two seconds after the hand-over
+    await eventually(() => h.servers.get(pooled!.user.name, '') === undefined, 10_000, 100);
+  }, 40_000);
+});
+
 describe('100,000 visitors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nodehub-cull-scale-'));
   let hub: TestHub;

@@ -56,6 +56,9 @@ export class IdleCuller {
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<CullResult> | null = null;
   private stopped = false;
+  /** Servers seen waiting in the warm pool; once handed to a visitor, their age and idleness count from then. */
+  private readonly seenPooled = new WeakSet<ActiveServer>();
+  private readonly handedOver = new WeakMap<ActiveServer, number>();
 
   constructor(hub: Hub, settings: CullerSettings, opts: CullerOptions = {}) {
     this.hub = hub;
@@ -102,21 +105,35 @@ export class IdleCuller {
 
   /** Only ready servers are judged: a spawn in progress or a stop under way is someone else's business. */
   private shouldStop(a: ActiveServer, now: number): boolean {
+    if (a.pooled) this.seenPooled.add(a);
     if (a.phase !== 'ready' || a.pooled || this.keepUser(a.user.name)) return false;
-    if (this.settings.maxAgeMs && now - a.started > this.settings.maxAgeMs) return true;
-    return now - this.lastActivity(a) > this.settings.timeoutMs;
+    if (this.settings.maxAgeMs && now - this.since(a, now) > this.settings.maxAgeMs) return true;
+    return now - this.lastActivity(a, now) > this.settings.timeoutMs;
   }
 
-  /** The latest of: proxied traffic (in memory, freshest), activity the server reported, and the start. */
-  private lastActivity(a: ActiveServer): number {
+  /**
+   * When the server became its user's: its start, or for a pooled one the round that first saw it handed out (a
+   * visitor handed a server that waited long in the pool is not idle, nor old, before their first request arrives).
+   */
+  private since(a: ActiveServer, now: number): number {
+    if (this.seenPooled.has(a)) {
+      this.seenPooled.delete(a);
+      this.handedOver.set(a, now);
+    }
+    return this.handedOver.get(a) ?? a.started;
+  }
+
+  /** The latest of: proxied traffic (in memory, freshest), activity the server reported, and since(). */
+  private lastActivity(a: ActiveServer, now: number): number {
     const route = this.hub.routes.get(a.prefix);
     const record = this.hub.store.servers.get(a.user.id, a.name);
-    return Math.max(a.started, route?.lastActivity ?? 0, record?.last_activity ?? 0);
+    return Math.max(this.since(a, now), route?.lastActivity ?? 0, record?.last_activity ?? 0);
   }
 
   private why(a: ActiveServer, now: number): string {
-    if (this.settings.maxAgeMs && now - a.started > this.settings.maxAgeMs) return `running for ${Math.round((now - a.started) / 1000)} s`;
-    return `idle for ${Math.round((now - this.lastActivity(a)) / 1000)} s`;
+    const age = now - this.since(a, now);
+    if (this.settings.maxAgeMs && age > this.settings.maxAgeMs) return `running for ${Math.round(age / 1000)} s`;
+    return `idle for ${Math.round((now - this.lastActivity(a, now)) / 1000)} s`;
   }
 
   /** Deletes idle users in small transactions, yielding between them so requests keep flowing. */
