@@ -160,7 +160,7 @@ section('LocalProcessSpawner', 'Spawner', 'Runs each server as a local process.'
   interrupt_timeout: [t.int, 10, 'Seconds to wait after SIGINT before sending SIGTERM.'],
   term_timeout: [t.int, 5, 'Seconds to wait after SIGTERM before sending SIGKILL.'],
   kill_timeout: [t.int, 5, 'Seconds to wait after SIGKILL before giving up.'],
-  uid_range: [t.nullable(t.intPair('first and last uid')), null, 'nodehub: run each user under its own uid from this range (needs root); null runs as the hub user.'],
+  uid_range: [t.nullable(t.intPair('first and last uid')), null, 'nodehub: as root, run each user\'s servers under a uid of their own from this range (gid = uid, no passwd entry needed; uid 0 not allowed), in their home_dir_template directory handed to that uid with mode 0700 (every directory above it must be searchable by others, e.g. under /tmp). null, or a hub not running as root, runs servers as the hub\'s user.'],
 });
 
 section('KubeSpawner', 'Spawner', 'Runs each server as a Kubernetes pod.', {
