@@ -1,0 +1,153 @@
+// The object store: one global resourceVersion counter shared by every kind (like etcd's revision), a bounded history
+// of writes for watch replay and consistent paging, and ordered change notification.
+import { expired, tooOldResourceVersion } from './errors.ts';
+import type { Change, KObject, WatchType } from './types.ts';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export function objectKey(obj: KObject): string {
+  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+function compareKeys(a: KObject, b: KObject): number {
+  const an = a.metadata.namespace ?? '';
+  const bn = b.metadata.namespace ?? '';
+  if (an !== bn) return an < bn ? -1 : 1;
+  const a1 = a.metadata.name ?? '';
+  const b1 = b.metadata.name ?? '';
+  return a1 < b1 ? -1 : a1 > b1 ? 1 : 0;
+}
+
+export class Store {
+  private rv = 1;
+  /** writes newer than `oldest` are all in `history`; older resourceVersions are "compacted" */
+  private oldest = 1;
+  private history: Change[] = [];
+  private readonly data = new Map<string, Map<string, KObject>>();
+  private readonly listeners = new Set<(change: Change) => void>();
+  private readonly queue: Change[] = [];
+  private dispatching = false;
+  private readonly historyLimit: number;
+
+  constructor(historyLimit = 10_000) {
+    this.historyLimit = historyLimit;
+  }
+
+  get currentRv(): number {
+    return this.rv;
+  }
+
+  /** The oldest resourceVersion a watch or an Exact list can still start from. */
+  get oldestRv(): number {
+    return this.oldest;
+  }
+
+  private bucket(resource: string): Map<string, KObject> {
+    let b = this.data.get(resource);
+    if (!b) this.data.set(resource, (b = new Map()));
+    return b;
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KObject | undefined {
+    const obj = this.bucket(resource).get(`${namespace ?? ''}/${name}`);
+    return obj ? clone(obj) : undefined;
+  }
+
+  /** Current objects of a kind in key order (namespace, then name). */
+  list(resource: string, filter?: (o: KObject) => boolean): KObject[] {
+    const out: KObject[] = [];
+    for (const o of this.bucket(resource).values()) if (!filter || filter(o)) out.push(clone(o));
+    return out.sort(compareKeys);
+  }
+
+  create(resource: string, obj: KObject): KObject {
+    return this.write(resource, 'ADDED', obj);
+  }
+
+  update(resource: string, obj: KObject): KObject {
+    return this.write(resource, 'MODIFIED', obj);
+  }
+
+  /** Removes the object; the DELETED event carries its last state with the deletion's resourceVersion. */
+  remove(resource: string, namespace: string | undefined, name: string): KObject | undefined {
+    const current = this.bucket(resource).get(`${namespace ?? ''}/${name}`);
+    if (!current) return undefined;
+    return this.write(resource, 'DELETED', current);
+  }
+
+  private write(resource: string, type: WatchType, input: KObject): KObject {
+    const bucket = this.bucket(resource);
+    const key = objectKey(input);
+    const old = bucket.get(key);
+    if (type === 'ADDED' && old) throw new Error(`k8s-sim store: ${resource} ${key} exists`);
+    if (type !== 'ADDED' && !old) throw new Error(`k8s-sim store: ${resource} ${key} missing`);
+    const obj = clone(input);
+    obj.metadata.resourceVersion = String(++this.rv);
+    if (type === 'DELETED') bucket.delete(key);
+    else bucket.set(key, obj);
+    const change: Change = { rv: this.rv, resource, type, object: obj };
+    if (old) change.old = old;
+    this.history.push(change);
+    if (this.history.length > this.historyLimit) {
+      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
+      this.oldest = dropped[dropped.length - 1].rv;
+    }
+    this.dispatch(change);
+    return clone(obj);
+  }
+
+  /** Listeners see changes in resourceVersion order even when a listener writes while being notified. */
+  private dispatch(change: Change): void {
+    this.queue.push(change);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      while (this.queue.length) {
+        const next = this.queue.shift() as Change;
+        for (const fn of [...this.listeners]) {
+          try {
+            fn(next);
+          } catch (err) {
+            console.error('k8s-sim: change listener failed', err);
+          }
+        }
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  subscribe(fn: (change: Change) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Writes after `rv` (exclusive), for watch replay; 410 if some of them were compacted away. */
+  changesSince(rv: number, resource: string): Change[] {
+    if (rv < this.oldest) throw tooOldResourceVersion(rv, this.oldest);
+    return this.history.filter((c) => c.rv > rv && c.resource === resource).map(clone);
+  }
+
+  /** The objects of a kind as they were at `rv`, rebuilt by undoing newer writes; 410 if compacted. */
+  snapshotAt(resource: string, rv: number, what = 'resource version'): KObject[] {
+    if (rv < this.oldest) {
+      throw expired(`The ${what} ${rv} is too old to display a consistent list result (oldest is ${this.oldest}).`);
+    }
+    const state = new Map<string, KObject>();
+    for (const [k, v] of this.bucket(resource)) state.set(k, v);
+    for (let i = this.history.length - 1; i >= 0 && this.history[i].rv > rv; i--) {
+      const c = this.history[i];
+      if (c.resource !== resource) continue;
+      const key = objectKey(c.object);
+      if (c.old) state.set(key, c.old);
+      else state.delete(key);
+    }
+    return [...state.values()].map(clone).sort(compareKeys);
+  }
+
+  /** Forgets all history: every resourceVersion before now becomes too old (the etcd compaction a test can force). */
+  compact(): void {
+    this.history = [];
+    this.oldest = this.rv;
+  }
+}
