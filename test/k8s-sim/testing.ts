@@ -82,8 +82,9 @@ export class TestClient {
     const events: WatchEvent[] = [];
     const waiters = new Set<() => void>();
     const notify = (): void => waiters.forEach((w) => w());
+    if (res.status !== 200) events.push({ type: 'HTTP', object: await res.json().catch(() => null) });
     const ended = (async () => {
-      if (!res.body) return;
+      if (!res.body || res.bodyUsed) return;
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       let buffer = '';
@@ -107,7 +108,6 @@ export class TestClient {
     })();
     let closed = false;
     ended.then(() => (closed = true));
-    if (res.status !== 200) events.push({ type: 'HTTP', object: await res.json().catch(() => null) });
     return {
       events,
       status: res.status,
