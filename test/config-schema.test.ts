@@ -20,7 +20,7 @@ type Declared<T> = { [K in keyof T as string extends K ? never : K]: true };
 const spawnerKeys: Declared<SpawnerConfig> = {
   cmd: true, args: true, environment: true, env_keep: true, notebook_dir: true, default_url: true, start_timeout: true,
   http_timeout: true, poll_interval: true, debug: true, disable_user_config: true, oauth_client_allowed_scopes: true,
-  ip: true, port: true, mem_limit: true, cpu_limit: true, pre_spawn_hook: true, post_stop_hook: true,
+  ip: true, port: true, mem_limit: true, cpu_limit: true, mem_guarantee: true, cpu_guarantee: true, pre_spawn_hook: true, post_stop_hook: true,
   profile_list: true, pool_size: true, pool_max_age: true,
 };
 const authenticatorKeys: Declared<AuthenticatorConfig> = { allowed_users: true, admin_users: true, blocked_users: true, auto_login: true };

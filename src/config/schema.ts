@@ -3,6 +3,7 @@
 // Defaults follow JupyterHub 3.0 except where nodehub's ephemeral-hub purpose says otherwise (marked "nodehub:").
 import { ConfigError } from './errors.ts';
 import * as t from './traits.ts';
+import * as k from './kube-traits.ts';
 import type { FieldSpec, TraitType } from './traits.ts';
 
 export interface TraitSpec {
@@ -147,6 +148,8 @@ section('Spawner', null, 'Settings for every spawner: command, environment, time
   port: [t.int, 0, 'Port the single-user server listens on; 0 picks a free one.'],
   mem_limit: [t.nullable(t.bytes), null, 'Memory limit for a server, e.g. 1G (enforced where the spawner can).'],
   cpu_limit: [t.nullable(t.float), null, 'CPU cores a server may use (enforced where the spawner can).'],
+  mem_guarantee: [t.nullable(t.bytes), null, 'Memory reserved for a server, e.g. 512M (where the spawner can reserve it).'],
+  cpu_guarantee: [t.nullable(t.float), null, 'CPU cores reserved for a server (where the spawner can reserve them).'],
   pre_spawn_hook: [t.hook, null, 'Function called with the spawner before each start (a .mjs/.js config sets it).'],
   post_stop_hook: [t.hook, null, 'Function called with the spawner after each stop (a .mjs/.js config sets it).'],
   profile_list: [t.objects('profile', profileFields, finishProfiles), [], 'Server profiles offered on the spawn form.'],
@@ -163,14 +166,37 @@ section('LocalProcessSpawner', 'Spawner', 'Runs each server as a local process.'
   uid_range: [t.nullable(t.intPair('first and last uid')), null, 'nodehub: as root, run each user\'s servers under a uid of their own from this range (gid = uid, no passwd entry needed; uid 0 not allowed), in their home_dir_template directory handed to that uid with mode 0700 (every directory above it must be searchable by others, e.g. under /tmp). null, or a hub not running as root, runs servers as the hub\'s user.'],
 });
 
+// Trait names, shapes and defaults are KubeSpawner's, so a Zero-to-JupyterHub `hub.config.KubeSpawner` block and a
+// profile's kubespawner_override read the same here. There is no `storage` trait: z2jh's `storage.type: none` simply
+// means no PVC volume, which is what nodehub's spawner does unless `volumes` says otherwise.
 section('KubeSpawner', 'Spawner', 'Runs each server as a Kubernetes pod.', {
-  namespace: [t.string, 'default', 'Namespace the pods are created in.'],
+  namespace: [t.string, '', "Namespace the pods are created in; empty means the hub's own (POD_NAMESPACE, else the service account's namespace, else default)."],
   image: [t.string, 'quay.io/jupyterhub/singleuser:latest', 'Container image of the single-user server.'],
   image_pull_policy: [t.string, 'IfNotPresent', 'Kubernetes image pull policy.'],
-  pod_name_template: [t.string, 'jupyter-{username}--{servername}', 'Pod name ({username}, {servername} replaced).'],
+  image_pull_secrets: [k.imagePullSecrets, [], 'Secrets (names or {name} objects) for pulling the image from a private registry.'],
+  pod_name_template: [t.string, 'jupyter-{user_server}', 'Pod name ({username}, {servername}, {user_server} = username or username--servername, made safe).'],
   node_selector: [t.stringMap, {}, 'Node labels a pod must match.'],
-  extra_labels: [t.stringMap, {}, 'Extra labels on each pod.'],
+  tolerations: [k.objectsListOrDict('Toleration'), [], 'Tolerations of the pods.'],
+  node_affinity_required: [k.objectsListOrDict('NodeSelectorTerm'), [], 'Node affinity terms a node must match.'],
+  node_affinity_preferred: [k.objectsListOrDict('PreferredSchedulingTerm'), [], 'Node affinity terms preferred.'],
+  pod_affinity_required: [k.objectsListOrDict('PodAffinityTerm'), [], 'Pods a pod must run near.'],
+  pod_affinity_preferred: [k.objectsListOrDict('WeightedPodAffinityTerm'), [], 'Pods a pod prefers to run near.'],
+  pod_anti_affinity_required: [k.objectsListOrDict('PodAffinityTerm'), [], 'Pods a pod must not run near.'],
+  pod_anti_affinity_preferred: [k.objectsListOrDict('WeightedPodAffinityTerm'), [], 'Pods a pod prefers not to run near.'],
+  extra_resource_guarantees: [k.quantities, {}, 'More resource requests, e.g. {"nvidia.com/gpu": "1"}.'],
+  extra_resource_limits: [k.quantities, {}, 'More resource limits, e.g. {"nvidia.com/gpu": "1"}.'],
+  uid: [t.nullable(t.int), null, "User id the notebook container runs as (runAsUser); null keeps the image's."],
+  gid: [t.nullable(t.int), null, "Group id the notebook container runs as (runAsGroup); null keeps the image's."],
+  fs_gid: [t.nullable(t.int), null, "Group that owns the pod's volumes (pod fsGroup)."],
+  supplemental_gids: [k.ints, [], 'Extra groups of the pod (supplementalGroups).'],
   service_account: [t.nullable(t.string), null, 'Service account of the pods.'],
+  automount_service_account_token: [t.nullable(t.bool), null, 'Mount API credentials in the pods; null means only when service_account is set.'],
+  extra_labels: [t.stringMap, {}, 'Extra labels on each pod.'],
+  extra_annotations: [t.stringMap, {}, 'Extra annotations on each pod.'],
+  volumes: [k.objectsListOrDict('Volume'), [], 'Volumes of each pod (e.g. an existing claim, read-only); none by default, so no storage.'],
+  volume_mounts: [k.objectsListOrDict('VolumeMount'), [], 'Where the volumes are mounted in the notebook container.'],
+  init_containers: [k.objectsListOrDict('Container'), [], 'Init containers run before the notebook container (their images are pre-pulled too).'],
+  lifecycle_hooks: [t.jsonObject, {}, 'postStart/preStop hooks of the notebook container (a Kubernetes Lifecycle).'],
 });
 
 section('Authenticator', null, 'Settings for every authenticator: who may log in and who is admin.', {

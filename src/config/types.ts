@@ -104,6 +104,8 @@ export interface SpawnerConfig {
   port: number;
   mem_limit: string | number | null;
   cpu_limit: number | null;
+  mem_guarantee: string | number | null;
+  cpu_guarantee: number | null;
   pre_spawn_hook: Hook | null;
   post_stop_hook: Hook | null;
   profile_list: ProfileConfig[];
@@ -111,6 +113,44 @@ export interface SpawnerConfig {
   pool_max_age: number;
   /** Traits of the selected spawner class that are not common Spawner traits (e.g. LocalProcessSpawner's). */
   [trait: string]: unknown;
+}
+
+/** A KubeSpawner trait that takes a list, or a mapping whose values are used in key order (null drops an entry);
+ *  `asList` from config/kube-traits.ts flattens it. */
+export type ListOrDict<T> = T[] | Record<string, T | null>;
+
+/** `config.spawner` when the spawner class is KubeSpawner. Kubernetes objects (volumes, tolerations, ...) are kept as
+ *  written, in the API's camelCase, and checked only for their outer shape. */
+export interface KubeSpawnerConfig extends SpawnerConfig {
+  /** Empty means the hub's own namespace. */
+  namespace: string;
+  image: string;
+  image_pull_policy: string;
+  image_pull_secrets: { name: string }[];
+  pod_name_template: string;
+  node_selector: Record<string, string>;
+  tolerations: ListOrDict<Record<string, unknown>>;
+  node_affinity_required: ListOrDict<Record<string, unknown>>;
+  node_affinity_preferred: ListOrDict<Record<string, unknown>>;
+  pod_affinity_required: ListOrDict<Record<string, unknown>>;
+  pod_affinity_preferred: ListOrDict<Record<string, unknown>>;
+  pod_anti_affinity_required: ListOrDict<Record<string, unknown>>;
+  pod_anti_affinity_preferred: ListOrDict<Record<string, unknown>>;
+  /** Resource name -> quantity string. */
+  extra_resource_guarantees: Record<string, string>;
+  extra_resource_limits: Record<string, string>;
+  uid: number | null;
+  gid: number | null;
+  fs_gid: number | null;
+  supplemental_gids: number[];
+  service_account: string | null;
+  automount_service_account_token: boolean | null;
+  extra_labels: Record<string, string>;
+  extra_annotations: Record<string, string>;
+  volumes: ListOrDict<Record<string, unknown>>;
+  volume_mounts: ListOrDict<Record<string, unknown>>;
+  init_containers: ListOrDict<Record<string, unknown>>;
+  lifecycle_hooks: Record<string, unknown>;
 }
 
 export interface AuthenticatorConfig {

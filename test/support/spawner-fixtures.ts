@@ -44,6 +44,8 @@ export function makeConfig(over: Partial<SpawnerConfig> = {}): SpawnerConfig {
     port: 0,
     mem_limit: null,
     cpu_limit: null,
+    mem_guarantee: null,
+    cpu_guarantee: null,
     pre_spawn_hook: null,
     post_stop_hook: null,
     profile_list: [],
