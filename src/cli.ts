@@ -57,6 +57,10 @@ export async function run(argv: string[]): Promise<number | null> {
   try {
     const args = parseCliArgs(argv);
     debug = args.debug;
+    if (args.command === 'proxy') {
+      const { runProxyCommand } = await import('./proxy/chp/command.ts');
+      return await runProxyCommand(args.help ? ['--help', ...args.rest] : args.rest);
+    }
     if (args.help) {
       process.stdout.write(usage);
       return 0;

@@ -3,8 +3,8 @@
 import { ConfigError, nearest } from './errors.ts';
 
 export interface CliArgs {
-  command: 'start' | 'token' | 'upgrade-db';
-  /** Words after the command (the user name for `token`). */
+  command: 'start' | 'token' | 'upgrade-db' | 'proxy';
+  /** Words after the command (the user name for `token`; for `proxy`, everything after it, unparsed). */
   rest: string[];
   file: string | undefined;
   /** `Class.trait` -> text, in the order given (a later flag wins). */
@@ -26,7 +26,7 @@ export const aliases: Record<string, string> = {
   'log-level': 'JupyterHub.log_level',
 };
 
-const commands = ['token', 'upgrade-db'] as const;
+const commands = ['token', 'upgrade-db', 'proxy'] as const;
 const flags = ['help', 'version', 'generate-config', 'yes', 'debug', 'config'];
 
 export function parseCliArgs(argv: string[]): CliArgs {
@@ -68,6 +68,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
       }
     } else if (arg.startsWith('-') && arg !== '-') {
       throw new ConfigError(`Unknown option ${arg} (see nodehub --help)`);
+    } else if (arg === 'proxy' && words.length === 0) {
+      // configurable-http-proxy's flags (--port, --ip, …) mean other things here; `nodehub proxy` reads its own.
+      args.command = 'proxy';
+      args.rest = argv.slice(i + 1);
+      return args;
     } else words.push(arg);
   }
   if (words.length > 0) {
@@ -91,6 +96,7 @@ Commands:
   (none)                 start the hub
   token USER             print a new API token for USER
   upgrade-db             bring the database up to date with this version of nodehub
+  proxy [FLAGS]          run a configurable-http-proxy-compatible proxy (see nodehub proxy --help)
 
 Options:
   -f, --config FILE      configuration file: .yaml, .yml, .json, .mjs or .js
