@@ -83,7 +83,7 @@ export function createApiHandler(table: RouteTable, opts: ApiOptions): (req: Inc
     // CHP answers /api/routes/ (and any path that cleans to '/') with the whole table, not the root route alone.
     if (sub !== undefined && keyOf(sub) !== '/') {
       const route = table.get(sub);
-      if (route === undefined) return text(res, 404);
+      if (route === undefined) return empty(res, 404);
       return json(res, routeJson(route));
     }
     const since = inactiveBefore(query);
