@@ -7,11 +7,9 @@
 import { isPlainObject, json, mismatch } from './traits.ts';
 import type { TraitType } from './traits.ts';
 
-function checkObjects(items: unknown[], path: string, where: string, what: string): Record<string, unknown>[] {
-  return items.map((item, i) => {
-    if (!isPlainObject(item)) throw mismatch(`${path}[${i}]`, `a mapping (a Kubernetes ${what})`, item, where);
-    return json.check(item, `${path}[${i}]`, where) as Record<string, unknown>;
-  });
+function checkObject(item: unknown, path: string, where: string, what: string): Record<string, unknown> {
+  if (!isPlainObject(item)) throw mismatch(path, `a mapping (a Kubernetes ${what})`, item, where);
+  return json.check(item, path, where) as Record<string, unknown>;
 }
 
 /** A list of Kubernetes objects, or a mapping of them whose values are taken in key order (null values dropped). */
@@ -21,14 +19,13 @@ export function objectsListOrDict(what: string): TraitType<Record<string, unknow
     doc: `list or dict of ${what} objects`,
     expected,
     check(value, path, where) {
-      if (Array.isArray(value)) return checkObjects(value, path, where, what);
+      if (Array.isArray(value)) return value.map((item, i) => checkObject(item, `${path}[${i}]`, where, what));
       if (!isPlainObject(value)) throw mismatch(path, expected, value, where);
       const out: Record<string, Record<string, unknown> | null> = {};
       for (const [key, item] of Object.entries(value)) {
-        if (item === null) out[key] = null; // how a profile's override removes an entry of a mapping
-        else out[key] = checkObjects([item], `${path}.${key}`, where, what)[0];
+        // null is how a profile's override removes an entry of a mapping.
+        out[key] = item === null ? null : checkObject(item, `${path}.${key}`, where, what);
       }
-      // Reported under the key, not `[0]`, so the message points at what the user wrote.
       return out;
     },
   };

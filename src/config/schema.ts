@@ -170,6 +170,9 @@ section('LocalProcessSpawner', 'Spawner', 'Runs each server as a local process.'
 // profile's kubespawner_override read the same here. There is no `storage` trait: z2jh's `storage.type: none` simply
 // means no PVC volume, which is what nodehub's spawner does unless `volumes` says otherwise.
 section('KubeSpawner', 'Spawner', 'Runs each server as a Kubernetes pod.', {
+  ip: [t.string, '0.0.0.0', 'IP the single-user server listens on inside its pod (KubeSpawner: all interfaces, so the hub can reach it).'],
+  port: [t.int, 8888, 'Port the single-user server listens on inside its pod, the container port named notebook-port.'],
+  env_keep: [t.strings, [], "Hub environment variables passed to the pods: none by default, a pod's image has its own environment."],
   namespace: [t.string, '', "Namespace the pods are created in; empty means the hub's own (POD_NAMESPACE, else the service account's namespace, else default)."],
   image: [t.string, 'quay.io/jupyterhub/singleuser:latest', 'Container image of the single-user server.'],
   image_pull_policy: [t.string, 'IfNotPresent', 'Kubernetes image pull policy.'],
