@@ -16,7 +16,15 @@ describe('spawner registry', () => {
     expect(() => resolveSpawnerClass('simple')).toThrow(
       /Unknown JupyterHub.spawner_class "simple"; known spawners: localprocess \/ LocalProcessSpawner/,
     );
-    expect(() => resolveSpawnerClass('kubespawner.KubeSpawner')).toThrow(/jupyterhub\.spawner\.LocalProcessSpawner/);
+    expect(() => resolveSpawnerClass('dockerspawner.DockerSpawner')).toThrow(/jupyterhub\.spawner\.LocalProcessSpawner.*kubernetes/);
+  });
+
+  it('resolves the Kubernetes spawner by its entry point and KubeSpawner class names', () => {
+    for (const name of ['kubernetes', 'kubespawner', 'KubeSpawner', 'kubespawner.KubeSpawner', 'kubespawner.spawner.KubeSpawner']) {
+      const cls = resolveSpawnerClass(name);
+      expect(cls.name).toBe('kubernetes');
+      expect(cls.sections).toEqual(['Spawner', 'KubeSpawner']);
+    }
   });
 
   it('registers further classes, replacing one of the same name', () => {

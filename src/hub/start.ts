@@ -115,11 +115,16 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   });
 
   seedFromConfig(hub);
+  const classContext = { hubConfig: config, log };
+  await spawnerClass.prepare?.(classContext);
   const adoption = await hub.servers.adopt(store.servers.listActive(), (id) => {
     const u = store.users.getById(id);
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
   }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
+  // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks.
+  await spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
+    .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));
 
   const services = new ManagedServices(hub);
   hub.managedServices = services;
@@ -148,6 +153,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
       await culler?.stop();
       await services.stopAll();
       await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
+      await spawnerClass.shutdown?.(classContext);
       await forwarder.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

@@ -19,15 +19,27 @@ export function selectProfile(config: SpawnerConfig, options: Record<string, unk
   return list.find((x) => x.default) ?? list[0];
 }
 
-/** The spawner's config with the selected profile's overrides. A mapping (e.g. `environment`) is merged key by key, so
- *  a profile adds variables without dropping the common ones; any other value replaces the spawner's. */
+/** The spawner's config with the selected profile's overrides, merged as KubeSpawner merges them: a mapping over a
+ *  mapping (e.g. `environment`, `node_selector`) is merged recursively, so a profile adds keys without dropping the
+ *  common ones, and a null value removes a key; any other value replaces the spawner's. */
 export function effectiveSpawnerConfig(config: SpawnerConfig, options: Record<string, unknown>): SpawnerConfig {
   const profile = selectProfile(config, options);
   if (!profile) return config;
   const out: SpawnerConfig = { ...config };
   for (const [k, v] of Object.entries(profile.kubespawner_override)) {
     const base = config[k];
-    out[k] = isMapping(v) && isMapping(base) ? { ...base, ...v } : v;
+    out[k] = isMapping(v) && isMapping(base) ? recursiveUpdate(base, v) : v;
+  }
+  return out;
+}
+
+/** KubeSpawner's recursive_update, without touching `target`: nested mappings merge, null deletes. */
+function recursiveUpdate(target: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete out[k];
+    else if (isMapping(v)) out[k] = recursiveUpdate(isMapping(out[k]) ? out[k] : {}, v);
+    else out[k] = v;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Spawner classes by name: `JupyterHub.spawner_class` may be an entry-point name ('localprocess'), a class name or a
 // full Python class path, matched case-insensitively.
 import { localProcessSpawnerClass } from './local.ts';
+import { kubeSpawnerClass } from './kubernetes/index.ts';
 import type { SpawnerClass } from './types.ts';
 
 const classes: SpawnerClass[] = [];
@@ -28,3 +29,4 @@ export function spawnerClasses(): readonly SpawnerClass[] {
 }
 
 registerSpawner(localProcessSpawnerClass);
+registerSpawner(kubeSpawnerClass);

@@ -57,6 +57,12 @@ export interface Spawner {
   getState(): Record<string, unknown>;
 }
 
+/** What class-wide hooks get: they may keep state per hub (several hubs can share a process), keyed by hubConfig. */
+export interface SpawnerClassContext {
+  hubConfig: HubConfig;
+  log: Logger;
+}
+
 export interface SpawnerClass {
   /** Canonical entry-point name: 'localprocess', 'kubernetes'. */
   readonly name: string;
@@ -65,6 +71,18 @@ export interface SpawnerClass {
   /** Config section names whose traits apply, most general first, e.g. ['Spawner', 'LocalProcessSpawner']. */
   readonly sections: readonly string[];
   create(init: SpawnerInit): Spawner;
+  /** Hub start-up, before any spawner is created: load what the class needs, connect, start class-wide watches. */
+  prepare?(ctx: SpawnerClassContext): Promise<void>;
+  /**
+   * Hub start-up, after re-adoption: remove servers no record names any more (a pod left by a hub that lost its
+   * database or died mid-start). `serverStates` returns the getState() of every server the hub now knows, read at the
+   * moment of the sweep so that a start begun meanwhile is kept.
+   */
+  cleanupOrphans?(ctx: SpawnerClassContext & { serverStates: () => Iterable<Record<string, unknown>> }): Promise<void>;
+  /** Hub shut-down: release class-wide resources (watches, timers). Servers are not stopped here. */
+  shutdown?(ctx: SpawnerClassContext): Promise<void>;
+  /** Extra keys for /hub/api/info (e.g. the Kubernetes pre-puller's readiness). */
+  info?(ctx: SpawnerClassContext): Record<string, unknown>;
 }
 
 export type { SpawnerConfig };

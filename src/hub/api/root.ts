@@ -35,6 +35,8 @@ export function registerRootApi(app: FastifyInstance, hub: Hub): void {
       sys_executable: process.execPath,
       spawner: { class: hub.servers.deps.spawnerClass.name, version: JUPYTERHUB_VERSION },
       authenticator: { class: hub.config.hub.authenticator_class, version: JUPYTERHUB_VERSION },
+      // nodehub: spawner-specific state, e.g. the Kubernetes image pre-puller's readiness under `prepuller`
+      ...hub.servers.deps.spawnerClass.info?.({ hubConfig: hub.config, log: hub.log }),
     };
   });
 

@@ -1,0 +1,160 @@
+// What all Kubernetes spawners of one hub share: the API connection, the ONE pod informer (label selector of this
+// hub's server pods) with per-pod wake-ups, the orphan sweep at start-up, and the image pre-puller. One per hub
+// (keyed by the hub's config object, so several hubs in one test process stay apart), closed with the hub.
+import type { HubConfig } from '../../config/types.ts';
+import type { Logger } from '../../util/log.ts';
+import { apiProblem, connect, sleep, withTimeout, type KubeClient } from './client.ts';
+import { hubPodSelector } from './pod.ts';
+import { Prepuller } from './prepuller.ts';
+import { Reflector, type ChangeType, type KObject, type ReflectorStats } from './reflector.ts';
+import { readKubeTraits, type KubeTraits } from './traits.ts';
+
+export type PodListener = (type: ChangeType, pod: KObject | undefined) => void;
+
+export interface WatchSettings {
+  watchTimeoutSeconds: number;
+  stallMs: number;
+}
+
+/** nodehub's informer settings: each watch ends after `watch_timeout` s; silence for 1.5× that (+1 s) is a stall. */
+export function watchSettings(config: Record<string, unknown>): WatchSettings {
+  const t = typeof config.watch_timeout === 'number' && config.watch_timeout > 0 ? config.watch_timeout : 60;
+  return { watchTimeoutSeconds: t, stallMs: (t * 1.5 + 1) * 1000 };
+}
+
+export class KubeCluster {
+  readonly client: KubeClient;
+  readonly traits: KubeTraits;
+  readonly pods: Reflector;
+  readonly watch: WatchSettings;
+  readonly log: Logger;
+  readonly prepuller: Prepuller | null;
+  /** Aborted when the hub closes: starts still waiting give up (their pods stay for the next hub to adopt or sweep). */
+  readonly closing = new AbortController();
+  readonly #listeners = new Map<string, Set<PodListener>>();
+
+  constructor(hubConfig: HubConfig, log: Logger) {
+    this.log = log;
+    this.traits = readKubeTraits(hubConfig.spawner);
+    const cfg = hubConfig.spawner as Record<string, unknown>;
+    this.client = connect({ kubeconfig: typeof cfg.kubeconfig === 'string' ? cfg.kubeconfig : '', namespace: this.traits.namespace });
+    this.watch = watchSettings(cfg);
+    const { core } = this.client;
+    const namespace = this.client.namespace;
+    this.pods = new Reflector({
+      name: `pods in ${namespace}`,
+      client: this.client,
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      list: (p) => core.listNamespacedPod({ namespace, ...p }),
+      labelSelector: hubPodSelector(this.traits),
+      ...this.watch,
+      requestTimeoutMs: this.traits.requestRetryTimeoutMs,
+      log: log.child('informer'),
+    });
+    this.pods.on('change', (type: ChangeType, pod: KObject) => {
+      const listeners = this.#listeners.get(pod.metadata?.name ?? '');
+      if (listeners) for (const l of [...listeners]) l(type, type === 'DELETED' ? undefined : pod);
+    });
+    // A relist may have changed anything: everyone looks again.
+    this.pods.on('synced', () => {
+      for (const [name, listeners] of this.#listeners) for (const l of [...listeners]) l('MODIFIED', this.pods.get(name));
+    });
+    this.pods.start();
+    this.prepuller = cfg.prepuller_enabled === false ? null : new Prepuller(this, hubConfig);
+  }
+
+  get namespace(): string {
+    return this.client.namespace;
+  }
+
+  /** Calls `listener` on every change to the pod called `name` (undefined = gone); returns the unsubscribe. */
+  onPod(name: string, listener: PodListener): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#listeners.get(name) === set) this.#listeners.delete(name);
+    };
+  }
+
+  /** Resolves once the informer has listed (bounded, so a dead API fails a start with the reason). */
+  ready(ms: number): Promise<void> {
+    return this.pods.waitSynced(ms);
+  }
+
+  /**
+   * Deletes this hub's server pods that no server record names (a previous hub's leftovers: its database was lost, or
+   * it died between creating a pod and saving it). `keep` is read in the same tick as the informer's snapshot, so a
+   * pod created by a start running right now is never mistaken for an orphan.
+   */
+  async sweepOrphans(keep: () => Iterable<string>): Promise<string[]> {
+    await this.ready(this.traits.requestRetryTimeoutMs);
+    const wanted = new Set(keep());
+    const orphans = this.pods.list().filter((p) => !wanted.has(p.metadata?.name ?? '') && !p.metadata?.deletionTimestamp);
+    const deleted: string[] = [];
+    await Promise.all(orphans.map(async (p) => {
+      const name = p.metadata!.name!;
+      try {
+        await this.deletePod(name, this.traits.deleteGracePeriod);
+        deleted.push(name);
+        this.log.info(`Deleted orphaned pod ${this.namespace}/${name} (no server record names it)`);
+      } catch (err) {
+        this.log.warn(`Could not delete orphaned pod ${this.namespace}/${name}: ${apiProblem(err).message}`);
+      }
+    }));
+    return deleted;
+  }
+
+  /** DELETE with a grace period (query and body, as KubeSpawner sends it); 404 counts as done; retried on timeouts/5xx. */
+  async deletePod(name: string, grace: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + this.traits.requestRetryTimeoutMs;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await withTimeout(this.client.core.deleteNamespacedPod({
+          name, namespace: this.namespace, gracePeriodSeconds: grace, body: { gracePeriodSeconds: grace },
+        }), this.traits.requestTimeoutMs, `Deleting pod ${name}`);
+        return;
+      } catch (err) {
+        const p = apiProblem(err);
+        if (p.code === 404) return;
+        const retry = p.code === 0 || p.code === 429 || p.code >= 500;
+        if (!retry || Date.now() > deadline || signal?.aborted) throw new Error(`Could not delete pod ${name}: ${p.message}`);
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  info(): { namespace: string; informer: ReflectorStats; prepuller: unknown } {
+    return { namespace: this.namespace, informer: this.pods.stats(), prepuller: this.prepuller?.status() ?? null };
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.prepuller?.close();
+    await this.pods.stop();
+    this.#listeners.clear();
+  }
+}
+
+const clusters = new WeakMap<HubConfig, KubeCluster>();
+
+/** The hub's shared Kubernetes state, created on first use. Throws (with the reason) when there is no cluster. */
+export function clusterFor(hubConfig: HubConfig, log: Logger): KubeCluster {
+  let c = clusters.get(hubConfig);
+  if (!c) {
+    c = new KubeCluster(hubConfig, log);
+    clusters.set(hubConfig, c);
+  }
+  return c;
+}
+
+export function existingCluster(hubConfig: HubConfig): KubeCluster | undefined {
+  return clusters.get(hubConfig);
+}
+
+export async function closeCluster(hubConfig: HubConfig): Promise<void> {
+  const c = clusters.get(hubConfig);
+  clusters.delete(hubConfig);
+  await c?.close();
+}

@@ -1,0 +1,43 @@
+// `spawner_class: kubernetes` (also kubespawner.KubeSpawner): servers as Kubernetes pods. The class-wide hooks run the
+// hub's shared Kubernetes state: connecting and starting the pod informer and the image pre-puller before servers are
+// re-adopted, the orphan sweep after, the informer's health in /hub/api/info, and closing every watch with the hub.
+import type { SpawnerClass } from '../types.ts';
+
+type Runtime = typeof import('./runtime.ts');
+let runtime: Runtime | null = null;
+
+export const kubeSpawnerClass: SpawnerClass = {
+  name: 'kubernetes',
+  aliases: ['kubernetes', 'kubespawner', 'KubeSpawner', 'kubespawner.KubeSpawner', 'kubespawner.spawner.KubeSpawner'],
+  sections: ['Spawner', 'KubeSpawner'],
+  create(init) {
+    if (!runtime) throw new Error('The Kubernetes spawner was used before the hub prepared it');
+    return new runtime.KubeSpawner(init);
+  },
+  async prepare({ hubConfig, log }) {
+    runtime ??= await import('./runtime.ts');
+    // Fails the hub's start when there is no cluster configuration at all; an API that is down is waited for later.
+    const cluster = runtime.clusterFor(hubConfig, log.child('kubernetes'));
+    cluster.prepuller?.start();
+  },
+  async cleanupOrphans({ hubConfig, log, serverStates }) {
+    if (!runtime) return;
+    const cluster = runtime.clusterFor(hubConfig, log.child('kubernetes'));
+    const names = () => {
+      const out: string[] = [];
+      for (const state of serverStates()) if (typeof state.pod_name === 'string') out.push(state.pod_name);
+      return out;
+    };
+    const deleted = await cluster.sweepOrphans(names);
+    if (deleted.length) log.info(`Deleted ${deleted.length} orphaned pods`);
+  },
+  async shutdown({ hubConfig }) {
+    await runtime?.closeCluster(hubConfig);
+  },
+  info({ hubConfig }) {
+    const cluster = runtime?.existingCluster(hubConfig);
+    if (!cluster) return {};
+    const { prepuller, ...kubernetes } = cluster.info();
+    return { prepuller, kubernetes };
+  },
+};

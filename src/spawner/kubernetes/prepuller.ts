@@ -1,0 +1,216 @@
+// The image pre-puller (spec 3.2): DaemonSets whose init containers pull every configured image (the default, every
+// profile's, their init containers', prepuller_extra_images) and then run a pause container, so a visitor's pod starts
+// without a pull. Unlike z2jh, which pulls every image on every node, images are grouped by the scheduling constraint
+// of the profile that uses them (node_selector, tolerations, required node affinity): one DaemonSet per distinct
+// constraint, so a GPU profile's image lands only on the nodes that profile can use. Reconciled at hub start (so it
+// follows the config), and its readiness (numberReady vs desiredNumberScheduled) is reported in /hub/api/info.
+import { createHash } from 'node:crypto';
+import type { HubConfig, SpawnerConfig } from '../../config/types.ts';
+import { effectiveSpawnerConfig } from '../profiles.ts';
+import { apiProblem, sleep } from './client.ts';
+import type { KubeCluster } from './cluster.ts';
+import { Reflector, type KObject } from './reflector.ts';
+import { readKubeTraits } from './traits.ts';
+
+type Obj = Record<string, unknown>;
+
+export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+const PULLER_LABEL = 'nodehub/image-puller';
+const HASH = 'nodehub/spec-hash';
+
+function specHash(manifest: Obj): string {
+  return (manifest.metadata as { annotations: Record<string, string> }).annotations[HASH]!;
+}
+
+export interface PullGroup {
+  nodeSelector: Record<string, string>;
+  tolerations: Obj[];
+  nodeAffinityRequired: Obj[];
+  images: string[];
+  /** Profiles (slugs; '' for the default config) whose images are here. */
+  profiles: string[];
+}
+
+/** Stable JSON (sorted keys) so equal constraints written in another order are one group. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Obj)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Images to pre-pull, grouped by where they may run: the default config first, then each profile in order. */
+export function prepullGroups(config: SpawnerConfig): PullGroup[] {
+  const groups = new Map<string, PullGroup>();
+  const add = (effective: SpawnerConfig, profile: string, extra: string[] = []) => {
+    const t = readKubeTraits(effective);
+    const constraint = { nodeSelector: t.nodeSelector, tolerations: t.tolerations, nodeAffinityRequired: t.nodeAffinityRequired };
+    const key = canonical(constraint);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ...constraint, images: [], profiles: [] }));
+    g.profiles.push(profile);
+    const images = [t.image, ...[...t.initContainers, ...t.extraContainers].map((c) => c.image), ...extra];
+    for (const image of images) if (typeof image === 'string' && image && !g.images.includes(image)) g.images.push(image);
+  };
+  const extra = Array.isArray(config.prepuller_extra_images) ? config.prepuller_extra_images.filter((i): i is string => typeof i === 'string') : [];
+  add(config, '', extra);
+  for (const p of config.profile_list ?? []) add(effectiveSpawnerConfig(config, { profile: p.slug }), p.slug);
+  return [...groups.values()];
+}
+
+export function daemonSetName(hubInstance: string, group: PullGroup, index: number): string {
+  if (index === 0) return `${hubInstance}-image-puller`;
+  const hash = createHash('sha256').update(canonical([group.nodeSelector, group.tolerations, group.nodeAffinityRequired])).digest('hex');
+  return `${hubInstance}-image-puller-${hash.slice(0, 8)}`;
+}
+
+/** The DaemonSet of one group (plain JSON); `nodehub/spec-hash` tells the reconciler whether it changed. */
+export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstance: string; pauseImage: string }): Obj {
+  const labels = {
+    app: 'jupyterhub',
+    component: 'image-puller',
+    'app.kubernetes.io/component': 'image-puller',
+    'app.kubernetes.io/instance': opts.hubInstance,
+    [PULLER_LABEL]: opts.name,
+  };
+  // Non-root, no privileges: the containers only prove the image is on the node.
+  const securityContext = { runAsUser: 65534, runAsGroup: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+  const small = { requests: { cpu: '0', memory: '0' } };
+  const podSpec: Obj = {
+    initContainers: group.images.map((image, i) => ({
+      name: `image-pull-${i}`,
+      image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/bin/sh', '-c', 'echo "Pulling complete"'],
+      resources: small,
+      securityContext,
+    })),
+    containers: [{ name: 'pause', image: opts.pauseImage, resources: small, securityContext }],
+    terminationGracePeriodSeconds: 0,
+    automountServiceAccountToken: false,
+  };
+  if (Object.keys(group.nodeSelector).length) podSpec.nodeSelector = group.nodeSelector;
+  if (group.tolerations.length) podSpec.tolerations = group.tolerations;
+  if (group.nodeAffinityRequired.length) {
+    podSpec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: group.nodeAffinityRequired } } };
+  }
+  const spec = {
+    selector: { matchLabels: { component: 'image-puller', 'app.kubernetes.io/instance': opts.hubInstance, [PULLER_LABEL]: opts.name } },
+    updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } },
+    template: { metadata: { labels }, spec: podSpec },
+  };
+  const hash = createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 16);
+  return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: opts.name, labels, annotations: { [HASH]: hash } }, spec };
+}
+
+export interface PrepullerStatus {
+  /** Every DaemonSet has a ready pod on every node it targets (and reports on its current spec). */
+  ready: boolean;
+  daemonsets: { name: string; images: string[]; profiles: string[]; desired: number; current: number; ready: number }[];
+  error: string | null;
+}
+
+export class Prepuller {
+  readonly #cluster: KubeCluster;
+  readonly #wanted: { name: string; manifest: Obj; group: PullGroup }[] = [];
+  readonly #reflector: Reflector;
+  readonly #stop = new AbortController();
+  #error: string | null = null;
+  #reconciled = false;
+  #running: Promise<void> | null = null;
+
+  constructor(cluster: KubeCluster, hubConfig: HubConfig) {
+    this.#cluster = cluster;
+    const config = hubConfig.spawner;
+    const hubInstance = cluster.traits.hubInstance;
+    const pauseImage = typeof config.prepuller_pause_image === 'string' && config.prepuller_pause_image ? config.prepuller_pause_image : DEFAULT_PAUSE_IMAGE;
+    prepullGroups(config).forEach((group, i) => {
+      const name = daemonSetName(hubInstance, group, i);
+      this.#wanted.push({ name, group, manifest: makeDaemonSet(group, { name, hubInstance, pauseImage }) });
+    });
+    const { apps } = cluster.client;
+    const namespace = cluster.namespace;
+    this.#reflector = new Reflector({
+      name: `image pullers in ${namespace}`,
+      client: cluster.client,
+      path: `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
+      list: (p) => apps.listNamespacedDaemonSet({ namespace, ...p }),
+      labelSelector: `component=image-puller,app.kubernetes.io/instance=${hubInstance}`,
+      ...cluster.watch,
+      log: cluster.log.child('prepuller'),
+    });
+  }
+
+  /** Starts reconciling in the background (retried until it succeeds), and watching the DaemonSets' status. */
+  start(): void {
+    if (this.#running) return;
+    this.#reflector.start();
+    this.#running = this.#reconcileUntilDone();
+  }
+
+  async #reconcileUntilDone(): Promise<void> {
+    for (let delay = 500; !this.#stop.signal.aborted; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await this.#reconcile();
+        this.#error = null;
+        this.#reconciled = true;
+        return;
+      } catch (err) {
+        this.#error = apiProblem(err).message;
+        this.#cluster.log.warn(`Image pre-puller: ${this.#error}; retrying`);
+        await sleep(delay, this.#stop.signal);
+      }
+    }
+  }
+
+  async #reconcile(): Promise<void> {
+    const { apps } = this.#cluster.client;
+    const namespace = this.#cluster.namespace;
+    const existing = await apps.listNamespacedDaemonSet({
+      namespace, labelSelector: `component=image-puller,app.kubernetes.io/instance=${this.#cluster.traits.hubInstance}`,
+    });
+    const byName = new Map(existing.items.map((d) => [d.metadata?.name ?? '', d]));
+    for (const { name, manifest } of this.#wanted) {
+      const current = byName.get(name);
+      byName.delete(name);
+      const hash = specHash(manifest);
+      if (!current) {
+        await apps.createNamespacedDaemonSet({ namespace, body: manifest as never });
+        this.#cluster.log.info(`Image pre-puller ${name} created`);
+      } else if (current.metadata?.annotations?.[HASH] !== hash) {
+        const body = { ...manifest, metadata: { ...(manifest.metadata as Obj), resourceVersion: current.metadata?.resourceVersion } };
+        await apps.replaceNamespacedDaemonSet({ name, namespace, body: body as never });
+        this.#cluster.log.info(`Image pre-puller ${name} updated to the current config`);
+      }
+    }
+    // Groups no longer configured (a profile removed or changed its constraint)
+    for (const name of byName.keys()) {
+      await apps.deleteNamespacedDaemonSet({ name, namespace }).catch((err) => {
+        if (apiProblem(err).code !== 404) throw err;
+      });
+      this.#cluster.log.info(`Image pre-puller ${name} deleted (no longer configured)`);
+    }
+  }
+
+  status(): PrepullerStatus {
+    const daemonsets = this.#wanted.map(({ name, group, manifest }) => {
+      const ds: KObject | undefined = this.#reflector.get(name);
+      const s = ds?.status ?? {};
+      // counters of an older spec say nothing about the images wanted now
+      const upToDate = !!ds && ds.metadata?.annotations?.[HASH] === specHash(manifest) && (s.observedGeneration ?? 0) >= (ds.metadata?.generation ?? 1);
+      return {
+        name, images: group.images, profiles: group.profiles, upToDate,
+        desired: s.desiredNumberScheduled ?? 0, current: s.currentNumberScheduled ?? 0, ready: s.numberReady ?? 0,
+      };
+    });
+    const ready = this.#reconciled && daemonsets.every((d) => d.upToDate && d.ready >= d.desired);
+    return { ready, daemonsets: daemonsets.map(({ upToDate: _, ...d }) => d), error: this.#error };
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+    await this.#reflector.stop();
+  }
+}

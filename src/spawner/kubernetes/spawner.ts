@@ -1,0 +1,332 @@
+// KubeSpawner: each server is a pod (spec section 1), started, watched and stopped through the hub's one pod informer
+// (cluster.ts). Better than KubeSpawner where its users suffer (spec 1.15): starts wake on watch events instead of
+// polling, a pod that cannot start (image pull error, unschedulable, crash loop, mount failure) fails the start within
+// seconds with the reason and is deleted, and a pod's Kubernetes events are the progress bar.
+import { ProgressFeed } from '../progress-feed.ts';
+import { waitForHttp } from '../readiness.ts';
+import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
+import { classifyStartingPod, isPodRunning, podUrl, pollPod } from './classify.ts';
+import { apiProblem, sleep, TimeoutError, withTimeout } from './client.ts';
+import { clusterFor, type KubeCluster } from './cluster.ts';
+import { formatEvent, StartEvents, type PodEvent } from './events.ts';
+import { makePod } from './pod.ts';
+import type { KObject } from './reflector.ts';
+import { expandTemplate, templateFields } from './slugs.ts';
+import { readKubeTraits, type KubeTraits } from './traits.ts';
+
+export class KubeSpawner implements Spawner {
+  readonly #init: SpawnerInit;
+  #traits!: KubeTraits;
+  #cluster: KubeCluster | null = null;
+  #configError: Error | null = null;
+  #fields: Record<string, string> = {};
+  #podName = '';
+  /** uid of the pod this spawner created or adopted; a pod of the same name with another uid is not ours. */
+  #uid: string | null = null;
+  readonly #feed = new ProgressFeed();
+  #progress = 10;
+  #starting: AbortController | null = null;
+  #startSettled: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | null = null;
+  #unwatchExit: (() => void) | null = null;
+
+  constructor(init: SpawnerInit) {
+    this.#init = init;
+    try {
+      this.#traits = readKubeTraits(init.config);
+      this.#cluster = clusterFor(init.hubConfig, init.log);
+      const { spec } = init;
+      this.#fields = templateFields({ userName: spec.user.name, userId: spec.user.id, serverName: spec.serverName,
+        namespace: this.#cluster.namespace, scheme: this.#traits.slugScheme });
+      this.#podName = expandTemplate(this.#traits.podNameTemplate, this.#fields);
+      this.#fields.pod_name = this.#podName;
+    } catch (err) {
+      // reported by start(), so a bad trait or a missing cluster fails a spawn instead of crashing the hub
+      this.#configError = err as Error;
+    }
+    // A server a previous hub started: the saved name wins over a template that may have changed since.
+    const state = init.state;
+    if (typeof state.pod_name === 'string' && state.pod_name) {
+      this.#podName = state.pod_name;
+      this.#uid = typeof state.pod_uid === 'string' ? state.pod_uid : null;
+      if (this.#cluster) this.#watchForExit();
+    }
+  }
+
+  getState(): Record<string, unknown> {
+    if (!this.#podName) return {};
+    return { pod_name: this.#podName, namespace: this.#cluster?.namespace ?? '', pod_uid: this.#uid };
+  }
+
+  progress(): AsyncIterable<ProgressEvent> {
+    return this.#feed.events();
+  }
+
+  async poll(): Promise<number | null> {
+    if (!this.#cluster) return 1;
+    await this.#cluster.ready(this.#traits.requestRetryTimeoutMs);
+    const { status, terminated } = pollPod(this.#ownPod());
+    if (terminated && this.#traits.deleteStoppedPods && !this.#starting) await this.stop();
+    return status;
+  }
+
+  start(): Promise<string> {
+    if (this.#configError) return Promise.reject(this.#configError);
+    if (this.#starting) return Promise.reject(new Error('This server is already starting'));
+    const abort = new AbortController();
+    this.#starting = abort;
+    const run = this.#run(AbortSignal.any([abort.signal, this.#cluster!.closing.signal]));
+    this.#startSettled = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /** Aborts a start in progress and lets it unwind, then deletes the pod and waits until the informer sees it gone. */
+  async stop(): Promise<void> {
+    if (this.#starting) {
+      this.#starting.abort();
+      await this.#startSettled;
+    }
+    if (!this.#cluster) return;
+    this.#stopping ??= this.#deletePod(this.#traits.deleteGracePeriod).finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  /** The pod in the informer's cache, if it is the one this spawner made (same uid) or one it has not seen yet. */
+  #ownPod(): KObject | undefined {
+    const pod = this.#cluster!.pods.get(this.#podName);
+    if (pod && this.#uid && pod.metadata?.uid !== this.#uid) return undefined;
+    return pod;
+  }
+
+  #push(message: string, progress?: number): void {
+    this.#progress = progress ?? this.#progress + (90 - this.#progress) / 3;
+    this.#feed.push({ progress: Math.round(this.#progress), message });
+  }
+
+  async #run(signal: AbortSignal): Promise<string> {
+    const cluster = this.#cluster!;
+    const t = this.#traits;
+    let events: StartEvents | null = null;
+    try {
+      if (this.#stopping) await this.#stopping;
+      this.#unwatchExit?.();
+      this.#unwatchExit = null;
+      this.#feed.reset();
+      this.#progress = 10;
+      if (t.namespace && t.namespace !== cluster.namespace) {
+        throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
+      }
+      await cluster.ready(t.requestRetryTimeoutMs);
+      this.#push(`Creating pod ${cluster.namespace}/${this.#podName}`, 15);
+      if (t.eventsEnabled) events = new StartEvents(cluster, this.#podName, (e) => this.#onEvent(e));
+      const manifest = makePod({ traits: t, config: this.#init.config, spec: this.#init.spec, podName: this.#podName, fields: this.#fields,
+        adminAccess: this.#init.hubConfig?.hub?.admin_access === true });
+      this.#uid = await this.#createPod(manifest, signal);
+      events?.setUid(this.#uid);
+      const pod = await this.#waitRunning(signal, events);
+      const url = podUrl(pod, t.podConnectIp);
+      this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
+      await this.#waitHttp(url, signal);
+      this.#watchForExit();
+      return url;
+    } catch (err) {
+      if (signal.aborted) throw new Error('Start was cancelled: the server was stopped while starting');
+      // A pod that will not start is deleted at once (grace 0), not left to run into a timeout.
+      await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
+      throw err;
+    } finally {
+      await events?.close();
+      this.#starting = null;
+      this.#feed.end();
+    }
+  }
+
+  #onEvent(e: PodEvent): void {
+    this.#push(formatEvent(e));
+    for (const hook of [...this.#eventHooks]) hook();
+  }
+
+  /** Creates the pod; a 409 means a stale pod of the same name: it is deleted (grace 0) and the create retried. */
+  async #createPod(manifest: Record<string, unknown>, signal: AbortSignal): Promise<string> {
+    const cluster = this.#cluster!;
+    const t = this.#traits;
+    const deadline = Date.now() + t.requestRetryTimeoutMs;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      if (signal.aborted) throw new Error('aborted');
+      try {
+        const created = await withTimeout(cluster.client.core.createNamespacedPod({ namespace: cluster.namespace, body: manifest as never }),
+          t.requestTimeoutMs, `Creating pod ${this.#podName}`);
+        return created.metadata?.uid ?? '';
+      } catch (err) {
+        const p = apiProblem(err);
+        if (p.code === 409 && Date.now() < deadline) {
+          this.#push(`A pod named ${this.#podName} already exists (left over from an earlier start); replacing it`);
+          this.#uid = null;
+          await this.#deletePod(0, signal);
+          continue;
+        }
+        const transient = err instanceof TimeoutError || p.code === 0 || p.code === 429 || p.code >= 500;
+        if (transient && Date.now() < deadline) {
+          await sleep(delay, signal);
+          continue;
+        }
+        throw new Error(`Kubernetes did not create pod ${this.#podName}: ${p.message}`);
+      }
+    }
+  }
+
+  /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
+  #waitRunning(signal: AbortSignal, events: StartEvents | null): Promise<KObject> {
+    const cluster = this.#cluster!;
+    const t = this.#traits;
+    return new Promise<KObject>((resolve, reject) => {
+      let seen = false;
+      let unschedulableSince: number | null = null;
+      let recheck: NodeJS.Timeout | undefined;
+      const deadline = setTimeout(() => {
+        // KubeSpawner's remedy when the informer never showed the pod: it may be stuck, so relist.
+        if (!seen) cluster.pods.restart();
+        const last = this.#ownPod()?.status;
+        finish(new Error(`Pod ${this.#podName} did not start in ${t.startTimeoutMs / 1000} seconds${last?.phase ? ` (last phase: ${last.phase})` : ''}`));
+      }, t.startTimeoutMs);
+      const check = () => {
+        const pod = this.#ownPod();
+        if (!pod) {
+          if (seen) finish(new Error(`Pod ${this.#podName} was deleted while starting`));
+          return;
+        }
+        seen = true;
+        if (pod.metadata?.deletionTimestamp) return finish(new Error(`Pod ${this.#podName} is being deleted`));
+        if (isPodRunning(pod)) return finish(null, pod);
+        const verdict = classifyStartingPod(pod, events?.pullDetail);
+        if (verdict?.kind === 'failed') return finish(new Error(verdict.reason));
+        if (events && events.failedMounts >= 2) return finish(new Error(`Could not mount the pod's volumes: ${events.lastFailedMount}`));
+        if (verdict?.kind === 'unschedulable' && !events?.scaleUp) {
+          unschedulableSince ??= Date.now();
+          const left = unschedulableSince + t.unschedulableTimeoutMs - Date.now();
+          if (left <= 0) return finish(new Error(verdict.reason));
+          clearTimeout(recheck);
+          recheck = setTimeout(check, left);
+        } else unschedulableSince = null;
+      };
+      const unsubscribe = cluster.onPod(this.#podName, check);
+      const off = this.#onAnyEvent(check);
+      const onAbort = () => finish(new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      let done = false;
+      function finish(err: Error | null, pod?: KObject): void {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
+        clearTimeout(recheck);
+        unsubscribe();
+        off();
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(pod!);
+      }
+      check();
+    });
+  }
+
+  readonly #eventHooks = new Set<() => void>();
+
+  /** Fail-fast rules that read events (FailedMount, pull errors) re-check the pod whenever an event arrives. */
+  #onAnyEvent(hook: () => void): () => void {
+    this.#eventHooks.add(hook);
+    return () => this.#eventHooks.delete(hook);
+  }
+
+  /** Waits until the server in the pod answers; gives up at once when the pod stops running. */
+  async #waitHttp(url: string, signal: AbortSignal): Promise<void> {
+    const cluster = this.#cluster!;
+    const stopped = new AbortController();
+    const unsubscribe = cluster.onPod(this.#podName, () => {
+      if (!isPodRunning(this.#ownPod())) stopped.abort();
+    });
+    try {
+      await waitForHttp(`${url}${this.#init.spec.prefix}`, {
+        timeoutMs: this.#traits.httpTimeoutMs,
+        signal: AbortSignal.any([signal, stopped.signal]),
+        isDead: () => stopped.signal.aborted,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const pod = this.#ownPod();
+      const verdict = pod ? classifyStartingPod(pod) : null;
+      if (!pod) throw new Error(`Pod ${this.#podName} went away before its server answered`);
+      if (verdict?.kind === 'failed') throw new Error(verdict.reason);
+      if (stopped.signal.aborted) throw new Error(`The server in pod ${this.#podName} stopped before it answered (phase ${pod.status?.phase})`);
+      throw err;
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** Tells the hub at once when a running server's pod is deleted, evicted or exits (no waiting for the next poll). */
+  #watchForExit(): void {
+    this.#unwatchExit?.();
+    const cluster = this.#cluster!;
+    const check = () => {
+      if (!cluster.pods.synced || this.#starting || this.#stopping) return;
+      const pod = this.#ownPod();
+      const { status } = pollPod(pod);
+      if (status === null) return;
+      this.#unwatchExit?.();
+      this.#unwatchExit = null;
+      const why = !pod ? `Pod ${this.#podName} is gone` : pod.status?.reason ? `Pod ${this.#podName} ${pod.status.reason}: ${pod.status.message ?? ''}`.trim()
+        : `The server in pod ${this.#podName} exited with code ${status}`;
+      this.#init.onExit(why);
+    };
+    this.#unwatchExit = cluster.onPod(this.#podName, check);
+  }
+
+  /** Deletes the pod (404 = already gone) and waits until the informer no longer has it. */
+  async #deletePod(grace: number, signal?: AbortSignal): Promise<void> {
+    this.#unwatchExit?.();
+    this.#unwatchExit = null;
+    const cluster = this.#cluster!;
+    const name = this.#podName;
+    await cluster.deletePod(name, grace, signal);
+    await this.#waitGone(signal);
+    this.#uid = null;
+  }
+
+  #waitGone(signal?: AbortSignal): Promise<void> {
+    const cluster = this.#cluster!;
+    const name = this.#podName;
+    const uid = this.#uid;
+    const gone = () => {
+      const pod = cluster.pods.get(name);
+      return !pod || (uid !== null && pod.metadata?.uid !== uid);
+    };
+    if (cluster.pods.synced && gone()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(async () => {
+        unsubscribe();
+        // The informer may be the one that is stuck: ask the API directly, and relist.
+        cluster.pods.restart();
+        try {
+          await cluster.client.core.readNamespacedPod({ name, namespace: cluster.namespace });
+          reject(new Error(`Pod ${name} was still there ${this.#traits.startTimeoutMs / 1000} s after it was deleted`));
+        } catch (err) {
+          if (apiProblem(err).code === 404) resolve();
+          else reject(new Error(`Could not check that pod ${name} is gone: ${apiProblem(err).message}`));
+        }
+      }, this.#traits.startTimeoutMs);
+      const unsubscribe = cluster.onPod(name, () => {
+        if (!cluster.pods.synced || !gone()) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }, { once: true });
+    });
+  }
+}
