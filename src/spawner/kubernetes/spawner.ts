@@ -14,6 +14,9 @@ import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
 
+/** The pod stopped running while its server was expected to answer (it may be restarted). */
+class ServerStopped extends Error {}
+
 export class KubeSpawner implements Spawner {
   readonly #init: SpawnerInit;
   #traits!: KubeTraits;
@@ -29,6 +32,8 @@ export class KubeSpawner implements Spawner {
   #startSettled: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
   #unwatchExit: (() => void) | null = null;
+  /** A create attempt timed out or lost its connection: the pod may exist although no answer said so. */
+  #createUncertain = false;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -115,6 +120,7 @@ export class KubeSpawner implements Spawner {
       this.#unwatchExit = null;
       this.#feed.reset();
       this.#progress = 10;
+      this.#uid = null;
       if (t.namespace && t.namespace !== cluster.namespace) {
         throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
       }
@@ -125,16 +131,26 @@ export class KubeSpawner implements Spawner {
         adminAccess: this.#init.hubConfig?.hub?.admin_access === true });
       this.#uid = await this.#createPod(manifest, signal);
       events?.setUid(this.#uid);
-      const pod = await this.#waitRunning(signal, events);
-      const url = podUrl(pod, t.podConnectIp);
-      this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
-      await this.#waitHttp(url, signal);
-      this.#watchForExit();
-      return url;
+      const deadline = Date.now() + t.startTimeoutMs;
+      for (;;) {
+        const pod = await this.#waitRunning(signal, events, deadline);
+        const url = podUrl(pod, t.podConnectIp);
+        this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
+        try {
+          await this.#waitHttp(url, signal);
+        } catch (err) {
+          // restartPolicy OnFailure: Kubernetes restarts a server that died; a crash loop is caught by waitRunning
+          if (!(err instanceof ServerStopped)) throw err;
+          this.#push(`The server stopped before it answered (${err.message}); waiting for Kubernetes to restart it`);
+          continue;
+        }
+        this.#watchForExit();
+        return url;
+      }
     } catch (err) {
       if (signal.aborted) throw new Error('Start was cancelled: the server was stopped while starting');
       // A pod that will not start is deleted at once (grace 0), not left to run into a timeout.
-      await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
+      if (this.#uid !== null || this.#createUncertain) await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
       throw err;
     } finally {
       await events?.close();
@@ -153,6 +169,7 @@ export class KubeSpawner implements Spawner {
     const cluster = this.#cluster!;
     const t = this.#traits;
     const deadline = Date.now() + t.requestRetryTimeoutMs;
+    this.#createUncertain = false;
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       if (signal.aborted) throw new Error('aborted');
       try {
@@ -167,6 +184,7 @@ export class KubeSpawner implements Spawner {
           await this.#deletePod(0, signal);
           continue;
         }
+        if (err instanceof TimeoutError || p.code === 0) this.#createUncertain = true;
         const transient = err instanceof TimeoutError || p.code === 0 || p.code === 429 || p.code >= 500;
         if (transient && Date.now() < deadline) {
           await sleep(delay, signal);
@@ -178,7 +196,7 @@ export class KubeSpawner implements Spawner {
   }
 
   /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
-  #waitRunning(signal: AbortSignal, events: StartEvents | null): Promise<KObject> {
+  #waitRunning(signal: AbortSignal, events: StartEvents | null, deadlineAt: number): Promise<KObject> {
     const cluster = this.#cluster!;
     const t = this.#traits;
     return new Promise<KObject>((resolve, reject) => {
@@ -190,7 +208,7 @@ export class KubeSpawner implements Spawner {
         if (!seen) cluster.pods.restart();
         const last = this.#ownPod()?.status;
         finish(new Error(`Pod ${this.#podName} did not start in ${t.startTimeoutMs / 1000} seconds${last?.phase ? ` (last phase: ${last.phase})` : ''}`));
-      }, t.startTimeoutMs);
+      }, Math.max(0, deadlineAt - Date.now()));
       const check = () => {
         const pod = this.#ownPod();
         if (!pod) {
@@ -258,7 +276,10 @@ export class KubeSpawner implements Spawner {
       const verdict = pod ? classifyStartingPod(pod) : null;
       if (!pod) throw new Error(`Pod ${this.#podName} went away before its server answered`);
       if (verdict?.kind === 'failed') throw new Error(verdict.reason);
-      if (stopped.signal.aborted) throw new Error(`The server in pod ${this.#podName} stopped before it answered (phase ${pod.status?.phase})`);
+      if (stopped.signal.aborted) {
+        const exit = pod.status?.containerStatuses?.find((c: { name: string }) => c.name === 'notebook')?.state?.terminated?.exitCode;
+        throw new ServerStopped(exit !== undefined ? `exit code ${exit}` : `pod phase ${pod.status?.phase}`);
+      }
       throw err;
     } finally {
       unsubscribe();
