@@ -36,6 +36,8 @@ export interface ReflectorOptions {
   minBackoffMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
+  /** Items per list page (limit/continue). */
+  pageSize?: number;
   log: Logger;
 }
 
@@ -179,7 +181,7 @@ export class Reflector extends EventEmitter {
     do {
       let page: ListResult;
       try {
-        const call = withTimeout(this.opts.list({ labelSelector, fieldSelector, limit: PAGE, _continue: token }),
+        const call = withTimeout(this.opts.list({ labelSelector, fieldSelector, limit: this.opts.pageSize ?? PAGE, _continue: token }),
           this.opts.requestTimeoutMs ?? 30_000, `Listing ${this.opts.name}`);
         // stop() must not wait for a list that hangs (an API outage)
         page = await Promise.race([call, aborted(this.#wake.signal)]);
