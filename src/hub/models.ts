@@ -3,8 +3,8 @@ import type { Hub } from './context.ts';
 import type { Principal } from './identity.ts';
 import type { GroupRecord, ServerRecord, ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
 import { isoTime } from '../util/time.ts';
-import { hasAccess, serviceScopes, tokenScopes, userScopes } from './identity.ts';
-import { userModelFields } from '../auth/index.ts';
+import { serviceScopes, tokenScopes, userScopes } from './identity.ts';
+import { checkAccess, parseScopes, userModelFields, type ParsedScopes } from '../auth/index.ts';
 import { serverPrefix, escapePath } from '../spawner/naming.ts';
 
 export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withState: boolean): Record<string, unknown> {
@@ -29,17 +29,38 @@ export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withS
   return model;
 }
 
-export function userModel(hub: Hub, p: Principal, user: UserRecord, opts: { includeStopped?: boolean } = {}): Record<string, unknown> {
-  const groups = hub.store.groups.groupsOfUser(user.id);
-  const fields = userModelFields(p.scopes, user.name, groups);
-  const records = hub.store.servers.listForUser(user.id);
+/** What a user model needs besides the user record; a listing reads it for the whole page at once (userFacts). */
+export interface UserFacts {
+  groups: string[];
+  servers: ServerRecord[];
+  roles: string[];
+  /** The caller's scopes, parsed once for the page rather than twice per user. */
+  scopes: ParsedScopes;
+}
+
+/** UserFacts for a page of users: three queries in all instead of three per user. */
+export function userFacts(hub: Hub, p: Principal, users: readonly UserRecord[]): (user: UserRecord) => UserFacts {
+  const ids = users.map((u) => u.id);
+  const groups = hub.store.groups.groupsOfUsers(ids);
+  const servers = hub.store.servers.listForUsers(ids);
+  const roles = hub.store.roles.ofUsers(ids);
+  const scopes = parseScopes(p.scopes);
+  return (u) => ({ groups: groups.get(u.id) ?? [], servers: servers.get(u.id) ?? [], roles: roles.get(u.id) ?? [], scopes });
+}
+
+export function userModel(hub: Hub, p: Principal, user: UserRecord,
+  opts: { includeStopped?: boolean; facts?: UserFacts } = {}): Record<string, unknown> {
+  const held = opts.facts?.scopes ?? p.scopes;
+  const groups = opts.facts?.groups ?? hub.store.groups.groupsOfUser(user.id);
+  const fields = userModelFields(held, user.name, groups);
+  const records = opts.facts?.servers ?? hub.store.servers.listForUser(user.id);
   const def = records.find((r) => r.name === '');
   const defActive = hub.servers.get(user.name, '');
   const full: Record<string, unknown> = {
     kind: 'user',
     name: user.name,
     admin: user.admin,
-    roles: userRoles(hub, user),
+    roles: userRoles(user, opts.facts?.roles ?? hub.store.roles.ofUser(user.id)),
     groups,
     server: defActive?.phase === 'ready' ? serverPrefix(hub.base, user.name, '') : null,
     pending: defActive?.phase === 'spawning' ? 'spawn' : defActive?.phase === 'stopping' ? 'stop' : null,
@@ -52,7 +73,7 @@ export function userModel(hub: Hub, p: Principal, user: UserRecord, opts: { incl
   out.name = user.name;
   if (fields.has('auth_state')) out.auth_state = user.auth_state ?? null;
   if (fields.has('servers')) {
-    const withState = hasAccess(p, ['admin:server_state'], { user: user.name, server: `${user.name}/`, userGroups: groups });
+    const withState = checkAccess(held, ['admin:server_state'], { user: user.name, server: `${user.name}/`, userGroups: groups }) === 'ok';
     const servers: Record<string, unknown> = {};
     for (const rec of records) {
       const active = hub.servers.get(user.name, rec.name);
@@ -65,8 +86,8 @@ export function userModel(hub: Hub, p: Principal, user: UserRecord, opts: { incl
   return out;
 }
 
-function userRoles(hub: Hub, user: UserRecord): string[] {
-  const roles = new Set(['user', ...hub.store.roles.ofUser(user.id)]);
+function userRoles(user: UserRecord, held: string[]): string[] {
+  const roles = new Set(['user', ...held]);
   if (user.admin) roles.add('admin');
   return [...roles].sort();
 }

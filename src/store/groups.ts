@@ -1,7 +1,7 @@
 // Groups and their members.
 import type { GroupRecord, Store } from './types.ts';
 import { type Db, fromJson, toJson } from './db.ts';
-import { checkPage } from './users.ts';
+import { checkPage, groupByUser } from './users.ts';
 
 interface GroupRow {
   id: number;
@@ -30,6 +30,9 @@ export function groupsRepo(db: Db): Store['groups'] {
     SELECT u.name FROM user_group_map m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.name`).pluck();
   const groupsOfUser = db.prepare<[number], string>(`
     SELECT g.name FROM user_group_map m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name`).pluck();
+  const groupsOfUsers = db.prepare<[string], { user_id: number; name: string }>(`
+    SELECT m.user_id, g.name FROM user_group_map m JOIN groups g ON g.id = m.group_id
+    WHERE m.user_id IN (SELECT value FROM json_each(?)) ORDER BY m.user_id, g.name`);
   const addUsers = db.transaction((groupId: number, userIds: number[]) => {
     for (const userId of userIds) addUser.run(groupId, userId);
   });
@@ -69,6 +72,9 @@ export function groupsRepo(db: Db): Store['groups'] {
     },
     groupsOfUser(userId) {
       return groupsOfUser.all(userId);
+    },
+    groupsOfUsers(userIds) {
+      return groupByUser(groupsOfUsers.all(JSON.stringify(userIds)));
     },
   };
 }

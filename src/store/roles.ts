@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { RoleRecord, Store } from './types.ts';
 import { type Db, fromJson, toJson } from './db.ts';
+import { groupByUser } from './users.ts';
 
 interface RoleRow {
   name: string;
@@ -29,6 +30,9 @@ export function rolesRepo(db: Db): RolesRepo {
   const get = db.prepare<[string], RoleRow>('SELECT name, description, scopes FROM roles WHERE name = ?');
   const list = db.prepare<[], RoleRow>('SELECT name, description, scopes FROM roles ORDER BY name');
   const remove = db.prepare<[string]>('DELETE FROM roles WHERE name = ?');
+  const ofUsers = db.prepare<[string], { user_id: number; name: string }>(`
+    SELECT m.user_id, r.name FROM user_role_map m JOIN roles r ON r.id = m.role_id
+    WHERE m.user_id IN (SELECT value FROM json_each(?)) ORDER BY m.user_id, r.name`);
 
   const maps = {} as Record<Holder, { clear: Statement; add: Statement; of: Statement }>;
   for (const holder of ['user', 'group', 'service'] as const) {
@@ -72,6 +76,7 @@ export function rolesRepo(db: Db): RolesRepo {
     setForService: (serviceId, roles) => set('service', serviceId, roles),
     addToUser: (userId, role) => add('user', userId, role),
     ofUser: (userId) => of('user', userId),
+    ofUsers: (userIds) => groupByUser(ofUsers.all(JSON.stringify(userIds))),
     ofGroup: (groupId) => of('group', groupId),
     ofService: (serviceId) => of('service', serviceId),
   };

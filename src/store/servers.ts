@@ -22,6 +22,9 @@ const patchable = ['started', 'last_activity', 'state', 'user_options', 'url'] a
 export function serversRepo(db: Db): Store['servers'] {
   const get = db.prepare<[number, string], ServerRow>('SELECT * FROM servers WHERE user_id = ? AND name = ?');
   const listForUser = db.prepare<[number], ServerRow>('SELECT * FROM servers WHERE user_id = ? ORDER BY name');
+  const listForUsers = db.prepare<[string], ServerRow>(
+    'SELECT * FROM servers WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, name',
+  );
   const ensure = db.prepare<[number, string]>(
     'INSERT INTO servers (user_id, name) VALUES (?, ?) ON CONFLICT (user_id, name) DO NOTHING',
   );
@@ -50,6 +53,15 @@ export function serversRepo(db: Db): Store['servers'] {
     },
     listForUser(userId) {
       return listForUser.all(userId).map(toRecord);
+    },
+    listForUsers(userIds) {
+      const byUser = new Map<number, ServerRecord[]>();
+      for (const row of listForUsers.all(JSON.stringify(userIds))) {
+        const list = byUser.get(row.user_id);
+        if (list) list.push(toRecord(row));
+        else byUser.set(row.user_id, [toRecord(row)]);
+      }
+      return byUser;
     },
     ensure(userId, name) {
       ensure.run(userId, name);

@@ -39,6 +39,17 @@ export function likeSubstring(s: string): string {
   return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** (user_id, name) rows, ordered by user, as a map of each user's names: the shape of the batched per-page look-ups. */
+export function groupByUser(rows: readonly { user_id: number; name: string }[]): Map<number, string[]> {
+  const byUser = new Map<number, string[]>();
+  for (const { user_id, name } of rows) {
+    const names = byUser.get(user_id);
+    if (names) names.push(name);
+    else byUser.set(user_id, [name]);
+  }
+  return byUser;
+}
+
 export function checkPage(q: { offset: number; limit: number }): void {
   if (!Number.isInteger(q.offset) || q.offset < 0) throw new Error(`offset must be a non-negative integer, got ${q.offset}`);
   if (!Number.isInteger(q.limit) || q.limit < 0) throw new Error(`limit must be a non-negative integer, got ${q.limit}`);
@@ -149,6 +160,7 @@ export function usersRepo(db: Db): Store['users'] {
       if (filterName) params.like = likeSubstring(q.nameFilter!);
       if (filterNames) params.names = JSON.stringify(q.names);
       const items = (stmts.items.all({ ...params, limit: q.limit, offset: q.offset }) as UserRow[]).map(toRecord);
+      if (q.withTotal === false) return { items };
       return { items, total: stmts.total.get(params) as number };
     },
     count() {
