@@ -75,8 +75,17 @@ describe('kubernetes spawner', () => {
     expect(model.servers[''].ready).toBe(true);
     expect(Date.now() - t0).toBeLessThan(10_000);
 
-    expect((await hub.api('/users/alice/server', { method: 'DELETE' })).status).toBeLessThan(300);
-    await eventually(async () => (await (await hub.api('/users/alice')).json()).servers[''] === undefined);
+    // stop: a graceful delete (delete_grace_period 1: MODIFIED with deletionTimestamp, then DELETED), and the API
+    // answers only once the informer has seen the pod go
+    const seen: string[] = [];
+    const unsubscribe = sim.store.subscribe((c) => {
+      if (c.resource === 'pods' && c.object.metadata.name === 'jupyter-alice') seen.push(c.type === 'MODIFIED' && c.object.metadata.deletionTimestamp ? 'TERMINATING' : c.type);
+    });
+    expect((await hub.api('/users/alice/server', { method: 'DELETE' })).status).toBe(204);
+    unsubscribe();
+    expect(seen[0]).toBe('TERMINATING');
+    expect(seen.at(-1)).toBe('DELETED');
+    expect((await (await hub.api('/users/alice')).json()).servers).toEqual({});
     expect(sim.get('pods', NAMESPACE, 'jupyter-alice')).toBeUndefined();
     expect(sim.processes().filter((p) => p.pod === 'jupyter-alice')).toEqual([]);
   });
