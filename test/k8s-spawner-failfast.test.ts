@@ -111,6 +111,26 @@ describe('fail fast', () => {
     await expectCleanedUp('huge');
   });
 
+  it('an unschedulable pod for which a cluster autoscaler announced a scale-up is waited for', async () => {
+    expect((await hub.api('/users/scale', { method: 'POST' })).status).toBe(201);
+    await hub.api('/users/scale/server', { method: 'POST', body: JSON.stringify({ profile: 'cuda' }), headers: { 'content-type': 'application/json' } });
+    const pod = (await sim.waitFor('pods', NAMESPACE, 'jupyter-scale', (p) => !!p))!;
+    sim.create('events', NAMESPACE, {
+      metadata: { name: 'jupyter-scale.scaleup' },
+      involvedObject: { kind: 'Pod', namespace: NAMESPACE, name: 'jupyter-scale', uid: pod.metadata.uid, apiVersion: 'v1' },
+      reason: 'TriggeredScaleUp', type: 'Normal', count: 1, source: { component: 'cluster-autoscaler' },
+      message: 'pod triggered scale-up: [{gpu-pool 0->1 (max: 3)}]',
+    });
+    // well past unschedulable_timeout (1 s), the node arrives
+    await new Promise((r) => setTimeout(r, 2000));
+    sim.nodes.add({ name: 'gpu-1', labels: { gpu: 'true' }, allocatable: { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '1' } });
+    const events = await readProgress(hub, 'scale');
+    expect(events.at(-1)).toMatchObject({ ready: true });
+    expect(events.some((e) => /^TriggeredScaleUp: pod triggered scale-up/.test(e.message))).toBe(true);
+    await hub.api('/users/scale/server', { method: 'DELETE' });
+    sim.nodes.remove('gpu-1');
+  });
+
   it('a server that keeps crashing fails with its exit code (CrashLoopBackOff)', async () => {
     const { last, ms } = await spawn('crash', { profile: 'crashy' });
     expect(last.message).toMatch(/^Spawn failed: The server container keeps crashing \(exit code 3, Error; restarted \d+ times, CrashLoopBackOff\)/);
