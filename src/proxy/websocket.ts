@@ -12,12 +12,63 @@ import { closeAfterFlush, statusForUpstreamError, upstreamTimeout, writeRawError
 import type { Route } from './types.ts';
 import type { Upstream, WebContext } from './web.ts';
 
+// TCP keepalive finds peers that vanished silently. libuv probes every second after the idle delay and gives up after
+// 10 lost probes, so sockets opened together must not probe together: 20,000 loopback probes in the same second
+// overflow the kernel's backlog (net.core.netdev_max_backlog), and 10 dropped probes in a row abort healthy
+// connections (bench/proxy.ts lost ~5% of 10,000 idle websockets at 30 s that way). A random delay spreads them out.
+const KEEPALIVE_MIN_MS = 30_000;
+const KEEPALIVE_SPREAD_MS = 30_000;
+
 function tune(socket: Duplex): void {
   if (socket instanceof Socket) {
     socket.setTimeout(0);
     socket.setNoDelay(true);
-    socket.setKeepAlive(true, 30_000);
+    socket.setKeepAlive(true, KEEPALIVE_MIN_MS + Math.floor(Math.random() * KEEPALIVE_SPREAD_MS));
   }
+}
+
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
+/**
+ * Joins the two sockets of an upgraded connection. A function of its own, outside forwardUpgrade, on purpose: the
+ * listeners made here live as long as the websocket, and closures created inside forwardUpgrade would keep its whole
+ * scope alive with them (the upstream ClientRequest with its headers, the 101 response, a one-off Agent), several KiB
+ * per idle websocket.
+ */
+function relay(socket: Duplex, proxySocket: Socket, handshake: string, proxyHead: Buffer, head: Buffer, route: Route,
+  ctx: WebContext): void {
+  proxySocket.on('error', destroySelf);
+  if (socket.destroyed || !socket.writable) {
+    proxySocket.destroy();
+    return;
+  }
+  const pair = { destroy: () => (socket.destroy(), proxySocket.destroy()) };
+  ctx.inflight.add(pair);
+  tune(socket);
+  tune(proxySocket);
+  const touch = (): void => {
+    route.lastActivity = Date.now();
+  };
+  touch();
+
+  socket.write(handshake);
+  if (proxyHead.length > 0) socket.write(proxyHead);
+  if (head.length > 0) proxySocket.write(head);
+
+  socket.on('data', touch);
+  proxySocket.on('data', touch);
+  socket.pipe(proxySocket);
+  proxySocket.pipe(socket);
+  socket.on('close', () => {
+    ctx.inflight.delete(pair);
+    closeAfterFlush(proxySocket);
+  });
+  proxySocket.on('close', () => {
+    ctx.inflight.delete(pair);
+    closeAfterFlush(socket);
+  });
 }
 
 export function forwardUpgrade(
@@ -33,10 +84,6 @@ export function forwardUpgrade(
   headers.connection = 'Upgrade';
   if (req.headers.upgrade !== undefined) headers.upgrade = req.headers.upgrade;
   if (ctx.xForward) addForwardedHeaders(headers, req, isSecure(req, ctx.secure), true);
-  const touch = (): void => {
-    route.lastActivity = Date.now();
-  };
-
   const mod = upstream.protocol === 'https:' ? https : http;
   // No pooling: an upgraded connection never returns to a pool, and a fresh one cannot be a stale keep-alive socket.
   const proxyReq = mod.request({
@@ -87,33 +134,8 @@ export function forwardUpgrade(
     upgraded = true;
     ctx.inflight.delete(handle);
     socket.off('close', onClientGone);
-    proxySocket.on('error', () => proxySocket.destroy());
-    if (socket.destroyed || !socket.writable) {
-      proxySocket.destroy();
-      return;
-    }
-    const pair = { destroy: () => (socket.destroy(), proxySocket.destroy()) };
-    ctx.inflight.add(pair);
-    tune(socket);
-    tune(proxySocket);
-    touch();
-
-    socket.write(rawHead(proxyRes.statusCode ?? 101, proxyRes.statusMessage || 'Switching Protocols', proxyRes.rawHeaders));
-    if (proxyHead.length > 0) socket.write(proxyHead);
-    if (head.length > 0) proxySocket.write(head);
-
-    socket.on('data', touch);
-    proxySocket.on('data', touch);
-    socket.pipe(proxySocket);
-    proxySocket.pipe(socket);
-    socket.on('close', () => {
-      ctx.inflight.delete(pair);
-      closeAfterFlush(proxySocket);
-    });
-    proxySocket.on('close', () => {
-      ctx.inflight.delete(pair);
-      closeAfterFlush(socket);
-    });
+    const handshake = rawHead(proxyRes.statusCode ?? 101, proxyRes.statusMessage || 'Switching Protocols', proxyRes.rawHeaders);
+    relay(socket, proxySocket, handshake, proxyHead, head, route, ctx);
   });
 
   proxyReq.end();
