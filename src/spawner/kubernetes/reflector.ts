@@ -184,7 +184,7 @@ export class Reflector extends EventEmitter {
         const call = withTimeout(this.opts.list({ labelSelector, fieldSelector, limit: this.opts.pageSize ?? PAGE, _continue: token }),
           this.opts.requestTimeoutMs ?? 30_000, `Listing ${this.opts.name}`);
         // stop() must not wait for a list that hangs (an API outage)
-        page = await Promise.race([call, aborted(this.#wake.signal)]);
+        page = await raceAbort(call, this.#wake.signal);
       } catch (err) {
         if (apiProblem(err).code === 410) throw new Gone('continue token expired');
         throw err;
@@ -281,10 +281,13 @@ export class Reflector extends EventEmitter {
   }
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(new Stopped());
-    signal.addEventListener('abort', () => reject(new Stopped()), { once: true });
+/** `call`, or a Stopped rejection as soon as `signal` aborts; the listener is removed either way (lists repeat). */
+function raceAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Stopped());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
