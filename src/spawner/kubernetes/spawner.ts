@@ -121,6 +121,7 @@ export class KubeSpawner implements Spawner {
       this.#feed.reset();
       this.#progress = 10;
       this.#uid = null;
+      this.#createUncertain = false;
       if (t.namespace && t.namespace !== cluster.namespace) {
         throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
       }
