@@ -57,6 +57,11 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   // Anything else is read (up to the limit) and ignored, as tornado does, so odd clients get a proper answer not a 415.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
 
+  // Until start-up has re-adopted servers, only the probes answer; everything else waits (a few seconds at most).
+  const probes = new Set([`${hub.hubPrefix}health`, `${api}/health`, api, `${api}/`]);
+  app.addHook('onRequest', async (req) => {
+    if (!probes.has(req.url.split('?')[0])) await hub.ready;
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
     reply.header('Access-Control-Allow-Headers', 'accept, content-type, authorization');

@@ -35,6 +35,11 @@ export interface Hub {
   pool?: ServerPool | null;
   /** Services the hub runs itself (those with a `command`). */
   managedServices?: { pid(name: string): number };
+  /**
+   * Settles once start-up has re-adopted running servers. The listener opens before that (its port must be known to
+   * build the API URL), so requests wait on this instead of seeing a hub without its servers.
+   */
+  ready: Promise<void>;
   /** Asks the process to shut down (POST /hub/api/shutdown). */
   requestShutdown(opts: { servers: boolean }): void;
 }

@@ -90,7 +90,10 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
     apiUrl: '',
     hubTarget: '',
     requestShutdown: () => undefined,
+    ready: Promise.resolve(),
   };
+  let markReady!: () => void;
+  hub.ready = new Promise<void>((r) => (markReady = r));
   const app = createHubApp(hub, serverFactory);
   await app.ready();
   await new Promise<void>((resolve, reject) => {
@@ -141,6 +144,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
     pool.start();
   }
   const culler = cullSettings ? startCuller(hub, cullSettings) : null;
+  markReady();
 
   let closing: Promise<void> | null = null;
   const close = (opts: { servers?: boolean } = {}) => {
