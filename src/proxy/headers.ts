@@ -10,6 +10,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 /** Hop-by-hop header names, plus any the Connection header itself names. */
 function dropSet(connection: string | string[] | undefined): Set<string> {
   if (connection === undefined) return HOP_BY_HOP;
+  // The usual values name nothing beyond the fixed set: no new Set per request for them.
+  if (typeof connection === 'string' && HOP_BY_HOP.has(connection.toLowerCase())) return HOP_BY_HOP;
   const named = (Array.isArray(connection) ? connection.join(',') : connection).split(',');
   const out = new Set(HOP_BY_HOP);
   for (const n of named) {
@@ -57,21 +59,34 @@ export function addForwardedHeaders(
 
 /** Request headers for the upstream: the client's, minus hop-by-hop ones, plus custom headers. Host is kept. */
 export function upstreamRequestHeaders(req: IncomingMessage, custom: Record<string, string> | undefined): OutgoingHttpHeaders {
-  const drop = dropSet(req.headers.connection);
+  const headers = req.headers;
+  const drop = dropSet(headers.connection);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined && !drop.has(name)) out[name] = value;
   }
   if (custom !== undefined) for (const [name, value] of Object.entries(custom)) out[name.toLowerCase()] = value;
   return out;
 }
 
+/** The Connection header(s) of a raw header list, without building the parsed headers object for it. */
+function rawConnection(rawHeaders: string[]): string | string[] | undefined {
+  let found: string | string[] | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length !== 10 || rawHeaders[i].toLowerCase() !== 'connection') continue;
+    const value = rawHeaders[i + 1];
+    found = found === undefined ? value : [...(Array.isArray(found) ? found : [found]), value];
+  }
+  return found;
+}
+
 /**
  * Response headers for the client from the upstream's raw list (so repeated headers such as Set-Cookie stay separate
  * and in order), minus hop-by-hop ones and transfer-encoding: our own server re-frames the body.
  */
-export function clientResponseHeaders(rawHeaders: string[], connection: string | string[] | undefined): string[] {
-  const drop = dropSet(connection);
+export function clientResponseHeaders(rawHeaders: string[]): string[] {
+  const drop = dropSet(rawConnection(rawHeaders));
   const out: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const lower = rawHeaders[i].toLowerCase();

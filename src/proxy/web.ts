@@ -120,7 +120,7 @@ export function forwardWeb(
       touch();
       const status = proxyRes.statusCode ?? 502;
       try {
-        const out = clientResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection);
+        const out = clientResponseHeaders(proxyRes.rawHeaders);
         res.writeHead(status, proxyRes.statusMessage || http.STATUS_CODES[status] || '', out);
       } catch {
         // An upstream status or header our server refuses to send (e.g. status 99): not the client's fault.
@@ -128,11 +128,17 @@ export function forwardWeb(
         ctx.fail(502, req, res, route);
         return;
       }
-      proxyRes.on('data', touch);
+      // By hand rather than pipe(): pipe() adds nine listeners to each side per request, and the close paths it
+      // would handle are handled above (client gone) and here (upstream gone).
+      proxyRes.on('data', (chunk: Buffer) => {
+        touch();
+        if (!res.write(chunk)) proxyRes.pause();
+      });
+      res.on('drain', () => proxyRes.resume());
+      proxyRes.on('end', () => res.end());
       proxyRes.on('close', () => {
         if (!proxyRes.complete) res.destroy();
       });
-      proxyRes.pipe(res);
     });
 
     if (bodiless) outgoing.end();

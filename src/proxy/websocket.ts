@@ -118,7 +118,7 @@ export function forwardUpgrade(
       proxyRes.destroy();
       return;
     }
-    const out = clientResponseHeaders(proxyRes.rawHeaders, proxyRes.headers.connection);
+    const out = clientResponseHeaders(proxyRes.rawHeaders);
     out.push('Connection', 'close');
     const status = proxyRes.statusCode ?? 502;
     socket.write(rawHead(status, proxyRes.statusMessage || http.STATUS_CODES[status] || '', out));
