@@ -27,6 +27,7 @@ import {
 } from './local-os.ts';
 import { ProgressFeed } from './progress-feed.ts';
 import { waitForHttp } from './readiness.ts';
+import { localBoots } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
 import { readTraits, type LocalTraits } from './local-traits.ts';
 import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './local-uids.ts';
@@ -145,14 +146,20 @@ export class LocalProcessSpawner implements Spawner {
         await giveHomeTo(home, this.#uid);
       }
       for (let attempt = 1; ; attempt++) {
-        const port = this.#traits.port || (await pickFreePort(this.#traits.ip));
+        if (localBoots.full) this.#feed.push({ progress: 20, message: 'Waiting for other servers to finish starting…' });
+        const leave = await localBoots.enter(abort.signal);
+        // Picked once through the gate, so the port is not left waiting for someone else to take.
+        let port = this.#traits.port;
         try {
+          port ||= await pickFreePort(this.#traits.ip);
           return await this.#launch(port, abort.signal);
         } catch (err) {
           const retry = err instanceof EarlyExitError && err.portInUse && !this.#traits.port && attempt < PORT_ATTEMPTS;
           if (!retry || abort.signal.aborted) throw err;
           this.#init.log.info(`Port ${port} was taken before the server bound it; trying another`);
           this.#resetProcess();
+        } finally {
+          leave();
         }
       }
     } catch (err) {
