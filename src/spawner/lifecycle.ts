@@ -6,9 +6,9 @@ import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle
 import type { SpawnerConfig } from '../config/types.ts';
 import type { ServerRecord } from '../store/types.ts';
 import { HubError } from '../util/errors.ts';
-import type { ServerSpec, Spawner } from './types.ts';
-import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
-import { newApiToken } from '../auth/tokens.ts';
+import type { Spawner } from './types.ts';
+import { serverPrefix, serverClientId, serverAccessScopes } from './naming.ts';
+import { createServerCredentials, releaseServerCredentials } from './credentials.ts';
 import { effectiveSpawnerConfig } from './profiles.ts';
 import { SpawnQueue } from './queue.ts';
 
@@ -175,7 +175,7 @@ export class ServerManager {
     let spawnConfig: SpawnerConfig;
     try {
       spawnConfig = effectiveSpawnerConfig(config.spawner, options);
-      const spec = this.createCredentials(active, options, spawnConfig);
+      const spec = createServerCredentials(this.deps, active, options, spawnConfig);
       if (spawnConfig.pre_spawn_hook) await spawnConfig.pre_spawn_hook({ user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec });
       const spawner = this.deps.spawnerClass.create({
         spec,
@@ -220,29 +220,6 @@ export class ServerManager {
       }
       return false;
     }
-  }
-
-  /** The per-spawn token (role `server`) and OAuth client; the token is also the client secret (spec 1.5). */
-  private createCredentials(active: ActiveServer, options: Record<string, unknown>, spawnConfig: SpawnerConfig): ServerSpec {
-    const { store, config } = this.deps;
-    const { user, name } = active;
-    const apiToken = newApiToken();
-    store.tokens.create({
-      user_id: user.id, kind: 'api', token: apiToken, note: `Server at ${active.prefix}`,
-      scopes: serverTokenScopes(user.name),
-    });
-    const clientId = serverClientId(user.name, name);
-    const callback = `${active.prefix}oauth_callback`;
-    store.oauth.upsertClient({
-      identifier: clientId, description: `Server at ${active.prefix}`, redirect_uri: callback,
-      // The server's own access scope first: the authorize endpoint checks the visitor holds it (JupyterHub 3 does the same).
-      allowed_scopes: [`access:servers!server=${user.name}/${name}`, ...spawnConfig.oauth_client_allowed_scopes], secret: apiToken,
-    });
-    return {
-      user, serverName: name, prefix: active.prefix, apiToken, hubApiUrl: this.deps.hubApiUrl,
-      baseUrl: config.hub.base_url, oauthClientId: clientId, oauthCallbackUrl: callback,
-      oauthAccessScopes: serverAccessScopes(user.name, name), userOptions: options,
-    };
   }
 
   private async relayProgress(active: ActiveServer, spawner: Spawner): Promise<void> {
@@ -301,7 +278,7 @@ export class ServerManager {
       // A failed start: make sure nothing it began is left behind.
       await active.spawner.stop().catch(() => undefined);
     }
-    this.releaseRecord(active.user.id, active.user.name, active.name, active.recordId);
+    releaseServerCredentials(this.deps, active.user.id, active.user.name, active.name, active.recordId);
     this.active.delete(key(active.user.name, active.name));
     this.drainQueue();
     this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);
@@ -314,19 +291,6 @@ export class ServerManager {
         log.warn('post_stop_hook failed', err);
       }
     }
-  }
-
-  /** Deletes a stopped server's credentials and marks its record stopped (the last step of every stop). */
-  private releaseRecord(userId: number, userName: string, serverName: string, recordId: number): void {
-    const { store } = this.deps;
-    store.transaction(() => {
-      store.oauth.deleteClient(serverClientId(userName, serverName));
-      for (const t of store.tokens.listForUser(userId)) {
-        if (t.kind === 'api' && t.note === `Server at ${serverPrefix(this.deps.config.hub.base_url, userName, serverName)}`) store.tokens.delete(t.id);
-      }
-      store.servers.update(recordId, { started: null, url: null, state: {} });
-      store.servers.touch(recordId, Date.now());
-    });
   }
 
   /** Resolves true when the server is ready within `ms`, false if still pending or failed. */
@@ -382,7 +346,7 @@ export class ServerManager {
       } else {
         this.deps.log.info(`Server ${describe(user.name, rec.name)} stopped while the hub was down; cleaning up`);
         await spawner.stop().catch(() => undefined);
-        this.releaseRecord(user.id, user.name, rec.name, rec.id);
+        releaseServerCredentials(this.deps, user.id, user.name, rec.name, rec.id);
         cleaned++;
       }
     }));

@@ -1,0 +1,44 @@
+// A server's credentials: the per-spawn API token (role `server`) and the OAuth client whose secret it is (spec 1.5).
+// Created before a spawn, deleted as the last step of every stop; the lifecycle is the only caller.
+import type { SpawnerConfig } from '../config/types.ts';
+import type { ActiveServer, LifecycleDeps } from './lifecycle-types.ts';
+import type { ServerSpec } from './types.ts';
+import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
+import { newApiToken } from '../auth/tokens.ts';
+
+export function createServerCredentials(deps: LifecycleDeps, active: ActiveServer, options: Record<string, unknown>,
+  spawnConfig: SpawnerConfig): ServerSpec {
+  const { store, config } = deps;
+  const { user, name } = active;
+  const apiToken = newApiToken();
+  store.tokens.create({
+    user_id: user.id, kind: 'api', token: apiToken, note: `Server at ${active.prefix}`,
+    scopes: serverTokenScopes(user.name),
+  });
+  const clientId = serverClientId(user.name, name);
+  const callback = `${active.prefix}oauth_callback`;
+  store.oauth.upsertClient({
+    identifier: clientId, description: `Server at ${active.prefix}`, redirect_uri: callback,
+    // The server's own access scope first: the authorize endpoint checks the visitor holds it (JupyterHub 3 does the same).
+    allowed_scopes: [`access:servers!server=${user.name}/${name}`, ...spawnConfig.oauth_client_allowed_scopes], secret: apiToken,
+  });
+  return {
+    user, serverName: name, prefix: active.prefix, apiToken, hubApiUrl: deps.hubApiUrl,
+    baseUrl: config.hub.base_url, oauthClientId: clientId, oauthCallbackUrl: callback,
+    oauthAccessScopes: serverAccessScopes(user.name, name), userOptions: options,
+  };
+}
+
+/** Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped. */
+export function releaseServerCredentials(deps: LifecycleDeps, userId: number, userName: string, serverName: string, recordId: number): void {
+  const { store } = deps;
+  const note = `Server at ${serverPrefix(deps.config.hub.base_url, userName, serverName)}`;
+  store.transaction(() => {
+    store.oauth.deleteClient(serverClientId(userName, serverName));
+    for (const t of store.tokens.listForUser(userId)) {
+      if (t.kind === 'api' && t.note === note) store.tokens.delete(t.id);
+    }
+    store.servers.update(recordId, { started: null, url: null, state: {} });
+    store.servers.touch(recordId, Date.now());
+  });
+}
