@@ -32,6 +32,20 @@ function destroySelf(this: Duplex): void {
 }
 
 /**
+ * Copies one socket's bytes to the other with backpressure, and passes its end on: what pipe() does, with three
+ * listeners instead of pipe()'s nine per direction (each open websocket keeps them; the error and close paths are
+ * handled in relay()).
+ */
+function forward(from: Duplex, to: Duplex, touch: () => void): void {
+  from.on('data', (chunk: Buffer) => {
+    touch();
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.on('end', () => to.end());
+}
+
+/**
  * Joins the two sockets of an upgraded connection. A function of its own, outside forwardUpgrade, on purpose: the
  * listeners made here live as long as the websocket, and closures created inside forwardUpgrade would keep its whole
  * scope alive with them (the upstream ClientRequest with its headers, the 101 response, a one-off Agent), several KiB
@@ -57,10 +71,8 @@ function relay(socket: Duplex, proxySocket: Socket, handshake: string, proxyHead
   if (proxyHead.length > 0) socket.write(proxyHead);
   if (head.length > 0) proxySocket.write(head);
 
-  socket.on('data', touch);
-  proxySocket.on('data', touch);
-  socket.pipe(proxySocket);
-  proxySocket.pipe(socket);
+  forward(socket, proxySocket, touch);
+  forward(proxySocket, socket, touch);
   socket.on('close', () => {
     ctx.inflight.delete(pair);
     closeAfterFlush(proxySocket);
