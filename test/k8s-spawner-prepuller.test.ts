@@ -114,6 +114,14 @@ describe('image pre-puller', () => {
     expect(pending).toHaveLength(1);
   });
 
+  it("after prepuller_scheduling_wait a full node no longer holds readiness back (z2jh's awaiter: ready >= current)", async () => {
+    const s = await setUp({ nodes: [{ name: 'cpu-1' }, { name: 'full-1', allocatable: { cpu: '4', memory: '16Gi', pods: '0' } }] });
+    hub = await startK8sHub(s.kubeconfig, { KubeSpawner: { prepuller_enabled: true, prepuller_scheduling_wait: 1 } });
+    await eventually(async () => (await info(hub!)).ready === true, 15_000);
+    // still not every eligible node: the relaxed rule is what made it ready
+    expect((await info(hub)).daemonsets[0]).toMatchObject({ desired: 2, current: 1, ready: 1 });
+  });
+
   it('a hub whose Role does not cover DaemonSets reports the refusal, and still spawns', async () => {
     const s = await setUp();
     const { writeFileSync } = await import('node:fs');

@@ -227,6 +227,7 @@ section('KubeSpawner', 'Spawner', 'Runs each server as a Kubernetes pod.', {
   watch_timeout: [t.int, 60, 'nodehub: seconds after which the API server ends each watch (the informer resumes from where it was); a watch silent for 1.5 times this is restarted.'],
   prepuller_enabled: [t.bool, true, 'nodehub: keep DaemonSets that pre-pull every configured image (default and profiles) on the nodes that may run it.'],
   prepuller_pause_image: [t.string, 'registry.k8s.io/pause:3.10', "nodehub: the pre-puller pods' main container once the images are pulled."],
+  prepuller_scheduling_wait: [t.int, 10, "nodehub: seconds the pre-puller counts as ready only when every eligible node has the images; after that, every node that could schedule a puller pod (z2jh's podSchedulingWaitDuration; -1 waits forever)."],
   prepuller_extra_images: [t.strings, [], 'nodehub: more images to pre-pull with the default image.'],
 });
 

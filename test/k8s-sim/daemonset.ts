@@ -125,7 +125,8 @@ export class DaemonSetController {
     const desired = eligible.size;
     const ready = nodesWith((p) => isReady(p));
     const status: Record<string, unknown> = {
-      currentNumberScheduled: nodesWith(() => true),
+      // "eligible nodes running a daemon pod": a pod the scheduler could not bind (a full node) does not count
+      currentNumberScheduled: nodesWith((p) => !!p.spec?.nodeName),
       numberMisscheduled: new Set(live.filter((p) => !eligible.has(targetNode(p) ?? '')).map(targetNode)).size,
       desiredNumberScheduled: desired,
       numberReady: ready,

@@ -118,11 +118,15 @@ export class Prepuller {
   readonly #stop = new AbortController();
   #error: string | null = null;
   #reconciled = false;
+  #reconciledAt = 0;
+  /** KubeSpawner.prepuller_scheduling_wait: seconds to insist on every eligible node; -1 = forever. */
+  readonly #wait: number;
   #running: Promise<void> | null = null;
 
   constructor(cluster: KubeCluster, hubConfig: HubConfig) {
     this.#cluster = cluster;
     const config = hubConfig.spawner;
+    this.#wait = typeof config.prepuller_scheduling_wait === 'number' ? config.prepuller_scheduling_wait : 10;
     const hubInstance = cluster.traits.hubInstance;
     const pauseImage = typeof config.prepuller_pause_image === 'string' && config.prepuller_pause_image ? config.prepuller_pause_image : DEFAULT_PAUSE_IMAGE;
     prepullGroups(config).forEach((group, i) => {
@@ -155,6 +159,7 @@ export class Prepuller {
         await this.#reconcile();
         this.#error = null;
         this.#reconciled = true;
+        this.#reconciledAt = Date.now();
         return;
       } catch (err) {
         this.#error = apiProblem(err).message;
@@ -204,7 +209,10 @@ export class Prepuller {
         desired: s.desiredNumberScheduled ?? 0, current: s.currentNumberScheduled ?? 0, ready: s.numberReady ?? 0,
       };
     });
-    const ready = this.#reconciled && daemonsets.every((d) => d.upToDate && d.ready >= d.desired);
+    // z2jh's image-awaiter rule: every eligible node at first; after the scheduling wait, every node that could take a
+    // puller pod, so a full node does not hold readiness back forever.
+    const waited = this.#wait >= 0 && this.#reconciledAt > 0 && Date.now() - this.#reconciledAt > this.#wait * 1000;
+    const ready = this.#reconciled && daemonsets.every((d) => d.upToDate && (d.ready >= d.desired || (waited && d.ready >= d.current)));
     return { ready, daemonsets: daemonsets.map(({ upToDate: _, ...d }) => d), error: this.#error };
   }
 
