@@ -12,7 +12,8 @@ import type { HubOptions, RunningHub } from './reference.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const NODEHUB_NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
-export const NODEHUB_CLI = join(REPO_ROOT, 'src', 'cli.ts');
+/** The `nodehub` command as npm installs it (it runs src/cli.ts with Node's compile cache on). */
+export const NODEHUB_CLI = join(REPO_ROOT, 'bin', 'nodehub.mjs');
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
@@ -32,7 +33,8 @@ export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
     },
     Spawner: { cmd: [opts.node, opts.mock] },
     LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}') },
-  };
+  } as Record<string, Record<string, unknown>>;
+  for (const [section, values] of Object.entries(opts.nodehubConfig ?? {})) config[section] = { ...config[section], ...values };
   const configPath = join(dir, 'nodehub.yaml');
   writeFileSync(configPath, stringify(config));
 
@@ -46,9 +48,10 @@ export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForUrl(`${url}/hub/api`, {
+    await waitForUrl(`${url}${opts.readyPath ?? '/hub/api'}`, {
       process: proc,
       timeoutMs: opts.startTimeoutMs ?? 60_000,
+      intervalMs: opts.pollMs,
       accept: (s) => s === 200,
     });
   } catch (err) {

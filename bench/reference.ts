@@ -24,17 +24,25 @@ export interface HubOptions {
   /** Absolute path of the mock single-user server script. */
   mock: string;
   startTimeoutMs?: number;
+  /** Python lines appended to jupyterhub_config.py; later assignments win, so these override the defaults above. */
+  jupyterhubConfig?: readonly string[];
+  /** nodehub settings merged over its defaults section by section (JupyterHub Class.trait names). */
+  nodehubConfig?: Record<string, Record<string, unknown>>;
+  /** Path (under the public origin) whose first 200 ends start-up; default /hub/api. */
+  readyPath?: string;
+  /** Poll interval while waiting for start-up; default 50 ms. */
+  pollMs?: number;
 }
 
 export interface RunningHub extends HubEndpoint {
-  /** Milliseconds from launching the process to the first 200 on GET /hub/api through the public port. */
+  /** Milliseconds from launching the process to the first 200 on readyPath (GET /hub/api) through the public port. */
   startupMs: number;
   process: ManagedProcess;
   stop(): Promise<void>;
 }
 
 /** Python string literal for a value we produced ourselves (paths, hex, names): JSON's escaping is valid Python. */
-const py = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+export const py = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
 
 export async function startReferenceHub(opts: HubOptions): Promise<RunningHub> {
   for (const bin of [JUPYTERHUB_BIN, CHP_BIN, SYSTEM_NODE]) {
@@ -61,6 +69,7 @@ export async function startReferenceHub(opts: HubOptions): Promise<RunningHub> {
     `c.ConfigurableHTTPProxy.auth_token = ${py(randomBytes(32).toString('hex'))}`,
     `c.ConfigurableHTTPProxy.command = [${py(SYSTEM_NODE)}, ${py(CHP_BIN)}]`,
     `c.ConfigurableHTTPProxy.pid_file = ${py(join(dir, 'jupyterhub-proxy.pid'))}`,
+    ...(opts.jupyterhubConfig ?? []),
     '',
   ].join('\n');
   const configPath = join(dir, 'jupyterhub_config.py');
@@ -77,9 +86,10 @@ export async function startReferenceHub(opts: HubOptions): Promise<RunningHub> {
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForUrl(`${url}/hub/api`, {
+    await waitForUrl(`${url}${opts.readyPath ?? '/hub/api'}`, {
       process: proc,
       timeoutMs: opts.startTimeoutMs ?? 60_000,
+      intervalMs: opts.pollMs,
       accept: (s) => s === 200,
     });
   } catch (err) {
