@@ -12,18 +12,17 @@ import { closeAfterFlush, statusForUpstreamError, upstreamTimeout, writeRawError
 import type { Route } from './types.ts';
 import type { Upstream, WebContext } from './web.ts';
 
-// TCP keepalive finds peers that vanished silently. libuv probes every second after the idle delay and gives up after
-// 10 lost probes, so sockets opened together must not probe together: 20,000 loopback probes in the same second
-// overflow the kernel's backlog (net.core.netdev_max_backlog), and 10 dropped probes in a row abort healthy
-// connections (bench/proxy.ts lost ~5% of 10,000 idle websockets at 30 s that way). A random delay spreads them out.
-const KEEPALIVE_MIN_MS = 30_000;
-const KEEPALIVE_SPREAD_MS = 30_000;
-
+// TCP keepalive with the kernel's own timing (net.ipv4.tcp_keepalive_*: first probe after 2 h by default), as
+// configurable-http-proxy does. Not a delay of our own: for any delay given, libuv also sets 1 s between probes and
+// gives up after 10, so a connection dies after 10 s of lost probes. With thousands of idle websockets the probes of
+// sockets opened together fire together (the kernel's timer wheel batches them), overflow the loopback backlog
+// (net.core.netdev_max_backlog) and abort healthy connections: bench/proxy.ts lost 4-5 % of 9,900 idle websockets at
+// a 30 s delay and still 2.5-23 % with delays spread over 30-60 s, on a machine busy with other work.
 function tune(socket: Duplex): void {
   if (socket instanceof Socket) {
     socket.setTimeout(0);
     socket.setNoDelay(true);
-    socket.setKeepAlive(true, KEEPALIVE_MIN_MS + Math.floor(Math.random() * KEEPALIVE_SPREAD_MS));
+    socket.setKeepAlive(true);
   }
 }
 
