@@ -16,8 +16,8 @@ import type { Upstream, WebContext } from './web.ts';
 // configurable-http-proxy does. Not a delay of our own: for any delay given, libuv also sets 1 s between probes and
 // gives up after 10, so a connection dies after 10 s of lost probes. With thousands of idle websockets the probes of
 // sockets opened together fire together (the kernel's timer wheel batches them), overflow the loopback backlog
-// (net.core.netdev_max_backlog) and abort healthy connections: bench/proxy.ts lost 4-5 % of 9,900 idle websockets at
-// a 30 s delay and still 2.5-23 % with delays spread over 30-60 s, on a machine busy with other work.
+// (net.core.netdev_max_backlog) and abort healthy connections: bench/proxy.ts lost up to 37 % of 9,900 idle
+// websockets with a 30 s delay, and still 5-23 % with delays spread over 30-60 s on a machine busy with other work.
 function tune(socket: Duplex): void {
   if (socket instanceof Socket) {
     socket.setTimeout(0);
