@@ -4,8 +4,9 @@
 //   chp      configurable-http-proxy 5.3 from npm under Node 24, routes added through its REST API;
 //   nodehub  `nodehub proxy` (src/proxy/chp: CHP's flags and REST API on the hub's RouteTable and forwarder);
 //   hub      the whole nodehub process (bin/nodehub.mjs -f …). The hub has no route-adding API, so the upstreams are
-//            declared as external services (`JupyterHub.services[].url`): the hub routes /services/<name> to them at start-up
-//            with the same RouteTable.add the spawner uses for /user/<name>, and requests take the same forwarder path.
+//            declared as external services (`JupyterHub.services[].url`): the hub routes /services/<name> to them at
+//            start-up with the same RouteTable.add the spawner uses for /user/<name>, and requests take the same
+//            forwarder path.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
