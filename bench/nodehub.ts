@@ -7,8 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from './lib/ports.ts';
-import { makeTempDir, startProcess, waitForUrl } from './lib/procs.ts';
-import type { HubOptions, RunningHub } from './reference.ts';
+import { makeTempDir, startProcess } from './lib/procs.ts';
+import { whenUp, type HubOptions, type RunningHub } from './reference.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const NODEHUB_NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
@@ -46,24 +46,5 @@ export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
     cwd: dir,
     env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8' },
   });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForUrl(`${url}${opts.readyPath ?? '/hub/api'}`, {
-      process: proc,
-      timeoutMs: opts.startTimeoutMs ?? 60_000,
-      intervalMs: opts.pollMs,
-      accept: (s) => s === 200,
-    });
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
-  return {
-    name: 'nodehub',
-    url,
-    token,
-    startupMs: performance.now() - t0,
-    process: proc,
-    stop: () => proc.stop(15_000),
-  };
+  return whenUp('nodehub', proc, `http://127.0.0.1:${port}`, token, t0, opts);
 }

@@ -84,7 +84,11 @@ export async function startReferenceHub(opts: HubOptions): Promise<RunningHub> {
     // JupyterHub hands its own environment to CHP, so NODE_PATH set here reaches the proxy.
     env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8', NODE_PATH: DEBIAN_NODE_PATH },
   });
-  const url = `http://127.0.0.1:${port}`;
+  return whenUp('JupyterHub 3.0 + CHP', proc, `http://127.0.0.1:${port}`, token, t0, opts);
+}
+
+/** Waits for a hub process to answer (readyPath, default /hub/api) and describes it; stops it if it never does. */
+export async function whenUp(name: string, proc: ManagedProcess, url: string, token: string, t0: number, opts: HubOptions): Promise<RunningHub> {
   try {
     await waitForUrl(`${url}${opts.readyPath ?? '/hub/api'}`, {
       process: proc,
@@ -96,12 +100,5 @@ export async function startReferenceHub(opts: HubOptions): Promise<RunningHub> {
     await proc.stop();
     throw err;
   }
-  return {
-    name: 'JupyterHub 3.0 + CHP',
-    url,
-    token,
-    startupMs: performance.now() - t0,
-    process: proc,
-    stop: () => proc.stop(15_000),
-  };
+  return { name, url, token, startupMs: performance.now() - t0, process: proc, stop: () => proc.stop(15_000) };
 }
