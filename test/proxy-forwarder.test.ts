@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { closeServer, deadPort, send, sendEcho, startEcho, startProxy, startUpstream } from './proxy-support.ts';
@@ -60,6 +61,26 @@ describe('forwarding headers', () => {
     const echo = await sendEcho(p.port, '/');
     expect(Object.keys(echo.headers).filter((h) => h.startsWith('x-forwarded'))).toEqual([]);
     expect(echo.headers['x-extra']).toBe('yes');
+  });
+
+  it('lets a custom header replace the client one, and gives a request without Host the target host', async () => {
+    const up = await upstream(startEcho());
+    const p = await proxy({ customHeaders: { 'X-Extra': 'ours', 'X-Forwarded-Proto': 'https' } });
+    p.table.add('/', up.url);
+    const echo = await sendEcho(p.port, '/', { headers: { 'x-extra': 'theirs', 'x-forwarded-proto': 'ws' } });
+    expect(echo.headers['x-extra']).toBe('ours');
+    expect(echo.headers['x-forwarded-proto']).toBe('https,http'); // the custom value, then ours appended
+
+    // HTTP/1.0 allows no Host at all: the upstream then sees the target's host, as node's client would send it.
+    const sock = net.connect(p.port, '127.0.0.1');
+    sock.write('GET /raw HTTP/1.0\r\n\r\n'); // HTTP/1.0: the server closes after answering
+    const chunks: Buffer[] = [];
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    await once(sock, 'close');
+    const text = Buffer.concat(chunks).toString();
+    const raw = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
+    expect(raw.headers.host).toBe(new URL(up.url).host);
+    expect(raw.headers['x-forwarded-host']).toBeUndefined();
   });
 
   it('drops hop-by-hop headers both ways but keeps repeated Set-Cookie headers', async () => {

@@ -34,7 +34,7 @@ function parseTarget(target: string): TargetInfo | null {
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
-  return { protocol: url.protocol, hostname, port, href: url.href, basePath };
+  return { protocol: url.protocol, hostname, port, host: url.host, href: url.href, basePath };
 }
 
 /** The host part of a Host header, without the port ('[::1]:8000' -> '[::1]'). */

@@ -70,6 +70,79 @@ export function upstreamRequestHeaders(req: IncomingMessage, custom: Record<stri
   return out;
 }
 
+/** What a raw request head says about forwarding it: its headers for the upstream, and whether it has a body. */
+export interface RawRequestHead {
+  headers: string[];
+  bodiless: boolean;
+}
+
+const FORWARDED = ['x-forwarded-for', 'x-forwarded-port', 'x-forwarded-proto'] as const;
+
+/**
+ * The web request's headers for the upstream as a raw [name, value, …] list, built in one pass over req.rawHeaders:
+ * node's client writes such a list as it is (no setHeader per header), and req.headers is never built. Same result as
+ * upstreamRequestHeaders + addForwardedHeaders(…, false): hop-by-hop headers dropped, custom headers replace the
+ * client's, X-Forwarded-For/-Port/-Proto appended to the client's values, X-Forwarded-Host only if absent. A missing
+ * Host gets `fallbackHost`, as node's client would add it.
+ */
+export function upstreamRequestRaw(req: IncomingMessage, custom: Record<string, string> | undefined,
+  xForward: boolean, secure: boolean, fallbackHost: string): RawRequestHead {
+  const raw = req.rawHeaders;
+  const drop = dropSet(rawConnection(raw));
+  const customLower = custom === undefined ? undefined : lowerKeys(custom);
+  const out: string[] = [];
+  let host: string | undefined;
+  let bodiless = true;
+  let forwarded: (string | undefined)[] | undefined;
+  let forwardedHost = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    const value = raw[i + 1];
+    if (drop.has(lower)) continue;
+    if (lower === 'host') {
+      if (host !== undefined) continue; // as req.headers does: the first one counts
+      host = value;
+    } else if (lower === 'transfer-encoding' || (lower === 'content-length' && value !== '0')) bodiless = false;
+    else if (lower.startsWith('x-forwarded-')) {
+      if (lower === 'x-forwarded-host') forwardedHost = true;
+      const at = xForward ? FORWARDED.indexOf(lower as (typeof FORWARDED)[number]) : -1;
+      if (at !== -1) {
+        if (customLower?.has(lower)) continue;
+        forwarded ??= [undefined, undefined, undefined];
+        const prev = forwarded[at];
+        forwarded[at] = prev === undefined ? value : `${prev}, ${value}`;
+        continue;
+      }
+    }
+    if (customLower?.has(lower)) continue;
+    out.push(name, value);
+  }
+  if (host === undefined && !customLower?.has('host')) out.push('Host', fallbackHost);
+  if (customLower !== undefined) {
+    for (const [lower, value] of customLower) {
+      const at = xForward ? FORWARDED.indexOf(lower as (typeof FORWARDED)[number]) : -1;
+      if (at === -1) out.push(lower, value);
+      else (forwarded ??= [undefined, undefined, undefined])[at] = value;
+    }
+  }
+  if (xForward) {
+    const ours = [req.socket?.remoteAddress ?? '', clientPort(host, secure), secure ? 'https' : 'http'];
+    for (let k = 0; k < 3; k++) {
+      const prev = forwarded?.[k];
+      out.push(FORWARDED[k], prev === undefined || prev === '' ? ours[k] : prev + ',' + ours[k]);
+    }
+    if (!forwardedHost && host !== undefined && !customLower?.has('x-forwarded-host')) out.push('x-forwarded-host', host);
+  }
+  return { headers: out, bodiless };
+}
+
+function lowerKeys(custom: Record<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name in custom) out.set(name.toLowerCase(), custom[name]);
+  return out;
+}
+
 /** The Connection header(s) of a raw header list, without building the parsed headers object for it. */
 function rawConnection(rawHeaders: string[]): string | string[] | undefined {
   let found: string | string[] | undefined;

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import { addForwardedHeaders, clientResponseHeaders, isSecure, upstreamRequestHeaders } from './headers.ts';
+import { clientResponseHeaders, isSecure, upstreamRequestRaw } from './headers.ts';
 import { statusForUpstreamError, upstreamTimeout } from './errors.ts';
 import type { Route } from './types.ts';
 
@@ -13,6 +13,8 @@ export interface Upstream {
   protocol: 'http:' | 'https:';
   hostname: string;
   port: number;
+  /** The Host header node's client would send for this target (port only when not the scheme's default). */
+  host: string;
 }
 
 export interface WebContext {
@@ -30,10 +32,15 @@ export interface WebContext {
 
 function noop(): void {}
 
-/** A request without a body can be resent safely when a pooled connection turns out to be closed already. */
-function hasNoBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined;
+/** The Content-Length of a raw header list as a number, or -1 when absent or not a plain number. */
+function contentLength(rawHeaders: string[]): number {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].length === 14 && rawHeaders[i].toLowerCase() === 'content-length') {
+      const n = Number(rawHeaders[i + 1]);
+      return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+    }
+  }
+  return -1;
 }
 
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -46,9 +53,9 @@ export function forwardWeb(
   path: string,
   ctx: WebContext,
 ): void {
-  const headers = upstreamRequestHeaders(req, ctx.customHeaders);
-  if (ctx.xForward) addForwardedHeaders(headers, req, isSecure(req, ctx.secure), false);
-  const bodiless = hasNoBody(req);
+  // Headers and body framing from req.rawHeaders in one pass; a list goes to node's client as it is.
+  const { headers, bodiless } = upstreamRequestRaw(req, ctx.customHeaders, ctx.xForward,
+    ctx.xForward && isSecure(req, ctx.secure), upstream.host);
   // A keep-alive connection the upstream closed while idle fails with ECONNRESET on reuse; that says nothing about
   // the server, so a request that can be repeated is sent once more on a fresh connection.
   const retryable = bodiless && RETRYABLE_METHODS.has(req.method ?? '');
@@ -64,6 +71,8 @@ export function forwardWeb(
 
   let proxyReq: ClientRequest | undefined;
   let responded = false;
+  /** The response's Content-Length until its first body chunk is seen, then -1. */
+  let whole = -1;
   let clientGone = false;
   res.on('close', () => {
     if (res.writableFinished) return;
@@ -121,6 +130,7 @@ export function forwardWeb(
       const status = proxyRes.statusCode ?? 502;
       try {
         const out = clientResponseHeaders(proxyRes.rawHeaders);
+        whole = contentLength(out);
         res.writeHead(status, proxyRes.statusMessage || http.STATUS_CODES[status] || '', out);
       } catch {
         // An upstream status or header our server refuses to send (e.g. status 99): not the client's fault.
@@ -132,10 +142,20 @@ export function forwardWeb(
       // would handle are handled above (client gone) and here (upstream gone).
       proxyRes.on('data', (chunk: Buffer) => {
         touch();
+        // A body that arrives in one chunk (most small responses) leaves with its head in a single end(): no cork,
+        // no deferred uncork, no second pass through the writable machinery.
+        if (chunk.length === whole) {
+          whole = -1;
+          res.end(chunk);
+          return;
+        }
+        whole = -1;
         if (!res.write(chunk)) proxyRes.pause();
       });
       res.on('drain', () => proxyRes.resume());
-      proxyRes.on('end', () => res.end());
+      proxyRes.on('end', () => {
+        if (!res.writableEnded) res.end();
+      });
       proxyRes.on('close', () => {
         if (!proxyRes.complete) res.destroy();
       });
