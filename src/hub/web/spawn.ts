@@ -34,6 +34,14 @@ function pageUsers(hub: Hub, req: FastifyRequest): { me: UserRecord; owner: User
   return { me, owner, serverName };
 }
 
+/** What the spawn and spawn-pending pages start from: who asks, whose server, where to go after, and its state. */
+function serverPage(hub: Hub, req: FastifyRequest) {
+  const who = pageUsers(hub, req);
+  if (!who) return null;
+  const next = nextUrl(hub, req, who.owner.name, serverPrefix(hub.base, who.owner.name, who.serverName));
+  return { ...who, next, active: hub.servers.get(who.owner.name, who.serverName) };
+}
+
 /**
  * Once a server is ready, send a `/hub/user/<name>/…` next straight to `/user/<name>/…`: the route exists, so the
  * extra hop through the hub that 3.0 takes only costs time (5.x goes direct too, spec 5.2 step 4).
@@ -60,11 +68,9 @@ function queryOptions(req: FastifyRequest): Record<string, string[]> | undefined
 }
 
 async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyReply, options: Record<string, unknown> | undefined) {
-  const who = pageUsers(hub, req);
-  if (!who) return loginRedirect(hub, req, reply);
-  const { me, owner, serverName } = who;
-  const next = nextUrl(hub, req, owner.name, serverPrefix(hub.base, owner.name, serverName));
-  const active = hub.servers.get(owner.name, serverName);
+  const page = serverPage(hub, req);
+  if (!page) return loginRedirect(hub, req, reply);
+  const { me, owner, serverName, next, active } = page;
   if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
   if (active?.phase === 'spawning') return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
   try {
@@ -102,11 +108,9 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
 
   for (const path of ['spawn-pending/:user', 'spawn-pending/:user/:server']) {
     app.get(`${hp}${path}`, async (req, reply) => {
-      const who = pageUsers(hub, req);
-      if (!who) return loginRedirect(hub, req, reply);
-      const { me, owner, serverName } = who;
-      const next = nextUrl(hub, req, owner.name, serverPrefix(hub.base, owner.name, serverName));
-      const active = hub.servers.get(owner.name, serverName);
+      const page = serverPage(hub, req);
+      if (!page) return loginRedirect(hub, req, reply);
+      const { me, owner, serverName, next, active } = page;
       if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
       const spawnUrl = `${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
       if (!active && hub.servers.queue.has(owner.name, serverName)) return reply.redirect(queueUrl(hub, owner.name, serverName, next), 302);
