@@ -16,6 +16,7 @@ import { firstVisit, type FirstVisit } from './lib/first-visit.ts';
 import { hubApi, stopServer } from './lib/hub-api.ts';
 import { freePort } from './lib/ports.ts';
 import { cleanupAll, makeTempDir, startProcess, waitForUrl } from './lib/procs.ts';
+import { runRounds } from './lib/rounds.ts';
 import { formatMs, formatRatio, summarize } from './lib/stats.ts';
 import { markdownTable } from './lib/table.ts';
 import { NODEHUB_CLI, NODEHUB_NODE, REPO_ROOT } from './nodehub.ts';
@@ -162,30 +163,16 @@ async function main(): Promise<void> {
       log(`${sys.label} unavailable: ${sys.error}`);
     }
   }
-  const t0 = performance.now();
-  let done = 0;
-  for (let r = 0; r < rounds; r++) {
-    if (performance.now() - t0 > ROUND_BUDGET_MS) {
-      notes.push(`stopped after ${done} rounds: the ${ROUND_BUDGET_MS / 1000} s time budget ran out`);
-      break;
-    }
-    const order = r % 2 === 0 ? systems : [...systems].reverse();
-    const line: string[] = [];
-    for (const sys of order) {
-      if (!sys.hub || sys.error) continue;
-      try {
-        const visit = await round(sys);
-        sys.samples.push(visit.ms);
-        if (visit.sawPending) sys.pendingPages++;
-        line.push(`${sys.label.split(' (')[0]} ${formatMs(visit.ms)}`);
-      } catch (err) {
-        sys.error = `round ${r + 1}: ${(err as Error).message}`;
-        line.push(`${sys.label} failed`);
-      }
-    }
-    done++;
-    log(`round ${r + 1}/${rounds}: ${line.join(', ')}`);
-  }
+  await runRounds(systems, {
+    rounds, budgetMs: ROUND_BUDGET_MS, notes, log,
+    ready: (sys) => !!sys.hub,
+    measure: async (sys) => {
+      const visit = await round(sys);
+      sys.samples.push(visit.ms);
+      if (visit.sawPending) sys.pendingPages++;
+      return visit.ms;
+    },
+  });
 
   const pool = systems.find((s) => s.pooled)!;
   if (pool.samples.length) {

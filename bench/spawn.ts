@@ -12,6 +12,7 @@ import { createUser, requestServer, stopServer, viaProxy, waitServerReady } from
 import type { HubEndpoint } from './lib/hub-api.ts';
 import { freePort } from './lib/ports.ts';
 import { cleanupAll, makeTempDir, startProcess, waitForUrl } from './lib/procs.ts';
+import { runRounds } from './lib/rounds.ts';
 import { formatMs, formatRatio, summarize } from './lib/stats.ts';
 import { markdownTable } from './lib/table.ts';
 import { REPO_ROOT, startNodehub } from './nodehub.ts';
@@ -124,32 +125,21 @@ async function main(): Promise<void> {
   }
   const mockDir = makeTempDir('mock');
   const alone: number[] = [];
-  const t0 = performance.now();
-  let done = 0;
-  for (let round = 0; round < rounds; round++) {
-    if (performance.now() - t0 > ROUND_BUDGET_MS) {
-      notes.push(`stopped after ${done} rounds: the ${ROUND_BUDGET_MS / 1000} s time budget ran out`);
-      break;
-    }
-    const order = round % 2 === 0 ? systems : [...systems].reverse();
-    const line: string[] = [];
-    for (const sys of order) {
-      if (!sys.hub || sys.error) continue;
-      try {
-        const { ms, proxyStatus } = await spawnCycle(sys.hub, `r${round}x${randomBytes(3).toString('hex')}`);
-        sys.samples.push(ms);
-        sys.proxyStatuses.add(proxyStatus);
-        line.push(`${sys.label} ${formatMs(ms)}`);
-      } catch (err) {
-        sys.error = `round ${round + 1}: ${(err as Error).message}`;
-        line.push(`${sys.label} failed`);
-      }
-    }
-    const ms = await mockAlone(mockDir, opts.node);
-    alone.push(ms);
-    done++;
-    log(`round ${round + 1}/${rounds}: ${line.join(', ')}, mock alone ${formatMs(ms)}`);
-  }
+  await runRounds(systems, {
+    rounds, budgetMs: ROUND_BUDGET_MS, notes, log,
+    ready: (sys) => !!sys.hub,
+    measure: async (sys, round) => {
+      const { ms, proxyStatus } = await spawnCycle(sys.hub!, `r${round}x${randomBytes(3).toString('hex')}`);
+      sys.samples.push(ms);
+      sys.proxyStatuses.add(proxyStatus);
+      return ms;
+    },
+    after: async () => {
+      const ms = await mockAlone(mockDir, opts.node);
+      alone.push(ms);
+      return `, mock alone ${formatMs(ms)}`;
+    },
+  });
 
   for (const sys of systems) {
     if (sys.hub) notes.push(`${sys.label}: hub start-up ${formatMs(sys.hub.startupMs)} (one sample); ` +
