@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { LocalProcessSpawner } from '../src/spawner/local.ts';
 import { makeConfig, makeSpec, quietLog, tmpRoot } from './support/spawner-fixtures.ts';
 import type { HubConfig } from '../src/config/types.ts';
@@ -43,7 +43,9 @@ describe.skipIf(!hasSingleuser)('LocalProcessSpawner with the real jupyterhub-si
     });
     try {
       const url = await spawner.start();
-      expect(hubCalls).toContain('GET /hub/api');
+      // The version probe runs inside the server's event loop while its socket is already bound, so it can be served
+      // after the readiness probe saw 302: wait for it rather than assume an order.
+      await vi.waitFor(() => expect(hubCalls).toContain('GET /hub/api'), { timeout: 10_000, interval: 20 });
       const res = await fetch(`${url}/user/alice/`, { redirect: 'manual' });
       expect(res.status).toBe(302);
       expect(res.headers.get('location')).toMatch(/^\/user\/alice\/tree\/?/);
