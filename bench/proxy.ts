@@ -1,16 +1,18 @@
 // Benchmark: the proxy. Direct (client → upstream), configurable-http-proxy 5.3, nodehub's standalone proxy and the
 // whole nodehub hub, side by side in one run on loopback: small and 64 KiB responses at 1 and 50 keep-alive
 // connections, websocket echo at 1 and 50 clients, ~10,000 idle websockets held, and 10,000 routes through the REST
-// API. The load comes from a separate process (lib/load.ts); rounds rotate the order of the systems so that slow phases
-// of a noisy machine hit all of them. See bench/README.md.
+// API. HTTP load comes from wrk (lib/load-wrk.ts, a C generator cheap enough not to cap the ratios), the rest from a
+// separate Node process (lib/load.ts); rounds rotate the order of the systems so that slow phases of a noisy machine
+// hit all of them. See bench/README.md.
 //
 //   node_modules/.bin/node bench/proxy.ts [--quick]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startLoadGenerator } from './lib/load.ts';
 import type { LoadGenerator } from './lib/load.ts';
+import { ensureWrk, wrkTrial } from './lib/load-wrk.ts';
 import { cleanupAll, makeTempDir } from './lib/procs.ts';
-import { HTTP_SCENARIOS, WS_SCENARIOS, newSeries } from './lib/proxy-results.ts';
+import { HTTP_SCENARIOS, WS_SCENARIOS, addToHistogram, newSeries } from './lib/proxy-results.ts';
 import type { IdleResult, Series, SystemResults } from './lib/proxy-results.ts';
 import { report } from './lib/proxy-report.ts';
 import { IDLE_PREFIX, MAIN_PREFIX, cpuNs, direct, fileLimit, rssBytes, startChp, startHub, startNodehubProxy, startUpstream }
@@ -24,31 +26,40 @@ export interface Plan {
   idleSockets: number;
   holdMs: number;
   routes: number;
+  /** wrk's version line. */
+  wrk: string;
 }
 
 function plan(): Plan {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
   // A proxied websocket costs the proxy two descriptors; keep ~200 for everything else.
   const idleSockets = Math.min(10_000, Math.floor((fileLimit() - 200) / 2));
+  const wrk = ensureWrk(log);
+  // wrk runs whole seconds, so a quick run has fewer rounds, not shorter trials.
   return values.quick
-    ? { quick: true, rounds: 2, trialMs: 400, idleSockets, holdMs: 10_000, routes: 10_000 }
-    : { quick: false, rounds: 5, trialMs: 1_000, idleSockets, holdMs: 60_000, routes: 10_000 };
+    ? { quick: true, rounds: 2, trialMs: 1_000, idleSockets, holdMs: 10_000, routes: 10_000, wrk }
+    : { quick: false, rounds: 5, trialMs: 1_000, idleSockets, holdMs: 60_000, routes: 10_000, wrk };
 }
 
-const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
 const wsUrl = (sys: ProxySystem, prefix: string): string => `${sys.url.replace(/^http/, 'ws')}${prefix}/ws`;
 const rss = (sys: ProxySystem): number => (sys.process ? rssBytes(sys.process.pid) : NaN);
 
-type Trial = { ok: number; errors: number; elapsedMs: number; latencies: Float64Array; firstError?: string };
+/** A trial from either generator: wrk reports a histogram and its own CPU, the Node generator a latency list. */
+type Trial = { ok: number; errors: number; elapsedMs: number; latencies?: Float64Array; histogram?: Map<number, number>;
+  genCpuUs?: number; firstError?: string };
 
 /** Runs one trial and records its rate, latencies and the CPU the system's own process spent per operation. */
 async function measure(s: Series, pid: number, genPid: number, run: () => Promise<Trial>): Promise<void> {
   const [cpu0, gen0] = [cpuNs(pid), cpuNs(genPid)];
   const r = await run();
   s.cpuPerOp.push((cpuNs(pid) - cpu0) / 1000 / Math.max(1, r.ok));
-  s.genCpuPerOp.push((cpuNs(genPid) - gen0) / 1000 / Math.max(1, r.ok));
+  s.genCpuPerOp.push((r.genCpuUs ?? (cpuNs(genPid) - gen0) / 1000) / Math.max(1, r.ok));
   s.rates.push(r.ok / (r.elapsedMs / 1000));
-  s.latencies.push(r.latencies);
+  if (r.latencies) s.latencies.push(r.latencies);
+  if (r.histogram) addToHistogram(s.histogram, r.histogram);
   s.errors += r.errors;
   s.firstError ??= r.firstError;
 }
@@ -62,7 +73,7 @@ async function throughput(p: Plan, gen: LoadGenerator, upstream: Upstream, syste
     for (const sc of HTTP_SCENARIOS) {
       for (const sys of order) {
         await measure(results.get(sys.key)!.series.get(sc.id)!, pidOf(sys), gen.pid,
-          () => gen.http(`${sys.url}${MAIN_PREFIX}/${sc.path}`, sc.conns, p.trialMs, sc.bytes));
+          () => wrkTrial(`${sys.url}${MAIN_PREFIX}/${sc.path}`, sc.conns, p.trialMs / 1000, sc.bytes));
       }
     }
     for (const sc of WS_SCENARIOS) {
@@ -138,11 +149,18 @@ async function routes(p: Plan, gen: LoadGenerator, sys: ProxySystem, upstream: U
   log(`${sys.label}: ${p.routes} routes added in ${(r.routes.addTotalMs / 1000).toFixed(1)} s`);
 }
 
-/** Checks that a system answers the measured route with the small body before anything is timed. */
+/**
+ * Checks that a system answers both measured routes with the right bodies before anything is timed (wrk looks only at
+ * status codes and the bytes it read, not at bodies).
+ */
 async function probe(sys: ProxySystem): Promise<void> {
-  const res = await fetch(`${sys.url}${MAIN_PREFIX}/small`, { signal: AbortSignal.timeout(5_000) });
-  const body = await res.arrayBuffer();
-  if (res.status !== 200 || body.byteLength !== 100) throw new Error(`${sys.label}: probe got HTTP ${res.status}, ${body.byteLength} bytes`);
+  for (const sc of HTTP_SCENARIOS.filter((x) => x.conns === 1)) {
+    const res = await fetch(`${sys.url}${MAIN_PREFIX}/${sc.path}`, { signal: AbortSignal.timeout(5_000) });
+    const body = await res.arrayBuffer();
+    if (res.status !== 200 || body.byteLength !== sc.bytes) {
+      throw new Error(`${sys.label}: probe of /${sc.path} got HTTP ${res.status}, ${body.byteLength} bytes`);
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -190,7 +208,7 @@ async function main(): Promise<void> {
   const gen = startLoadGenerator('main', dir);
   try {
     for (const sys of systems) {
-      await gen.http(`${sys.url}${MAIN_PREFIX}/small`, 50, p.quick ? 200 : 500, 100); // warm-up (JIT, pools), unrecorded
+      await wrkTrial(`${sys.url}${MAIN_PREFIX}/small`, 50, 1, 100); // warm-up (JIT, pools), unrecorded
       await gen.wsEcho(wsUrl(sys, MAIN_PREFIX), 10, 200);
     }
     await throughput(p, gen, upstream, systems, results);

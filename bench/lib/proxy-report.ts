@@ -4,7 +4,7 @@
 import { cpus, loadavg } from 'node:os';
 import { median, percentile } from './stats.ts';
 import { markdownTable } from './table.ts';
-import { HTTP_SCENARIOS, WS_SCENARIOS, allLatencies } from './proxy-results.ts';
+import { HTTP_SCENARIOS, WS_SCENARIOS, latencyPercentile } from './proxy-results.ts';
 import type { Series, SystemResults } from './proxy-results.ts';
 import { fileLimit } from './proxy-systems.ts';
 import type { Plan } from '../proxy.ts';
@@ -28,8 +28,7 @@ function rateCell(s: Series | undefined): string {
 }
 
 function pct(s: Series | undefined, p: number): number {
-  const all = s ? allLatencies(s) : [];
-  return all.length ? percentile(all, p) : NaN;
+  return s ? latencyPercentile(s, p) : NaN;
 }
 
 export function report(p: Plan, systems: readonly SystemResults[], seconds: number): string {
@@ -120,16 +119,24 @@ export function report(p: Plan, systems: readonly SystemResults[], seconds: numb
   const notes = [
     `${p.quick ? '--quick: ' : ''}${p.rounds} round(s) of ${p.trialMs} ms per scenario and system, order rotated per round; ` +
       'rates are medians (min–max) over rounds; p50/p99 over every request of every round; one unrecorded warm-up per system',
-    'load: one separate Node process (bench/lib/load-worker.ts) with node:http keep-alive agents (one socket per ' +
-      'connection, requests back to back) and `ws` clients; generator, proxy and upstream share the 2 cores',
+    `HTTP load: ${p.wrk} (bench/lib/load-wrk.ts), one thread (-t1) so that the generator keeps to one core, one ` +
+      'keep-alive connection per conn, requests back to back, 1 s per trial; p50/p99 from its whole latency histogram ' +
+      "(1 µs bins) with wrk's coordinated-omission correction taken out again, so they count answered requests as the " +
+      'websocket rows do; requests unanswered when a trial ends count neither way; ⚠ errors = responses with status ' +
+      '≥ 400, socket errors (connect/read/write/timeout) and responses whose mean size does not fit the body, none of ' +
+      'them counted in req/s',
+    'websocket load, idle websockets and routes: a separate Node process (bench/lib/load-worker.ts, `ws` clients, ' +
+      'node:http); generator, proxy and upstream share the 2 cores',
     `idle websockets, measured first on fresh processes: one generator process and one idle upstream per proxy; ` +
       `all proxies open and hold theirs at the same time ` +
       `for ${(p.holdMs / 1000).toFixed(0)} s, then each socket must echo one message; ${int(p.idleSockets)} because the ` +
       `hard open-file limit here is ${int(fileLimit())} per process and a proxied websocket takes two descriptors`,
     'routes: one POST /api/routes/<prefix> at a time on one keep-alive connection, then 5 × GET /api/routes; ' +
       'the hub has no route API (its routes come from spawns and services), so it has no routes figures',
-    'CPU µs: CPU time (all threads, /proc/<pid>/task/*/schedstat) a process used during a trial ÷ requests or ' +
-      'round-trips completed, median over rounds; generator (G) and upstream (U) from the direct runs. "CPU-bound" ' +
+    'CPU µs: CPU time (all threads: /proc/<pid>/task/*/schedstat; wrk\'s from its own clock() as the trial ends) a ' +
+      'process used during a trial ÷ requests or ' +
+      'round-trips completed, median over rounds; generator (G: wrk\'s own CPU for HTTP rows, the Node generator for ' +
+      'websocket rows) and upstream (U) from the direct runs. "CPU-bound" ' +
       'columns: the throughput ratios CPU alone would allow, each system capped at min(2 cores ÷ (G+U+P), ' +
       '1 core ÷ max(G, U, P)) with P its proxy\'s CPU per request',
     'every proxy at --log-level warn (the hub at WARN); CHP runs from node_modules under the same Node 24',

@@ -1,5 +1,6 @@
 // What the proxy benchmark records per system, and the scenarios it runs: one shape shared by the script that
 // measures (bench/proxy.ts) and the one that writes the report (proxy-report.ts).
+import { percentile } from './stats.ts';
 import { LARGE_BYTES, SMALL_BYTES } from './upstream.ts';
 import type { SystemKey } from './proxy-systems.ts';
 
@@ -33,10 +34,13 @@ export const WS_SCENARIOS: readonly WsScenario[] = [
 /** Rounds of one scenario on one system: a rate per round, and every latency of every round. */
 export interface Series {
   rates: number[];
+  /** Websocket rows: milliseconds per round-trip, one array per round. */
   latencies: Float64Array[];
+  /** HTTP rows (wrk): latency in µs → number of requests, all rounds merged. */
+  histogram: Map<number, number>;
   /** Per round: CPU microseconds the proxy process (for direct: the upstream) spent per request or round-trip. */
   cpuPerOp: number[];
-  /** Per round: the same for the load generator's process. */
+  /** Per round: the same for the load generator's process (wrk for HTTP rows, the Node generator for websockets). */
   genCpuPerOp: number[];
   errors: number;
   firstError?: string;
@@ -80,11 +84,26 @@ export interface SystemResults {
 }
 
 export function newSeries(): Series {
-  return { rates: [], latencies: [], cpuPerOp: [], genCpuPerOp: [], errors: 0 };
+  return { rates: [], latencies: [], histogram: new Map(), cpuPerOp: [], genCpuPerOp: [], errors: 0 };
 }
 
-export function allLatencies(s: Series): number[] {
-  const out: number[] = [];
-  for (const chunk of s.latencies) for (const v of chunk) out.push(v);
-  return out;
+export function addToHistogram(into: Map<number, number>, from: ReadonlyMap<number, number>): void {
+  for (const [us, n] of from) into.set(us, (into.get(us) ?? 0) + n);
+}
+
+/** Nearest-rank percentile (as stats.ts's) in ms over every latency of every round; NaN when there is none. */
+export function latencyPercentile(s: Series, p: number): number {
+  if (s.histogram.size > 0) {
+    let total = 0;
+    for (const n of s.histogram.values()) total += n;
+    const rank = Math.max(1, Math.ceil((p / 100) * total));
+    let seen = 0;
+    for (const us of [...s.histogram.keys()].sort((a, b) => a - b)) {
+      seen += s.histogram.get(us)!;
+      if (seen >= rank) return us / 1000;
+    }
+  }
+  const all: number[] = [];
+  for (const chunk of s.latencies) for (const v of chunk) all.push(v);
+  return all.length ? percentile(all, p) : NaN;
 }
