@@ -1,9 +1,9 @@
 // The proxy's data path: normalise the request path, look the route up, then either hand the request to an in-process
-// target (the hub) or forward it over a pooled connection. A lean node:http engine rather than http-proxy-3: with
+// target (the hub) or forward it over a pooled connection. Our own engine rather than http-proxy-3: with
 // http-proxy-3 a client whose upstream dies mid-response is left waiting forever (the truncated body is never
 // signalled), and the fixes for that and for websocket half-closes live inside its passes; here every close and error
 // path is ours and tested (see README.md). The engine sits behind request/upgrade/close, so it can be swapped.
-import http, { STATUS_CODES } from 'node:http';
+import http, { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +13,7 @@ import { normalisePath, pathFrom } from './paths.ts';
 import type { NormalisedPath } from './paths.ts';
 import type { RouteTable } from './route-table.ts';
 import type { Forwarder, ForwarderOptions, LocalTarget, Route } from './types.ts';
+import { UpstreamPool } from './upstream-pool.ts';
 import { forwardWeb } from './web.ts';
 import type { Upstream, WebContext } from './web.ts';
 import { forwardUpgrade } from './websocket.ts';
@@ -65,7 +66,20 @@ export function defaultOnError(status: number, _req: IncomingMessage, res: Serve
   res.end(body);
 }
 
+/** Custom headers are written onto upstream sockets as they are: one with a CR or LF could smuggle a second request. */
+function checkCustomHeaders(custom: Record<string, string> | undefined): void {
+  for (const name in custom) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, custom[name]);
+    } catch (err) {
+      throw new TypeError(`custom header ${JSON.stringify(name)}: ${(err as Error).message}`);
+    }
+  }
+}
+
 export function createForwarder(table: RouteTable, opts: ForwarderOptions = {}): Forwarder {
+  checkCustomHeaders(opts.customHeaders);
   const keepAlive = opts.keepAliveTimeout ?? 5000;
   const agentOptions: http.AgentOptions = keepAlive > 0 ? { keepAlive: true, timeout: keepAlive } : { keepAlive: false };
   const hostRouting = opts.hostRouting === true;
@@ -95,7 +109,8 @@ export function createForwarder(table: RouteTable, opts: ForwarderOptions = {}):
   };
 
   const ctx: WebContext = {
-    agents: { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) },
+    pool: new UpstreamPool(keepAlive),
+    httpsAgent: new https.Agent(agentOptions),
     xForward,
     secure: opts.secure,
     customHeaders: opts.customHeaders,
@@ -198,8 +213,8 @@ export function createForwarder(table: RouteTable, opts: ForwarderOptions = {}):
       closed = true;
       for (const h of ctx.inflight) h.destroy();
       ctx.inflight.clear();
-      ctx.agents.http.destroy();
-      ctx.agents.https.destroy();
+      ctx.pool.close();
+      ctx.httpsAgent.destroy();
       return Promise.resolve();
     },
   };

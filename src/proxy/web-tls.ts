@@ -1,34 +1,15 @@
-// Forwards one plain HTTP request to a remote target and streams the answer back. Every way a request can end is
-// handled here, because each unhandled one is a leak: the client leaving aborts the upstream request, the upstream
-// dying mid-response destroys the client's response (a truncated body must not look complete), and errors on either
-// stream are caught so that none can crash the process.
-import http from 'node:http';
+// Forwards one HTTP request to an https:// target through node's https client and keep-alive agent, and streams the
+// answer back (plain http:// targets take the raw-socket path in web.ts). Every way a request can end is handled
+// here, because each unhandled one is a leak: the client leaving aborts the upstream request, the upstream dying
+// mid-response destroys the client's response (a truncated body must not look complete), and errors on either stream
+// are caught so that none can crash the process.
 import https from 'node:https';
+import { STATUS_CODES } from 'node:http';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { clientResponseHeaders, isSecure, upstreamRequestRaw } from './headers.ts';
 import { statusForUpstreamError, upstreamTimeout } from './errors.ts';
 import type { Route } from './types.ts';
-
-export interface Upstream {
-  protocol: 'http:' | 'https:';
-  hostname: string;
-  port: number;
-  /** The Host header node's client would send for this target (port only when not the scheme's default). */
-  host: string;
-}
-
-export interface WebContext {
-  agents: { http: http.Agent; https: https.Agent };
-  xForward: boolean;
-  secure: boolean | undefined;
-  customHeaders: Record<string, string> | undefined;
-  timeout: number;
-  proxyTimeout: number;
-  /** In-flight upstream requests, so that close() can abort them. */
-  inflight: Set<{ destroy(): void }>;
-  /** Answers with an error page, or destroys the response when headers are already out. */
-  fail(status: number, req: IncomingMessage, res: ServerResponse, route: Route): void;
-}
+import type { Upstream, WebContext } from './web.ts';
 
 function noop(): void {}
 
@@ -45,7 +26,7 @@ function contentLength(rawHeaders: string[]): number {
 
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function forwardWeb(
+export function forwardWebTls(
   req: IncomingMessage,
   res: ServerResponse,
   route: Route,
@@ -84,16 +65,14 @@ export function forwardWeb(
   });
 
   const send = (attempt: number): void => {
-    const mod = upstream.protocol === 'https:' ? https : http;
-    const agent = upstream.protocol === 'https:' ? ctx.agents.https : ctx.agents.http;
-    const outgoing = mod.request({
+    const outgoing = https.request({
       protocol: upstream.protocol,
       hostname: upstream.hostname,
       port: upstream.port,
       method: req.method,
       path,
       headers,
-      agent,
+      agent: ctx.httpsAgent,
     });
     proxyReq = outgoing;
     ctx.inflight.add(outgoing);
@@ -131,7 +110,7 @@ export function forwardWeb(
       try {
         const out = clientResponseHeaders(proxyRes.rawHeaders);
         whole = contentLength(out);
-        res.writeHead(status, proxyRes.statusMessage || http.STATUS_CODES[status] || '', out);
+        res.writeHead(status, proxyRes.statusMessage || STATUS_CODES[status] || '', out);
       } catch {
         // An upstream status or header our server refuses to send (e.g. status 99): not the client's fault.
         outgoing.destroy();
