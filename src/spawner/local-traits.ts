@@ -20,6 +20,8 @@ export interface LocalTraits {
   uidRange: [number, number] | null;
   /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
+  /** Start jupyterhub-singleuser through a fork server that imported its modules once (src/spawner/preload/). */
+  preload: boolean;
 }
 
 export function readTraits(config: SpawnerConfig): LocalTraits {
@@ -46,6 +48,7 @@ export function readTraits(config: SpawnerConfig): LocalTraits {
     killTimeoutMs: seconds(config.kill_timeout, 5),
     uidRange: range,
     uidSwitch: range !== null && process.getuid?.() === 0,
+    preload: typeof config.preload === 'boolean' ? config.preload : true,
   };
 }
 

@@ -6,9 +6,6 @@
 // (`.nodehub-server.log`, or `.nodehub-server-<name>.log` for a named server), not through a pipe to the hub: a pipe
 // would break when the hub restarts and re-adopts a running server. A server that dies while starting has the last
 // lines of that file in the start() error.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { buildServerEnv, escapePathSegment } from './env.ts';
 import {
@@ -31,6 +28,8 @@ import { localBoots } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
 import { readTraits, type LocalTraits } from './local-traits.ts';
 import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './local-uids.ts';
+import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './local-process.ts';
+import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 
 const PORT_ATTEMPTS = 3;
 const ADOPTED_WATCH_MS = 1000;
@@ -49,7 +48,8 @@ export class LocalProcessSpawner implements Spawner {
   #traits: LocalTraits;
   #configError: Error | null = null;
   #feed = new ProgressFeed();
-  #child: ChildProcess | null = null;
+  /** The process this spawner started (null for an adopted one, which is only watched by pid). */
+  #child: ServerProcess | null = null;
   #pid: number | null = null;
   #port: number | null = null;
   #home: string | null = null;
@@ -188,32 +188,21 @@ export class LocalProcessSpawner implements Spawner {
     const [file, ...args] = this.#command();
     if (signal.aborted) throw new Error('aborted before spawning');
     const logFile = this.#logFile();
-    // O_NOFOLLOW: under uid_range the directory belongs to the visitor, who must not aim the root hub's write elsewhere
-    const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
-    const fd = fs.openSync(logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
-    const ids = this.#uid !== null ? { uid: this.#uid, gid: this.#uid } : {};
-    let child: ChildProcess;
-    try {
-      child = spawn(file!, args, { cwd: home, env, detached: true, stdio: ['ignore', fd, fd], ...ids });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(file)}: ${err.message}`)));
-      });
-    } finally {
-      fs.closeSync(fd);
-    }
+    const preload = this.#traits.preload ? preloadServersFor(this.#init.hubConfig) : null;
+    const child = await launchProcess({ file: file!, args, cwd: home, env, logFile, uid: this.#uid }, preload, log);
     this.#child = child;
-    this.#pid = child.pid!;
+    this.#pid = child.pid;
     this.#port = port;
-    this.#startTime = processStartTime(child.pid!);
-    child.on('exit', (code, sig) => this.#onChildExit(child, code, sig));
-    log.info(`Started server process ${child.pid} for ${describe(spec)} on port ${port} (log: ${logFile})`);
+    this.#startTime = processStartTime(child.pid);
+    child.onExit((exit) => this.#onChildExit(child, exit));
+    const how = child.preloaded ? ' (preloaded)' : '';
+    log.info(`Started server process ${child.pid}${how} for ${describe(spec)} on port ${port} (log: ${logFile})`);
 
     this.#feed.push({ progress: 50, message: 'Waiting for the server to answer…' });
-    const dead = () => child.exitCode !== null || child.signalCode !== null;
+    const dead = () => child.exit !== null;
     // an exit also cuts short a request in flight (something else may hold the port and never answer)
     const exited = new AbortController();
-    child.once('exit', () => exited.abort());
+    child.onExit(() => exited.abort());
     try {
       const { status } = await waitForHttp(`${origin}${spec.prefix}`, {
         timeoutMs: this.#traits.httpTimeoutMs,
@@ -224,19 +213,18 @@ export class LocalProcessSpawner implements Spawner {
     } catch (err) {
       if (signal.aborted || !dead()) throw err;
       const tail = await readTail(logFile);
-      const how = child.exitCode !== null ? `with exit code ${child.exitCode}` : `by signal ${child.signalCode}`;
-      const message = `Server process for ${describe(spec)} exited ${how} before it answered${tail ? `:\n${tail}` : ''}`;
+      const message = `Server process for ${describe(spec)} exited ${describeExit(child.exit!)} before it answered${tail ? `:\n${tail}` : ''}`;
       throw new EarlyExitError(message, /EADDRINUSE|already in use/i.test(tail));
     }
     return origin;
   }
 
-  #onChildExit(child: ChildProcess, code: number | null, sig: NodeJS.Signals | null): void {
+  #onChildExit(child: ServerProcess, exit: ProcessExit): void {
     if (child !== this.#child) return;
-    this.#exitStatus = code ?? (sig ? -(os.constants.signals[sig] ?? 1) : 0);
+    this.#exitStatus = exitStatus(exit);
     // an exit during start is reported by start(); one during stop was asked for
     if (this.#starting || this.#stopping) return;
-    const how = code !== null ? `exited with code ${code}` : `was killed by ${sig}`;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited ${describeExit(exit)}`;
     this.#init.onExit(`Server process ${child.pid} ${how}`);
   }
 
@@ -282,7 +270,7 @@ export class LocalProcessSpawner implements Spawner {
 
   #gone(): boolean {
     if (this.#pid === null || this.#exitStatus !== null) return true;
-    if (this.#child) return this.#child.exitCode !== null || this.#child.signalCode !== null;
+    if (this.#child) return this.#child.exit !== null;
     return !this.#adoptedAlive();
   }
 
@@ -393,4 +381,6 @@ export const localProcessSpawnerClass: SpawnerClass = {
   ],
   sections: ['Spawner', 'LocalProcessSpawner'],
   create: (init) => new LocalProcessSpawner(init),
+  // the fork servers go; the servers they started keep running, as servers spawned directly do
+  shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
 };

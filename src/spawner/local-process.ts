@@ -1,0 +1,89 @@
+// A local server's process as the LocalProcessSpawner sees it, whichever way it was started: a child of the hub
+// (child_process.spawn) or a child of a preloading fork server (src/spawner/preload/). The spawner only needs the pid,
+// whether and how it ended, and to hear about the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Logger } from '../util/log.ts';
+import type { PreloadServers } from './preload/servers.ts';
+
+/** How a process ended; both null when it is gone but nobody could collect its status (see ForkedProcess). */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  readonly pid: number;
+  /** Forked by a preloading fork server rather than spawned by the hub. */
+  readonly preloaded: boolean;
+  /** null while it runs. */
+  readonly exit: ProcessExit | null;
+  /** Called once, when it ends (at once if it already has). */
+  onExit(listener: (exit: ProcessExit) => void): void;
+}
+
+/** What a server is started with; the same for both ways of starting it. */
+export interface LaunchRequest {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Where stdout and stderr go; created (or truncated) with mode 0600, never through a symlink. */
+  logFile: string;
+  /** Run under this uid (and gid = uid, no supplementary groups); null keeps the hub's. */
+  uid: number | null;
+}
+
+/** JupyterHub's convention for a poll() result: the exit code, or minus the signal number; 0 when unknown. */
+export function exitStatus(exit: ProcessExit): number {
+  if (exit.code !== null) return exit.code;
+  if (exit.signal) return -(os.constants.signals[exit.signal] ?? 1);
+  return 0;
+}
+
+export function describeExit(exit: ProcessExit): string {
+  if (exit.code !== null) return `with exit code ${exit.code}`;
+  if (exit.signal) return `by signal ${exit.signal}`;
+  return '(exit status unknown)';
+}
+
+/** Starts the server through a fork server when `preload` can (null: it cannot), else as a child of the hub. */
+export async function launchProcess(req: LaunchRequest, preload: PreloadServers | null, log: Logger): Promise<ServerProcess> {
+  const forked = preload ? await preload.launch(req, log) : null;
+  return forked ?? spawnChild(req);
+}
+
+/** child_process.spawn in a session of its own, stdout and stderr to the log file. */
+export async function spawnChild(req: LaunchRequest): Promise<ServerProcess> {
+  // O_NOFOLLOW: under uid_range the directory belongs to the visitor, who must not aim the root hub's write elsewhere
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(req.logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+  const ids = req.uid !== null ? { uid: req.uid, gid: req.uid } : {};
+  try {
+    const child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd], ...ids });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(req.file)}: ${err.message}`)));
+    });
+    return fromChild(child);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fromChild(child: ChildProcess): ServerProcess {
+  const ended = () => (child.exitCode !== null || child.signalCode !== null ? { code: child.exitCode, signal: child.signalCode } : null);
+  return {
+    pid: child.pid!,
+    preloaded: false,
+    get exit() {
+      return ended();
+    },
+    onExit(listener) {
+      const now = ended();
+      if (now) queueMicrotask(() => listener(now));
+      else child.once('exit', (code, signal) => listener({ code, signal }));
+    },
+  };
+}

@@ -1,0 +1,260 @@
+// One preloading fork server (forkserver.py): a Python process that has imported jupyterhub-singleuser's modules and
+// forks a ready-made server per request. Spoken to over a socket on its fd 3, one JSON object per line. Its children
+// are not the hub's: their exit comes from the server's report, or, once the server is gone, from watching the pid
+// (status unknown then, as for a server re-adopted after a hub restart).
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { isAlive, processStartTime } from '../local-os.ts';
+import type { ProcessExit, ServerProcess } from '../local-process.ts';
+
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'forkserver.py');
+const WATCH_MS = 500;
+/** A fork and the child's set-up take milliseconds; a server that does not answer in this long is broken. */
+const FORK_TIMEOUT_MS = 15_000;
+const STDERR_KEEP = 4096;
+const ARGV_ROOM = 2048;
+
+export interface ForkServerOptions {
+  python: string;
+  /** The jupyterhub-singleuser script each child runs. */
+  script: string;
+  /** JUPYTERHUB_SINGLEUSER_APP, '' for jupyterhub's own choice. */
+  app: string;
+  /** The fork server's environment; children get their own. */
+  env: Record<string, string>;
+  /** How long importing may take before the server counts as broken. */
+  readyTimeoutMs: number;
+}
+
+export interface ForkRequest {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  log: string;
+  uid: number | null;
+  gid: number | null;
+  umask: number;
+}
+
+interface Pending {
+  resolve: (v: ForkedProcess) => void;
+  reject: (e: Error) => void;
+}
+
+/** What the server said once its modules were imported. */
+export interface ForkServerHello {
+  pid: number;
+  modules: number;
+  ms: number;
+}
+
+const signalNames = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+export class ForkedProcess implements ServerProcess {
+  readonly pid: number;
+  readonly preloaded = true;
+  /** true, or why the child ran the command itself instead (it is then a fresh interpreter, only no faster). */
+  readonly exact: true | string;
+  #exit: ProcessExit | null = null;
+  #listeners: ((exit: ProcessExit) => void)[] = [];
+  #watch: NodeJS.Timeout | null = null;
+
+  constructor(pid: number, exact: true | string) {
+    this.pid = pid;
+    this.exact = exact;
+  }
+
+  get exit(): ProcessExit | null {
+    return this.#exit;
+  }
+
+  onExit(listener: (exit: ProcessExit) => void): void {
+    const exit = this.#exit;
+    if (exit) queueMicrotask(() => listener(exit));
+    else this.#listeners.push(listener);
+  }
+
+  ended(exit: ProcessExit): void {
+    if (this.#exit) return;
+    if (this.#watch) clearInterval(this.#watch);
+    this.#exit = exit;
+    for (const l of this.#listeners.splice(0)) l(exit);
+  }
+
+  /** The fork server is gone, so nobody will report the exit: watch the pid (and its start time, against reuse). */
+  orphaned(): void {
+    if (this.#exit || this.#watch) return;
+    const started = processStartTime(this.pid);
+    const gone = () => !isAlive(this.pid) || (started !== null && processStartTime(this.pid) !== started);
+    if (gone()) return this.ended({ code: null, signal: null });
+    this.#watch = setInterval(() => gone() && this.ended({ code: null, signal: null }), WATCH_MS);
+    this.#watch.unref();
+  }
+}
+
+export class ForkServer {
+  readonly hello: ForkServerHello;
+  #proc: ChildProcess;
+  #control: Socket;
+  #pending = new Map<number, Pending>();
+  #children = new Map<number, ForkedProcess>();
+  #nextId = 1;
+  #dead = false;
+  #stderr = '';
+  #onDeath: ((why: string) => void)[] = [];
+
+  private constructor(proc: ChildProcess, control: Socket, hello: ForkServerHello) {
+    this.#proc = proc;
+    this.#control = control;
+    this.hello = hello;
+  }
+
+  /** Starts a server and waits until it has imported everything (or failed to). */
+  static start(opts: ForkServerOptions): Promise<ForkServer> {
+    // padded: each child writes its own command line over this one, in the same memory
+    const names = Object.keys(opts.env).join(',').padEnd(ARGV_ROOM, ' ');
+    // -s: the user site directory depends on HOME, which is each server's own; children decide it for themselves
+    const proc = spawn(opts.python, ['-s', SCRIPT, opts.script, opts.app, names], {
+      env: opts.env,
+      cwd: '/',
+      detached: true, // no terminal signals; it ends when the hub's end of fd 3 closes
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
+    const control = proc.stdio[3] as Socket;
+    let stderr = '';
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_KEEP)));
+    return new Promise((resolve, reject) => {
+      let buffered = '';
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        proc.kill('SIGKILL');
+        const tail = stderr.trim().split('\n').slice(-5).join('\n');
+        reject(new Error(`the preload server did not start: ${why}${tail ? `\n${tail}` : ''}`));
+      };
+      const timer = setTimeout(() => fail(`no answer within ${opts.readyTimeoutMs} ms`), opts.readyTimeoutMs);
+      proc.once('error', (err) => fail(`could not run ${opts.python}: ${err.message}`));
+      proc.once('exit', (code, sig) => fail(`it exited (${code ?? sig})`));
+      control.setEncoding('utf8').on('data', function first(d: string) {
+        buffered += d;
+        const nl = buffered.indexOf('\n');
+        if (nl < 0) return;
+        control.off('data', first);
+        proc.removeAllListeners('exit').removeAllListeners('error');
+        clearTimeout(timer);
+        let msg: { ready?: boolean; error?: string } & ForkServerHello;
+        try {
+          msg = JSON.parse(buffered.slice(0, nl));
+        } catch {
+          return fail(`it said ${JSON.stringify(buffered.slice(0, 200))}`);
+        }
+        if (!msg.ready) return fail(msg.error ?? 'it gave no reason');
+        const server = new ForkServer(proc, control, { pid: msg.pid, modules: msg.modules, ms: msg.ms });
+        server.#stderr = stderr;
+        server.#listen(buffered.slice(nl + 1));
+        resolve(server);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return !this.#dead;
+  }
+
+  /** The server's own pid (not a child's). */
+  get pid(): number {
+    return this.#proc.pid!;
+  }
+
+  /** Called once when the server ends for whatever reason (not after close()). */
+  onDeath(listener: (why: string) => void): void {
+    this.#onDeath.push(listener);
+  }
+
+  /** Forks a child for `req`; resolves once it runs (its pid known) or rejects with the child's set-up error. */
+  fork(req: ForkRequest): Promise<ForkedProcess> {
+    if (this.#dead) return Promise.reject(new Error('the preload server is gone'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#proc.kill('SIGKILL'), FORK_TIMEOUT_MS);
+      const settle = () => clearTimeout(timer);
+      this.#pending.set(id, {
+        resolve: (v) => (settle(), resolve(v)),
+        reject: (e) => (settle(), reject(e)),
+      });
+      this.#control.write(`${id} ${JSON.stringify(req)}\n`);
+    });
+  }
+
+  /** Ends the server (its children keep running) and waits for it to go. */
+  async close(): Promise<void> {
+    if (this.#dead) return;
+    this.#onDeath = [];
+    const gone = new Promise<void>((r) => this.#proc.once('exit', () => r()));
+    this.#control.end();
+    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), 2000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  #listen(rest: string): void {
+    const proc = this.#proc;
+    proc.stderr!.removeAllListeners('data').on('data', (d: string) => (this.#stderr = (this.#stderr + d).slice(-STDERR_KEEP)));
+    let buffered = rest;
+    const consume = () => {
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let msg;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue; // not ours to crash on; the request it answered times out in the caller
+        }
+        this.#message(msg);
+      }
+    };
+    this.#control.on('data', (d: string) => {
+      buffered += d;
+      consume();
+    });
+    this.#control.on('error', () => {}); // the exit below says what happened
+    proc.once('exit', (code, sig) => this.#died(`it exited (${code ?? sig})`));
+    // nothing here may keep the hub's event loop alive on its own
+    proc.unref();
+    this.#control.unref();
+    (proc.stderr as Socket).unref();
+    consume();
+  }
+
+  #message(msg: { id?: number; pid?: number; exact?: true | string; error?: string; exit?: number; code?: number | null; signal?: number | null }): void {
+    if (msg.exit !== undefined) {
+      const child = this.#children.get(msg.exit);
+      this.#children.delete(msg.exit);
+      child?.ended({ code: msg.code ?? null, signal: msg.signal ? signalNames.get(msg.signal) ?? null : null });
+      return;
+    }
+    const pending = this.#pending.get(msg.id!);
+    if (!pending) return;
+    this.#pending.delete(msg.id!);
+    if (msg.error !== undefined || msg.pid === undefined) return pending.reject(new Error(msg.error ?? 'no pid in the answer'));
+    const child = new ForkedProcess(msg.pid, msg.exact ?? true);
+    this.#children.set(child.pid, child);
+    pending.resolve(child);
+  }
+
+  #died(why: string): void {
+    this.#dead = true;
+    const tail = this.#stderr.trim().split('\n').slice(-5).join('\n');
+    const reason = `${why}${tail ? `: ${tail}` : ''}`;
+    // a request in flight: its child (if forked) waits for a go-ahead that will never come, and exits
+    for (const p of this.#pending.values()) p.reject(new Error(`the preload server died: ${reason}`));
+    this.#pending.clear();
+    for (const child of this.#children.values()) child.orphaned();
+    this.#children.clear();
+    for (const l of this.#onDeath.splice(0)) l(reason);
+  }
+}

@@ -1,0 +1,263 @@
+"""nodehub's preloading fork server for jupyterhub-singleuser (docs/preload.md).
+
+A jupyter-server spends most of the CPU it needs before its first answer on importing Python modules. This process
+imports them once (_nodehub_warm.py), then forks one child per spawn request. Each child turns itself into the process
+the hub would have started (new session, uid, gids, umask, cwd, environment, argv, stdout/stderr to the server's log)
+and runs the jupyterhub-singleuser script as `python3 <script>` would. A child that cannot be exactly that (its
+environment changes something that was read at import time) executes the real command instead, under the same pid.
+
+    python3 -s forkserver.py <script> <app or ''> <names of the launch environment, comma-separated, space-padded>
+
+It talks to the hub over fd 3 (a socket), one JSON object per line:
+  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "umask"}
+  here -> hub: {"ready": true, "pid", "modules", "ms", "reads", "readers"} (or {"ready": false, "error"}) once;
+               {"id", "pid", "exact": true | reason} or {"id", "error"} per request;
+               {"exit": pid, "code", "signal"} when a child ends.
+EOF on fd 3 (the hub is gone) ends the server; its children live on, in their own sessions.
+"""
+import ctypes
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+import _nodehub_warm as warm
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+CONTROL_FD = 3
+REQUEST_BUFFER = 1 << 20
+PR_SET_NAME = 15
+PR_SET_DUMPABLE = 4
+# Read by the interpreter or C libraries at start-up, not through os.environ: a child must have the server's values.
+INTERPRETER_KEYS = ('LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+                    'OPENSSL_CONF', 'OPENSSL_MODULES')
+
+
+def drain(fd):
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def send(obj):
+    data = (json.dumps(obj) + '\n').encode()
+    while data:
+        data = data[os.write(CONTROL_FD, data):]
+
+
+class Server:
+    """Forks on request. A request (a server's environment, its API token) is only ever in one buffer here, which
+    is wiped once its child is forked: the next visitor's server, a copy of this process, finds nothing of it."""
+
+    def __init__(self, script, launch_env, added_env, reads, readers):
+        self.script = script
+        self.launch_env = launch_env
+        # what the interpreter added to its own environment at start-up (PEP 538's LC_CTYPE); a fresh one would too
+        self.added_env = added_env
+        self.reads = reads
+        self.readers = readers
+        self.buf = bytearray(REQUEST_BUFFER)
+        self.filled = 0
+
+    def serve(self):
+        """Answers requests until the hub goes; returns only in a forked child, with its request."""
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(wake_w)
+        self.wake = (wake_r, wake_w)
+        poller = select.poll()
+        poller.register(CONTROL_FD, select.POLLIN)
+        poller.register(wake_r, select.POLLIN)
+        while True:
+            for fd, _ in poller.poll():
+                if fd == wake_r:
+                    drain(wake_r)
+                elif fd == CONTROL_FD:
+                    req = self.read_requests()
+                    if req is not None:
+                        return req
+            self.reap()
+
+    def read_requests(self):
+        if self.filled == len(self.buf):
+            sys.exit('a request larger than the request buffer')
+        n = os.readv(CONTROL_FD, [memoryview(self.buf)[self.filled:]])
+        if n == 0:
+            sys.exit(0)  # the hub is gone; the servers we forked are not ours to stop
+        self.filled += n
+        start = 0
+        while (nl := self.buf.find(b'\n', start, self.filled)) >= 0:
+            req = self.fork(start, nl)
+            if req is not None:
+                return req
+            self.buf[start:nl + 1] = bytes(nl + 1 - start)
+            start = nl + 1
+        # keep an unfinished line at the front, moved byte by byte (a slice would copy it into a temporary object)
+        rest = self.filled - start
+        for i in range(rest):
+            self.buf[i] = self.buf[start + i]
+        self.buf[rest:self.filled] = bytes(self.filled - rest)
+        self.filled = rest
+        return None
+
+    def reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            send({
+                'exit': pid,
+                'code': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            })
+
+    def fork(self, start, end):
+        """Forks for the request line buf[start:end] ("<id> <json>"); returns the request in the child, None here.
+        The child sets itself up and reports over a socket pair; only then does the hub learn its pid, and only
+        after that does the child go on, so no server ever runs that the hub does not know of."""
+        space = self.buf.find(b' ', start, end)
+        req_id = int(self.buf[start:space])
+        ours, theirs = (s.detach() for s in socket.socketpair())
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ours)
+            req = json.loads(self.buf[space + 1:end])
+            # ours, and any other request read along with it, are wiped before anything else runs here
+            self.buf[start:self.filled] = bytes(self.filled - start)
+            self.buf = None
+            self.become(req, theirs)
+            return req
+        os.close(theirs)
+        try:
+            answer = os.read(ours, 65536).decode()
+            if answer != 'ok' and not answer.startswith('exec '):
+                os.waitpid(pid, 0)
+                error = answer[6:] if answer.startswith('error ') else 'the child died while setting up'
+                send({'id': req_id, 'error': error})
+                return None
+            send({'id': req_id, 'pid': pid, 'exact': True if answer == 'ok' else answer[5:]})
+            os.write(ours, b'g')
+        finally:
+            os.close(ours)
+        return None
+
+    def become(self, req, ctl):
+        """In the child: what a plain spawn sets up, in libuv's order (session, stdio, cwd, groups, gid, uid)."""
+        try:
+            signal.set_wakeup_fd(-1)
+            for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            # opened as the hub opens it for a plain spawn: before dropping root, never through a planted symlink
+            log = os.open(req['log'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.chdir(req['cwd'])
+            os.umask(req['umask'])
+            self.retitle(req['argv'][1:])
+            if req.get('gid') is not None:
+                os.setgroups([])
+                os.setgid(req['gid'])
+            if req.get('uid') is not None:
+                os.setuid(req['uid'])
+                # an exec would make the process dumpable again (its user may ptrace it, read its /proc files)
+                LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+            env = req['env']
+            os.environ.clear()
+            os.environ.update(env)
+            os.environ.update(self.added_env)
+            inexact = self.why_inexact(env)
+            for fd in (null, log, *self.wake):
+                os.close(fd)
+            os.closerange(3, ctl)
+            os.closerange(ctl + 1, os.sysconf('SC_OPEN_MAX'))
+        except Exception as err:
+            os.write(ctl, f'error {type(err).__name__}: {err}'.encode())
+            os._exit(127)
+        os.write(ctl, b'ok' if inexact is None else f'exec {inexact}'.encode())
+        if os.read(ctl, 1) != b'g':
+            os._exit(1)  # the server died before telling the hub about us
+        os.close(ctl)
+        if inexact is not None:
+            os.execve(self.script, req['argv'], env)
+
+    def retitle(self, args):
+        """What ps, pgrep and /proc show: `python3 <script> <args>` and the script's name, as after an exec. The new
+        command line is written over ours (the hub pads ours so there is room); /proc/<pid>/cmdline keeps the padding
+        as trailing NUL bytes (shortening it takes CAP_SYS_RESOURCE)."""
+        LIBC.prctl(PR_SET_NAME, os.path.basename(self.script).encode()[:15], 0, 0, 0)
+        with open('/proc/self/stat', 'rb') as f:
+            fields = f.read().rsplit(b')', 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end
+        data = b'\0'.join(os.fsencode(a) for a in [sys.executable, self.script, *args]) + b'\0'
+        data = data if len(data) <= end - start else data[:end - start - 1] + b'\0'
+        ctypes.memmove(start, data + bytes(end - start - len(data)), end - start)
+
+    def why_inexact(self, env):
+        python_keys = sorted({k for k in (*env, *self.launch_env) if k.startswith('PYTHON')})
+        for key in (*INTERPRETER_KEYS, *python_keys):
+            if env.get(key) != self.launch_env.get(key):
+                return f"{key} differs from the fork server's"
+        key = warm.unfixable(env, self.reads, self.readers)
+        if key is not None:
+            return f'{key} was read at import time with another value'
+        # The server runs with -s (homes differ per user); a fresh interpreter would add an existing user site dir.
+        import site
+        site.USER_BASE = site.USER_SITE = None
+        user_site = site.getusersitepackages()
+        enabled = 'PYTHONNOUSERSITE' not in env
+        if enabled and os.path.isdir(user_site):
+            return f'the user site directory {user_site} exists'
+        site.ENABLE_USER_SITE = enabled
+        return None
+
+    def run(self, req):
+        """The child becomes `python3 <script> <args>`, with the script as __main__."""
+        import runpy
+        argv = [self.script, *req['argv'][1:]]
+        sys.argv[:] = argv
+        sys.orig_argv[:] = [sys.executable, *argv]
+        sys.path[0] = os.path.dirname(os.path.realpath(self.script))
+        time.tzset()
+        if 'tempfile' in sys.modules:
+            sys.modules['tempfile'].tempdir = None
+        warm.apply_fixups()
+        del self.reads, self.readers
+        runpy.run_path(self.script, run_name='__main__')
+
+
+def main():
+    script, app, names = sys.argv[1], sys.argv[2], [k for k in sys.argv[3].strip().split(',') if k]
+    launch_env = {k: os.environ[k] for k in names if k in os.environ}
+    added_env = {k: v for k, v in os.environ.items() if k not in names}
+    sys.path[0] = os.path.dirname(os.path.realpath(script))
+    try:
+        reads, readers, ms, missed = warm.warm(app)
+    except Exception as err:
+        send({'ready': False, 'error': f'{type(err).__name__}: {err}'})
+        sys.exit(1)
+    send({'ready': True, 'pid': os.getpid(), 'modules': len(sys.modules), 'missed': missed, 'ms': round(ms),
+          'reads': reads, 'readers': readers})
+    server = Server(script, launch_env, added_env, reads, readers)
+    req = server.serve()
+    server.run(req)
+
+
+if __name__ == '__main__':
+    main()

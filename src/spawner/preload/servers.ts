@@ -1,0 +1,173 @@
+// The preloading fork servers of one hub (LocalProcessSpawner.preload): which spawns they take, one server per
+// flavour started on the first spawn that needs it, started again after it dies, and a plain spawn whenever they
+// cannot help. Only the default command qualifies: a `jupyterhub-singleuser` that is a Python script.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../util/log.ts';
+import type { LaunchRequest, ServerProcess } from '../local-process.ts';
+import { ForkServer } from './fork-server.ts';
+
+const READY_TIMEOUT_MS = 60_000;
+/** After a server failed to start, spawns go without one for this long before another is tried. */
+const RETRY_MS = 5 * 60_000;
+const COMMAND = 'jupyterhub-singleuser';
+/** Fork servers per hub at most (one per distinct interpreter environment); past that, spawns go the plain way. */
+const MAX_SERVERS = 4;
+// What the interpreter reads at start-up, and the application choice: servers differing here need a fork server of
+// their own. A fork server's environment holds only these and PATH: every child carries a copy of that environment,
+// so nothing of one spawn's (Spawner.environment may be per user) may be in it.
+const INTERPRETER = /^(PYTHON.*|LANG|LANGUAGE|LC_.*|SSL_CERT_(FILE|DIR)|OPENSSL_.*|JUPYTERHUB_SINGLEUSER_APP)$/;
+
+export interface PreloadTarget {
+  python: string;
+  script: string;
+}
+
+/** The interpreter and script when `file` is jupyterhub-singleuser as a Python script on the spawn's PATH, else null. */
+export function preloadTarget(file: string, env: Record<string, string>): PreloadTarget | null {
+  if (path.basename(file) !== COMMAND) return null;
+  let script: string | null = null;
+  if (file.includes('/')) {
+    script = path.isAbsolute(file) ? file : null;
+  } else {
+    for (const dir of (env.PATH ?? '').split(':')) {
+      const candidate = path.join(dir || '.', file);
+      if (path.isAbsolute(candidate) && isExecutable(candidate)) {
+        script = candidate;
+        break;
+      }
+    }
+  }
+  if (!script) return null;
+  const m = /^#!(\/\S+)[ \t]*\r?$/m.exec(firstLine(script));
+  return m && /^python[0-9.]*$/.test(path.basename(m[1]!)) ? { python: m[1]!, script } : null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(file: string): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(256);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      return buf.toString('utf8', 0, n).split('\n')[0]!;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** The hub's umask, without setting it (process.umask() with no argument sets and restores it). */
+function currentUmask(): number {
+  try {
+    const m = /^Umask:\s+([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    if (m) return parseInt(m[1]!, 8);
+  } catch {
+    // no /proc: fall through
+  }
+  return 0o022;
+}
+
+interface Entry {
+  promise: Promise<ForkServer | null>;
+  server: ForkServer | null;
+  settledAt: number | null;
+  inexactNoted: boolean;
+}
+
+export class PreloadServers {
+  #entries = new Map<string, Entry>();
+  #warned = false;
+  #closed = false;
+
+  /** Starts the server through a fork server; null when this spawn cannot go that way (the caller spawns it). */
+  async launch(req: LaunchRequest, log: Logger): Promise<ServerProcess | null> {
+    const target = preloadTarget(req.file, req.env);
+    if (!target || this.#closed) return null;
+    const key = JSON.stringify([target.python, target.script, Object.entries(req.env).filter(([k]) => INTERPRETER.test(k)).sort()]);
+    const server = await this.#server(key, target, req.env, log);
+    if (!server) return null;
+    try {
+      const child = await server.fork({
+        argv: [req.file, ...req.args], env: req.env, cwd: req.cwd, log: req.logFile, uid: req.uid, gid: req.uid, umask: currentUmask(),
+      });
+      const entry = this.#entries.get(key);
+      if (child.exact !== true && entry && !entry.inexactNoted) {
+        entry.inexactNoted = true;
+        log.info(`A preloaded server ran ${COMMAND} itself (no faster than a plain spawn): ${child.exact}`);
+      }
+      return child;
+    } catch (err) {
+      log.debug(`Preloaded start failed (${(err as Error).message}); spawning directly`);
+      return null;
+    }
+  }
+
+  /** Ends every fork server (their servers keep running) and takes no more spawns. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const servers = [...this.#entries.values()].map((e) => e.promise);
+    this.#entries.clear();
+    await Promise.all(servers.map((p) => p.then((s) => s?.close())));
+  }
+
+  #server(key: string, target: PreloadTarget, env: Record<string, string>, log: Logger): Promise<ForkServer | null> {
+    const entry = this.#entries.get(key);
+    if (entry) {
+      if (entry.settledAt === null || entry.server?.alive) return entry.promise;
+      if (!entry.server && Date.now() - entry.settledAt < RETRY_MS) return Promise.resolve(null);
+    }
+    if (!entry && this.#entries.size >= MAX_SERVERS) return Promise.resolve(null);
+    const launchEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'PATH' || INTERPRETER.test(k)));
+    const app = env.JUPYTERHUB_SINGLEUSER_APP ?? '';
+    const next: Entry = { promise: null!, server: null, settledAt: null, inexactNoted: entry?.inexactNoted ?? false };
+    next.promise = ForkServer.start({ ...target, app, env: launchEnv, readyTimeoutMs: READY_TIMEOUT_MS }).then(
+      (server) => {
+        next.server = server;
+        next.settledAt = Date.now();
+        log.info(`Preloaded ${target.script}${app ? ` (${app})` : ''} in ${server.hello.ms} ms: ${server.hello.modules} modules, fork server pid ${server.pid}`);
+        server.onDeath((why) => log.warn(`The preload server ${server.pid} died (${why}); the next spawn starts another`));
+        if (this.#closed) void server.close();
+        return this.#closed ? null : server;
+      },
+      (err: Error) => {
+        next.settledAt = Date.now();
+        if (!this.#warned) log.warn(`${err.message}\nServers start without preloading (LocalProcessSpawner.preload)`);
+        else log.debug(err.message);
+        this.#warned = true;
+        return null;
+      },
+    );
+    this.#entries.set(key, next);
+    return next.promise;
+  }
+}
+
+const byHub = new WeakMap<object, PreloadServers>();
+const noHub = {};
+
+/** The fork servers of the hub whose config is `hub` (several hubs may share a process, e.g. in tests). */
+export function preloadServersFor(hub: object | undefined): PreloadServers {
+  const key = hub ?? noHub;
+  let servers = byHub.get(key);
+  if (!servers) byHub.set(key, (servers = new PreloadServers()));
+  return servers;
+}
+
+/** Hub shut-down: ends the hub's fork servers; their servers keep running, as with a plain spawn. */
+export async function closePreloadServers(hub: object | undefined): Promise<void> {
+  const key = hub ?? noHub;
+  const servers = byHub.get(key);
+  byHub.delete(key);
+  await servers?.close();
+}
