@@ -9,6 +9,7 @@ import type { Proxy } from './proxy-support.ts';
 import { dribble, startRawUpstream } from './proxy-raw-upstream.ts';
 import type { RawRequest, RawUpstream } from './proxy-raw-upstream.ts';
 import type net from 'node:net';
+import { createForwarder, RouteTable } from '../src/proxy/index.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -169,5 +170,13 @@ describe('request bodies', () => {
     res2.resume();
     await once(res2, 'end');
     expect(seen).toEqual([{ body: 'payload', trailers: {} }, { body: 'ab', trailers: {} }]);
+  });
+});
+
+describe('custom headers', () => {
+  it('refuses at createForwarder a custom header that could split the request head', () => {
+    expect(() => createForwarder(new RouteTable(), { customHeaders: { 'X-A': 'a\r\nX-Injected: 1' } }))
+      .toThrow(/custom header "X-A"/);
+    expect(() => createForwarder(new RouteTable(), { customHeaders: { 'Bad Name': 'a' } })).toThrow(/custom header/);
   });
 });
