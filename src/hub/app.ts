@@ -1,7 +1,8 @@
 // The fastify app that answers everything the route table sends to the hub: the REST API, the OAuth provider and the
 // pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from './context.ts';
 import { HubError, isHubError } from '../util/errors.ts';
@@ -24,6 +25,21 @@ import { registerPasswordGate } from './web/password.ts';
 
 const BODY_LIMIT = 1024 * 1024;
 
+// Fastify loads its JSON-schema compilers (ajv, fast-json-stringify: ~140 modules, ~2.5 MiB of heap) when an instance
+// is made, though no hub route has a schema. These factories load the same compilers, from fastify's own dependencies,
+// the first time a schema needs one. (Fastify then treats the validator as custom, which only means it leaves a
+// headers schema's key case alone.)
+const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+type CompilerFactory = (schemas: unknown, options: unknown) => unknown;
+const onFirstUse = (pkg: string): CompilerFactory => {
+  let build: CompilerFactory | undefined;
+  return (schemas, options) => (build ??= (fromFastify(pkg) as () => CompilerFactory)())(schemas, options);
+};
+const lazyCompilers = {
+  buildValidator: onFirstUse('@fastify/ajv-compiler'),
+  buildSerializer: onFirstUse('@fastify/fast-json-stringify-compiler'),
+} as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
+
 export type ServerFactory = (handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) => Server;
 
 export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyInstance {
@@ -32,6 +48,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
     bodyLimit: BODY_LIMIT,
     // User names may be long (UUIDs, e-mail addresses), and so may nbgitpuller paths.
     routerOptions: { maxParamLength: 1000 },
+    schemaController: { compilersFactory: lazyCompilers },
     ...(serverFactory ? { serverFactory } : {}),
   }) as unknown as FastifyInstance;
   const api = `${hub.hubPrefix}api`;
