@@ -60,8 +60,10 @@ async function runInKernel(hub: TestHub, user: string, code: string): Promise<st
 }
 
 describe.skipIf(!hasSingleuser)('preloaded servers behind a real hub', () => {
-  it("serves kernels that inherit each server's own environment, and stops", { timeout: 120_000 }, async () => {
-    const hub = await hubWith({ Spawner: { environment: { MARKER: '{username}-marked' } } });
+  it.each([['ServerApp', ''], ['NotebookApp', 'notebook.notebookapp.NotebookApp']])(
+    "%s: serves kernels that inherit each server's own environment, and stops", { timeout: 120_000 }, async (_, app) => {
+    const flavour = app ? { JUPYTERHUB_SINGLEUSER_APP: app } : {};
+    const hub = await hubWith({ Spawner: { environment: { MARKER: '{username}-marked', ...flavour } } });
     const [a, b] = [await startServer(hub, 'alice'), await startServer(hub, 'bob')];
     expect(isForkServer(parentOf(a.pid))).toBe(true);
     expect(parentOf(b.pid)).toBe(parentOf(a.pid));

@@ -21,9 +21,9 @@ const hubConfigs: object[] = [];
 let hubApi: http.Server;
 let hubApiUrl = '';
 
-/** A log that keeps warnings, to count them. */
-function recordingLog(warnings: string[]): Logger {
-  const log: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: () => {}, child: () => log };
+/** A log that keeps warnings (and, given a second list, info lines). */
+function recordingLog(warnings: string[], infos: string[] = []): Logger {
+  const log: Logger = { debug: () => {}, info: (m) => infos.push(m), warn: (m) => warnings.push(m), error: () => {}, child: () => log };
   return log;
 }
 
@@ -87,13 +87,17 @@ describe.skipIf(!fs.existsSync(SINGLEUSER))('preloaded jupyterhub-singleuser', (
   const shared = newHub();
 
   it("runs in its own session with the spawn's cwd and log, and reports its exit status", async () => {
-    const s = spawner('alice', shared);
+    const infos: string[] = [];
+    const s = spawner('alice', shared, { log: recordingLog([], infos) });
     const url = await s.start();
     const { pid, home } = s.getState() as { pid: number; home: string };
     const server = forkServerOf(pid);
     expect(server).not.toBe(process.pid);
     expect(isForkServer(server)).toBe(true);
     expect(sessionOf(pid)).toBe(pid);
+    // forked and running from the preloaded modules, not an exec of the command because something differed
+    expect(infos.some((l) => l.startsWith(`Started server process ${pid} (preloaded)`))).toBe(true);
+    expect(infos.filter((l) => /ran jupyterhub-singleuser itself/.test(l))).toEqual([]);
     // what ps and pgrep see is what an exec of the script shows
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     const args = process.getuid?.() === 0 ? ['--allow-root'] : [];

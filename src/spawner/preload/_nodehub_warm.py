@@ -9,14 +9,16 @@ import gc
 import importlib
 import importlib.util
 import os
+import signal
 import sys
 import time
 
 # Files that copy the whole environment at import time without using it in a jupyter-server (wsgiref: CGI only).
 WHOLE_ENV_HARMLESS = ('/wsgiref/',)
 # Frames between an importing module and os.environ, skipped to find who read a name.
-PLUMBING = ('_nodehub_warm.py', '_collections_abc.py', '_collections_abc>', '/os.py', ' os>', '/posixpath.py',
+PLUMBING = ('_nodehub_warm.py', '/pathlib.py', '_collections_abc.py', '_collections_abc>', '/os.py', ' os>', '/posixpath.py',
             ' posixpath>', '/genericpath.py', ' genericpath>')
+LEARN_SECONDS = 30
 # Never imported here: they read the hub's per-server variables at import time (the singleuser app class picks the
 # application from JUPYTERHUB_SINGLEUSER_APP; services.auth copies the API URL, token and prefix into class defaults).
 NOT_PRELOADED = ('jupyterhub.singleuser', 'jupyterhub.services.auth', '__main__')
@@ -34,11 +36,27 @@ def _fix_user_base():
         sysconfig._USER_BASE = sysconfig._getuserbase()
 
 
-# (name, file that read it at import time) -> what puts the child's own value in place after the fork
+def _fix_jedi_cache():
+    # jedi.settings is nothing but constants: running it again gives this user's cache directory
+    settings = sys.modules.get('jedi.settings')
+    if settings is not None:
+        importlib.reload(settings)
+
+
+def _fix_parso_cache():
+    cache = sys.modules.get('parso.cache')
+    if cache is not None:
+        cache._default_cache_path = cache._get_default_cache_path()
+
+
+# (name, file that read it at import time) -> what puts the child's own value in place after the fork, with the
+# library's own code. IPython (imported by the classic notebook) brings jedi and parso, which note the user's cache.
 FIXUPS = {
     ('USER', 'jupyter_client/session.py'): _fix_session_user,
     ('HOME', 'sysconfig.py'): _fix_user_base,
     ('PYTHONUSERBASE', 'sysconfig.py'): _fix_user_base,
+    **{(key, 'jedi/settings.py'): _fix_jedi_cache for key in ('HOME', 'XDG_CACHE_HOME', 'LOCALAPPDATA')},
+    **{(key, 'parso/cache.py'): _fix_parso_cache for key in ('HOME', 'XDG_CACHE_HOME', 'LOCALAPPDATA')},
 }
 
 
@@ -116,18 +134,23 @@ def app_modules(app):
 
 
 def learn_modules():
-    """Imports jupyterhub.singleuser.app in a throwaway child and returns, in import order, what that added: the
-    modules a server imports while it builds its application class, which no list written here could keep up with."""
+    """Runs a server's set-up in a throwaway child (its application class built, then initialized for a made-up user
+    in a temporary directory, on port 0, never started) and returns, in import order, the modules that added: what
+    a server imports before its first answer, which no list written here could keep up with."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(r)
+            signal.alarm(LEARN_SECONDS)  # a set-up that hangs ends the child, not the fork server
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)
             before = set(sys.modules)
-            importlib.import_module('jupyterhub.singleuser.app')
+            try:
+                learn_by_initializing()
+            except BaseException:
+                pass  # whatever it imported before failing still counts
             data = '\n'.join(m for m in sys.modules if m not in before).encode()
             while data:
                 data = data[os.write(w, data):]
@@ -140,6 +163,28 @@ def learn_modules():
     os.close(r)
     os.waitpid(pid, 0)
     return b''.join(chunks).decode().split('\n')
+
+
+def learn_by_initializing():
+    import tempfile
+    home = tempfile.mkdtemp(prefix='nodehub-preload-')
+    os.chdir(home)
+    prefix = '/user/preload/'
+    os.environ.update({
+        'HOME': home, 'USER': 'preload', 'JUPYTER_RUNTIME_DIR': os.path.join(home, 'runtime'),
+        'JUPYTERHUB_API_TOKEN': 'preload', 'JUPYTERHUB_CLIENT_ID': 'jupyterhub-user-preload', 'JUPYTERHUB_USER': 'preload',
+        'JUPYTERHUB_API_URL': 'http://127.0.0.1:9/hub/api', 'JUPYTERHUB_BASE_URL': '/', 'JUPYTERHUB_SERVICE_PREFIX': prefix,
+        'JUPYTERHUB_SERVICE_URL': f'http://127.0.0.1:0{prefix}', 'JUPYTERHUB_OAUTH_CALLBACK_URL': f'{prefix}oauth_callback',
+    })
+    try:
+        app_module = importlib.import_module('jupyterhub.singleuser.app')
+        app = app_module.SingleUserNotebookApp.instance()
+        app.initialize(['--allow-root'] if os.getuid() == 0 else [])
+        getattr(app, 'http_server', None) and app.http_server.stop()
+    finally:
+        import shutil
+        os.chdir('/')
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def import_all(names):
