@@ -102,12 +102,13 @@ describe('Dockerfile', () => {
     expect(all(final, 'EXPOSE').map((e) => e.args)).toEqual(['8000']);
     const entrypoint = execForm(last(final, 'ENTRYPOINT'));
     expect(entrypoint[0]).toBe('node');
-    expect(entrypoint[1]).toMatch(/(^|\/)src\/cli\.ts$/);
-    // The script is where the COPY of src put it.
+    expect(entrypoint[1]).toMatch(/(^|\/)bin\/nodehub\.mjs$/);
+    // The script is where the COPY of bin put it, and src (which it imports as ../src/cli.ts) sits beside it.
     const workdirs = all(final, 'WORKDIR').map((w) => w.args);
-    const srcCopy = all(final, 'COPY').find((c) => /^src\s/.test(c.args))!.args.split(/\s+/)[1];
-    const copiedTo = posix.resolve(workdirs[0], srcCopy);
-    expect(posix.resolve(workdirs.at(-1)!, entrypoint[1])).toBe(`${copiedTo}/cli.ts`);
+    const copiedTo = (dir: string) =>
+      posix.resolve(workdirs[0], all(final, 'COPY').find((c) => new RegExp(`^${dir}\\s`).test(c.args))!.args.split(/\s+/)[1]);
+    expect(posix.resolve(workdirs.at(-1)!, entrypoint[1])).toBe(`${copiedTo('bin')}/nodehub.mjs`);
+    expect(posix.resolve(copiedTo('bin'), '../src/cli.ts')).toBe(`${copiedTo('src')}/cli.ts`);
     expect(execForm(last(final, 'CMD'))).toEqual(['-f', '/etc/nodehub/nodehub.yaml', '--ip', '0.0.0.0']);
     expect(deploymentArgs().containers[0].args).toEqual(execForm(last(final, 'CMD')));
   });
