@@ -25,6 +25,8 @@ export interface Variant {
   cmd?: readonly string[];
   /** nodehub only: the tmp authenticator instead of the dummy one. */
   tmp?: boolean;
+  /** nodehub only: more settings, section by section (e.g. LocalProcessSpawner.preload). */
+  nodehub?: Record<string, Record<string, unknown>>;
   startTimeoutMs?: number;
 }
 
@@ -60,6 +62,7 @@ export function startSystem(system: SystemKey, v: Variant = {}): Promise<Running
         slow_spawn_timeout: SPAWN_SECONDS,
       },
       Spawner: { cmd: [...cmd], start_timeout: SPAWN_SECONDS, http_timeout: SPAWN_SECONDS },
+      ...v.nodehub,
     },
   });
 }
