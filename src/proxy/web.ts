@@ -12,6 +12,7 @@ import { clientResponseHeaders, isSecure, upstreamRequestRaw } from './headers.t
 import { statusForUpstreamError, upstreamTimeout } from './errors.ts';
 import type { ResponseHandler } from './response-parser.ts';
 import type { Route } from './types.ts';
+import { COPY_BLOCK_BYTES } from './upstream-pool.ts';
 import type { Connection, ConnectionUser, UpstreamPool } from './upstream-pool.ts';
 import { forwardWebTls } from './web-tls.ts';
 
@@ -157,17 +158,31 @@ class WebExchange implements ConnectionUser, ResponseHandler {
     this.res.writeHead(status, reason || STATUS_CODES[status] || '', clientResponseHeaders(rawHeaders));
   }
 
-  onBody(chunk: Buffer): void {
+  onBody(view: Buffer): void {
     this.touch();
     const res = this.res;
-    // A body that arrives in one chunk (most small responses) leaves with its head in a single end().
-    if (chunk.length === this.whole) {
+    const pool = this.ctx.pool;
+    // `view` is the pool's read buffer and the response may queue what it is given, so it gets copies (pieces of at
+    // most one copy block), each handed back to the pool once written.
+    // A body that arrives in one piece (up to a 64 KiB body with its head in one read) leaves with its head in a
+    // single end(), one writev.
+    if (view.length === this.whole && view.length <= COPY_BLOCK_BYTES) {
       this.whole = -1;
-      res.end(chunk);
+      const copy = pool.copy(view);
+      res.end(copy, (err?: Error | null) => {
+        if (err == null) pool.recycle(copy);
+      });
       return;
     }
     this.whole = -1;
-    if (!res.write(chunk)) {
+    let flowing = true;
+    for (let at = 0; at < view.length; at += COPY_BLOCK_BYTES) {
+      const copy = pool.copy(at === 0 && view.length <= COPY_BLOCK_BYTES ? view : view.subarray(at, at + COPY_BLOCK_BYTES));
+      flowing = res.write(copy, (err?: Error | null) => {
+        if (err == null) pool.recycle(copy);
+      });
+    }
+    if (!flowing) {
       const conn = this.conn!;
       conn.socket.pause();
       // Only while this exchange still holds the connection: once back in the pool it may be paused for another.
