@@ -1,6 +1,7 @@
 // The simulator's pod lifecycle with real processes: create -> schedule -> pull -> run on the pod's own loopback
 // address, events in order, graceful and immediate deletion, finalizers, restart policies (spec 6.6-6.8, App. A 1-3).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSimulator, type Simulator } from './k8s-sim/index.ts';
 import { HTTP_SERVER, POD_IP_ENV, podManifest, SLEEPER, STUBBORN, TestClient } from './k8s-sim/testing.ts';
 
@@ -17,6 +18,16 @@ afterEach(async () => {
 });
 
 const running = (name: string) => sim.waitFor('pods', 'default', name, (p) => p?.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready);
+// A pod counts as running once its process exists, which can be before `sh` has run `trap "" TERM`; tests of the grace
+// period wait until the kernel shows SIGTERM ignored (SigIgn bit 15), or a loaded machine lets SIGTERM end it at once.
+async function runningStubborn(name: string): Promise<void> {
+  await running(name);
+  const pid = sim.processes().find((p) => p.pod === name)!.pid;
+  await vi.waitFor(() => {
+    const sigIgn = /^SigIgn:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+    expect(BigInt(`0x${sigIgn}`) & (1n << 14n)).not.toBe(0n);
+  }, { timeout: 5000, interval: 10 });
+}
 const gone = (name: string, ms = 5000) => sim.waitFor('pods', 'default', name, (p) => !p, ms);
 
 async function reasons(pod: string): Promise<string[]> {
@@ -103,7 +114,7 @@ describe('pod lifecycle', () => {
 describe('create and delete', () => {
   it('answers 409 AlreadyExists for a taken name, also while the first pod is terminating', async () => {
     await k.post(PODS, podManifest('dup', STUBBORN, { grace: 2 }));
-    await running('dup');
+    await runningStubborn('dup');
     const again = await k.post(PODS, podManifest('dup', SLEEPER));
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'AlreadyExists', code: 409, message: 'pods "dup" already exists', details: { name: 'dup', kind: 'pods' } });
@@ -115,7 +126,7 @@ describe('create and delete', () => {
 
   it('deletes gracefully: deletionTimestamp first, Killing, SIGKILL after the grace period, then DELETED', async () => {
     await k.post(PODS, podManifest('slow', STUBBORN));
-    await running('slow');
+    await runningStubborn('slow');
     const pid = sim.processes().find((p) => p.pod === 'slow')!.pid;
     const watch = await k.watch(`${PODS}?fieldSelector=metadata.name=slow&resourceVersion=${sim.store.currentRv}`);
     const started = Date.now();
@@ -179,7 +190,7 @@ describe('create and delete', () => {
 
   it('a second delete with a shorter grace period shortens the wait', async () => {
     await k.post(PODS, podManifest('long', STUBBORN));
-    await running('long');
+    await runningStubborn('long');
     const t = Date.now();
     await k.delete(`${PODS}/long?gracePeriodSeconds=30`);
     await k.delete(`${PODS}/long?gracePeriodSeconds=1`);
