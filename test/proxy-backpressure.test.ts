@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createForwarder, RouteTable } from '../src/proxy/index.ts';
-import { closeServer, listen } from './proxy-support.ts';
+import { closeServer, listen, startProxy } from './proxy-support.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -35,19 +35,9 @@ describe('response backpressure', () => {
     const upstreamPort = await listen(upstream);
     cleanup.push(() => closeServer(upstream));
 
-    const table = new RouteTable();
+    const { port, responses, table, close } = await startProxy();
+    cleanup.push(close);
     table.add('/big', `http://127.0.0.1:${upstreamPort}`);
-    const forwarder = createForwarder(table);
-    const responses: ServerResponse[] = [];
-    const proxy = http.createServer((req, res) => {
-      responses.push(res);
-      forwarder.request(req, res);
-    });
-    const port = await listen(proxy);
-    cleanup.push(async () => {
-      await forwarder.close();
-      await closeServer(proxy);
-    });
 
     const req = http.get({ host: '127.0.0.1', port, path: '/big/file', agent: false });
     const [res] = (await once(req, 'response')) as [IncomingMessage];

@@ -4,12 +4,11 @@
 // stream large responses in each framing at once, and relay a 64 KiB body read in one piece on a reused connection.
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createForwarder, RouteTable } from '../src/proxy/index.ts';
-import { closeServer, listen, startProxy, startUpstream } from './proxy-support.ts';
+import { closeServer, startProxy, startUpstream } from './proxy-support.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -59,19 +58,9 @@ describe('shared upstream read buffer', () => {
       res.end();
     });
     cleanup.push(() => closeServer(upstream.server));
-    const table = new RouteTable();
+    const { port, responses, table, close } = await startProxy();
+    cleanup.push(close);
     table.add('/u', upstream.url);
-    const forwarder = createForwarder(table);
-    const responses: ServerResponse[] = [];
-    const proxy = http.createServer((req, res) => {
-      responses.push(res);
-      forwarder.request(req, res);
-    });
-    const port = await listen(proxy);
-    cleanup.push(async () => {
-      await forwarder.close();
-      await closeServer(proxy);
-    });
 
     const req = http.get({ host: '127.0.0.1', port, path: '/u/big', agent: false });
     const [res] = (await once(req, 'response')) as [IncomingMessage];

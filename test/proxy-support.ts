@@ -66,12 +66,18 @@ export interface Proxy {
   port: number;
   table: RouteTable;
   forwarder: Forwarder;
+  /** Every response the proxy has been handed, in order: tests look at what it holds queued. */
+  responses: ServerResponse[];
   close(): Promise<void>;
 }
 
 export async function startProxy(opts: ForwarderOptions = {}, table = new RouteTable()): Promise<Proxy> {
   const forwarder = createForwarder(table, opts);
-  const server = http.createServer((req, res) => forwarder.request(req, res));
+  const responses: ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    responses.push(res);
+    forwarder.request(req, res);
+  });
   server.on('upgrade', (req, socket, head) => forwarder.upgrade(req, socket, head));
   const port = await listen(server);
   return {
@@ -79,6 +85,7 @@ export async function startProxy(opts: ForwarderOptions = {}, table = new RouteT
     port,
     table,
     forwarder,
+    responses,
     async close() {
       await forwarder.close();
       await closeServer(server);
