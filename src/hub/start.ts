@@ -1,7 +1,8 @@
 // Start-up and shut-down of the one process: open the store, build the hub, put the hub and proxy behind one listener,
 // re-adopt servers a previous process left running, and start managed services. Work here is proportional to the
 // configuration and to active servers, never to the number of users.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { HubConfig } from '../config/types.ts';
@@ -23,12 +24,6 @@ import { listenAddress } from './listen.ts';
 import { setupSharedPassword } from './web/password.ts';
 import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
-
-// Not `import … from 'node:http'`: Node builds an ES module of node:http by reading every export, and its WebSocket,
-// CloseEvent and MessageEvent getters load undici (~2.7 MiB resident). The saving needs every module of the hub to do
-// the same.
-const { createServer: createHttpServer, STATUS_CODES } = process.getBuiltinModule('node:http');
-const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
 
 export interface RunningHub {
   hub: Hub;
