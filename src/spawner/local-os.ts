@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { sleep } from '../util/time.ts';
 
 /** Asks the kernel for a free port on `host` (bind port 0, read it, close). Another process may take it before the
  * server binds; the spawner retries with a new port when the server reports "address in use". */
@@ -103,10 +104,6 @@ export function urlHost(host: string): string {
 export function processStartTime(pid: number): number | null {
   const value = Number(statFields(pid)?.[19]);
   return Number.isFinite(value) ? value : null;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls `gone` until true or `ms` passed; returns whether it became true. */

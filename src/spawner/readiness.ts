@@ -1,6 +1,7 @@
 // The readiness check of spec 1.6: a server is up once its own URL answers anything below 500. Unlike JupyterHub's
 // growing backoff we poll at a short fixed interval, so a server that is ready is noticed within a few milliseconds.
 import http from 'node:http';
+import { sleep } from '../util/time.ts';
 
 export interface ReadinessResult {
   status: number;
@@ -59,18 +60,6 @@ function probe(target: URL, timeoutMs: number, signal?: AbortSignal): Promise<Re
     req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
   });
 }
 

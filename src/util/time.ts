@@ -13,3 +13,17 @@ export function parseIsoTime(s: string): number {
   t = t.replace(/(\.\d{3})\d+/, '$1');
   return Date.parse(hasZone ? t : t + 'Z');
 }
+
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects: callers check the signal themselves). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -87,16 +87,3 @@ export function withTimeout<T>(call: Promise<T>, ms: number, what: string): Prom
   call.catch(() => undefined);
   return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

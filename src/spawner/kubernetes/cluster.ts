@@ -3,7 +3,8 @@
 // (keyed by the hub's config object, so several hubs in one test process stay apart), closed with the hub.
 import type { HubConfig } from '../../config/types.ts';
 import type { Logger } from '../../util/log.ts';
-import { apiProblem, connect, sleep, withTimeout, type KubeClient } from './client.ts';
+import { apiProblem, connect, withTimeout, type KubeClient } from './client.ts';
+import { sleep } from '../../util/time.ts';
 import { hubPodSelector } from './pod.ts';
 import { Prepuller } from './prepuller.ts';
 import { Reflector, type ChangeType, type KObject, type ReflectorStats } from './reflector.ts';

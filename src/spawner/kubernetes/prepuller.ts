@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { HubConfig, SpawnerConfig } from '../../config/types.ts';
 import { effectiveSpawnerConfig } from '../profiles.ts';
-import { apiProblem, sleep } from './client.ts';
+import { apiProblem } from './client.ts';
+import { sleep } from '../../util/time.ts';
 import type { KubeCluster } from './cluster.ts';
 import { Reflector, type KObject } from './reflector.ts';
 import { readKubeTraits } from './traits.ts';

@@ -11,7 +11,8 @@
 //   stream after its timeout and a healthy stream therefore always says something.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../util/log.ts';
-import { apiProblem, sleep, withTimeout, type KubeClient } from './client.ts';
+import { apiProblem, withTimeout, type KubeClient } from './client.ts';
+import { sleep } from '../../util/time.ts';
 
 export type KObject = { metadata?: { name?: string; resourceVersion?: string; uid?: string } & Record<string, any> } & Record<string, any>;
 
