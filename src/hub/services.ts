@@ -1,6 +1,7 @@
 // Managed services: a service with a `command` is run by the hub with the environment JupyterHub gives it, and
 // restarted (with a growing pause) if it dies, so jupyterhub-idle-culler runs exactly as its README shows.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../util/builtins.ts';
 import type { Hub } from './context.ts';
 import type { ServiceConfig } from '../config/types.ts';
 import { newApiToken } from '../auth/index.ts';
@@ -73,7 +74,7 @@ export class ManagedServices {
   private launch(r: Running): void {
     const { log } = this.hub;
     const [cmd, ...args] = r.config.command;
-    const child = spawn(cmd, args, { env: this.env(r.config, r.token), cwd: r.config.cwd || undefined, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = childProcess.spawn(cmd, args, { env: this.env(r.config, r.token), cwd: r.config.cwd || undefined, stdio: ['ignore', 'inherit', 'inherit'] });
     r.child = child;
     const started = Date.now();
     child.on('error', (err) => log.error(`Service ${r.config.name} could not start: ${err.message}`));

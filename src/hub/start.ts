@@ -1,8 +1,8 @@
 // Start-up and shut-down of the one process: open the store, build the hub, put the hub and proxy behind one listener,
 // re-adopt servers a previous process left running, and start managed services. Work here is proportional to the
 // configuration and to active servers, never to the number of users.
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http, https, STATUS_CODES } from '../util/builtins.ts';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { HubConfig } from '../config/types.ts';
@@ -72,8 +72,8 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     hubHandler = handler;
     server = tls
-      ? createHttpsServer({ key: readFileSync(config.hub.ssl_key), cert: readFileSync(config.hub.ssl_cert) })
-      : createHttpServer();
+      ? https.createServer({ key: readFileSync(config.hub.ssl_key), cert: readFileSync(config.hub.ssl_cert) })
+      : http.createServer();
     server.on('request', (req, res) => forwarder.request(req, res));
     server.on('upgrade', (req, socket, head) => forwarder.upgrade(req, socket, head));
     // Idle keep-alive sockets of browsers must not pin memory forever.

@@ -1,6 +1,6 @@
 // How failures reach the client. A server that is down or unreachable is the common case (a user's server stopped or
 // crashed) and gets 503, which the hub renders as "your server appears to be down"; anything else is a 500.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../util/builtins.ts';
 import type { Duplex } from 'node:stream';
 
 const UNREACHABLE = new Set([

@@ -3,9 +3,8 @@
 // http-proxy-3 a client whose upstream dies mid-response is left waiting forever (the truncated body is never
 // signalled), and the fixes for that and for websocket half-closes live inside its passes; here every close and error
 // path is ours and tested (see README.md). The engine sits behind request/upgrade/close, so it can be swapped.
-import http, { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
-import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http, https, STATUS_CODES } from '../util/builtins.ts';
+import type { AgentOptions, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { addForwardedHeaders, isSecure } from './headers.ts';
 import { writeRawError } from './errors.ts';
@@ -70,8 +69,8 @@ export function defaultOnError(status: number, _req: IncomingMessage, res: Serve
 function checkCustomHeaders(custom: Record<string, string> | undefined): void {
   for (const name in custom) {
     try {
-      validateHeaderName(name);
-      validateHeaderValue(name, custom[name]);
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, custom[name]);
     } catch (err) {
       throw new TypeError(`custom header ${JSON.stringify(name)}: ${(err as Error).message}`);
     }
@@ -81,7 +80,7 @@ function checkCustomHeaders(custom: Record<string, string> | undefined): void {
 export function createForwarder(table: RouteTable, opts: ForwarderOptions = {}): Forwarder {
   checkCustomHeaders(opts.customHeaders);
   const keepAlive = opts.keepAliveTimeout ?? 5000;
-  const agentOptions: http.AgentOptions = keepAlive > 0 ? { keepAlive: true, timeout: keepAlive } : { keepAlive: false };
+  const agentOptions: AgentOptions = keepAlive > 0 ? { keepAlive: true, timeout: keepAlive } : { keepAlive: false };
   const hostRouting = opts.hostRouting === true;
   const includePrefix = opts.includePrefix !== false;
   const prependPath = opts.prependPath !== false;

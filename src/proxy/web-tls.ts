@@ -3,8 +3,7 @@
 // here, because each unhandled one is a leak: the client leaving aborts the upstream request, the upstream dying
 // mid-response destroys the client's response (a truncated body must not look complete), and errors on either stream
 // are caught so that none can crash the process.
-import https from 'node:https';
-import { STATUS_CODES } from 'node:http';
+import { https, STATUS_CODES } from '../util/builtins.ts';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { clientResponseHeaders, isSecure, upstreamRequestRaw } from './headers.ts';
 import { statusForUpstreamError, upstreamTimeout } from './errors.ts';

@@ -5,7 +5,7 @@
 // because each unhandled one is a leak: the client leaving closes the upstream socket, the upstream dying mid-response
 // destroys the client's response (a truncated body must not look complete), a malformed answer is a 502 and its
 // socket is never reused.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../util/builtins.ts';
 import type https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientResponseHeaders, isSecure, upstreamRequestRaw } from './headers.ts';

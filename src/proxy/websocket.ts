@@ -2,8 +2,7 @@
 // relayed, and from then on the two sockets are piped byte for byte. The two are tied together: when either closes or
 // errors the other is closed too (after flushing, so a websocket close frame still gets through), which is what keeps
 // a kernel that died or a browser tab that vanished from leaving the other half open forever.
-import http from 'node:http';
-import https from 'node:https';
+import { http, https } from '../util/builtins.ts';
 import { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -1,7 +1,8 @@
 // A local server's process as the LocalProcessSpawner sees it, whichever way it was started: a child of the hub
 // (child_process.spawn) or a child of a preloading fork server (src/spawner/preload/). The spawner only needs the pid,
 // whether and how it ended, and to hear about the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../util/builtins.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Logger } from '../util/log.ts';
@@ -61,7 +62,7 @@ export async function spawnChild(req: LaunchRequest): Promise<ServerProcess> {
   const fd = fs.openSync(req.logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
   const ids = req.uid !== null ? { uid: req.uid, gid: req.uid } : {};
   try {
-    const child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd], ...ids });
+    const child = childProcess.spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd], ...ids });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(req.file)}: ${err.message}`)));

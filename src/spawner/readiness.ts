@@ -1,6 +1,6 @@
 // The readiness check of spec 1.6: a server is up once its own URL answers anything below 500. Unlike JupyterHub's
 // growing backoff we poll at a short fixed interval, so a server that is ready is noticed within a few milliseconds.
-import http from 'node:http';
+import { http } from '../util/builtins.ts';
 import { sleep } from '../util/time.ts';
 
 export interface ReadinessResult {

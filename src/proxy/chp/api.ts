@@ -4,7 +4,7 @@
 // instead of a request left hanging.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../util/builtins.ts';
 import type { Logger } from '../../util/log.ts';
 import { normalisePrefix } from '../route-table.ts';
 import type { RouteTable } from '../route-table.ts';

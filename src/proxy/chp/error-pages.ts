@@ -3,8 +3,7 @@
 // way the client gets the ORIGINAL status; if the page cannot be had, the forwarder falls back to plain status text
 // (a rejected promise here means exactly that).
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
+import { http, https } from '../../util/builtins.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '../../util/log.ts';

@@ -1,9 +1,9 @@
 // The standalone proxy's two listeners: the public one, served by the same createForwarder and RouteTable as the
 // hub's own front door, and the REST API one. Usable in-process (tests, benchmarks) or from `nodehub proxy`.
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http, https } from '../../util/builtins.ts';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import type { ServerOptions as TlsServerOptions } from 'node:https';
 import { createLogger } from '../../util/log.ts';
 import type { Logger } from '../../util/log.ts';
 import { createForwarder, defaultOnError } from '../forwarder.ts';
@@ -53,7 +53,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-function tlsFiles(opts: ChpProxyOptions): https.ServerOptions {
+function tlsFiles(opts: ChpProxyOptions): TlsServerOptions {
   const read = (file: string, what: string): Buffer => {
     try {
       return readFileSync(file);
@@ -100,7 +100,7 @@ export async function startChpProxy(opts: ChpProxyOptions = {}): Promise<ChpProx
     }
     forwarder.request(req, res);
   };
-  const serverOptions: http.ServerOptions = { keepAlive: true, keepAliveTimeout };
+  const serverOptions: ServerOptions = { keepAlive: true, keepAliveTimeout };
   const tls = opts.sslKey !== undefined || opts.sslCert !== undefined;
   const publicServer = tls
     ? https.createServer({ ...serverOptions, ...tlsFiles(opts) }, onRequest)

@@ -2,7 +2,8 @@
 // forks a ready-made server per request. Spoken to over a socket on its fd 3, one JSON object per line. Its children
 // are not the hub's: their exit comes from the server's report, or, once the server is gone, from watching the pid
 // (status unknown then, as for a server re-adopted after a hub restart).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../../util/builtins.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'node:net';
@@ -117,7 +118,7 @@ export class ForkServer {
     // padded: each child writes its own command line over this one, in the same memory
     const names = Object.keys(opts.env).join(',').padEnd(ARGV_ROOM, ' ');
     // -s: the user site directory depends on HOME, which is each server's own; children decide it for themselves
-    const proc = spawn(opts.python, ['-s', SCRIPT, opts.script, opts.app, names], {
+    const proc = childProcess.spawn(opts.python, ['-s', SCRIPT, opts.script, opts.app, names], {
       env: opts.env,
       cwd: '/',
       detached: true, // no terminal signals; it ends when the hub's end of fd 3 closes
