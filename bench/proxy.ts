@@ -1,5 +1,5 @@
-// Benchmark: the proxy. Direct (client → upstream), configurable-http-proxy 5.3, nodehub's standalone proxy and the
-// whole nodehub hub, side by side in one run on loopback: small and 64 KiB responses at 1 and 50 keep-alive
+// Benchmark: the proxy. Direct (client → upstream), a C byte relay (the floor of any user-space proxy),
+// configurable-http-proxy 5.3, nodehub's standalone proxy and the whole nodehub hub, side by side in one run on loopback: small and 64 KiB responses at 1 and 50 keep-alive
 // connections, websocket echo at 1 and 50 clients, ~10,000 idle websockets held, and 10,000 routes through the REST
 // API. HTTP load comes from wrk (lib/load-wrk.ts, a C generator cheap enough not to cap the ratios), the rest from a
 // separate Node process (lib/load.ts); rounds rotate the order of the systems so that slow phases of a noisy machine
@@ -15,7 +15,8 @@ import { cleanupAll, makeTempDir } from './lib/procs.ts';
 import { HTTP_SCENARIOS, WS_SCENARIOS, addToHistogram, newSeries } from './lib/proxy-results.ts';
 import type { IdleResult, Series, SystemResults } from './lib/proxy-results.ts';
 import { report } from './lib/proxy-report.ts';
-import { IDLE_PREFIX, MAIN_PREFIX, cpuNs, direct, fileLimit, rssBytes, startChp, startHub, startNodehubProxy, startUpstream }
+import { IDLE_PREFIX, MAIN_PREFIX, cpuNs, direct, fileLimit, rssBytes, startByteRelay, startChp, startHub, startNodehubProxy,
+  startUpstream }
   from './lib/proxy-systems.ts';
 import type { ProxySystem, Upstream } from './lib/proxy-systems.ts';
 
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
   const dir = makeTempDir('proxy');
   const upstream = await startUpstream(dir, 'upstream');
   const starters = [
+    { key: 'relay', start: (d: string, up: Upstream) => startByteRelay(d, up) },
     { key: 'chp', start: startChp },
     { key: 'nodehub', start: startNodehubProxy },
     { key: 'hub', start: startHub },
@@ -188,7 +190,7 @@ async function main(): Promise<void> {
     const r = blank(key, key);
     results.set(key, r);
     try {
-      const idle = await startUpstream(dir, `upstream-idle-${key}`);
+      const idle = key === 'relay' ? upstream : await startUpstream(dir, `upstream-idle-${key}`);
       const sys = await start(dir, upstream, idle);
       await probe(sys);
       await sleep(500); // let start-up garbage settle before the idle RSS is read
@@ -203,7 +205,8 @@ async function main(): Promise<void> {
 
   // Idle websockets first, on processes that have seen no load yet: their RSS is then what holding them costs, not
   // what a heap grown by the throughput runs keeps.
-  const proxies = systems.filter((s) => s.process !== undefined);
+  // The byte relay has one upstream and no route API: it is there for the speed rows only.
+  const proxies = systems.filter((s) => s.process !== undefined && s.key !== 'relay');
   await idleSockets(p, dir, proxies, results);
   const gen = startLoadGenerator('main', dir);
   try {

@@ -9,7 +9,7 @@ import type { Series, SystemResults } from './proxy-results.ts';
 import { fileLimit } from './proxy-systems.ts';
 import type { Plan } from '../proxy.ts';
 
-const KEYS = ['direct', 'chp', 'nodehub', 'hub'] as const;
+const KEYS = ['direct', 'relay', 'chp', 'nodehub', 'hub'] as const;
 const right = { align: 'right' as const };
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number): string => (!Number.isFinite(n) ? 'n/a' : n < 1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1));
@@ -39,6 +39,7 @@ export function report(p: Plan, systems: readonly SystemResults[], seconds: numb
   const ratios = (id: string): string[] => [
     ratio(rate('nodehub', id), rate('chp', id)), ratio(rate('nodehub', id), rate('direct', id)),
     ratio(rate('hub', id), rate('direct', id)), ratio(rate('chp', id), rate('direct', id)),
+    ratio(rate('relay', id), rate('direct', id)),
   ];
   const added = (k: string): number => pct(series(k, 'small-1'), 50) - pct(series('direct', 'small-1'), 50);
 
@@ -47,16 +48,16 @@ export function report(p: Plan, systems: readonly SystemResults[], seconds: numb
   const rows: string[][] = [];
   for (const sc of HTTP_SCENARIOS) {
     rows.push([`${sc.title}: req/s`, ...cols.map((c) => rateCell(series(c.key, sc.id))), ...ratios(sc.id)]);
-    rows.push([`${sc.title}: p50 / p99 ms`, ...cols.map((c) => `${ms(pct(series(c.key, sc.id), 50))} / ${ms(pct(series(c.key, sc.id), 99))}`), '', '', '', '']);
+    rows.push([`${sc.title}: p50 / p99 ms`, ...cols.map((c) => `${ms(pct(series(c.key, sc.id), 50))} / ${ms(pct(series(c.key, sc.id), 99))}`), '', '', '', '', '']);
   }
-  rows.push(['added p50 at 1 conn vs direct (100 B), ms', '—', ...cols.slice(1).map((c) => ms(added(c.key))), '', '', '', '']);
+  rows.push(['added p50 at 1 conn vs direct (100 B), ms', '—', ...cols.slice(1).map((c) => ms(added(c.key))), '', '', '', '', '']);
   for (const sc of WS_SCENARIOS) {
     rows.push([`${sc.title}: round-trips/s`, ...cols.map((c) => rateCell(series(c.key, sc.id))), ...ratios(sc.id)]);
-    rows.push([`${sc.title}: p50 / p99 ms`, ...cols.map((c) => `${ms(pct(series(c.key, sc.id), 50))} / ${ms(pct(series(c.key, sc.id), 99))}`), '', '', '', '']);
+    rows.push([`${sc.title}: p50 / p99 ms`, ...cols.map((c) => `${ms(pct(series(c.key, sc.id), 50))} / ${ms(pct(series(c.key, sc.id), 99))}`), '', '', '', '', '']);
   }
   const head = ['measurement', ...cols.map((c) => ({ title: c.label, ...right })),
     { title: 'nodehub ÷ CHP', ...right }, { title: 'nodehub ÷ direct', ...right }, { title: 'hub ÷ direct', ...right },
-    { title: 'CHP ÷ direct', ...right }];
+    { title: 'CHP ÷ direct', ...right }, { title: 'C relay ÷ direct', ...right }];
   const speed = markdownTable(head, rows);
 
   // If CPU were the only limit, a request costing G (generator) + U (upstream) + P (proxy) µs, each process on one
@@ -74,7 +75,7 @@ export function report(p: Plan, systems: readonly SystemResults[], seconds: numb
     { title: 'nodehub ÷ CHP', ...right }, { title: 'CPU-bound nodehub ÷ CHP', ...right },
     { title: 'CPU-bound nodehub ÷ direct', ...right }], cpuRows);
 
-  const proxies = cols.slice(1);
+  const proxies = cols.filter((c) => c.key !== 'direct' && c.key !== 'relay');
   const idleRows: string[][] = [
     ['RSS after start-up (idle)', ...proxies.map((c) => mib(c.rssIdle))],
     [`idle websockets: opened of ${int(p.idleSockets)} (open time)`, ...proxies.map((c) => c.idle ? `${int(c.idle.opened)} (${(c.idle.openMs / 1000).toFixed(1)} s)` : 'n/a')],
@@ -139,6 +140,9 @@ export function report(p: Plan, systems: readonly SystemResults[], seconds: numb
       'websocket rows) and upstream (U) from the direct runs. "CPU-bound" ' +
       'columns: the throughput ratios CPU alone would allow, each system capped at min(2 cores ÷ (G+U+P), ' +
       '1 core ÷ max(G, U, P)) with P its proxy\'s CPU per request',
+    'C byte relay (bench/lib/byte-relay.c, built with cc): one epoll thread copying bytes between each client and ' +
+      'its own upstream connection, no HTTP parsing or routing: what two extra loopback hops cost at the least, the ' +
+      'bound for any user-space proxy on this machine; it has no idle-websocket, memory or routes figures',
     'every proxy at --log-level warn (the hub at WARN); CHP runs from node_modules under the same Node 24',
     ...systems.flatMap((s) => s.notes),
     ...systems.flatMap((s) => [...s.series.entries()].filter(([, v]) => v.errors > 0)

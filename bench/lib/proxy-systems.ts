@@ -1,12 +1,15 @@
 // The systems the proxy benchmark puts side by side, each started the way it is used, all forwarding to the same kind
 // of upstream (upstream.ts) under the same route prefixes:
 //   direct   the client talks to the upstream itself (the ceiling);
+//   relay    byte-relay.c: a C epoll loop copying bytes between each client and its own upstream connection, with no
+//            parsing or routing (the floor of what any user-space proxy costs: the kernel's two extra loopback hops);
 //   chp      configurable-http-proxy 5.3 from npm under Node 24, routes added through its REST API;
 //   nodehub  `nodehub proxy` (src/proxy/chp: CHP's flags and REST API on the hub's RouteTable and forwarder);
 //   hub      the whole nodehub process (bin/nodehub.mjs -f …). The hub has no route-adding API, so the upstreams are
 //            declared as external services (`JupyterHub.services[].url`): the hub routes /services/<name> to them at
 //            start-up with the same RouteTable.add the spawner uses for /user/<name>, and requests take the same
 //            forwarder path.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +26,7 @@ const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 export const MAIN_PREFIX = '/services/up';
 export const IDLE_PREFIX = '/services/idle';
 
-export type SystemKey = 'direct' | 'chp' | 'nodehub' | 'hub';
+export type SystemKey = 'direct' | 'relay' | 'chp' | 'nodehub' | 'hub';
 
 export interface ProxySystem {
   key: SystemKey;
@@ -92,6 +95,21 @@ async function startChpLike(key: SystemKey, label: string, dir: string, command:
 
 export function direct(upstream: Upstream): ProxySystem {
   return { key: 'direct', label: 'direct', url: upstream.url, notes: [] };
+}
+
+/** byte-relay.c compiled into `dir` with the machine's C compiler (cc), listening in front of `upstream`. */
+export async function startByteRelay(dir: string, upstream: Upstream): Promise<ProxySystem> {
+  const bin = join(dir, 'byte-relay');
+  try {
+    execFileSync('cc', ['-O2', '-o', bin, join(REPO_ROOT, 'bench', 'lib', 'byte-relay.c')], { stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`cannot build bench/lib/byte-relay.c with cc: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const port = await freePort();
+  const proc = start('relay', dir, bin, [String(port), new URL(upstream.url).port]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForUrl(`${url}${MAIN_PREFIX}/small`, { process: proc, accept: (s) => s === 200, intervalMs: 20 });
+  return { key: 'relay', label: 'C byte relay', url, process: proc, notes: [] };
 }
 
 export function startChp(dir: string, upstream: Upstream, idle: Upstream): Promise<ProxySystem> {
