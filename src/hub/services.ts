@@ -1,6 +1,7 @@
 // Managed services: a service with a `command` is run by the hub with the environment JupyterHub gives it, and
 // restarted (with a growing pause) if it dies, so jupyterhub-idle-culler runs exactly as its README shows.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { childProcess } from '../util/builtins.ts';
 import type { Hub } from './context.ts';
 import type { ServiceConfig } from '../config/types.ts';
@@ -8,6 +9,11 @@ import { newApiToken } from '../auth/index.ts';
 
 const MANAGED_TOKEN_NOTE = 'Managed service token';
 const KEEP = ['PATH', 'PYTHONPATH', 'LANG', 'LC_ALL', 'HOME', 'VIRTUAL_ENV', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV'];
+/** util-linux's setpriv (in every Debian, being essential) execs the service after asking the kernel for a SIGTERM when
+ *  its parent dies. A hub killed with SIGKILL or by the OOM killer then takes its services with it, rather than
+ *  leaving a culler running with a revoked token beside the one the next hub starts. Without setpriv (not Linux, a
+ *  minimal image) services run as JupyterHub runs them and outlive a killed hub. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 interface Running {
   config: ServiceConfig;
@@ -73,8 +79,8 @@ export class ManagedServices {
 
   private launch(r: Running): void {
     const { log } = this.hub;
-    const [cmd, ...args] = r.config.command;
-    const child = childProcess.spawn(cmd, args, { env: this.env(r.config, r.token), cwd: r.config.cwd || undefined, stdio: ['ignore', 'inherit', 'inherit'] });
+    const [cmd, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...r.config.command] : r.config.command;
+    const child = childProcess.spawn(cmd!, args, { env: this.env(r.config, r.token), cwd: r.config.cwd || undefined, stdio: ['ignore', 'inherit', 'inherit'] });
     r.child = child;
     const started = Date.now();
     child.on('error', (err) => log.error(`Service ${r.config.name} could not start: ${err.message}`));
@@ -86,7 +92,9 @@ export class ManagedServices {
       // A service that ran a while before dying starts again at once; one that keeps dying waits longer each time.
       r.restarts = Date.now() - started > 60_000 ? 0 : r.restarts + 1;
       const delay = Math.min(1000 * 2 ** r.restarts, 60_000);
-      log.warn(`Service ${r.config.name} exited (${signal ?? code}); restarting in ${delay / 1000} s`);
+      // Through setpriv, a command that cannot be run is an exit 127 (setpriv says why on stderr) instead of 'error'.
+      const how = signal ?? (code === 127 && SETPRIV ? '127: its command could not be run' : code);
+      log.warn(`Service ${r.config.name} exited (${how}); restarting in ${delay / 1000} s`);
       r.timer = setTimeout(() => this.launch(r), delay);
       r.timer.unref();
     });
