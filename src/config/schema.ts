@@ -5,6 +5,7 @@ import { ConfigError } from './errors.ts';
 import * as t from './traits.ts';
 import * as k from './kube-traits.ts';
 import type { FieldSpec, TraitType } from './traits.ts';
+import { profileOptions } from './profile-options.ts';
 
 export interface TraitSpec {
   section: string;
@@ -86,6 +87,7 @@ const profileFields: Record<string, FieldSpec> = {
   default: { type: t.bool, default: false, help: 'Pre-select this profile.' },
   pool_size: { type: t.int, help: 'Servers kept started in advance for this profile.' },
   kubespawner_override: { type: t.jsonObject, default: {}, help: 'Spawner traits this profile sets (any spawner).' },
+  profile_options: { type: profileOptions, help: 'Choices within the profile: option -> {display_name, choices, unlisted_choice}, applied in order over the profile\'s override.' },
 };
 
 function finishProfiles(items: Record<string, unknown>[], path: string, where: string): void {

@@ -44,6 +44,32 @@ export interface ProfileConfig {
   pool_size?: number;
   /** Spawner traits this profile overrides (KubeSpawner's name, used for every spawner). */
   kubespawner_override: Record<string, unknown>;
+  /** Further choices within the profile (KubeSpawner's profile_options), in the order their overrides apply. */
+  profile_options?: Record<string, ProfileOptionConfig>;
+}
+
+export interface ProfileOptionConfig {
+  display_name: string;
+  /** At least one choice is `default` after loading when there are any choices. */
+  choices: Record<string, ProfileChoiceConfig>;
+  unlisted_choice: UnlistedChoiceConfig;
+}
+
+export interface ProfileChoiceConfig {
+  display_name: string;
+  default: boolean;
+  kubespawner_override: Record<string, unknown>;
+}
+
+/** A free-text "Other..." choice; `{value}` in any string of its override becomes the visitor's text. */
+export interface UnlistedChoiceConfig {
+  enabled: boolean;
+  display_name: string;
+  display_name_in_choices: string;
+  /** Checked against the whole text; null accepts any text without control characters. */
+  validation_regex: string | null;
+  validation_message: string;
+  kubespawner_override: Record<string, unknown>;
 }
 
 export interface JupyterHubConfig {
