@@ -6,14 +6,17 @@ import { HubError } from '../../util/errors.ts';
 import { findUser, requireUserScope } from './users.ts';
 import { bodyObject } from './body.ts';
 import { streamProgress } from '../progress.ts';
+import { selectUserOptions } from '../../spawner/profiles.ts';
 
 export function validServerName(name: string): string {
   if (name.includes('/')) throw new HubError(400, `Invalid server name: ${name}`);
   return name;
 }
 
-/** Starts a server for the API or a page; returns the active server. Named-server limits checked here. */
+/** Starts a server for the API or a page; returns the active server. Named-server limits checked here, and the
+ *  options against the profile list, so a bad choice is a 400 before anything starts. */
 export function startServer(hub: Hub, user: UserRecord, serverName: string, options: Record<string, unknown> | undefined) {
+  if (options) selectUserOptions(hub.config.spawner, options);
   if (serverName) {
     if (!hub.config.hub.allow_named_servers) throw new HubError(400, 'Named servers are not enabled.');
     const limit = hub.config.hub.named_server_limit_per_user;

@@ -1,6 +1,8 @@
-// The spawn options form: pick a profile, then POST to start the server.
+// The spawn options form: pick a profile (and its profile_options), then POST to start the server.
+import type { ProfileOptionConfig } from '../../config/types.ts';
 import { html } from './escape.ts';
 import { layout } from './layout.ts';
+import { profileOptionsBlock, profileOptionsStyle, type Submitted } from './spawn-options.ts';
 import { hubUrl, userServerPath, withQuery } from './urls.ts';
 
 export interface SpawnProfile {
@@ -8,6 +10,7 @@ export interface SpawnProfile {
   display_name: string;
   description?: string | null;
   default?: boolean;
+  profile_options?: Record<string, ProfileOptionConfig>;
 }
 
 export interface SpawnPageOptions {
@@ -19,16 +22,27 @@ export interface SpawnPageOptions {
   /** Carried through the form action so the user lands where they were going. */
   next?: string | null;
   currentUser?: string | null;
+  /** The options sent last (user_options or form fields), selected again when the form comes back with an error. */
+  submitted?: Submitted | null;
+}
+
+function submittedProfile(o: SpawnPageOptions): string | undefined {
+  const v = o.submitted?.profile;
+  const slug = Array.isArray(v) ? v[0] : v;
+  return typeof slug === 'string' && o.profiles.some((p) => p.slug === slug) ? slug : undefined;
 }
 
 export function spawnPage(o: SpawnPageOptions): string {
   const action = withQuery(hubUrl(o.base, `spawn/${userServerPath(o.user, o.serverName)}`), { next: o.next });
-  const defaultSlug = o.profiles.find((p) => p.default)?.slug ?? o.profiles[0]?.slug;
+  const checkedSlug = submittedProfile(o) ?? o.profiles.find((p) => p.default)?.slug ?? o.profiles[0]?.slug;
   const choices = o.profiles.map(
-    (p, i) => html`<label class="choice" for="profile-${i}">
-      <input type="radio" id="profile-${i}" name="profile" value="${p.slug}"${p.slug === defaultSlug ? html` checked` : ''}>
+    (p, i) => html`<div class="profile">
+    <label class="choice" for="profile-${i}">
+      <input type="radio" id="profile-${i}" name="profile" value="${p.slug}"${p.slug === checkedSlug ? html` checked` : ''}>
       <span><strong>${p.display_name}</strong>${p.description ? html`<span class="description">${p.description}</span>` : ''}</span>
-    </label>`,
+    </label>
+    ${profileOptionsBlock(p.slug, p.profile_options, p.slug === checkedSlug ? o.submitted ?? null : null)}
+    </div>`,
   );
   const body = html`<section class="card" aria-labelledby="spawn-title">
   <h1 id="spawn-title">Start your server</h1>
@@ -40,5 +54,6 @@ export function spawnPage(o: SpawnPageOptions): string {
     <div class="actions"><button type="submit">Start</button></div>
   </form>
 </section>`;
-  return layout({ title: 'Start your server', base: o.base, body, user: o.currentUser ?? o.user });
+  const withOptions = o.profiles.some((p) => Object.keys(p.profile_options ?? {}).length > 0);
+  return layout({ title: 'Start your server', base: o.base, body, user: o.currentUser ?? o.user, head: withOptions ? profileOptionsStyle : undefined });
 }

@@ -7,7 +7,8 @@ import { HubError, isHubError } from '../../util/errors.ts';
 import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
 import { escapePath, serverPrefix } from '../../spawner/naming.ts';
-import { selectProfile } from '../../spawner/profiles.ts';
+import { selectUserOptions } from '../../spawner/profiles.ts';
+import { hasProfileOptions, optionsFromForm } from '../../spawner/profile-form.ts';
 import { startServer, validServerName } from '../api/servers.ts';
 import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
 import { prefersJson, requestOrigin, requestUri } from '../http.ts';
@@ -73,12 +74,18 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   const { me, owner, serverName, next, active } = page;
   if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
   if (active?.phase === 'spawning') return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
+  const profiles = hub.config.spawner.profile_list;
+  // JupyterHub shows the options form when no option came with the request. nodehub starts a plain profile list's
+  // default at once (an ephemeral visitor goes straight in); options within a profile are what the form is for.
+  if (!options && hasProfileOptions(hub.config.spawner)) {
+    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name }));
+  }
   try {
-    selectProfile(hub.config.spawner, options ?? {});
+    selectUserOptions(hub.config.spawner, options ?? {});
   } catch (err) {
     if (!isHubError(err)) throw err;
-    const profiles = hub.config.spawner.profile_list;
-    return reply.code(400).type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name }));
+    return reply.code(400).type('text/html')
+      .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options }));
   }
   let started;
   try {
@@ -100,8 +107,9 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
     app.post(`${hp}${path}`, (req, reply) => {
       if (!cookieUser(hub, req)) throw new HubError(403, 'You must be logged in to start a server');
       const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
-      const options: Record<string, string[]> = {};
-      for (const [k, v] of Object.entries(form)) if (k !== '_xsrf') options[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+      const fields: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(form)) if (k !== '_xsrf') fields[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+      const options = optionsFromForm(hub.config.spawner, fields, (keys) => hub.log.warn(`Ignoring unrecognized form data in spawn request: ${keys.join(', ')}`));
       return spawnAndRedirect(hub, req, reply, options);
     });
   }
