@@ -12,7 +12,7 @@ import type { Store } from '../store/types.ts';
 import type { Logger } from '../util/log.ts';
 import type { ActiveServer, UserRef } from './lifecycle-types.ts';
 import type { ServerManager } from './lifecycle.ts';
-import { selectProfile } from './profiles.ts';
+import { selectionKey, selectProfile, selectUserOptions } from './profiles.ts';
 
 export interface PoolObserver {
   poolHit(profile: string): void;
@@ -60,7 +60,16 @@ export class ServerPool {
       // A profile's own pool_size wins; otherwise only the default profile (what a visitor without ?profile= gets)
       // is pooled, with Spawner.pool_size, so a long profile list does not multiply idle servers.
       const fallback = selectProfile(spawner, {});
-      for (const p of profiles) this.targets.set(p.slug, Math.max(0, p.pool_size ?? (p === fallback ? spawner.pool_size : 0)));
+      for (const p of profiles) {
+        const size = Math.max(0, p.pool_size ?? (p === fallback ? spawner.pool_size : 0));
+        // A profile whose option has only free text has no defaults to start a pooled server with.
+        if (size > 0 && !startsWithDefaults(spawner, p.slug)) {
+          deps.log.warn(`Not pooling profile ${p.slug}: an option of it has no default choice`);
+          this.targets.set(p.slug, 0);
+        } else {
+          this.targets.set(p.slug, size);
+        }
+      }
     }
     for (const profile of this.targets.keys()) this.entries.set(profile, []);
   }
@@ -80,12 +89,14 @@ export class ServerPool {
   }
 
   /**
-   * Hands out a ready pooled server's user for a new visitor, or null (no pool for that profile, none ready, or an
-   * unknown profile, which the spawn page explains later). Synchronous, so two requests can never get the same user.
+   * Hands out a ready pooled server's user for a new visitor who asks for these spawn options (user_options or query
+   * lists), or null: no pool for that profile, none ready, options the pooled servers were not started with (other
+   * choices than the profile's defaults), or bad options, which the spawn page explains later. Synchronous, so two
+   * requests can never get the same user.
    */
-  take(requestedProfile?: string): UserRef | null {
+  take(options: Record<string, unknown> = {}): UserRef | null {
     if (this.closed) return null;
-    const profile = this.profileKey(requestedProfile);
+    const profile = this.profileKey(options);
     if (profile === null || !this.targets.get(profile)) return null;
     const list = this.entries.get(profile)!;
     const i = list.findIndex((e) => this.isReady(e, Date.now()));
@@ -133,12 +144,15 @@ export class ServerPool {
     await Promise.all(all.map((e) => this.dispose(e)));
   }
 
-  /** The slug a visitor's ?profile= means for the pool: '' without a profile list, null for an unknown slug. */
-  private profileKey(requested: string | undefined): string | null {
-    const profiles = this.deps.config.spawner.profile_list ?? [];
-    if (profiles.length === 0) return '';
+  /** The pool a visitor's options may take from: '' without a profile list, the profile's slug when the options come
+   *  to that profile's defaults (what its pooled servers started with), null otherwise. */
+  private profileKey(options: Record<string, unknown>): string | null {
+    const spawner = this.deps.config.spawner;
+    if ((spawner.profile_list ?? []).length === 0) return '';
     try {
-      return selectProfile(this.deps.config.spawner, requested ? { profile: requested } : {})?.slug ?? null;
+      const wanted = selectUserOptions(spawner, options);
+      if (!wanted) return null;
+      return selectionKey(wanted) === selectionKey(selectUserOptions(spawner, { profile: wanted.profile.slug })) ? wanted.profile.slug : null;
     } catch {
       return null;
     }
@@ -248,5 +262,14 @@ export class ServerPool {
     } catch (err) {
       this.deps.log.warn(`Could not remove pooled server of ${e.user.name}`, err);
     }
+  }
+}
+
+function startsWithDefaults(spawner: HubConfig['spawner'], slug: string): boolean {
+  try {
+    selectUserOptions(spawner, { profile: slug });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,23 +1,34 @@
 // A new `tmp` visitor becomes the user of a ready pooled server when the pool has one for the profile they asked for
-// (?profile= on the tmplogin URL, or in the query of its `next`, e.g. a spawn or nbgitpuller link).
+// and the choices within it (the query of the tmplogin URL, or of its `next`, e.g. a spawn or nbgitpuller link).
 import type { FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord } from '../../store/types.ts';
+import { requestUri } from '../http.ts';
 
-function requestedProfile(req: FastifyRequest): string | undefined {
-  const q = (req.query ?? {}) as Record<string, unknown>;
-  if (typeof q.profile === 'string' && q.profile) return q.profile;
-  if (typeof q.next !== 'string' || !q.next) return undefined;
+function queryLists(params: URLSearchParams, only?: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of params) if (k !== 'next' && (only === undefined || k === only)) (out[k] ??= []).push(v);
+  return out;
+}
+
+/** The spawn options the visit will bring (lists, as from a query string), so the pool hands out only a match. */
+function requestedOptions(req: FastifyRequest): Record<string, string[]> {
+  const own = queryLists(new URLSearchParams(requestUri(req).split('?')[1] ?? ''));
+  if (Object.keys(own).length) return own;
+  const next = (req.query as Record<string, unknown> | undefined)?.next;
+  if (typeof next !== 'string' || !next) return {};
   try {
-    return new URL(q.next, 'http://next.invalid').searchParams.get('profile') || undefined;
+    const url = new URL(next, 'http://next.invalid');
+    // A user-redirect link passes only `profile` on to the spawn; the rest of its query is for the server.
+    return queryLists(url.searchParams, url.pathname.includes('/user-redirect/') ? 'profile' : undefined);
   } catch {
-    return undefined;
+    return {};
   }
 }
 
 /** The user of a pooled server, taken out of the pool; null when the pool has none ready (or there is no pool). */
 export function takePooledUser(hub: Hub, req: FastifyRequest): UserRecord | null {
-  const pooled = hub.pool?.take(requestedProfile(req));
+  const pooled = hub.pool?.take(requestedOptions(req));
   if (!pooled) return null;
   return hub.store.users.getById(pooled.id) ?? null;
 }
