@@ -5,8 +5,8 @@
 // constraint, so a GPU profile's image lands only on the nodes that profile can use. Reconciled at hub start (so it
 // follows the config), and its readiness (numberReady vs desiredNumberScheduled) is reported in /hub/api/info.
 import { createHash } from 'node:crypto';
-import type { HubConfig, SpawnerConfig } from '../../config/types.ts';
-import { effectiveSpawnerConfig } from '../profiles.ts';
+import type { HubConfig, ProfileConfig, SpawnerConfig } from '../../config/types.ts';
+import { applyOverrides } from '../profiles.ts';
 import { apiProblem } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import type { KubeCluster } from './cluster.ts';
@@ -50,14 +50,35 @@ export function prepullGroups(config: SpawnerConfig): PullGroup[] {
     const key = canonical(constraint);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { ...constraint, images: [], profiles: [] }));
-    g.profiles.push(profile);
+    if (!g.profiles.includes(profile)) g.profiles.push(profile);
     const images = [t.image, ...[...t.initContainers, ...t.extraContainers].map((c) => c.image), ...extra];
     for (const image of images) if (typeof image === 'string' && image && !g.images.includes(image)) g.images.push(image);
   };
   const extra = Array.isArray(config.prepuller_extra_images) ? config.prepuller_extra_images.filter((i): i is string => typeof i === 'string') : [];
   add(config, '', extra);
-  for (const p of config.profile_list ?? []) add(effectiveSpawnerConfig(config, { profile: p.slug }), p.slug);
+  for (const p of config.profile_list ?? []) {
+    for (const overrides of profileVariants(p)) add(applyOverrides(config, overrides), p.slug);
+  }
   return [...groups.values()];
+}
+
+/**
+ * The override lists whose images a profile needs (z2jh 3.2 pulls profile_options' choice images too): the profile at
+ * its default choices, then each other listed choice with the remaining options at their defaults. Free-text choices
+ * are never pulled: their image is whatever a visitor types.
+ */
+function profileVariants(p: ProfileConfig): Record<string, unknown>[][] {
+  const options = Object.values(p.profile_options ?? {});
+  const defaults = options.map((o) => Object.keys(o.choices).find((c) => o.choices[c]!.default));
+  const withChoice = (at: number, choice?: string) => options.map((o, j) => {
+    const c = j === at ? choice : defaults[j];
+    return c === undefined ? {} : o.choices[c]!.kubespawner_override;
+  });
+  const variants = [[p.kubespawner_override, ...withChoice(-1)]];
+  options.forEach((o, i) => {
+    for (const c of Object.keys(o.choices)) if (c !== defaults[i]) variants.push([p.kubespawner_override, ...withChoice(i, c)]);
+  });
+  return variants;
 }
 
 export function daemonSetName(hubInstance: string, group: PullGroup, index: number): string {
