@@ -130,6 +130,14 @@ describe('the spawn form', () => {
     expect((await hub.api(`/users/${user}`).then((x) => x.json())).servers[''].user_options).toEqual({
       profile: 'demo', 'image--unlisted-choice': 'jupyter/julia-notebook:1.9',
     });
+
+    // stopped and back at the form: the last picks are selected again
+    expect((await hub.api(`/users/${user}/server`, { method: 'DELETE' })).status).toBe(204);
+    const again = await v.get('/hub/spawn');
+    expect(again.status).toBe(200);
+    const page = await again.text();
+    expect(page).toContain('<option value="unlisted-choice" selected>Other image...</option>');
+    expect(page).toContain('value="jupyter/julia-notebook:1.9"');
   });
 
   it('a listed choice posted with leftover text uses the choice', async () => {

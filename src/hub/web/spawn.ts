@@ -78,7 +78,9 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   // JupyterHub shows the options form when no option came with the request. nodehub starts a plain profile list's
   // default at once (an ephemeral visitor goes straight in); options within a profile are what the form is for.
   if (!options && hasProfileOptions(hub.config.spawner)) {
-    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name }));
+    // Picks of the last start come pre-selected, as KubeSpawner's form does.
+    const submitted = hub.store.servers.get(owner.id, serverName)?.user_options ?? null;
+    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted }));
   }
   try {
     selectUserOptions(hub.config.spawner, options ?? {});
