@@ -58,21 +58,31 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   const isApiPage = (url: string) => apiPages.some((p) => url === p || url.startsWith(`${p}?`));
 
   app.removeAllContentTypeParsers();
+  // The REST API reads every body as JSON whatever its content type, as JupyterHub's get_json_body does: admin scripts
+  // often POST JSON as curl's -d sends it (a form content type) and must get the same server, or the same 400. Only the
+  // OAuth endpoints under /hub/api take forms.
+  const formApi = [`${api}/oauth2/token`, `${api}/oauth2/authorize`];
+  const jsonOnly = (url: string) => isApi(url) && !formApi.some((p) => url === p || url.startsWith(`${p}?`));
   // An empty body is no body (clients POST with a JSON content type and nothing else); bad JSON is a 400 we word.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = String(body);
+  const parseJson = (text: string, done: (err: Error | null, body?: unknown) => void) => {
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));
     } catch {
       done(new HubError(400, 'Invalid JSON in request body'), undefined);
     }
-  });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => parseJson(String(body), done));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonOnly(req.url)) return parseJson(String(body), done);
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
-  // Anything else is read (up to the limit) and ignored, as tornado does, so odd clients get a proper answer not a 415.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+  // Anything else is read (up to the limit): JSON on the API, ignored on pages as tornado does, so odd clients get a
+  // proper answer, not a 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    if (jsonOnly(req.url)) return parseJson((body as Buffer).toString('utf8'), done);
+    done(null, undefined);
+  });
 
   // Until start-up has re-adopted servers, only the probes answer; everything else waits (a few seconds at most).
   const probes = new Set([`${hub.hubPrefix}health`, `${api}/health`, api, `${api}/`]);
