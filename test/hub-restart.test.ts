@@ -2,7 +2,7 @@
 // cleaned up (record, route, token, directory), and a clean shutdown stops servers unless cleanup_servers is false.
 // The hub runs as a real child process (`node src/cli.ts -f …`) with the mock single-user server.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -118,6 +118,33 @@ describe('hub restart', () => {
     expect((await s.api('/users/alice/server', { method: 'DELETE' })).status).toBe(204);
     expect(pidAlive(alice.pid)).toBe(false);
     expect(existsSync(join(s.dir, 'home', 'alice'))).toBe(false);
+    expect(await sigterm(second)).toBe(0);
+  });
+
+  it('re-adopts a server whose profile was removed from the config while the hub was down', async () => {
+    const profiles = [{ display_name: 'Small', slug: 'small' },
+      { display_name: 'Big', slug: 'big', kubespawner_override: { environment: { SIZE: 'big' } } }];
+    const s = await site({ Spawner: { profile_list: profiles } });
+    const first = await s.start();
+    expect((await s.api('/users/gus', { method: 'POST' })).status).toBe(201);
+    expect((await s.api('/users/gus/server', { method: 'POST', body: JSON.stringify({ profile: 'big' }) })).status).toBe(201);
+    const env = await (await fetch(`${s.origin}/user/gus/env`)).json();
+    expect(env.SIZE).toBe('big');
+    const pid = (await (await fetch(`${s.origin}/user/gus/proc`)).json()).pid as number;
+    serverPids.add(pid);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const configFile = join(s.dir, 'nodehub.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config.Spawner.profile_list = profiles.slice(0, 1);
+    writeFileSync(configFile, JSON.stringify(config));
+    const second = await s.start();
+    expect(second.output()).toContain("options the config no longer has (Unknown profile 'big'");
+    expect((await serverModel(s, 'gus'))['']).toMatchObject({ ready: true, pending: null });
+    expect((await fetch(`${s.origin}/user/gus/env`)).status).toBe(200);
+    expect((await s.api('/users/gus/server', { method: 'DELETE' })).status).toBe(204);
+    expect(pidAlive(pid)).toBe(false);
     expect(await sigterm(second)).toBe(0);
   });
 

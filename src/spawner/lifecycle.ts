@@ -323,7 +323,15 @@ export class ServerManager {
         user, name: rec.name, recordId: rec.id, prefix, phase: 'ready', spawner: null, url: rec.url,
         started: rec.started ?? Date.now(), events: [], emitter, spawned: Promise.resolve(true), stopped: null,
       };
-      const spawnConfig = effectiveSpawnerConfig(this.deps.config.spawner, rec.user_options);
+      let spawnConfig = this.deps.config.spawner;
+      try {
+        spawnConfig = effectiveSpawnerConfig(spawnConfig, rec.user_options);
+      } catch (err) {
+        // The profile or choice the server was started with has left the config since. The server still runs and is
+        // still the user's: adopt it under the plain settings rather than let one old record stop the hub starting.
+        this.deps.log.warn(`Server ${describe(user.name, rec.name)} was started with options the config no longer has `
+          + `(${(err as Error).message}); adopting it with the plain spawner settings`);
+      }
       const spawner = this.deps.spawnerClass.create({
         spec: { user, serverName: rec.name, prefix, apiToken: '', hubApiUrl: this.deps.hubApiUrl, baseUrl: this.deps.config.hub.base_url,
           oauthClientId: serverClientId(user.name, rec.name), oauthCallbackUrl: `${prefix}oauth_callback`,
