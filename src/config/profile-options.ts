@@ -1,8 +1,8 @@
 // A profile's `profile_options` (KubeSpawner's shape): option -> {display_name, choices, unlisted_choice}. Checked
 // and initialised here as KubeSpawner initialises its profile list (first choice default when none is,
 // unlisted_choice.enabled false, "Other..."), so the spawner and the form read a finished structure.
-import { ConfigError, nearest, unknownKey } from './errors.ts';
-import { bool, isPlainObject, jsonObject, mismatch, nullable, string } from './traits.ts';
+import { ConfigError } from './errors.ts';
+import { bool, checkFields, isPlainObject, jsonObject, mismatch, nullable, string } from './traits.ts';
 import type { FieldSpec, TraitType } from './traits.ts';
 import type { ProfileOptionConfig } from './types.ts';
 
@@ -49,24 +49,6 @@ const optionFields: Record<string, FieldSpec> = {
   choices: { type: jsonObject, default: {}, help: 'Choice key -> {display_name, default, kubespawner_override}.' },
   unlisted_choice: { type: jsonObject, help: 'Free text: {enabled, display_name, display_name_in_choices, validation_regex, validation_message, kubespawner_override}.' },
 };
-
-/** One mapping checked against declared fields, defaults filled in; unknown keys are errors with a suggestion. */
-function checkFields(value: unknown, fields: Record<string, FieldSpec>, at: string, where: string, what: string): Record<string, unknown> {
-  if (!isPlainObject(value)) throw mismatch(at, what, value, where);
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    const field = fields[key];
-    if (!field) {
-      const near = nearest(key, Object.keys(fields));
-      throw unknownKey(`${at}.${key}`, where, near && `${at}.${near}`);
-    }
-    out[key] = field.type.check(v, `${at}.${key}`, where);
-  }
-  for (const [key, field] of Object.entries(fields)) {
-    if (!(key in out) && field.default !== undefined) out[key] = structuredClone(field.default);
-  }
-  return out;
-}
 
 function checkOption(key: string, value: unknown, at: string, where: string): ProfileOptionConfig {
   if (key === 'profile' || key.endsWith(UNLISTED_SUFFIX) || key === '') {

@@ -187,6 +187,27 @@ export interface FieldSpec {
   help: string;
 }
 
+/** One mapping checked against declared fields, each under its own path: unknown keys are errors with a suggestion,
+ *  missing required ones too, and defaults are filled in. */
+export function checkFields(value: unknown, fields: Record<string, FieldSpec>, at: string, where: string, what: string): Record<string, unknown> {
+  if (!isPlainObject(value)) throw mismatch(at, what, value, where);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = fields[key];
+    if (!field) {
+      const near = nearest(key, Object.keys(fields));
+      throw unknownKey(`${at}.${key}`, where, near && `${at}.${near}`);
+    }
+    out[key] = field.type.check(v, `${at}.${key}`, where);
+  }
+  for (const [key, field] of Object.entries(fields)) {
+    if (key in out) continue;
+    if (field.required) throw new ConfigError(`${at}.${key} is required${where}`, `${at}.${key}`);
+    if (field.default !== undefined) out[key] = structuredClone(field.default);
+  }
+  return out;
+}
+
 /** A list of objects with declared fields (services, roles, profiles), each field checked under its own path. */
 export function objects<T>(
   what: string,
@@ -200,25 +221,7 @@ export function objects<T>(
     fields,
     check(value, path, where) {
       if (!Array.isArray(value)) throw mismatch(path, expected, value, where);
-      const items = value.map((entry, i) => {
-        const at = `${path}[${i}]`;
-        if (!isPlainObject(entry)) throw mismatch(at, `a ${what} object`, entry, where);
-        const out: Record<string, unknown> = {};
-        for (const [key, v] of Object.entries(entry)) {
-          const field = fields[key];
-          if (!field) {
-            const near = nearest(key, Object.keys(fields));
-            throw unknownKey(`${at}.${key}`, where, near && `${at}.${near}`);
-          }
-          out[key] = field.type.check(v, `${at}.${key}`, where);
-        }
-        for (const [key, field] of Object.entries(fields)) {
-          if (key in out) continue;
-          if (field.required) throw new ConfigError(`${at}.${key} is required${where}`, `${at}.${key}`);
-          if (field.default !== undefined) out[key] = structuredClone(field.default);
-        }
-        return out;
-      });
+      const items = value.map((entry, i) => checkFields(entry, fields, `${path}[${i}]`, where, `a ${what} object`));
       finish(items, path, where);
       return items as T[];
     },
