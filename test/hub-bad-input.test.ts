@@ -134,17 +134,24 @@ describe('bodies that are not what the endpoint takes', () => {
     expect(form.status).toBe(413);
   });
 
-  it('treats odd content types as no body, and accepts JSON with parameters', async () => {
-    await expectJsonError(await post('/users', '{"usernames": ["t1"]}', 'POST', { 'content-type': 'text/plain' }), 400);
-    await expectJsonError(await post('/users', '{"usernames": ["t1"]}', 'POST', { 'content-type': 'multipart/form-data; boundary=x' }), 400);
+  it('reads the body as JSON whatever its content type, as JupyterHub does, and accepts JSON with parameters', async () => {
+    // get_json_body reads the raw body: JSON sent as text, as a form (curl -d) or under any other type is JSON.
+    for (const [i, type] of ['text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/jsonx'].entries()) {
+      expect((await post('/users', `{"usernames": ["odd${i}"]}`, 'POST', { 'content-type': type })).status, type).toBe(201);
+    }
+    // A body that is not JSON is a 400, whatever it claims to be.
     await expectJsonError(await post('/users', 'usernames=t1', 'POST', { 'content-type': 'application/x-www-form-urlencoded' }), 400);
-    await expectJsonError(await post('/users', '{"usernames": ["t1"]}', 'POST', { 'content-type': 'application/jsonx' }), 400);
+    await expectJsonError(await post('/users', 'usernames=t1', 'POST', { 'content-type': 'text/plain' }), 400);
     // A content type that does not even parse is refused as such.
     await expectJsonError(await post('/users', '{"usernames": ["t1"]}', 'POST', { 'content-type': ';;;' }), 415);
     const ok = await post('/users', '{"usernames": ["t1"]}', 'POST', { 'content-type': 'application/json; charset=utf-8' });
     expect(ok.status).toBe(201);
     const upper = await post('/users', '{"usernames": ["t2"]}', 'POST', { 'content-type': 'Application/JSON' });
     expect(upper.status).toBe(201);
+  });
+
+  it('answers an anonymous request with 403 before it reads a body that is not JSON', async () => {
+    await expectJsonError(await api('/users', { method: 'POST', headers: JSON_HEADERS, body: '{not json', token: null }), 403);
   });
 });
 

@@ -146,8 +146,9 @@ describe('browser rules of 3.0', () => {
   it('treats a cookie-authenticated POST with a form content type as anonymous', async () => {
     const referer = `${hub.origin}/hub/home`;
     const post = (contentType?: string) => hub.api('/users/alice/tokens', {
-      // fetch would label a string body text/plain itself, so the no-content-type case sends no body.
-      method: 'POST', token: null, body: contentType === undefined ? undefined : contentType.includes('json') ? '{}' : 'note=x',
+      // fetch would label a string body text/plain itself, so the no-content-type case sends no body. The body is JSON
+      // under every type: JupyterHub reads it as JSON whatever the type (a form body would be its 400 before the 403).
+      method: 'POST', token: null, body: contentType === undefined ? undefined : '{"note": "x"}',
       headers: { cookie: aliceCookie, referer, ...(contentType ? { 'content-type': contentType } : {}) },
     });
     expect((await post('application/x-www-form-urlencoded')).status).toBe(403);

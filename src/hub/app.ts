@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from './context.ts';
 import { HubError, isHubError } from '../util/errors.ts';
+import { InvalidJsonBody } from './api/body.ts';
 import { errorPage } from './pages/index.ts';
 import { cookieUser } from './identity.ts';
 import { prefersJson } from './http.ts';
@@ -63,13 +64,14 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   // OAuth endpoints under /hub/api take forms.
   const formApi = [`${api}/oauth2/token`, `${api}/oauth2/authorize`];
   const jsonOnly = (url: string) => isApi(url) && !formApi.some((p) => url === p || url.startsWith(`${p}?`));
-  // An empty body is no body (clients POST with a JSON content type and nothing else); bad JSON is a 400 we word.
+  // An empty body is no body (clients POST with a JSON content type and nothing else); bad JSON is a 400 once a handler
+  // reads it (api/body.ts).
   const parseJson = (text: string, done: (err: Error | null, body?: unknown) => void) => {
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new HubError(400, 'Invalid JSON in request body'), undefined);
+      done(null, new InvalidJsonBody());
     }
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => parseJson(String(body), done));

@@ -5,6 +5,7 @@ import type { Hub } from '../context.ts';
 import type { Route } from '../../proxy/index.ts';
 import { normalisePrefix } from '../../proxy/index.ts';
 import { HubError } from '../../util/errors.ts';
+import { parsedBody } from './body.ts';
 import { apiPrincipal, requireScopes } from '../identity.ts';
 import { pageReply, readPage } from './paging.ts';
 
@@ -94,7 +95,7 @@ export function registerProxyApi(app: FastifyInstance, hub: Hub): void {
 
   app.patch(path, async (req, reply) => {
     requireScopes(apiPrincipal(hub, req), ['proxy']);
-    const body = req.body;
+    const body = parsedBody(req.body);
     if (body === undefined || body === null || body === '') throw new HubError(400, 'need JSON body');
     if (typeof body !== 'object' || Array.isArray(body)) throw new HubError(400, 'Request body must be JSON dict');
     for (const k of ['api_url', 'auth_token']) {
