@@ -1,23 +1,41 @@
 // Routes as configurable-http-proxy's API shows them: the stored data, the target and last_activity as an ISO string.
-// The constant part of each route's JSON is cached per Route object (a re-added route is a new object, so the cache
-// never goes stale), which keeps listing a table of 10,000 routes to string concatenation.
+// Each Route object's JSON is cached (a re-added route is a new object, so the constant part never goes stale) and so
+// is its last_activity text, redone only when the activity moved: JupyterHub lists the whole table every few minutes
+// and most routes are idle between two listings, so listing 10,000 routes is string concatenation.
 import type { Route } from '../types.ts';
 
-const head = new WeakMap<Route, string>();
-
-/** `{"target":…,<data keys>` without the closing brace; the live last_activity is appended per call. */
-function headOf(route: Route): string {
-  let text = head.get(route);
-  if (text === undefined) {
-    const rest = JSON.stringify(route.data);
-    text = `{"target":${JSON.stringify(route.target)}` + (rest === '{}' ? '' : ',' + rest.slice(1, -1));
-    head.set(route, text);
-  }
-  return text;
+interface Cached {
+  /** `"<prefix>":{"target":…,<data keys>` without the closing brace. */
+  head: string;
+  /** Length of the `"<prefix>":` part of head. */
+  keyLength: number;
+  /** `,"last_activity":"…"}` for `activity`. */
+  tail: string;
+  activity: number;
 }
 
+const cache = new WeakMap<Route, Cached>();
+
+function cached(route: Route): Cached {
+  let c = cache.get(route);
+  if (c === undefined) {
+    const rest = JSON.stringify(route.data);
+    const key = `${JSON.stringify(route.prefix)}:`;
+    const head = `${key}{"target":${JSON.stringify(route.target)}` + (rest === '{}' ? '' : ',' + rest.slice(1, -1));
+    c = { head, keyLength: key.length, tail: '', activity: NaN };
+    cache.set(route, c);
+  }
+  if (c.activity !== route.lastActivity) {
+    c.activity = route.lastActivity;
+    c.tail = `,"last_activity":"${new Date(route.lastActivity).toISOString()}"}`;
+  }
+  return c;
+}
+
+/** One route's JSON object, without its prefix key. */
 export function routeJson(route: Route): string {
-  return `${headOf(route)},"last_activity":"${new Date(route.lastActivity).toISOString()}"}`;
+  const c = cached(route);
+  return c.head.slice(c.keyLength) + c.tail;
 }
 
 /** The whole table as one JSON object keyed by route prefix; `inactiveBefore` keeps only routes idle since then. */
@@ -25,7 +43,8 @@ export function routesJson(routes: Iterable<Route>, inactiveBefore?: number): st
   const parts: string[] = [];
   for (const route of routes) {
     if (inactiveBefore !== undefined && !(route.lastActivity < inactiveBefore)) continue;
-    parts.push(`${JSON.stringify(route.prefix)}:${routeJson(route)}`);
+    const c = cached(route);
+    parts.push(c.head + c.tail);
   }
   return `{${parts.join(',')}}`;
 }
