@@ -1,10 +1,13 @@
 // The hubs at work, one system at a time on a fresh hub: idle memory, logins per second, waves of mock single-user
 // servers started at once (memory read while the largest wave runs), and a wave of real jupyter-servers.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createUsers, loginRate, spawnWave, stopWave } from '../lib/hub-load.ts';
 import type { SpawnWave } from '../lib/hub-load.ts';
 import { hubRssMiB } from '../lib/rss.ts';
 import { formatMs } from '../lib/stats.ts';
+import { NODEHUB_NODE, REPO_ROOT } from '../nodehub.ts';
 import type { RunningHub } from '../reference.ts';
 import type { Results, Target } from './report.ts';
 import { SINGLEUSER, startSystem, SYSTEMS } from './systems.ts';
@@ -102,6 +105,20 @@ async function realRun(res: Results, system: SystemKey, plan: WorkPlan, log: Log
   }
 }
 
+/** What a hello-world server holds on the same Node, idle as the hubs are read (lib/hello-rss.cjs): the scale for the
+ *  idle-RSS row. */
+function helloRssNote(): string {
+  const rss = (kind: string): string => {
+    try {
+      return `${execFileSync(NODEHUB_NODE, [join(REPO_ROOT, 'bench', 'lib', 'hello-rss.cjs'), kind], { encoding: 'utf8', timeout: 30_000 }).trim()} MiB`;
+    } catch (err) {
+      return `n/a (${(err as Error).message.split('\n')[0]})`;
+    }
+  };
+  return `for scale, idle RSS of a hello-world server on nodehub's Node after one request: node:http alone ${rss('http')}, ` +
+    `fastify ${rss('fastify')}`;
+}
+
 export async function workPhase(res: Results, plan: WorkPlan, log: Log): Promise<void> {
   for (const system of SYSTEMS) {
     try {
@@ -110,6 +127,7 @@ export async function workPhase(res: Results, plan: WorkPlan, log: Log): Promise
       res.notes.push(`${system}: mock-server steps stopped: ${(err as Error).message.split('\n')[0]}`);
     }
   }
+  res.notes.push(helloRssNote());
   try {
     await tmpLogins(res, plan, log);
   } catch (err) {
