@@ -154,7 +154,10 @@ describe('supervised informer', () => {
       const r = startReflector();
       await expect(r.waitSynced(1500)).rejects.toThrow(/pods is forbidden: User "system:serviceaccount:jhub:other" cannot list resource "pods"/);
       await r.stop();
+      // stop() does not wait for a list already sent (one that hangs must not hold it up); that one may still land.
+      await new Promise((res) => setTimeout(res, 200));
       const after = denied.sim.stats().requests;
+      // A loop still running would retry within its 400 ms back-off (jittered), so 700 ms of silence means stopped.
       await new Promise((res) => setTimeout(res, 700));
       expect(denied.sim.stats().requests).toBe(after);
       expect(denied.sim.stats().openWatches).toBe(0);
