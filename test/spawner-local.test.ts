@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -141,6 +142,24 @@ describe('LocalProcessSpawner', () => {
     try {
       const s = spawner({ config: { port } });
       await expect(s.start()).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('is not fooled by another process answering HTTP on its port, and leaves no process behind', async () => {
+    const blocker = http.createServer((_req, res) => res.end('not the server'));
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const s = spawner({ config: { port, environment: { MOCK_DELAY_MS: '1000' } } });
+      const starting = s.start().catch((e: Error) => e);
+      expect(await waitFor(() => typeof s.getState().pid === 'number', 2000)).toBe(true);
+      const { pid } = s.getState() as { pid: number };
+      const err = await starting;
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toContain(`Port ${port} was answered by another process than`);
+      expect(alive(pid)).toBe(false);
     } finally {
       blocker.close();
     }

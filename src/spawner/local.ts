@@ -24,6 +24,7 @@ import {
 } from './local-os.ts';
 import { ProgressFeed } from './progress-feed.ts';
 import { waitForHttp } from './readiness.ts';
+import { listenerOwnedBy } from './local-listener.ts';
 import { localBoots } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
 import { readTraits, type LocalTraits } from './local-traits.ts';
@@ -210,7 +211,14 @@ export class LocalProcessSpawner implements Spawner {
         isDead: dead,
       });
       log.debug(`Server ${describe(spec)} answered ${status}`);
+      if ((await listenerOwnedBy(child.pid, port)) === false) {
+        // Someone else took the port between the pick and our bind, and answered in our server's place.
+        killGroupQuietly(child.pid);
+        await waitUntil(dead, this.#traits.killTimeoutMs);
+        throw new EarlyExitError(`Port ${port} was answered by another process than ${describe(spec)}'s server`, true);
+      }
     } catch (err) {
+      if (err instanceof EarlyExitError) throw err;
       if (signal.aborted || !dead()) throw err;
       const tail = await readTail(logFile);
       const message = `Server process for ${describe(spec)} exited ${describeExit(child.exit!)} before it answered${tail ? `:\n${tail}` : ''}`;
