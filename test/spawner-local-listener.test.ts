@@ -33,17 +33,17 @@ function listener(viaChild = false): Promise<{ proc: ChildProcess; port: number 
 describe('listenerOwnedBy', () => {
   it('knows the process that listens, and a process started by it', async () => {
     const direct = await listener();
-    expect(listenerOwnedBy(direct.proc.pid!, direct.port, '127.0.0.1')).toBe(true);
+    expect(await listenerOwnedBy(direct.proc.pid!, direct.port, '127.0.0.1')).toBe(true);
     const nested = await listener(true);
-    expect(listenerOwnedBy(nested.proc.pid!, nested.port, '127.0.0.1')).toBe(true);
+    expect(await listenerOwnedBy(nested.proc.pid!, nested.port, '127.0.0.1')).toBe(true);
   });
 
   it('says no for a process that does not hold the socket, and cannot tell for a port nobody listens on', async () => {
     const a = await listener();
     const b = await listener();
-    expect(listenerOwnedBy(b.proc.pid!, a.port, '127.0.0.1')).toBe(false);
+    expect(await listenerOwnedBy(b.proc.pid!, a.port, '127.0.0.1')).toBe(false);
     process.kill(-a.proc.pid!, 'SIGKILL');
     await new Promise((r) => a.proc.once('exit', r));
-    expect(listenerOwnedBy(b.proc.pid!, a.port, '127.0.0.1')).toBe(null);
+    expect(await listenerOwnedBy(b.proc.pid!, a.port, '127.0.0.1')).toBe(null);
   });
 });

@@ -3,23 +3,24 @@
 // by that process and the user routed to it. So once a port answers, the spawner asks the kernel (Linux /proc) whether
 // the listening socket belongs to the server it started or to one of that server's own processes.
 //
-// Synchronous on purpose: these are procfs reads served from kernel memory (~2 ms for the whole check), where a
-// thread-pool round trip per file made it ~7 ms.
+// The socket table is read off the event loop (the kernel's walk of its hash takes ~1 ms); the few small files about
+// the server's processes are read synchronously, as a thread-pool round trip per file made the check ~7 ms.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 
 /** Listening sockets' inodes on `port`, from /proc/net/tcp or tcp6; null when /proc cannot say. The kernel lists
  *  listening sockets first and generates the rest (every connection on the machine, tens of thousands on a busy hub,
  *  ~4 µs each) only as it is read, so reading stops at the first line that is not LISTEN. Even so, a table costs ~1–2
  *  ms (the kernel walks its hash buckets), so only the tables the server's address can be in are read. */
-function listeningInodes(port: number, tables: readonly string[]): Set<string> | null {
+async function listeningInodes(port: number, tables: readonly string[]): Promise<Set<string> | null> {
   const inodes = new Set<string>();
   const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const buf = Buffer.alloc(16 * 1024);
   let read = false;
   for (const table of tables) {
-    let fd: number;
+    let file: fsp.FileHandle;
     try {
-      fd = fs.openSync(table, 'r');
+      file = await fsp.open(table, 'r');
     } catch {
       continue; // no IPv6, or no /proc
     }
@@ -28,7 +29,7 @@ function listeningInodes(port: number, tables: readonly string[]): Set<string> |
       let rest = '';
       let header = true;
       for (let done = false; !done; ) {
-        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        const { bytesRead: n } = await file.read(buf, 0, buf.length, null);
         if (n === 0) break;
         const lines = (rest + buf.toString('latin1', 0, n)).split('\n');
         rest = lines.pop()!;
@@ -47,7 +48,7 @@ function listeningInodes(port: number, tables: readonly string[]): Set<string> |
         }
       }
     } finally {
-      fs.closeSync(fd);
+      await file.close();
     }
   }
   return read ? inodes : null;
@@ -81,9 +82,9 @@ function processTree(pid: number, limit = 256): number[] {
  * or a process it started: true, false, or null when this machine cannot tell (no /proc, or another uid's descriptors
  * that this process may not read).
  */
-export function listenerOwnedBy(pid: number, port: number, ip: string): boolean | null {
+export async function listenerOwnedBy(pid: number, port: number, ip: string): Promise<boolean | null> {
   const tables = ip.includes(':') ? ['/proc/net/tcp6'] : ip ? ['/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6'];
-  const inodes = listeningInodes(port, tables);
+  const inodes = await listeningInodes(port, tables);
   if (!inodes || inodes.size === 0) return null;
   let unreadable = false;
   for (const p of processTree(pid)) {

@@ -211,7 +211,7 @@ export class LocalProcessSpawner implements Spawner {
         isDead: dead,
       });
       log.debug(`Server ${describe(spec)} answered ${status}`);
-      if (listenerOwnedBy(child.pid, port, this.#traits.ip) === false) {
+      if ((await listenerOwnedBy(child.pid, port, this.#traits.ip)) === false) {
         // Someone else took the port between the pick and our bind, and answered in our server's place.
         killGroupQuietly(child.pid);
         await waitUntil(dead, this.#traits.killTimeoutMs);
