@@ -3,6 +3,7 @@
 import type { ProfileConfig, ProfileOptionConfig } from '../config/types.ts';
 import { compileChoiceRegex, UNLISTED_CHOICE_VALUE, UNLISTED_SUFFIX } from '../config/profile-options.ts';
 import { HubError } from '../util/errors.ts';
+import { optionFieldName } from './profile-form.ts';
 
 /** What one option ended up as: a listed choice, or the visitor's own text. */
 export interface OptionSelection {
@@ -12,14 +13,14 @@ export interface OptionSelection {
 }
 
 /** Longer than any image reference or tag a registry accepts; a bound on what the regex has to read. */
-export const MAX_UNLISTED_LENGTH = 1024;
+const MAX_UNLISTED_LENGTH = 1024;
 
 // Newlines and NULs in free text could split a log line or an env file, and NUL makes the OS refuse the exec.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** An option's value as user_options carry it: KubeSpawner's key, or the form field's name from a query string. */
 function rawValue(options: Record<string, unknown>, slug: string, key: string): unknown {
-  const v = Object.hasOwn(options, key) ? options[key] : options[`profile-option-${slug}--${key}`];
+  const v = Object.hasOwn(options, key) ? options[key] : options[optionFieldName(slug, key)];
   return Array.isArray(v) ? v[0] : v; // options from a query string are lists
 }
 

@@ -4,6 +4,7 @@
 // :has()), and the server reads the select to know which of the two counts.
 import type { ProfileOptionConfig } from '../../config/types.ts';
 import { UNLISTED_CHOICE_VALUE, UNLISTED_SUFFIX } from '../../config/profile-options.ts';
+import { optionFieldName } from '../../spawner/profile-form.ts';
 import { html, raw, type SafeHtml } from './escape.ts';
 
 /** What the visitor sent last time, to show it again after an error: user_options or form fields. */
@@ -15,12 +16,12 @@ function first(v: unknown): string | null {
 }
 
 function submittedValue(submitted: Submitted, slug: string, key: string): string | null {
-  const form = `profile-option-${slug}--${key}`;
+  const form = optionFieldName(slug, key);
   return first(Object.hasOwn(submitted, key) ? submitted[key] : submitted[form]);
 }
 
 function optionBlock(slug: string, key: string, option: ProfileOptionConfig, submitted: Submitted | null): SafeHtml {
-  const name = `profile-option-${slug}--${key}`;
+  const name = optionFieldName(slug, key);
   const unlisted = option.unlisted_choice;
   const ownText = submitted ? submittedValue(submitted, slug, key + UNLISTED_SUFFIX) : null;
   let picked = submitted ? submittedValue(submitted, slug, key) : null;
