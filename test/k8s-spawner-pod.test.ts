@@ -9,7 +9,7 @@ import { hubPodSelector, makePod, podEnv, type EnvVar } from '../src/spawner/kub
 import { readKubeTraits } from '../src/spawner/kubernetes/traits.ts';
 import { classifyStartingPod, isPodRunning, podUrl, pollPod } from '../src/spawner/kubernetes/classify.ts';
 import { daemonSetName, makeDaemonSet, prepullGroups } from '../src/spawner/kubernetes/prepuller.ts';
-import { effectiveSpawnerConfig } from '../src/spawner/profiles.ts';
+import { effectiveSpawnerConfig } from '../src/servers/profiles.ts';
 import type { ServerSpec, SpawnerConfig } from '../src/spawner/types.ts';
 
 const base = {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import type { SpawnerConfig } from '../src/config/index.ts';
-import { effectiveSpawnerConfig, selectionKey, selectUserOptions } from '../src/spawner/profiles.ts';
-import { optionsFromForm } from '../src/spawner/profile-form.ts';
+import { effectiveSpawnerConfig, selectionKey, selectUserOptions } from '../src/servers/profiles.ts';
+import { optionsFromForm } from '../src/servers/profile-form.ts';
 import { HubError } from '../src/util/errors.ts';
 
 let spawner: SpawnerConfig;

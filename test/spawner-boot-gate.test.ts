@@ -1,6 +1,6 @@
 // The boot gate lets a few local servers boot at once, in arrival order, and never holds a place forever.
 import { describe, expect, it } from 'vitest';
-import { BootGate, localBoots } from '../src/spawner/boot-gate.ts';
+import { BootGate, localBoots } from '../src/spawner/local/boot-gate.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

@@ -2,7 +2,7 @@
 // server's place.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenerOwnedBy } from '../src/spawner/local-listener.ts';
+import { listenerOwnedBy } from '../src/spawner/local/listener.ts';
 
 const children: ChildProcess[] = [];
 afterEach(() => {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LocalProcessSpawner } from '../src/spawner/local.ts';
+import { LocalProcessSpawner } from '../src/spawner/local/spawner.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../src/spawner/types.ts';
 import { makeSpec, mockInit, tmpRoot } from './support/spawner-fixtures.ts';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { LocalProcessSpawner } from '../src/spawner/local.ts';
+import { LocalProcessSpawner } from '../src/spawner/local/spawner.ts';
 import { makeConfig, makeSpec, quietLog, tmpRoot } from './support/spawner-fixtures.ts';
 import type { HubConfig } from '../src/config/types.ts';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalProcessSpawner } from '../src/spawner/local.ts';
+import { LocalProcessSpawner } from '../src/spawner/local/spawner.ts';
 import type { Spawner } from '../src/spawner/types.ts';
 import { makeSpec, mockInit, tmpRoot } from './support/spawner-fixtures.ts';
 import { eventually, startTestHub, type TestHub } from './support/hub.ts';

@@ -1,7 +1,7 @@
 // The fair queue: at active_server_limit a browser visitor waits on a page showing their place instead of getting a
 // 429, and the lifecycle starts the head of the line whenever a slot frees. The REST API keeps JupyterHub's 429.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpawnQueue } from '../src/spawner/queue.ts';
+import { SpawnQueue } from '../src/servers/queue.ts';
 import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { sleep, userOf, Visitor, type Visit } from './support/scripted-visitor.ts';
 

@@ -3,8 +3,7 @@
 import type { HubConfig } from '../config/types.ts';
 import type { Store } from '../store/types.ts';
 import type { RouteTable } from '../proxy/index.ts';
-import type { ServerManager } from '../spawner/lifecycle.ts';
-import type { ServerPool } from '../spawner/pool.ts';
+import type { ServerManager, ServerPool } from '../servers/index.ts';
 import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';

@@ -6,7 +6,7 @@
 import type { Hub } from './context.ts';
 import type { HubConfig } from '../config/types.ts';
 import type { Authenticator } from '../auth/index.ts';
-import type { ActiveServer } from '../spawner/lifecycle.ts';
+import type { ActiveServer } from '../servers/index.ts';
 
 /** Users deleted per transaction; small enough that one batch blocks the event loop for a few milliseconds. */
 const USER_BATCH = 200;

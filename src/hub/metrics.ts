@@ -5,8 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Hub } from './context.ts';
-import type { LifecycleObserver } from '../spawner/lifecycle.ts';
-import type { PoolObserver } from '../spawner/pool.ts';
+import type { LifecycleObserver, PoolObserver } from '../servers/index.ts';
 import { HubError } from '../util/errors.ts';
 import { apiPrincipal, cookieUser, hasAccess, principalForUser, type Principal } from './identity.ts';
 

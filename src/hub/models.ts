@@ -5,7 +5,7 @@ import type { GroupRecord, ServerRecord, ServiceRecord, TokenRecord, UserRecord 
 import { isoTime } from '../util/time.ts';
 import { serviceScopes, tokenScopes, userScopes } from './identity.ts';
 import { checkAccess, parseScopes, userModelFields, type ParsedScopes } from '../auth/index.ts';
-import { serverPrefix, escapePath } from '../spawner/naming.ts';
+import { serverPrefix, escapePath } from '../servers/index.ts';
 
 export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withState: boolean): Record<string, unknown> {
   const active = hub.servers.get(user.name, rec.name);

@@ -2,7 +2,7 @@
 // the ready or failed event. A late subscriber first gets the events so far, so the bar starts where the spawn is.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from './context.ts';
-import type { ActiveServer, HubEvent } from '../spawner/lifecycle.ts';
+import type { ActiveServer, HubEvent } from '../servers/index.ts';
 import { JUPYTERHUB_VERSION } from './context.ts';
 
 const KEEPALIVE_MS = 8000;

@@ -1,6 +1,6 @@
 // Spawner classes by name: `JupyterHub.spawner_class` may be an entry-point name ('localprocess'), a class name or a
 // full Python class path, matched case-insensitively.
-import { localProcessSpawnerClass } from './local.ts';
+import { localProcessSpawnerClass } from './local/index.ts';
 import { kubeSpawnerClass } from './kubernetes/index.ts';
 import type { SpawnerClass } from './types.ts';
 

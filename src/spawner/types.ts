@@ -1,5 +1,5 @@
 // The Spawner interface. A spawner runs one user server somewhere (a local process, a pod) and reports on it; the
-// lifecycle (src/spawner/lifecycle.ts) is the only caller and owns everything around it: tokens, routes, records.
+// lifecycle (src/servers/lifecycle.ts) is the only caller and owns everything around it: tokens, routes, records.
 import type { HubConfig, SpawnerConfig } from '../config/types.ts';
 import type { Logger } from '../util/log.ts';
 

@@ -56,7 +56,7 @@ export async function startHubProcess(configFile: string, origin: string, timeou
 }
 
 /** Alive and not a zombie (orphaned servers may sit unreaped for a while). */
-export { isAlive as pidAlive } from '../../src/spawner/local-os.ts';
+export { isAlive as pidAlive } from '../../src/spawner/local/os.ts';
 
 /** SIGKILLs a process group (servers lead their own) and then the pid itself, ignoring ones already gone. */
 export function killHard(pid: number): void {

@@ -6,7 +6,7 @@ import { HubError } from '../../util/errors.ts';
 import { findUser, requireUserScope } from './users.ts';
 import { bodyObject } from './body.ts';
 import { streamProgress } from '../progress.ts';
-import { selectUserOptions } from '../../spawner/profiles.ts';
+import { selectUserOptions } from '../../servers/index.ts';
 
 export function validServerName(name: string): string {
   if (name.includes('/')) throw new HubError(400, `Invalid server name: ${name}`);

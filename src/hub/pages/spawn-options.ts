@@ -4,7 +4,7 @@
 // :has()), and the server reads the select to know which of the two counts.
 import type { ProfileOptionConfig } from '../../config/types.ts';
 import { UNLISTED_CHOICE_VALUE, UNLISTED_SUFFIX } from '../../config/profile-options.ts';
-import { optionFieldName } from '../../spawner/profile-form.ts';
+import { optionFieldName } from '../../servers/index.ts';
 import { html, raw, type SafeHtml } from './escape.ts';
 
 /** What the visitor sent last time, to show it again after an error: user_options or form fields. */

@@ -7,7 +7,7 @@ import { isoTime } from '../../util/time.ts';
 import { cookieUser } from '../identity.ts';
 import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
 import { newApiToken } from '../../auth/index.ts';
-import { serverPrefix } from '../../spawner/naming.ts';
+import { serverPrefix } from '../../servers/index.ts';
 import { loginRedirect } from './redirects.ts';
 import { frontPage } from './front.ts';
 import { requestUri } from '../http.ts';

@@ -6,15 +6,13 @@ import type { UserRecord } from '../../store/types.ts';
 import { HubError, isHubError } from '../../util/errors.ts';
 import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
-import { escapePath, serverPrefix } from '../../spawner/naming.ts';
-import { selectUserOptions } from '../../spawner/profiles.ts';
-import { hasProfileOptions, optionsFromForm } from '../../spawner/profile-form.ts';
+import { escapePath, serverPrefix, selectUserOptions, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
 import { startServer, validServerName } from '../api/servers.ts';
 import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
 import { prefersJson, requestOrigin, requestUri } from '../http.ts';
 
 const SPAWN_PAGE_WAIT_MS = 1000;
-/** How often the queue page asks again; a place is dropped after 60 s without asking (src/spawner/queue.ts). */
+/** How often the queue page asks again; a place is dropped after 60 s without asking (src/servers/queue.ts). */
 const QUEUE_PAGE_REFRESH_S = 3;
 
 type Params = { user?: string; server?: string; '*'?: string };

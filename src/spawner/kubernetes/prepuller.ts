@@ -6,7 +6,7 @@
 // follows the config), and its readiness (numberReady vs desiredNumberScheduled) is reported in /hub/api/info.
 import { createHash } from 'node:crypto';
 import type { HubConfig, ProfileConfig, SpawnerConfig } from '../../config/types.ts';
-import { applyOverrides } from '../profiles.ts';
+import { applyOverrides } from '../../servers/profiles.ts';
 import { apiProblem } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import type { KubeCluster } from './cluster.ts';

@@ -3,13 +3,13 @@
 // are not the hub's: their exit comes from the server's report, or, once the server is gone, from watching the pid
 // (status unknown then, as for a server re-adopted after a hub restart).
 import type { ChildProcess } from 'node:child_process';
-import { childProcess } from '../../util/builtins.ts';
+import { childProcess } from '../../../util/builtins.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { isAlive, processStartTime } from '../local-os.ts';
-import type { ProcessExit, ServerProcess } from '../local-process.ts';
+import { isAlive, processStartTime } from '../os.ts';
+import type { ProcessExit, ServerProcess } from '../process.ts';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'forkserver.py');
 const WATCH_MS = 500;

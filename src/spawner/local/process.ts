@@ -1,11 +1,11 @@
 // A local server's process as the LocalProcessSpawner sees it, whichever way it was started: a child of the hub
-// (child_process.spawn) or a child of a preloading fork server (src/spawner/preload/). The spawner only needs the pid,
+// (child_process.spawn) or a child of a preloading fork server (src/spawner/local/preload/). The spawner only needs the pid,
 // whether and how it ended, and to hear about the end.
 import type { ChildProcess } from 'node:child_process';
-import { childProcess } from '../util/builtins.ts';
+import { childProcess } from '../../util/builtins.ts';
 import fs from 'node:fs';
 import os from 'node:os';
-import type { Logger } from '../util/log.ts';
+import type { Logger } from '../../util/log.ts';
 import type { PreloadServers } from './preload/servers.ts';
 
 /** How a process ended; both null when it is gone but nobody could collect its status (see ForkedProcess). */

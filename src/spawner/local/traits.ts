@@ -2,7 +2,7 @@
 // but a missing or mistyped value falls back to JupyterHub's default (with a clear error for values that cannot work).
 import os from 'node:os';
 import path from 'node:path';
-import type { SpawnerConfig } from './types.ts';
+import type { SpawnerConfig } from '../types.ts';
 
 export interface LocalTraits {
   cmd: string[];
@@ -20,7 +20,7 @@ export interface LocalTraits {
   uidRange: [number, number] | null;
   /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
-  /** Start jupyterhub-singleuser through a fork server that imported its modules once (src/spawner/preload/). */
+  /** Start jupyterhub-singleuser through a fork server that imported its modules once (src/spawner/local/preload/). */
   preload: boolean;
 }
 

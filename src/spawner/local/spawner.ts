@@ -1,13 +1,13 @@
 // LocalProcessSpawner: runs each server as a child process of the hub's machine, in its own session, in a per-user
 // working directory (JupyterHub's SimpleLocalProcessSpawner behaviour). With `uid_range` and a hub running as root,
-// each user's servers run under a uid of their own and the directory is handed to it (src/spawner/local-uids.ts).
+// each user's servers run under a uid of their own and the directory is handed to it (uids.ts).
 //
 // Output: the server's stdout and stderr go to a hidden log file in its working directory
 // (`.nodehub-server.log`, or `.nodehub-server-<name>.log` for a named server), not through a pipe to the hub: a pipe
 // would break when the hub restarts and re-adopts a running server. A server that dies while starting has the last
 // lines of that file in the start() error.
 import path from 'node:path';
-import { buildServerEnv, escapePathSegment } from './env.ts';
+import { buildServerEnv, escapePathSegment } from '../env.ts';
 import {
   acquireHome,
   adoptHome,
@@ -21,15 +21,15 @@ import {
   toConnectHost,
   urlHost,
   waitUntil,
-} from './local-os.ts';
-import { ProgressFeed } from './progress-feed.ts';
-import { waitForHttp } from './readiness.ts';
-import { listenerOwnedBy } from './local-listener.ts';
+} from './os.ts';
+import { ProgressFeed } from '../progress-feed.ts';
+import { waitForHttp } from '../readiness.ts';
+import { listenerOwnedBy } from './listener.ts';
 import { localBoots } from './boot-gate.ts';
-import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from './types.ts';
-import { readTraits, type LocalTraits } from './local-traits.ts';
-import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './local-uids.ts';
-import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './local-process.ts';
+import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from '../types.ts';
+import { readTraits, type LocalTraits } from './traits.ts';
+import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './uids.ts';
+import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 
 const PORT_ATTEMPTS = 3;

@@ -3,8 +3,8 @@
 // cannot help. Only the default command qualifies: a `jupyterhub-singleuser` that is a Python script.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../../util/log.ts';
-import type { LaunchRequest, ServerProcess } from '../local-process.ts';
+import type { Logger } from '../../../util/log.ts';
+import type { LaunchRequest, ServerProcess } from '../process.ts';
 import { ForkServer } from './fork-server.ts';
 
 const READY_TIMEOUT_MS = 60_000;

@@ -2,7 +2,7 @@
 // Created before a spawn, deleted as the last step of every stop; the lifecycle is the only caller.
 import type { SpawnerConfig } from '../config/types.ts';
 import type { ActiveServer, LifecycleDeps } from './lifecycle-types.ts';
-import type { ServerSpec } from './types.ts';
+import type { ServerSpec } from '../spawner/types.ts';
 import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
 import { newApiToken } from '../auth/tokens.ts';
 

@@ -4,7 +4,7 @@ import type { HubConfig } from '../config/types.ts';
 import type { Store } from '../store/types.ts';
 import type { RouteTable } from '../proxy/index.ts';
 import type { Logger } from '../util/log.ts';
-import type { ProgressEvent, Spawner, SpawnerClass } from './types.ts';
+import type { ProgressEvent, Spawner, SpawnerClass } from '../spawner/types.ts';
 
 export type Phase = 'spawning' | 'ready' | 'stopping';
 

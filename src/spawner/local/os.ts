@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { sleep } from '../util/time.ts';
+import { sleep } from '../../util/time.ts';
 
 /** Asks the kernel for a free port on `host` (bind port 0, read it, close). Another process may take it before the
  * server binds; the spawner retries with a new port when the server reports "address in use". */

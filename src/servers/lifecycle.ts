@@ -6,7 +6,7 @@ import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle
 import type { SpawnerConfig } from '../config/types.ts';
 import type { ServerRecord } from '../store/types.ts';
 import { HubError } from '../util/errors.ts';
-import type { Spawner } from './types.ts';
+import type { Spawner } from '../spawner/types.ts';
 import { serverPrefix, serverClientId, serverAccessScopes } from './naming.ts';
 import { createServerCredentials, releaseServerCredentials } from './credentials.ts';
 import { effectiveSpawnerConfig } from './profiles.ts';

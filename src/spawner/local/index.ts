@@ -1,0 +1,3 @@
+// LocalProcessSpawner: each server a local process (optionally forked from a preloading fork server), as JupyterHub's
+// LocalProcessSpawner, with nodehub's per-user uids and home directories.
+export { LocalProcessSpawner, localProcessSpawnerClass } from './spawner.ts';
