@@ -80,7 +80,7 @@ describe('wrong types name the key and the expected type', () => {
     ['JupyterHub:\n  cookie_secret: xyz\n', 'JupyterHub.cookie_secret must be a hex string, got "xyz" (in nodehub.yaml)'],
     ['JupyterHub:\n  authenticator_class: null\n', 'JupyterHub.authenticator_class must be a string, got null (in nodehub.yaml)'],
     ['JupyterHub: [1]\n', 'JupyterHub must be a mapping of trait names to values, got [1] (in nodehub.yaml)'],
-    ['LocalProcessSpawner:\n  uid_range: [1000]\n', 'LocalProcessSpawner.uid_range must be a list of two integers (first and last uid) or null, got [1000] (in nodehub.yaml)'],
+    ['LocalProcessSpawner:\n  uid_range: [1000]\n', 'LocalProcessSpawner.uid_range must be a list of two uids [first, last] with 0 < first <= last or null, got [1000] (in nodehub.yaml)'],
     ['JupyterHub:\n  log_level: LOUD\n', 'JupyterHub.log_level must be one of DEBUG, INFO, WARN, ERROR, CRITICAL, got "LOUD" (in nodehub.yaml)'],
   ])('%j', async (text, message) => {
     const err = await failure(text);

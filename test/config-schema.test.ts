@@ -4,34 +4,69 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateConfig, loadConfig, sections, traitsOf } from '../src/config/index.ts';
-import type { AuthenticatorConfig, JupyterHubConfig, SpawnerConfig } from '../src/config/index.ts';
-
-// Typed lists: tsc fails here when types.ts gains a trait, and the tests below fail when the schema lacks one.
-const hubKeys: Record<keyof JupyterHubConfig, true> = {
-  ip: true, port: true, bind_url: true, base_url: true, hub_connect_url: true, db_url: true, cookie_secret: true,
-  cookie_secret_file: true, cookie_max_age_days: true, services: true, load_roles: true, api_tokens: true,
-  authenticator_class: true, spawner_class: true, default_url: true, concurrent_spawn_limit: true,
-  active_server_limit: true, allow_named_servers: true, named_server_limit_per_user: true, shutdown_on_logout: true,
-  cleanup_servers: true, last_activity_interval: true, ssl_key: true, ssl_cert: true, authenticate_prometheus: true,
-  admin_access: true, redirect_to_server: true, api_page_default_limit: true, api_page_max_limit: true,
-  user_redirect_limit: true, slow_spawn_timeout: true, template_vars: true, log_level: true,
-};
-type Declared<T> = { [K in keyof T as string extends K ? never : K]: true };
-const spawnerKeys: Declared<SpawnerConfig> = {
-  cmd: true, args: true, environment: true, env_keep: true, notebook_dir: true, default_url: true, start_timeout: true,
-  http_timeout: true, poll_interval: true, debug: true, disable_user_config: true, oauth_client_allowed_scopes: true,
-  ip: true, port: true, mem_limit: true, cpu_limit: true, mem_guarantee: true, cpu_guarantee: true, pre_spawn_hook: true, post_stop_hook: true,
-  profile_list: true, pool_size: true, pool_max_age: true,
-};
-const authenticatorKeys: Declared<AuthenticatorConfig> = { allowed_users: true, admin_users: true, blocked_users: true, auto_login: true };
+import { configurables } from '../src/config/schema.ts';
 
 describe('schema', () => {
-  it.each([
-    ['JupyterHub', hubKeys],
-    ['Spawner', spawnerKeys],
-    ['Authenticator', authenticatorKeys],
-  ] as const)('declares every %s trait of types.ts, and nothing more', (section, keys) => {
-    expect([...sections.get(section)!.own.keys()].sort()).toEqual(Object.keys(keys).sort());
+  it('gathers each class from its own declaration, and no trait is declared twice in one class', () => {
+    expect([...sections.keys()]).toEqual(configurables.map((c) => c.name));
+    for (const c of configurables) {
+      expect(sections.get(c.name)!.parent).toBe(c.parent?.name ?? null);
+      const names = Object.entries(c.settings).flatMap(([name, s]) => [name, ...s.deprecated]);
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
+
+  // Any value of the wrong type for any LocalProcessSpawner or KubeSpawner setting stops start-up naming the key.
+  const wrongValues: unknown[] = [{ nested: { deep: [1] } }, 12.5, 'not-this', [1, 'x'], true, -3];
+  it.each(['LocalProcessSpawner', 'KubeSpawner', 'Spawner', 'JupyterHub'])('refuses a wrong type for every %s setting, with its path', async (section) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodehub-types-'));
+    try {
+      let tried = 0;
+      for (const [name, spec] of traitsOf(section)) {
+        const bad = wrongValues.find((v) => { try { spec.type.check(v, name, ''); return false; } catch { return true; } });
+        if (bad === undefined) continue; // a trait that takes any JSON value
+        const file = join(dir, `${name}.json`);
+        const spawner = section.endsWith('Spawner') && section !== 'Spawner' ? { JupyterHub: { spawner_class: section } } : {};
+        writeFileSync(file, JSON.stringify({ ...spawner, [section]: { ...(spawner as Record<string, object>)[section], [name]: bad } }));
+        await expect(loadConfig({ file, env: {} }), `${section}.${name} = ${JSON.stringify(bad)}`).rejects.toMatchObject({ key: expect.stringMatching(new RegExp(`^${section}\\.${name}\\b`)) });
+        tried++;
+      }
+      expect(tried).toBeGreaterThan(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks profile overrides against the selected spawner class, with the full path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodehub-ovr-'));
+    try {
+      const file = join(dir, 'c.json');
+      const profile = (override: object) => ({ JupyterHub: { spawner_class: 'kubernetes' }, KubeSpawner: { profile_list: [{ display_name: 'A' }, { display_name: 'B', kubespawner_override: override }] } });
+      writeFileSync(file, JSON.stringify(profile({ cpu_limit: 'lots' })));
+      await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ key: 'KubeSpawner.profile_list[1].kubespawner_override.cpu_limit' });
+      writeFileSync(file, JSON.stringify(profile({ cpu_limitt: 2 })));
+      await expect(loadConfig({ file, env: {} })).rejects.toThrow(/KubeSpawner\.profile_list\[1\]\.kubespawner_override\.cpu_limitt.*cpu_limit/);
+      writeFileSync(file, JSON.stringify(profile({ container_security_context: { run_as_user: 0 } })));
+      await expect(loadConfig({ file, env: {} })).rejects.toThrow(/camelCase/);
+      writeFileSync(file, JSON.stringify(profile({ cmd: 'start.sh', mem_limit: '2G' })));
+      const ok = await loadConfig({ file, env: {} });
+      expect(ok.spawnerSection).toBe('KubeSpawner');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a deprecated name as the setting it became, with a warning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodehub-dep-'));
+    try {
+      const file = join(dir, 'c.json');
+      writeFileSync(file, JSON.stringify({ Authenticator: { whitelist: ['ada'] } }));
+      const config = await loadConfig({ file, env: {} });
+      expect(config.authenticator.allowed_users).toEqual(['ada']);
+      expect(config.warnings.join('\n')).toMatch(/Authenticator\.whitelist is deprecated; use Authenticator\.allowed_users/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('subclasses inherit their parent traits', () => {

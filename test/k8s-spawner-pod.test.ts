@@ -11,13 +11,13 @@ import { classifyStartingPod, isPodRunning, podUrl, pollPod } from '../src/spawn
 import { daemonSetName, makeDaemonSet, prepullGroups } from '../src/spawner/kubernetes/prepuller.ts';
 import { effectiveSpawnerConfig } from '../src/servers/profiles.ts';
 import type { ServerSpec, SpawnerConfig } from '../src/spawner/types.ts';
+import { loadConfig } from '../src/config/index.ts';
 
+// Every KubeSpawner default as the loader fills it, with the image this file's pods use.
 const base = {
-  cmd: ['jupyterhub-singleuser'], args: [], environment: {}, env_keep: [], notebook_dir: '', default_url: '', start_timeout: 60,
-  http_timeout: 30, poll_interval: 30, debug: false, disable_user_config: false, oauth_client_allowed_scopes: [], ip: '0.0.0.0', port: 8888,
-  mem_limit: null, cpu_limit: null, mem_guarantee: null, cpu_guarantee: null, pre_spawn_hook: null, post_stop_hook: null, profile_list: [],
-  pool_size: 0, pool_max_age: 3600, namespace: '', image: 'quay.io/jupyter/minimal-notebook:2025-01-01', image_pull_policy: 'IfNotPresent',
-} as unknown as SpawnerConfig;
+  ...(await loadConfig({ file: null, env: {}, overrides: { 'JupyterHub.spawner_class': 'kubernetes' } })).spawner,
+  ip: '0.0.0.0', port: 8888, image: 'quay.io/jupyter/minimal-notebook:2025-01-01', image_pull_policy: 'IfNotPresent',
+} as SpawnerConfig;
 
 function spec(user = 'alice', serverName = ''): ServerSpec {
   const prefix = `/user/${user}/${serverName ? `${serverName}/` : ''}`;
@@ -166,13 +166,14 @@ describe('pod manifest', () => {
     });
     expect(pod.spec.volumes).toEqual([{ name: 'shared', persistentVolumeClaim: { claimName: 'home-nfs', readOnly: true } }]);
     expect(pod.spec.containers[0].volumeMounts).toEqual([{ name: 'shared', mountPath: '/home/jovyan/shared', subPath: '_shared', readOnly: true }]);
-    expect(() => readKubeTraits({ ...base, storage_pvc_ensure: true } as SpawnerConfig)).toThrow(/storage_pvc_ensure is not supported/);
   });
 
-  it('rejects bad traits with the trait named', () => {
-    expect(() => readKubeTraits({ ...base, cpu_limit: 'lots' } as unknown as SpawnerConfig)).toThrow(/KubeSpawner.cpu_limit must be/);
-    expect(() => readKubeTraits({ ...base, tolerations: 'none' } as SpawnerConfig)).toThrow(/KubeSpawner.tolerations must be/);
-    expect(() => readKubeTraits({ ...base, container_security_context: { run_as_user: 0 } } as SpawnerConfig)).toThrow(/camelCase keys/);
+  it('refuses bad settings at load, with the setting named', async () => {
+    const load = (o: Record<string, string>) => loadConfig({ file: null, env: {}, overrides: { 'JupyterHub.spawner_class': 'kubernetes', ...o } });
+    await expect(load({ 'KubeSpawner.cpu_limit': 'lots' })).rejects.toThrow(/KubeSpawner.cpu_limit must be/);
+    await expect(load({ 'KubeSpawner.tolerations': '"none"' })).rejects.toThrow(/KubeSpawner.tolerations must be/);
+    await expect(load({ 'KubeSpawner.container_security_context': '{"run_as_user": 0}' })).rejects.toThrow(/camelCase key/);
+    await expect(load({ 'KubeSpawner.storage_pvc_ensure': 'true' })).rejects.toThrow(/Unknown configuration key KubeSpawner.storage_pvc_ensure/);
   });
 });
 
@@ -195,7 +196,7 @@ describe('profile_list kubespawner_override', () => {
   } as unknown as SpawnerConfig;
 
   it('merges mappings recursively (null removes a key) and replaces other values', () => {
-    const eff = effectiveSpawnerConfig(config, { profile: 'cuda' });
+    const eff = effectiveSpawnerConfig(config, { profile: 'cuda' }, 'KubeSpawner');
     expect(eff.node_selector).toEqual({ pool: 'user', gpu: 'true' });
     expect(eff.environment).toEqual({ COMMON: '1', CUDA: '1' });
     expect(eff.image).toBe('quay.io/jupyter/pytorch-notebook:cuda12-2025-01-01');

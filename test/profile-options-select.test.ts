@@ -22,7 +22,7 @@ beforeAll(async () => {
         { display_name: 'Plain', slug: 'plain' },
         {
           display_name: 'Demo', slug: 'demo', default: true,
-          kubespawner_override: { environment: { LEVEL: 'profile', PROFILE: 'demo' }, default_url: '/lab', extra_labels: { base: 'yes' } },
+          kubespawner_override: { environment: { LEVEL: 'profile', PROFILE: 'demo' }, default_url: '/lab', extra_pod_config: { base: 'yes' } },
           profile_options: {
             image: {
               display_name: 'Image',
@@ -35,7 +35,7 @@ beforeAll(async () => {
                 display_name: 'Image name',
                 validation_regex: '^jupyter/[a-z-]+:[a-z0-9.-]+$',
                 validation_message: 'Must be jupyter/<name>:<tag>',
-                kubespawner_override: { image: '{value}', environment: { CHOSEN: 'image {value}', '{value}_KEY': ['{value}', 1] } },
+                kubespawner_override: { image: '{value}', environment: { CHOSEN: 'image {value}', '{value}_KEY': 'v' }, extra_pod_config: { list: ['{value}', 1] } },
               },
             },
             size: {
@@ -47,7 +47,7 @@ beforeAll(async () => {
             },
             tag: {
               display_name: 'Tag',
-              unlisted_choice: { enabled: true, kubespawner_override: { environment: { TAG: '{value}' }, extra_labels: { '{value}': { polluted: 'yes' } } } },
+              unlisted_choice: { enabled: true, kubespawner_override: { environment: { TAG: '{value}' }, extra_pod_config: { '{value}': { polluted: 'yes' } } } },
               choices: { stable: { kubespawner_override: { environment: { TAG: 'stable' } } } },
             },
           },
@@ -64,7 +64,7 @@ beforeAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const effective = (o: Record<string, unknown>) => effectiveSpawnerConfig(spawner, o);
+const effective = (o: Record<string, unknown>) => effectiveSpawnerConfig(spawner, o, 'LocalProcessSpawner');
 
 function rejection(o: Record<string, unknown>): HubError {
   try {
@@ -116,8 +116,9 @@ describe('free text (unlisted_choice)', () => {
     expect(c.image).toBe('jupyter/r-notebook:2024-01');
     expect(c.environment).toEqual({
       COMMON: 'yes', LEVEL: 'size', PROFILE: 'demo', TAG: 'stable',
-      CHOSEN: 'image jupyter/r-notebook:2024-01', 'jupyter/r-notebook:2024-01_KEY': ['jupyter/r-notebook:2024-01', 1],
+      CHOSEN: 'image jupyter/r-notebook:2024-01', 'jupyter/r-notebook:2024-01_KEY': 'v',
     });
+    expect(c.extra_pod_config).toEqual({ base: 'yes', list: ['jupyter/r-notebook:2024-01', 1] });
   });
 
   it('wins over a listed choice sent with it; "unlisted-choice" as the choice needs text', () => {
@@ -149,7 +150,7 @@ describe('free text (unlisted_choice)', () => {
 
   it('a key that becomes "__proto__" stays a plain key, merged or not', () => {
     const c = effective({ profile: 'demo', 'tag--unlisted-choice': '__proto__' });
-    const labels = c.extra_labels as Record<string, unknown>;
+    const labels = c.extra_pod_config as Record<string, unknown>;
     expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
     expect(Object.keys(labels)).toEqual(['base', '__proto__']);
     expect(Object.getOwnPropertyDescriptor(labels, '__proto__')!.value).toEqual({ polluted: 'yes' });

@@ -2,7 +2,7 @@
 // settings at their default, ready to uncomment. Removing every `# ` prefix gives a file that loads as the defaults.
 import { sections } from './schema.ts';
 import type { TraitSpec } from './schema.ts';
-import type { FieldSpec } from './traits.ts';
+import type { FieldSpec } from './declare.ts';
 
 function traitLines(spec: TraitSpec): string[] {
   const lines = [`  ## ${spec.help}`, `  ## Type: ${spec.type.doc}`];

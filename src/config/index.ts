@@ -8,3 +8,6 @@ export { normaliseBaseUrl } from './resolve.ts';
 export { sections, traitsOf } from './schema.ts';
 export type { SectionSpec, TraitSpec } from './schema.ts';
 export type * from './types.ts';
+export { applyOverrides } from './overrides.ts';
+export { configurable, field, setting } from './declare.ts';
+export type { Configurable, FieldValues, Setting, ValuesOf } from './declare.ts';

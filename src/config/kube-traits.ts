@@ -85,3 +85,69 @@ export const ints: TraitType<number[]> = {
     return [...value] as number[];
   },
 };
+
+/** CPUs as KubeSpawner takes them: a number (0.5) or a Kubernetes quantity ("500m"). */
+export const cpu: TraitType<number | string> = {
+  doc: 'number of CPUs or a quantity such as "500m"',
+  expected: 'a number of CPUs such as 0.5 or "500m"',
+  check(value, path, where) {
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+    if (typeof value === 'string' && /^\d+(\.\d+)?m?$/.test(value)) return value;
+    throw mismatch(path, this.expected, value, where);
+  },
+};
+
+/** Memory as KubeSpawner takes it: bytes, JupyterHub's ByteSpecification ("1G" = 1024³) or a quantity ("512Mi"). */
+export const memory: TraitType<number | string> = {
+  doc: 'bytes, or a string such as "1G" or "512Mi"',
+  expected: 'a byte size such as 1073741824, "1G" or "512Mi"',
+  check(value, path, where) {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+    if (typeof value === 'string' && /^\d+(\.\d+)?([KMGT]|[EPTGMk]i?|Ki|m)?$/.test(value)) return value;
+    throw mismatch(path, this.expected, value, where);
+  },
+};
+
+/** One of a few words. */
+export function oneOf<const W extends string>(words: readonly W[]): TraitType<W> {
+  const expected = `one of ${words.map((w) => `'${w}'`).join(', ')}`;
+  return {
+    doc: words.join(' or '),
+    expected,
+    raw: true,
+    check(value, path, where) {
+      if (typeof value !== 'string' || !(words as readonly string[]).includes(value)) throw mismatch(path, expected, value, where);
+      return value as W;
+    },
+  };
+}
+
+/** A raw Kubernetes object written in the API's camelCase: a snake_case key would be silently ignored by Kubernetes,
+ *  so KubeSpawner refuses it, and so do we. */
+export const camelObject: TraitType<Record<string, unknown>> = {
+  doc: 'dict (Kubernetes camelCase keys)',
+  expected: 'a mapping with Kubernetes camelCase keys',
+  check(value, path, where) {
+    if (!isPlainObject(value)) throw mismatch(path, 'a mapping', value, where);
+    const snake = Object.keys(value).find((key) => key.includes('_'));
+    if (snake) throw mismatch(`${path}.${snake}`, 'a Kubernetes camelCase key', snake, where);
+    return json.check(value, path, where) as Record<string, unknown>;
+  },
+};
+
+/** KubeSpawner's `environment`: values are strings (numbers and booleans become strings) or EnvVar objects. */
+export const environment: TraitType<Record<string, string | Record<string, unknown>>> = {
+  doc: 'dict of strings or EnvVar objects',
+  expected: 'a mapping of names to strings or EnvVar mappings',
+  check(value, path, where) {
+    if (!isPlainObject(value)) throw mismatch(path, this.expected, value, where);
+    const out: Record<string, string | Record<string, unknown>> = {};
+    for (const [name, v] of Object.entries(value)) {
+      if (typeof v === 'string') out[name] = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') out[name] = String(v);
+      else if (isPlainObject(v)) out[name] = json.check(v, `${path}.${name}`, where) as Record<string, unknown>;
+      else throw mismatch(`${path}.${name}`, 'a string or an EnvVar mapping', v, where);
+    }
+    return out;
+  },
+};

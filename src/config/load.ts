@@ -25,6 +25,8 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<HubConfig> {
   const env = opts.env ?? process.env;
   const file = opts.file === undefined ? env.NODEHUB_CONFIG || null : opts.file;
   const given: Given = new Map();
+  const warnings: string[] = [];
+  const lookup = (section: string, trait: string, where: string) => lookupTrait(section, trait, where, warnings);
   if (file) {
     const where = ` (in ${file})`;
     const content = await readConfigFile(resolvePath(opts.cwd ?? process.cwd(), file), file);
@@ -52,7 +54,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<HubConfig> {
     const spec = lookup(section, key.slice(dot + 1), where);
     setTrait(given, section, spec, fromCommandLine(spec, text), where);
   }
-  const config = resolveConfig(given, file);
+  const config = resolveConfig(given, file, warnings);
   applyEnvironment(config, env);
   return config;
 }
@@ -87,10 +89,15 @@ async function readConfigFile(path: string, asGiven: string): Promise<unknown> {
   }
 }
 
-function lookup(section: string, trait: string, where: string): TraitSpec {
+function lookupTrait(section: string, trait: string, where: string, warnings: string[]): TraitSpec {
   const traits = traitsOf(section);
   const spec = traits.get(trait);
   if (spec) return spec;
+  const renamed = [...traits.values()].find((s) => s.deprecated.includes(trait));
+  if (renamed) {
+    warnings.push(`${section}.${trait} is deprecated; use ${section}.${renamed.name}${where}`);
+    return renamed;
+  }
   const near = nearest(trait, traits.keys());
   // A right trait in the wrong class (`JupyterHub.cmd`) is a common slip; point at the class that has it.
   const elsewhere = near ? null : [...sections.keys()].find((s) => sections.get(s)!.own.has(trait));

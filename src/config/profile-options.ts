@@ -3,8 +3,32 @@
 // unlisted_choice.enabled false, "Other..."), so the spawner and the form read a finished structure.
 import { ConfigError } from './errors.ts';
 import { bool, checkFields, isPlainObject, jsonObject, mismatch, nullable, string } from './traits.ts';
-import type { FieldSpec, TraitType } from './traits.ts';
-import type { ProfileOptionConfig } from './types.ts';
+import type { TraitType } from './traits.ts';
+import { field } from './declare.ts';
+
+/** One option of a profile after loading: at least one choice is `default` when there are any choices. */
+export interface ProfileOptionConfig {
+  display_name: string;
+  choices: Record<string, ProfileChoiceConfig>;
+  unlisted_choice: UnlistedChoiceConfig;
+}
+
+export interface ProfileChoiceConfig {
+  display_name: string;
+  default: boolean;
+  kubespawner_override: Record<string, unknown>;
+}
+
+/** A free-text "Other..." choice; `{value}` in any string of its override becomes the visitor's text. */
+export interface UnlistedChoiceConfig {
+  enabled: boolean;
+  display_name: string;
+  display_name_in_choices: string;
+  /** Checked against the whole text; null accepts any text without control characters. */
+  validation_regex: string | null;
+  validation_message: string;
+  kubespawner_override: Record<string, unknown>;
+}
 
 /** The select's value for the free-text choice, as in KubeSpawner's form; no listed choice may use it. */
 export const UNLISTED_CHOICE_VALUE = 'unlisted-choice';
@@ -29,25 +53,25 @@ export function compileChoiceRegex(source: string): RegExp {
   return new RegExp(`^(?:${body})$`, flags);
 }
 
-const choiceFields: Record<string, FieldSpec> = {
-  display_name: { type: string, help: 'Name of the choice in the list (default: its key).' },
-  default: { type: bool, default: false, help: 'Pre-select this choice (default: the first choice).' },
-  kubespawner_override: { type: jsonObject, default: {}, help: 'Spawner traits this choice sets, over the profile\'s.' },
+const choiceFields = {
+  display_name: field.optional(string, 'Name of the choice in the list (default: its key).'),
+  default: field.withDefault(bool, false, 'Pre-select this choice (default: the first choice).'),
+  kubespawner_override: field.withDefault(jsonObject, {}, 'Spawner traits this choice sets, over the profile\'s.'),
 };
 
-const unlistedFields: Record<string, FieldSpec> = {
-  enabled: { type: bool, default: false, help: 'Offer a free-text choice.' },
-  display_name: { type: string, default: '', help: 'Label of the text field (default: the option\'s name).' },
-  display_name_in_choices: { type: string, default: 'Other...', help: 'Name of the free-text choice in the list.' },
-  validation_regex: { type: nullable(string), help: 'Pattern the whole text must match.' },
-  validation_message: { type: string, default: '', help: 'What to tell a visitor whose text does not match.' },
-  kubespawner_override: { type: jsonObject, default: {}, help: 'Spawner traits set from the text: {value} in any string is replaced by it.' },
+const unlistedFields = {
+  enabled: field.withDefault(bool, false, 'Offer a free-text choice.'),
+  display_name: field.withDefault(string, '', 'Label of the text field (default: the option\'s name).'),
+  display_name_in_choices: field.withDefault(string, 'Other...', 'Name of the free-text choice in the list.'),
+  validation_regex: field.optional(nullable(string), 'Pattern the whole text must match.'),
+  validation_message: field.withDefault(string, '', 'What to tell a visitor whose text does not match.'),
+  kubespawner_override: field.withDefault(jsonObject, {}, 'Spawner traits set from the text: {value} in any string is replaced by it.'),
 };
 
-const optionFields: Record<string, FieldSpec> = {
-  display_name: { type: string, help: 'Label of the option (default: its key).' },
-  choices: { type: jsonObject, default: {}, help: 'Choice key -> {display_name, default, kubespawner_override}.' },
-  unlisted_choice: { type: jsonObject, help: 'Free text: {enabled, display_name, display_name_in_choices, validation_regex, validation_message, kubespawner_override}.' },
+const optionFields = {
+  display_name: field.optional(string, 'Label of the option (default: its key).'),
+  choices: field.withDefault(jsonObject, {}, 'Choice key -> {display_name, default, kubespawner_override}.'),
+  unlisted_choice: field.optional(jsonObject, 'Free text: {enabled, display_name, display_name_in_choices, validation_regex, validation_message, kubespawner_override}.'),
 };
 
 function checkOption(key: string, value: unknown, at: string, where: string): ProfileOptionConfig {

@@ -3,7 +3,8 @@
 import { authenticatorSection, spawnerSection } from './classes.ts';
 import { ConfigError } from './errors.ts';
 import { lineage, sections, traitsOf } from './schema.ts';
-import type { AuthenticatorConfig, HubConfig, JupyterHubConfig, SpawnerConfig } from './types.ts';
+import { checkProfileOverrides, foreignOverrideKeys } from './overrides.ts';
+import type { AuthenticatorConfig, HubConfig, JupyterHubConfig, SectionsConfig, SpawnerConfig } from './types.ts';
 
 /** Checked values as given, by the class name they were given under. */
 export type Given = Map<string, Record<string, unknown>>;
@@ -45,7 +46,7 @@ function checkPort(value: number, key: string): void {
   if (value < 0 || value > 65535) throw new ConfigError(`${key} must be a port number (0-65535), got ${value}`, key);
 }
 
-export function resolveConfig(given: Given, source: string | null): HubConfig {
+export function resolveConfig(given: Given, source: string | null, warnings: string[] = []): HubConfig {
   const all: Record<string, Record<string, unknown>> = {};
   for (const name of sections.keys()) all[name] = view(name, given);
   const hub = all.JupyterHub as unknown as JupyterHubConfig;
@@ -62,8 +63,15 @@ export function resolveConfig(given: Given, source: string | null): HubConfig {
   const host = hub.ip.includes(':') ? `[${hub.ip}]` : hub.ip;
   hub.bind_url = `${hub.ssl_cert ? 'https' : 'http'}://${host}:${hub.port}${hub.base_url}`;
 
-  const spawner = all[spawnerSection(hub.spawner_class) ?? 'Spawner'] as SpawnerConfig;
+  const section = spawnerSection(hub.spawner_class) ?? 'Spawner';
+  const spawner = all[section] as SpawnerConfig;
   checkPort(spawner.port, 'Spawner.port');
+  // Errors name the class the profile list was written under, as every other config error does.
+  const listedUnder = [...lineage(section)].reverse().find((c) => given.get(c)?.profile_list !== undefined) ?? section;
+  checkProfileOverrides(spawner, section, `${listedUnder}.profile_list`, source ? ` (in ${source})` : '');
+  for (const key of foreignOverrideKeys(spawner, section)) {
+    warnings.push(`${listedUnder}.profile_list: ${key} is not a ${section} setting; profiles may set it, and this spawner ignores it`);
+  }
   const authenticator = all[authenticatorSection(hub.authenticator_class) ?? 'Authenticator'] as AuthenticatorConfig;
-  return { hub, spawner, authenticator, sections: all, source };
+  return { hub, spawner, spawnerSection: section, authenticator, sections: all as unknown as SectionsConfig, source, warnings };
 }

@@ -1,6 +1,7 @@
 // Trait types: what a configuration value may be, and how a bad one is reported. Each type checks a value and returns
 // it normalised (e.g. a Set of users becomes a list), so the loader never special-cases a key.
 import { ConfigError, describe, nearest, unknownKey } from './errors.ts';
+import type { FieldSpec, FieldValues } from './declare.ts';
 
 export interface TraitType<T = unknown> {
   /** The kind in words, for generated docs: "int", "list of strings". */
@@ -179,17 +180,9 @@ export const logLevel: TraitType<string> = {
   },
 };
 
-export interface FieldSpec {
-  type: TraitType;
-  /** Filled in when the field is missing; a field with neither default nor `required` stays absent. */
-  default?: unknown;
-  required?: boolean;
-  help: string;
-}
-
 /** One mapping checked against declared fields, each under its own path: unknown keys are errors with a suggestion,
  *  missing required ones too, and defaults are filled in. */
-export function checkFields(value: unknown, fields: Record<string, FieldSpec>, at: string, where: string, what: string): Record<string, unknown> {
+export function checkFields(value: unknown, fields: Record<string, FieldSpec<any>>, at: string, where: string, what: string): Record<string, unknown> {
   if (!isPlainObject(value)) throw mismatch(at, what, value, where);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
@@ -209,11 +202,11 @@ export function checkFields(value: unknown, fields: Record<string, FieldSpec>, a
 }
 
 /** A list of objects with declared fields (services, roles, profiles), each field checked under its own path. */
-export function objects<T>(
+export function objects<F extends Record<string, FieldSpec<any>>, T = FieldValues<F>>(
   what: string,
-  fields: Record<string, FieldSpec>,
+  fields: F,
   finish: (items: Record<string, unknown>[], path: string, where: string) => void = () => {},
-): TraitType<T[]> & { fields: Record<string, FieldSpec> } {
+): TraitType<T[]> & { fields: F } {
   const expected = `a list of ${what} objects`;
   return {
     doc: `list of ${what} objects`,
@@ -225,5 +218,18 @@ export function objects<T>(
       finish(items, path, where);
       return items as T[];
     },
+  };
+}
+
+/** A `finish` for objects(): the given field must differ between entries (service names, role names, slugs). */
+export function uniqueBy(field: string, what: string) {
+  return (items: Record<string, unknown>[], path: string, where: string) => {
+    const seen = new Set<unknown>();
+    items.forEach((item, i) => {
+      if (seen.has(item[field])) {
+        throw new ConfigError(`${path}[${i}].${field}: ${what} ${JSON.stringify(item[field])} is defined twice${where}`, `${path}[${i}].${field}`);
+      }
+      seen.add(item[field]);
+    });
   };
 }

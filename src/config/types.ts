@@ -1,210 +1,63 @@
-// The resolved configuration. Keys are JupyterHub's own class and trait names, so a Zero-to-JupyterHub `hub.config`
-// block reads the same here. `loadConfig` fills every trait with its default, so consumers never test for undefined
-// except where a trait is genuinely optional.
+// The resolved configuration's types, derived from the declarations (src/*/settings.ts) and never restated: a setting
+// added or changed there changes these types. `loadConfig` fills every setting with its default, so consumers never
+// test for undefined except where a field is genuinely optional.
+import type { FieldValues, ValuesOf } from './declare.ts';
+import type { IdleCuller, JupyterHub, roleFields, serviceFields } from '../hub/settings.ts';
+import type { Profile, Spawner } from '../spawner/settings.ts';
+import type { LocalProcessSpawner } from '../spawner/local/settings.ts';
+import type { KubeSpawner } from '../spawner/kubernetes/settings.ts';
+import type { Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, TmpAuthenticator } from '../auth/settings.ts';
+import type { ConfigurableHTTPProxy } from '../proxy/settings.ts';
+
+export type { ProfileOptionConfig, ProfileChoiceConfig, UnlistedChoiceConfig } from './profile-options.ts';
 
 export type Hook = (...args: any[]) => unknown;
 
-export interface ServiceConfig {
-  name: string;
-  api_token?: string;
-  admin: boolean;
-  command: string[];
-  url: string;
-  environment: Record<string, string>;
-  oauth_no_confirm: boolean;
-  display: boolean;
-  cwd?: string;
-  // More JupyterHub 3.0 service fields. loadConfig always fills info ({}), oauth_client_allowed_scopes and oauth_roles
-  // ([]); they are optional in the type only so that service objects written by hand (tests) stay short.
-  /** Free-form data for the service model of the REST API. */
-  info?: Record<string, unknown>;
-  /** Unix user of a managed service. */
-  user?: string;
-  oauth_client_id?: string;
-  oauth_redirect_uri?: string;
-  oauth_client_allowed_scopes?: string[];
-  /** Deprecated in JupyterHub 3.0 in favour of oauth_client_allowed_scopes; accepted so old configs load. */
-  oauth_roles?: string[];
-}
+export type ServiceConfig = FieldValues<typeof serviceFields>;
+export type RoleConfig = FieldValues<typeof roleFields>;
+export type ProfileConfig = Profile;
 
-export interface RoleConfig {
-  name: string;
-  description?: string;
-  scopes: string[];
-  users: string[];
-  groups: string[];
-  services: string[];
-}
+/** After loading, `bind_url` is always the canonical `http(s)://ip:port/base/` and `base_url` has both slashes. */
+export type JupyterHubConfig = ValuesOf<typeof JupyterHub>;
+export type IdleCullerConfig = ValuesOf<typeof IdleCuller>;
+export type SharedPasswordConfig = ValuesOf<typeof SharedPassword>;
 
-export interface ProfileConfig {
-  display_name: string;
-  slug: string;
-  description: string;
-  default: boolean;
-  pool_size?: number;
-  /** Spawner traits this profile overrides (KubeSpawner's name, used for every spawner). */
-  kubespawner_override: Record<string, unknown>;
-  /** Further choices within the profile (KubeSpawner's profile_options), in the order their overrides apply. */
-  profile_options?: Record<string, ProfileOptionConfig>;
-}
+/** The Spawner settings, plus those of the selected spawner class (read by that class through its own type). */
+export type SpawnerConfig = ValuesOf<typeof Spawner> & { [trait: string]: unknown };
+export type LocalProcessSpawnerConfig = ValuesOf<typeof LocalProcessSpawner>;
+export type KubeSpawnerConfig = ValuesOf<typeof KubeSpawner>;
 
-export interface ProfileOptionConfig {
-  display_name: string;
-  /** At least one choice is `default` after loading when there are any choices. */
-  choices: Record<string, ProfileChoiceConfig>;
-  unlisted_choice: UnlistedChoiceConfig;
-}
+/** The Authenticator settings, plus those of the selected authenticator class. */
+export type AuthenticatorConfig = ValuesOf<typeof Authenticator> & { [trait: string]: unknown };
 
-export interface ProfileChoiceConfig {
-  display_name: string;
-  default: boolean;
-  kubespawner_override: Record<string, unknown>;
-}
-
-/** A free-text "Other..." choice; `{value}` in any string of its override becomes the visitor's text. */
-export interface UnlistedChoiceConfig {
-  enabled: boolean;
-  display_name: string;
-  display_name_in_choices: string;
-  /** Checked against the whole text; null accepts any text without control characters. */
-  validation_regex: string | null;
-  validation_message: string;
-  kubespawner_override: Record<string, unknown>;
-}
-
-export interface JupyterHubConfig {
-  ip: string;
-  port: number;
-  /** Overrides ip, port and base_url when configured; after loading always the canonical `http(s)://ip:port/base/`. */
-  bind_url: string;
-  base_url: string; // always with leading and trailing slash after loading
-  /** How spawned servers reach the hub API; derived from the listener when empty. */
-  hub_connect_url: string;
-  db_url: string;
-  cookie_secret: string; // hex; empty means: read or create cookie_secret_file
-  cookie_secret_file: string;
-  cookie_max_age_days: number;
-  services: ServiceConfig[];
-  load_roles: RoleConfig[];
-  /** token -> user name, JupyterHub's deprecated but still used way to seed tokens. */
-  api_tokens: Record<string, string>;
-  authenticator_class: string;
-  spawner_class: string;
-  default_url: string;
-  concurrent_spawn_limit: number;
-  active_server_limit: number;
-  allow_named_servers: boolean;
-  named_server_limit_per_user: number;
-  shutdown_on_logout: boolean;
-  cleanup_servers: boolean;
-  last_activity_interval: number; // seconds
-  ssl_key: string;
-  ssl_cert: string;
-  authenticate_prometheus: boolean;
-  admin_access: boolean;
-  redirect_to_server: boolean;
-  api_page_default_limit: number;
-  api_page_max_limit: number;
-  user_redirect_limit: number;
-  /** Seconds the spawn API and pages wait before answering "pending". */
-  slow_spawn_timeout: number;
-  template_vars: Record<string, unknown>;
-  /** One of DEBUG, INFO, WARN, ERROR (Python's WARNING/CRITICAL and numeric levels are mapped onto these). */
-  log_level: string;
-}
-
-export interface SpawnerConfig {
-  cmd: string[];
-  args: string[];
-  environment: Record<string, string>;
-  env_keep: string[];
-  notebook_dir: string;
-  default_url: string;
-  start_timeout: number; // seconds
-  http_timeout: number; // seconds
-  poll_interval: number; // seconds
-  debug: boolean;
-  disable_user_config: boolean;
-  oauth_client_allowed_scopes: string[];
-  ip: string;
-  port: number;
-  mem_limit: string | number | null;
-  cpu_limit: number | null;
-  mem_guarantee: string | number | null;
-  cpu_guarantee: number | null;
-  pre_spawn_hook: Hook | null;
-  post_stop_hook: Hook | null;
-  profile_list: ProfileConfig[];
-  pool_size: number;
-  pool_max_age: number;
-  /** Traits of the selected spawner class that are not common Spawner traits (e.g. LocalProcessSpawner's). */
-  [trait: string]: unknown;
-}
-
-/** A KubeSpawner trait that takes a list, or a mapping whose values are used in key order (null drops an entry);
- *  `asList` from config/kube-traits.ts flattens it. */
-export type ListOrDict<T> = T[] | Record<string, T | null>;
-
-/** `config.spawner` when the spawner class is KubeSpawner. Kubernetes objects (volumes, tolerations, ...) are kept as
- *  written, in the API's camelCase, and checked only for their outer shape. */
-export interface KubeSpawnerConfig extends SpawnerConfig {
-  /** Empty means the hub's own namespace. */
-  namespace: string;
-  image: string;
-  image_pull_policy: string;
-  image_pull_secrets: { name: string }[];
-  pod_name_template: string;
-  node_selector: Record<string, string>;
-  tolerations: ListOrDict<Record<string, unknown>>;
-  node_affinity_required: ListOrDict<Record<string, unknown>>;
-  node_affinity_preferred: ListOrDict<Record<string, unknown>>;
-  pod_affinity_required: ListOrDict<Record<string, unknown>>;
-  pod_affinity_preferred: ListOrDict<Record<string, unknown>>;
-  pod_anti_affinity_required: ListOrDict<Record<string, unknown>>;
-  pod_anti_affinity_preferred: ListOrDict<Record<string, unknown>>;
-  /** Resource name -> quantity string. */
-  extra_resource_guarantees: Record<string, string>;
-  extra_resource_limits: Record<string, string>;
-  uid: number | null;
-  gid: number | null;
-  fs_gid: number | null;
-  supplemental_gids: number[];
-  service_account: string | null;
-  automount_service_account_token: boolean | null;
-  extra_labels: Record<string, string>;
-  extra_annotations: Record<string, string>;
-  volumes: ListOrDict<Record<string, unknown>>;
-  volume_mounts: ListOrDict<Record<string, unknown>>;
-  init_containers: ListOrDict<Record<string, unknown>>;
-  lifecycle_hooks: Record<string, unknown>;
-}
-
-export interface AuthenticatorConfig {
-  allowed_users: string[];
-  admin_users: string[];
-  blocked_users: string[];
-  auto_login: boolean;
-  /** Traits of the selected authenticator class (e.g. DummyAuthenticator.password). */
-  [trait: string]: unknown;
-}
-
-/** The `SharedPassword` section (read as `config.sections.SharedPassword`); the password itself is never configured here. */
-export interface SharedPasswordConfig {
-  event_name: string;
-  message: string;
-  allow_open_hub: boolean;
+/** Every declared class as an instance of it sees its settings: defaults, then its parents' values, then its own. */
+export interface SectionsConfig {
+  JupyterHub: JupyterHubConfig;
+  Spawner: ValuesOf<typeof Spawner>;
+  LocalProcessSpawner: LocalProcessSpawnerConfig;
+  KubeSpawner: KubeSpawnerConfig;
+  Authenticator: ValuesOf<typeof Authenticator>;
+  DummyAuthenticator: ValuesOf<typeof DummyAuthenticator>;
+  TmpAuthenticator: ValuesOf<typeof TmpAuthenticator>;
+  NullAuthenticator: ValuesOf<typeof NullAuthenticator>;
+  IdleCuller: IdleCullerConfig;
+  SharedPassword: SharedPasswordConfig;
+  ConfigurableHTTPProxy: ValuesOf<typeof ConfigurableHTTPProxy>;
 }
 
 export interface HubConfig {
   hub: JupyterHubConfig;
   /** Spawner traits merged with the selected spawner class's own section (class section wins), as traitlets does. */
   spawner: SpawnerConfig;
+  /** The section name of the selected spawner class (e.g. `LocalProcessSpawner`), whose declarations check profile
+   *  overrides; `Spawner` when nodehub declares none for it. */
+  spawnerSection: string;
   /** Authenticator traits merged with the selected authenticator class's section. */
   authenticator: AuthenticatorConfig;
-  /** Every declared section keyed by class name, as an instance of that class would see it: defaults, then values
-   *  given for its parent classes, then its own (so `sections.IdleCuller.timeout` is always set). `hub`, `spawner` and
-   *  `authenticator` are the same objects as their entries here. */
-  sections: Record<string, Record<string, unknown>>;
+  /** `hub`, `spawner` and `authenticator` are the same objects as their entries here. */
+  sections: SectionsConfig;
   /** Where the configuration came from (file path), for messages. */
   source: string | null;
+  /** Deprecated names that were read, for the start-up log. */
+  warnings: string[];
 }

@@ -26,21 +26,17 @@ export interface CullerOptions {
 
 /** The IdleCuller section read for this hub, or null when the culler is off; throws on settings that cannot work. */
 export function cullerSettings(config: HubConfig, authenticator: Authenticator): CullerSettings | null {
-  const s = config.sections.IdleCuller ?? {};
+  const s = config.sections.IdleCuller;
   const ephemeral = authenticator.className === 'tmpauthenticator.TmpAuthenticator';
-  const enabled = typeof s.enabled === 'boolean' ? s.enabled : ephemeral;
-  if (!enabled) return null;
-  const timeout = Number(s.timeout);
-  if (!Number.isInteger(timeout) || timeout <= 0) {
-    throw new Error(`IdleCuller.timeout must be a positive number of seconds when the culler is enabled, got ${JSON.stringify(s.timeout)}`);
+  if (!(s.enabled ?? ephemeral)) return null;
+  if (s.timeout <= 0) {
+    throw new Error(`IdleCuller.timeout must be a positive number of seconds when the culler is enabled, got ${s.timeout}`);
   }
-  const every = Number(s.cull_every) > 0 ? Number(s.cull_every) : timeout / 2;
-  const maxAge = Number(s.max_age) > 0 ? Number(s.max_age) : 0;
   return {
-    timeoutMs: timeout * 1000,
-    everyMs: every * 1000,
-    maxAgeMs: maxAge * 1000,
-    cullUsers: typeof s.cull_users === 'boolean' ? s.cull_users : ephemeral,
+    timeoutMs: s.timeout * 1000,
+    everyMs: (s.cull_every > 0 ? s.cull_every : s.timeout / 2) * 1000,
+    maxAgeMs: Math.max(0, s.max_age) * 1000,
+    cullUsers: s.cull_users ?? ephemeral,
   };
 }
 

@@ -37,6 +37,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const t0 = performance.now();
   setLogLevel(config.hub.log_level);
   const log = createLogger('nodehub');
+  for (const warning of config.warnings) log.warn(warning);
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);

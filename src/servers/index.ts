@@ -6,5 +6,5 @@ export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleOb
 export { ServerPool, type PoolObserver, type PoolDeps } from './pool.ts';
 export { SpawnQueue } from './queue.ts';
 export { escapePath, serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
-export { selectProfile, selectUserOptions, selectionKey, effectiveSpawnerConfig, applyOverrides, type ProfileSelection } from './profiles.ts';
+export { selectProfile, selectUserOptions, selectionKey, effectiveSpawnerConfig, type ProfileSelection } from './profiles.ts';
 export { FORM_OPTION_PREFIX, optionFieldName, hasProfileOptions, optionsFromForm } from './profile-form.ts';

@@ -174,7 +174,7 @@ export class ServerManager {
     const k = key(active.user.name, active.name);
     let spawnConfig: SpawnerConfig;
     try {
-      spawnConfig = effectiveSpawnerConfig(config.spawner, options);
+      spawnConfig = effectiveSpawnerConfig(config.spawner, options, config.spawnerSection);
       const spec = createServerCredentials(this.deps, active, options, spawnConfig);
       if (spawnConfig.pre_spawn_hook) await spawnConfig.pre_spawn_hook({ user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec });
       const spawner = this.deps.spawnerClass.create({
@@ -325,7 +325,7 @@ export class ServerManager {
       };
       let spawnConfig = this.deps.config.spawner;
       try {
-        spawnConfig = effectiveSpawnerConfig(spawnConfig, rec.user_options);
+        spawnConfig = effectiveSpawnerConfig(spawnConfig, rec.user_options, this.deps.config.spawnerSection);
       } catch (err) {
         // The profile or choice the server was started with has left the config since. The server still runs and is
         // still the user's: adopt it under the plain settings rather than let one old record stop the hub starting.

@@ -3,6 +3,7 @@
 // for its profile_options, in option order (profile-choices.ts).
 import type { ProfileConfig, SpawnerConfig } from '../config/types.ts';
 import { HubError } from '../util/errors.ts';
+import { applyOverrides, ConfigError } from '../config/overrides.ts';
 import { choiceOverrides, selectChoices, type OptionSelection } from './profile-choices.ts';
 
 /** A profile with every one of its options decided. */
@@ -40,45 +41,17 @@ export function selectionKey(selection: ProfileSelection | null): string {
   return JSON.stringify([selection.profile.slug, ...selection.options.map((o) => [o.option, o.choice, o.unlisted])]);
 }
 
-/** The spawner's config with the selected profile's overrides, merged as KubeSpawner merges them: a mapping over a
- *  mapping (e.g. `environment`, `node_selector`) is merged recursively, so a profile adds keys without dropping the
- *  common ones, and a null value removes a key; any other value replaces the spawner's. */
-export function effectiveSpawnerConfig(config: SpawnerConfig, options: Record<string, unknown>): SpawnerConfig {
+/** The spawner's config with the selected profile's overrides, then its choices', merged as KubeSpawner merges them
+ *  (src/config/overrides.ts) and checked against the spawner class's declared settings (`section`). Listed overrides
+ *  were checked at start-up, so only a visitor's free text can be refused here, as a 400. */
+export function effectiveSpawnerConfig(config: SpawnerConfig, options: Record<string, unknown>, section: string): SpawnerConfig {
   const selection = selectUserOptions(config, options);
   if (!selection) return config;
-  return applyOverrides(config, [selection.profile.kubespawner_override, ...choiceOverrides(selection.profile, selection.options)]);
-}
-
-/** `config` with each override applied over the previous result, in order. */
-export function applyOverrides(config: SpawnerConfig, overrides: Record<string, unknown>[]): SpawnerConfig {
-  return overrides.reduce(applyOverride, config);
-}
-
-function applyOverride(config: SpawnerConfig, override: Record<string, unknown>): SpawnerConfig {
-  const out: SpawnerConfig = { ...config };
-  for (const [k, v] of Object.entries(override)) {
-    const base = config[k];
-    setOwn(out, k, isMapping(v) && isMapping(base) ? recursiveUpdate(base, v) : v);
+  const overrides = [selection.profile.kubespawner_override, ...choiceOverrides(selection.profile, selection.options)];
+  try {
+    return applyOverrides(config, overrides, section, `profile '${selection.profile.slug}'`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new HubError(400, `Invalid options: ${err.message}`);
+    throw err;
   }
-  return out;
-}
-
-/** KubeSpawner's recursive_update, without touching `target`: nested mappings merge, null deletes. */
-function recursiveUpdate(target: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...target };
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === null) delete out[k];
-    else if (isMapping(v)) setOwn(out, k, recursiveUpdate(isMapping(out[k]) && Object.hasOwn(out, k) ? out[k] : {}, v));
-    else setOwn(out, k, v);
-  }
-  return out;
-}
-
-// Keys can come from a visitor's free text ({value} in a mapping key), so "__proto__" must stay a plain key.
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

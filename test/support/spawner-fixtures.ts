@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HubConfig, SpawnerConfig } from '../../src/config/types.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import type { ServerSpec, SpawnerInit } from '../../src/spawner/types.ts';
 import type { Logger } from '../../src/util/log.ts';
 
@@ -26,33 +27,11 @@ export function makeSpec(user = 'alice', serverName = '', over: Partial<ServerSp
   };
 }
 
+// Every spawner setting at its declared default, as the loader fills them (the local process spawner's too).
+const defaults = (await loadConfig({ file: null, env: {} })).spawner;
+
 export function makeConfig(over: Partial<SpawnerConfig> = {}): SpawnerConfig {
-  return {
-    cmd: ['jupyterhub-singleuser'],
-    args: [],
-    environment: {},
-    env_keep: ['PATH', 'PYTHONPATH', 'CONDA_ROOT', 'CONDA_DEFAULT_ENV', 'VIRTUAL_ENV', 'LANG', 'LC_ALL', 'JUPYTERHUB_SINGLEUSER_APP'],
-    notebook_dir: '',
-    default_url: '',
-    start_timeout: 60,
-    http_timeout: 30,
-    poll_interval: 30,
-    debug: false,
-    disable_user_config: false,
-    oauth_client_allowed_scopes: [],
-    ip: '127.0.0.1',
-    port: 0,
-    mem_limit: null,
-    cpu_limit: null,
-    mem_guarantee: null,
-    cpu_guarantee: null,
-    pre_spawn_hook: null,
-    post_stop_hook: null,
-    profile_list: [],
-    pool_size: 0,
-    pool_max_age: 3600,
-    ...over,
-  };
+  return { ...structuredClone(defaults), ...over } as SpawnerConfig;
 }
 
 export const quietLog: Logger = {

@@ -15,8 +15,7 @@ import { listenAddress, isLoopback } from '../listen.ts';
 import { safeNext } from './redirects.ts';
 
 export function sharedPasswordConfig(config: HubConfig): SharedPasswordConfig {
-  const s = (config.sections.SharedPassword ?? {}) as Partial<SharedPasswordConfig>;
-  return { event_name: s.event_name ?? '', message: s.message ?? '', allow_open_hub: s.allow_open_hub ?? false };
+  return config.sections.SharedPassword;
 }
 
 /**

@@ -5,8 +5,8 @@
 // constraint, so a GPU profile's image lands only on the nodes that profile can use. Reconciled at hub start (so it
 // follows the config), and its readiness (numberReady vs desiredNumberScheduled) is reported in /hub/api/info.
 import { createHash } from 'node:crypto';
-import type { HubConfig, ProfileConfig, SpawnerConfig } from '../../config/types.ts';
-import { applyOverrides } from '../../servers/profiles.ts';
+import type { HubConfig, KubeSpawnerConfig, ProfileConfig, SpawnerConfig } from '../../config/types.ts';
+import { applyOverrides } from '../../config/index.ts';
 import { apiProblem } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import type { KubeCluster } from './cluster.ts';
@@ -15,7 +15,6 @@ import { readKubeTraits } from './traits.ts';
 
 type Obj = Record<string, unknown>;
 
-export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 const PULLER_LABEL = 'nodehub/image-puller';
 const HASH = 'nodehub/spec-hash';
 
@@ -54,10 +53,10 @@ export function prepullGroups(config: SpawnerConfig): PullGroup[] {
     const images = [t.image, ...[...t.initContainers, ...t.extraContainers].map((c) => c.image), ...extra];
     for (const image of images) if (typeof image === 'string' && image && !g.images.includes(image)) g.images.push(image);
   };
-  const extra = Array.isArray(config.prepuller_extra_images) ? config.prepuller_extra_images.filter((i): i is string => typeof i === 'string') : [];
+  const extra = (config as unknown as KubeSpawnerConfig).prepuller_extra_images;
   add(config, '', extra);
   for (const p of config.profile_list ?? []) {
-    for (const overrides of profileVariants(p)) add(applyOverrides(config, overrides), p.slug);
+    for (const overrides of profileVariants(p)) add(applyOverrides(config, overrides, 'KubeSpawner'), p.slug);
   }
   return [...groups.values()];
 }
@@ -147,11 +146,11 @@ export class Prepuller {
 
   constructor(cluster: KubeCluster, hubConfig: HubConfig) {
     this.#cluster = cluster;
-    const config = hubConfig.spawner;
-    this.#wait = typeof config.prepuller_scheduling_wait === 'number' ? config.prepuller_scheduling_wait : 10;
+    const config = hubConfig.spawner as unknown as KubeSpawnerConfig;
+    this.#wait = config.prepuller_scheduling_wait;
     const hubInstance = cluster.traits.hubInstance;
-    const pauseImage = typeof config.prepuller_pause_image === 'string' && config.prepuller_pause_image ? config.prepuller_pause_image : DEFAULT_PAUSE_IMAGE;
-    prepullGroups(config).forEach((group, i) => {
+    const pauseImage = config.prepuller_pause_image;
+    prepullGroups(hubConfig.spawner).forEach((group, i) => {
       const name = daemonSetName(hubInstance, group, i);
       this.#wanted.push({ name, group, manifest: makeDaemonSet(group, { name, hubInstance, pauseImage }) });
     });

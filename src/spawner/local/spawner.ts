@@ -27,7 +27,7 @@ import { waitForHttp } from '../readiness.ts';
 import { listenerOwnedBy } from './listener.ts';
 import { localBoots } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from '../types.ts';
-import { readTraits, type LocalTraits } from './traits.ts';
+import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './uids.ts';
 import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
@@ -67,13 +67,9 @@ export class LocalProcessSpawner implements Spawner {
 
   constructor(init: SpawnerInit) {
     this.#init = init;
-    try {
-      this.#traits = readTraits(init.config);
-    } catch (err) {
-      // reported by start(), so a bad trait fails a spawn instead of crashing whoever creates spawners
-      this.#configError = err as Error;
-      this.#traits = readTraits({} as SpawnerInit['config']);
-    }
+    this.#traits = readTraits(init.config);
+    // reported by start(), so a bad setting fails a spawn instead of crashing whoever creates spawners
+    this.#configError = traitsProblem(this.#traits);
     if (this.#traits.uidRange && !this.#traits.uidSwitch) {
       init.log.warn('LocalProcessSpawner.uid_range needs the hub to run as root; servers run as the hub user');
     }

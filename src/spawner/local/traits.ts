@@ -1,8 +1,7 @@
-// LocalProcessSpawner's traits, read defensively: the merged config normally carries every trait with its default,
-// but a missing or mistyped value falls back to JupyterHub's default (with a clear error for values that cannot work).
-import os from 'node:os';
-import path from 'node:path';
-import type { SpawnerConfig } from '../types.ts';
+// LocalProcessSpawner's settings as the spawner uses them: seconds as milliseconds, and whether uids switch. Every value
+// was checked (and defaulted) by the loader against ./settings.ts and ../settings.ts, profile overrides included, so
+// nothing is re-checked or re-defaulted here; only the rules that need more than a type are.
+import type { LocalProcessSpawnerConfig, SpawnerConfig } from '../../config/types.ts';
 
 export interface LocalTraits {
   cmd: string[];
@@ -20,60 +19,31 @@ export interface LocalTraits {
   uidRange: [number, number] | null;
   /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
-  /** Start jupyterhub-singleuser through a fork server that imported its modules once (src/spawner/local/preload/). */
+  /** Start jupyterhub-singleuser through a fork server that imported its modules once (preload/). */
   preload: boolean;
 }
 
-export function readTraits(config: SpawnerConfig): LocalTraits {
-  const cmd = commandList(config.cmd, 'cmd') ?? ['jupyterhub-singleuser'];
-  if (cmd.length === 0) throw new Error('Spawner.cmd is empty: it must name the program that runs a server');
-  const port = config.port ?? 0;
-  const range = uidRange(config.uid_range);
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`Spawner.port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
-  }
+/** What makes these settings unusable for a start (a profile may empty the command), or null. */
+export function traitsProblem(traits: LocalTraits): Error | null {
+  return traits.cmd.length === 0 ? new Error('Spawner.cmd is empty: it must name the program that runs a server') : null;
+}
+
+export function readTraits(spawnerConfig: SpawnerConfig): LocalTraits {
+  const config = spawnerConfig as unknown as LocalProcessSpawnerConfig;
+  const range = config.uid_range;
   return {
-    cmd,
-    args: commandList(config.args, 'args') ?? [],
-    ip: typeof config.ip === 'string' ? config.ip : '127.0.0.1',
-    port,
-    httpTimeoutMs: seconds(config.http_timeout, 30),
-    homeDirTemplate:
-      typeof config.home_dir_template === 'string' && config.home_dir_template
-        ? config.home_dir_template
-        : path.join(os.tmpdir(), '{username}'),
-    removeHomeDir: typeof config.remove_home_dir === 'boolean' ? config.remove_home_dir : true,
-    interruptTimeoutMs: seconds(config.interrupt_timeout, 10),
-    termTimeoutMs: seconds(config.term_timeout, 5),
-    killTimeoutMs: seconds(config.kill_timeout, 5),
+    cmd: config.cmd,
+    args: config.args,
+    ip: config.ip,
+    port: config.port,
+    httpTimeoutMs: config.http_timeout * 1000,
+    homeDirTemplate: config.home_dir_template,
+    removeHomeDir: config.remove_home_dir,
+    interruptTimeoutMs: config.interrupt_timeout * 1000,
+    termTimeoutMs: config.term_timeout * 1000,
+    killTimeoutMs: config.kill_timeout * 1000,
     uidRange: range,
     uidSwitch: range !== null && process.getuid?.() === 0,
-    preload: typeof config.preload === 'boolean' ? config.preload : true,
+    preload: config.preload,
   };
-}
-
-/** JupyterHub's Command trait: a single string is one program name, not a shell line. */
-function commandList(value: unknown, trait: string): string[] | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...value];
-  throw new Error(`Spawner.${trait} must be a string or a list of strings, got ${JSON.stringify(value)}`);
-}
-
-function seconds(value: unknown, fallback: number): number {
-  return (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback) * 1000;
-}
-
-function uidRange(value: unknown): [number, number] | null {
-  if (value === undefined || value === null) return null;
-  if (
-    Array.isArray(value) &&
-    value.length === 2 &&
-    value.every((v) => Number.isInteger(v) && v >= 0) &&
-    value[0] <= value[1]
-  ) {
-    if (value[0] === 0) throw new Error('LocalProcessSpawner.uid_range must not include uid 0 (root): servers would run as root');
-    return [value[0], value[1]];
-  }
-  throw new Error(`LocalProcessSpawner.uid_range must be [first, last] uids or null, got ${JSON.stringify(value)}`);
 }

@@ -1,0 +1,25 @@
+// LocalProcessSpawner's own settings, declared once here (the Spawner ones are in ../settings.ts).
+import { configurable, setting } from '../../config/declare.ts';
+import * as t from '../../config/traits.ts';
+import { Spawner } from '../settings.ts';
+
+/** [first, last] uids; uid 0 is root, so a range holding it would run servers as root. */
+const uidRange: t.TraitType<[number, number]> = {
+  doc: 'list of 2 ints (first and last uid)',
+  expected: 'a list of two uids [first, last] with 0 < first <= last',
+  check(value, path, where) {
+    const ok = Array.isArray(value) && value.length === 2 && value.every((n) => Number.isSafeInteger(n)) && value[0] > 0 && value[0] <= value[1];
+    if (!ok) throw t.mismatch(path, this.expected, value, where);
+    return [value[0], value[1]];
+  },
+};
+
+export const LocalProcessSpawner = configurable('LocalProcessSpawner', Spawner, 'Runs each server as a local process.', {
+  home_dir_template: setting(t.string, '/tmp/nodehub-{username}', 'nodehub: home directory made for each user ({username} is replaced).'),
+  remove_home_dir: setting(t.bool, true, 'nodehub: delete the home directory when the user is deleted.'),
+  interrupt_timeout: setting(t.int, 10, 'Seconds to wait after SIGINT before sending SIGTERM.'),
+  term_timeout: setting(t.int, 5, 'Seconds to wait after SIGTERM before sending SIGKILL.'),
+  kill_timeout: setting(t.int, 5, 'Seconds to wait after SIGKILL before giving up.'),
+  uid_range: setting(t.nullable(uidRange), null, 'nodehub: as root, run each user\'s servers under a uid of their own from this range (gid = uid, no passwd entry needed; uid 0 not allowed), in their home_dir_template directory handed to that uid with mode 0700 (every directory above it must be searchable by others, e.g. under /tmp). null, or a hub not running as root, runs servers as the hub\'s user.'),
+  preload: setting(t.bool, true, 'nodehub: start the default jupyterhub-singleuser through a fork server that imported its Python modules once (one per app flavour, started on the first spawn), so a server needs ~30 ms of CPU to boot instead of ~0.5 s; any other Spawner.cmd, or a fork server that cannot start, spawns as usual.'),
+});
