@@ -184,6 +184,7 @@ export class ServerManager {
         state: {},
         log: log.child(`${active.user.name}/${active.name}`),
         onExit: (reason) => this.crashed(active, reason),
+        recordState: (state) => store.servers.update(active.recordId, { state }),
       });
       active.spawner = spawner;
       this.emit(active, { progress: 10, message: 'Spawning server...' });
@@ -352,8 +353,16 @@ export class ServerManager {
         active.events.push({ progress: 100, ready: true, message: `Server ready at ${prefix}`, url: prefix });
         adopted++;
       } else {
-        this.deps.log.info(`Server ${describe(user.name, rec.name)} stopped while the hub was down; cleaning up`);
-        await spawner.stop().catch(() => undefined);
+        // Not answering (or never ready: the hub died while it started): whatever of it still runs is stopped, and
+        // found dead, before the record is let go.
+        let how = 'stopped while the hub was down';
+        try {
+          await spawner.stop();
+        } catch (err) {
+          how = `not answering, and stopping it failed (${(err as Error).message})`;
+        }
+        if (rec.url === null) how = 'was still starting when the hub went down; stopped it';
+        this.deps.log.info(`Server ${describe(user.name, rec.name)} ${how}; cleaned up`);
         releaseServerCredentials(this.deps, user.id, user.name, rec.name, rec.id);
         cleaned++;
       }
@@ -362,13 +371,16 @@ export class ServerManager {
     return { adopted, cleaned };
   }
 
-  /** Hub shutdown: stop every server (cleanup_servers) or just forget them so the next hub adopts them. */
+  /**
+   * Hub shutdown: stop every server (cleanup_servers), or leave the ready ones for the next hub to adopt. Servers
+   * still starting (not recorded as ready) and ones being stopped are always seen to the end: nothing half-started
+   * outlives the hub.
+   */
   async shutdown(stopServers: boolean): Promise<void> {
     this.closing = true;
     this.queue.clear();
-    if (stopServers) {
-      await Promise.all([...this.active.values()].map((a) => this.stop(a.user.name, a.name)));
-    }
+    const ending = [...this.active.values()].filter((a) => stopServers || a.phase !== 'ready');
+    await Promise.all(ending.map((a) => this.stop(a.user.name, a.name)));
     this.active.clear();
   }
 }

@@ -42,6 +42,12 @@ export interface SpawnerInit {
    * notices a crash at once instead of on its next poll.
    */
   onExit: (reason: string) => void;
+  /**
+   * Writes the spawner's state to the server's record at once, while it is still starting. A spawner calls it with
+   * what finds its process again (a pid) before that process may run, so a hub killed at any moment of a spawn leaves
+   * no server its successor cannot find: the record is written first, then the process is let go.
+   */
+  recordState?: (state: Record<string, unknown>) => void;
 }
 
 export interface Spawner {

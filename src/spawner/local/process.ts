@@ -4,7 +4,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../../util/builtins.ts';
 import fs from 'node:fs';
+import type { Socket } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from '../../util/log.ts';
 import type { PreloadServers } from './preload/servers.ts';
 
@@ -22,6 +24,11 @@ export interface ServerProcess {
   readonly exit: ProcessExit | null;
   /** Called once, when it ends (at once if it already has). */
   onExit(listener: (exit: ProcessExit) => void): void;
+  /**
+   * Lets it go on to run the server. Until then it waits, before the server's first instruction, for the hub's word;
+   * if the hub dies first, it exits. So the hub records the pid before the server can run (see SpawnerInit.recordState).
+   */
+  release(): void;
 }
 
 /** What a server is started with; the same for both ways of starting it. */
@@ -55,14 +62,23 @@ export async function launchProcess(req: LaunchRequest, preload: PreloadServers 
   return forked ?? spawnChild(req);
 }
 
-/** child_process.spawn in a session of its own, stdout and stderr to the log file. */
+// The gate a plain spawn goes through: a shell that waits for "go" on fd 3 and then becomes the server (same pid, same
+// start time, fd 3 closed). EOF instead of "go" (the hub died before recording the pid) ends it before the server runs.
+const GATE = 'IFS= read -r go <&3 && [ "$go" = go ] || exit 1; exec 3<&-; exec "$@"';
+const SHELL = '/bin/sh';
+
+/** child_process.spawn in a session of its own, stdout and stderr to the log file, held at the gate until release(). */
 export async function spawnChild(req: LaunchRequest): Promise<ServerProcess> {
+  // The shell's exec would report a missing command only in the log: say it here, as a direct spawn would.
+  checkRunnable(req.file, req.env.PATH ?? '', req.cwd);
   // O_NOFOLLOW: under uid_range the directory belongs to the visitor, who must not aim the root hub's write elsewhere
   const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
   const fd = fs.openSync(req.logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
   const ids = req.uid !== null ? { uid: req.uid, gid: req.uid } : {};
   try {
-    const child = childProcess.spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd], ...ids });
+    const child = childProcess.spawn(SHELL, ['-c', GATE, 'sh', req.file, ...req.args], {
+      cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd, 'pipe'], ...ids,
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(req.file)}: ${err.message}`)));
@@ -73,7 +89,25 @@ export async function spawnChild(req: LaunchRequest): Promise<ServerProcess> {
   }
 }
 
+/** Throws what spawn() would for a command that is not there or not executable (ENOENT, EACCES). */
+function checkRunnable(file: string, searchPath: string, cwd: string): void {
+  const candidates = file.includes('/') ? [path.resolve(cwd, file)] : searchPath.split(':').map((d) => path.resolve(cwd, d || '.', file));
+  let last: NodeJS.ErrnoException | null = null;
+  for (const candidate of candidates) {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return;
+    } catch (err) {
+      last = err as NodeJS.ErrnoException;
+    }
+  }
+  const code = last?.code === 'EACCES' ? 'EACCES' : 'ENOENT';
+  throw new Error(`Could not run ${JSON.stringify(file)}: spawn ${file} ${code}`);
+}
+
 function fromChild(child: ChildProcess): ServerProcess {
+  const gate = child.stdio[3] as Socket;
+  gate.on('error', () => {}); // a child that died at the gate; its exit says so
   const ended = () => (child.exitCode !== null || child.signalCode !== null ? { code: child.exitCode, signal: child.signalCode } : null);
   return {
     pid: child.pid!,
@@ -86,5 +120,38 @@ function fromChild(child: ChildProcess): ServerProcess {
       if (now) queueMicrotask(() => listener(now));
       else child.once('exit', (code, signal) => listener({ code, signal }));
     },
+    release() {
+      gate.end('go\n');
+    },
   };
+}
+
+/**
+ * Whether any live member of process group `pgid` is left. kill(-pgid, 0) answers at once when none is; where orphans
+ * are not reaped (a container whose pid 1 is no init) zombies keep the group, so then /proc says who still runs.
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const name of names) {
+    if (name.charCodeAt(0) > 57) continue; // not a pid
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const [state, , pg] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
+    if (Number(pg) === pgid && state !== 'Z') return true;
+  }
+  return false;
 }

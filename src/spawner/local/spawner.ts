@@ -29,7 +29,7 @@ import { localBoots } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerInit } from '../types.ts';
 import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './uids.ts';
-import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
+import { describeExit, exitStatus, groupAlive, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 
 const PORT_ATTEMPTS = 3;
@@ -192,6 +192,9 @@ export class LocalProcessSpawner implements Spawner {
     this.#port = port;
     this.#startTime = processStartTime(child.pid);
     child.onExit((exit) => this.#onChildExit(child, exit));
+    // Recorded before it may run: a hub killed from here on leaves a pid its successor stops or adopts.
+    this.#init.recordState?.(this.getState());
+    child.release();
     const how = child.preloaded ? ' (preloaded)' : '';
     log.info(`Started server process ${child.pid}${how} for ${describe(spec)} on port ${port} (log: ${logFile})`);
 
@@ -308,7 +311,13 @@ export class LocalProcessSpawner implements Spawner {
       if (!stopped && !this.#gone()) log.warn(`Server process ${pid} of ${describe(spec)} survived SIGKILL`);
       // The leader is gone; anything left in its group (kernels, terminals) is an orphan. Only for a group known to be
       // ours: an adopted pid that is dead may since have been reused by an unrelated process.
-      if (this.#child || signalled) killGroupQuietly(pid);
+      if (this.#child || signalled) {
+        killGroupQuietly(pid);
+        // stopped means the whole group is gone, not just its leader, before anyone is told it was cleaned up
+        if (!(await waitUntil(() => !groupAlive(pid), this.#traits.killTimeoutMs))) {
+          log.warn(`Processes of server ${pid}'s group (${describe(spec)}) survived SIGKILL`);
+        }
+      }
     }
     if (this.#uid !== null) {
       // The user's last server: anything else still running under the uid goes before the uid can be handed out again.

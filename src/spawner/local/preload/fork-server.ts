@@ -1,7 +1,8 @@
 // One preloading fork server (forkserver.py): a Python process that has imported jupyterhub-singleuser's modules and
 // forks a ready-made server per request. Spoken to over a socket on its fd 3, one JSON object per line. Its children
 // are not the hub's: their exit comes from the server's report, or, once the server is gone, from watching the pid
-// (status unknown then, as for a server re-adopted after a hub restart).
+// (status unknown then, as for a server re-adopted after a hub restart). A forked child waits for the hub's go-ahead
+// (`<id> go`, sent once the hub recorded its pid) before it runs the server; it exits if its fork server goes first.
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../../../util/builtins.ts';
 import os from 'node:os';
@@ -63,9 +64,19 @@ export class ForkedProcess implements ServerProcess {
   #listeners: ((exit: ProcessExit) => void)[] = [];
   #watch: NodeJS.Timeout | null = null;
 
-  constructor(pid: number, exact: true | string) {
+  #release: () => void;
+
+  constructor(pid: number, exact: true | string, release: () => void = () => {}) {
     this.pid = pid;
     this.exact = exact;
+    this.#release = release;
+  }
+
+  /** The go-ahead: the child waits for it after setting up (and exits if its fork server goes first). */
+  release(): void {
+    const go = this.#release;
+    this.#release = () => {};
+    go();
   }
 
   get exit(): ProcessExit | null {
@@ -242,7 +253,10 @@ export class ForkServer {
     if (!pending) return;
     this.#pending.delete(msg.id!);
     if (msg.error !== undefined || msg.pid === undefined) return pending.reject(new Error(msg.error ?? 'no pid in the answer'));
-    const child = new ForkedProcess(msg.pid, msg.exact ?? true);
+    const id = msg.id!;
+    const child = new ForkedProcess(msg.pid, msg.exact ?? true, () => {
+      if (!this.#dead) this.#control.write(`${id} go\n`);
+    });
     this.#children.set(child.pid, child);
     pending.resolve(child);
   }

@@ -9,11 +9,13 @@ environment changes something that was read at import time) executes the real co
     python3 -s forkserver.py <script> <app or ''> <names of the launch environment, comma-separated, space-padded>
 
 It talks to the hub over fd 3 (a socket), one JSON object per line:
-  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "umask"}
+  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "umask"} to fork a child;
+               <id> go once the hub has recorded that child's pid: only then does the child run the server
   here -> hub: {"ready": true, "pid", "modules", "ms", "reads", "readers"} (or {"ready": false, "error"}) once;
                {"id", "pid", "exact": true | reason} or {"id", "error"} per request;
                {"exit": pid, "code", "signal"} when a child ends.
-EOF on fd 3 (the hub is gone) ends the server; its children live on, in their own sessions.
+EOF on fd 3 (the hub is gone) ends the server; its children live on, in their own sessions, except the ones still
+waiting for their go-ahead: they exit, so no server runs that the hub did not record.
 """
 import ctypes
 import json
@@ -64,6 +66,8 @@ class Server:
         self.readers = readers
         self.buf = bytearray(REQUEST_BUFFER)
         self.filled = 0
+        # forked children waiting for the hub's go-ahead: request id -> (our end of their socket pair, pid)
+        self.waiting = {}
 
     def serve(self):
         """Answers requests until the hub goes; returns only in a forked child, with its request."""
@@ -116,6 +120,10 @@ class Server:
                 return
             if pid == 0:
                 return
+            for req_id, (sock, child) in list(self.waiting.items()):
+                if child == pid:
+                    os.close(sock)
+                    del self.waiting[req_id]
             send({
                 'exit': pid,
                 'code': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -124,10 +132,20 @@ class Server:
 
     def fork(self, start, end):
         """Forks for the request line buf[start:end] ("<id> <json>"); returns the request in the child, None here.
-        The child sets itself up and reports over a socket pair; only then does the hub learn its pid, and only
-        after that does the child go on, so no server ever runs that the hub does not know of."""
+        The child sets itself up and reports over a socket pair; only then does the hub learn its pid, and the
+        child goes on only at the hub's go-ahead, once the hub has recorded it: no server runs that the hub's
+        record does not name."""
         space = self.buf.find(b' ', start, end)
         req_id = int(self.buf[start:space])
+        if self.buf[space + 1:end] == b'go':
+            held = self.waiting.pop(req_id, None)
+            if held is not None:
+                try:
+                    os.write(held[0], b'g')
+                except OSError:
+                    pass  # it died meanwhile; its exit is reported when it is reaped
+                os.close(held[0])
+            return None
         ours, theirs = (s.detach() for s in socket.socketpair())
         sys.stdout.flush()
         sys.stderr.flush()
@@ -147,11 +165,15 @@ class Server:
                 os.waitpid(pid, 0)
                 error = answer[6:] if answer.startswith('error ') else 'the child died while setting up'
                 send({'id': req_id, 'error': error})
+                os.close(ours)
                 return None
             send({'id': req_id, 'pid': pid, 'exact': True if answer == 'ok' else answer[5:]})
-            os.write(ours, b'g')
-        finally:
+        except BaseException:
             os.close(ours)
+            raise
+        # held until the hub's "<id> go": the hub records the pid first, and if it dies before that, our exit closes
+        # this end and the child, reading EOF, exits without running anything
+        self.waiting[req_id] = (ours, pid)
         return None
 
     def become(self, req, ctl):
@@ -192,7 +214,7 @@ class Server:
             os._exit(127)
         os.write(ctl, b'ok' if inexact is None else f'exec {inexact}'.encode())
         if os.read(ctl, 1) != b'g':
-            os._exit(1)  # the server died before telling the hub about us
+            os._exit(1)  # the hub (or this server) died before the hub recorded us
         os.close(ctl)
         if inexact is not None:
             os.execve(self.script, req['argv'], env)
