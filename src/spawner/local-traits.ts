@@ -3,6 +3,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { SpawnerConfig } from './types.ts';
+import { sections } from '../config/schema.ts';
+import { parseMemLimit } from './local-limits.ts';
 
 export interface LocalTraits {
   cmd: string[];
@@ -20,6 +22,11 @@ export interface LocalTraits {
   uidRange: [number, number] | null;
   /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
+  /** Servers may run as the hub's user where isolation cannot be had (LocalProcessSpawner.allow_unisolated). */
+  allowUnisolated: boolean;
+  /** Spawner.mem_limit in bytes, Spawner.cpu_limit in cores; null = no limit. */
+  memLimit: number | null;
+  cpuLimit: number | null;
   /** Start jupyterhub-singleuser through a fork server that imported its modules once (src/spawner/preload/). */
   preload: boolean;
 }
@@ -28,7 +35,12 @@ export function readTraits(config: SpawnerConfig): LocalTraits {
   const cmd = commandList(config.cmd, 'cmd') ?? ['jupyterhub-singleuser'];
   if (cmd.length === 0) throw new Error('Spawner.cmd is empty: it must name the program that runs a server');
   const port = config.port ?? 0;
-  const range = uidRange(config.uid_range);
+  // a config built without the schema (tests, embedders) gets the schema's default range, not "off": off is spelled null
+  const range = uidRange(config.uid_range === undefined ? sections.get('LocalProcessSpawner')!.own.get('uid_range')!.default : config.uid_range);
+  const cpuLimit = config.cpu_limit ?? null;
+  if (cpuLimit !== null && !(typeof cpuLimit === 'number' && cpuLimit > 0 && Number.isFinite(cpuLimit))) {
+    throw new Error(`Spawner.cpu_limit must be a positive number of cores (e.g. 0.5), got ${JSON.stringify(cpuLimit)}`);
+  }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`Spawner.port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
   }
@@ -48,6 +60,9 @@ export function readTraits(config: SpawnerConfig): LocalTraits {
     killTimeoutMs: seconds(config.kill_timeout, 5),
     uidRange: range,
     uidSwitch: range !== null && process.getuid?.() === 0,
+    allowUnisolated: config.allow_unisolated === true,
+    memLimit: parseMemLimit(config.mem_limit),
+    cpuLimit,
     preload: typeof config.preload === 'boolean' ? config.preload : true,
   };
 }
