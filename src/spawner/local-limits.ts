@@ -7,6 +7,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 const ROOT = '/sys/fs/cgroup';
+// Under the hub's own cgroup, not the hierarchy's root: servers stay inside whatever limits the hub itself runs under
+// (a systemd unit, a container), and a hub not at the root only has write access to its own subtree anyway.
 const PARENT = 'nodehub';
 const CFS_PERIOD_US = 100_000;
 
@@ -22,6 +24,25 @@ export function parseMemLimit(value: unknown): number | null {
 }
 
 export type CgroupKind = 'v2' | 'v1' | null;
+
+/** The hub's own cgroup path in the hierarchy holding `controller` ('' = the v2 unified one), from /proc/self/cgroup. */
+function ownCgroup(controller: string): string {
+  try {
+    for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+      const [, controllers, where] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+      if (where !== undefined && controllers!.split(',').includes(controller)) return where;
+    }
+  } catch {
+    // no /proc: the root
+  }
+  return '/';
+}
+
+/** Where the servers' cgroups go: one directory for v2, the memory and cpu ones for v1. */
+function parents(kind: 'v2' | 'v1'): string[] {
+  if (kind === 'v2') return [path.join(ROOT, ownCgroup(''), PARENT)];
+  return ['memory', 'cpu'].map((c) => path.join(ROOT, c, ownCgroup(c), PARENT));
+}
 
 function writable(dir: string): boolean {
   try {
@@ -41,11 +62,11 @@ export function cgroupKind(): CgroupKind {
   if (process.getuid?.() !== 0) return detected;
   try {
     const controllers = fs.readFileSync(path.join(ROOT, 'cgroup.controllers'), 'utf8').split(/\s+/);
-    if (controllers.includes('memory') && controllers.includes('cpu') && writable(ROOT)) return (detected = 'v2');
+    if (controllers.includes('memory') && controllers.includes('cpu') && writable(path.join(ROOT, ownCgroup('')))) return (detected = 'v2');
   } catch {
     // not a pure v2 machine: the v1 hierarchies own the controllers (a hybrid's /sys/fs/cgroup/unified has none)
   }
-  if (writable(path.join(ROOT, 'memory')) && writable(path.join(ROOT, 'cpu'))) detected = 'v1';
+  if (writable(path.join(ROOT, 'memory', ownCgroup('memory'))) && writable(path.join(ROOT, 'cpu', ownCgroup('cpu')))) detected = 'v1';
   return detected;
 }
 
@@ -80,10 +101,11 @@ export class ServerCgroup {
     const group = ServerCgroup.open(name)!;
     try {
       if (kind === 'v2') {
-        const parent = path.join(ROOT, PARENT);
+        const parent = path.dirname(group.#dirs[0]!);
         fs.mkdirSync(parent, { recursive: true, mode: 0o755 });
-        // controllers must be handed down at every level before a child can use them
-        enable(path.join(ROOT, 'cgroup.subtree_control'));
+        // controllers must be handed down at every level before a child can use them; a hub cgroup that holds
+        // processes (the hub) cannot hand them down (v2's no-internal-processes rule), which fails here
+        enable(path.join(path.dirname(parent), 'cgroup.subtree_control'));
         enable(path.join(parent, 'cgroup.subtree_control'));
         const dir = group.#dirs[0]!;
         fs.mkdirSync(dir, { mode: 0o755 });
@@ -117,7 +139,7 @@ export class ServerCgroup {
   static open(name: string): ServerCgroup | null {
     const kind = cgroupKind();
     if (!kind || !/^server-[0-9a-f]{16}$/.test(name)) return null;
-    const dirs = kind === 'v2' ? [path.join(ROOT, PARENT, name)] : ['memory', 'cpu'].map((c) => path.join(ROOT, c, PARENT, name));
+    const dirs = parents(kind).map((p) => path.join(p, name));
     return new ServerCgroup(name, dirs);
   }
 
@@ -141,6 +163,11 @@ export class ServerCgroup {
         fs.rmdirSync(dir);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') removed = false;
+      }
+      try {
+        fs.rmdirSync(path.dirname(dir)); // the parent too once no server uses it (EBUSY while one does)
+      } catch {
+        // in use, or gone
       }
     }
     return removed;
