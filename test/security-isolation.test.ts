@@ -9,77 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { startHub, type RunningHub } from '../src/hub/start.ts';
 import { openStore } from '../src/store/index.ts';
-import { eventually } from './support/hub.ts';
-import { executeOverWebsocket } from './support/kernel.ts';
+import { hasSingleuser, inKernel, isRoot, startIsoHub, startServer, type IsoHub, type ServerState } from './support/isolation.ts';
 
-const isRoot = process.getuid?.() === 0;
-const hasSingleuser = fs.existsSync('/usr/bin/jupyterhub-singleuser') || fs.existsSync('/usr/local/bin/jupyterhub-singleuser');
 const tag = randomBytes(3).toString('hex');
 // default home_dir_template is /tmp/nodehub-{username}: names of our own, so parallel hubs never share a home
 const ALICE = `iso-${tag}-alice`;
 const BOB = `iso-${tag}-bob`;
-
-interface ServerState {
-  uid: number;
-  pid: number;
-  home: string;
-  cgroup?: string;
-}
-
-export interface IsoHub {
-  running: RunningHub;
-  dir: string;
-  token: string;
-  origin: string;
-  api(p: string, init?: RequestInit): Promise<Response>;
-  close(): Promise<void>;
-}
-
-/** A real hub in this (root) process with only what a test needs set: address, files, an admin token. */
-export async function startIsoHub(extra: Record<string, Record<string, unknown>> = {}): Promise<IsoHub> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-iso-'));
-  // as an operator's working directory usually is: the files' own modes are what protects them
-  fs.chmodSync(dir, 0o755);
-  const token = randomBytes(16).toString('hex');
-  const config = {
-    JupyterHub: {
-      ip: '127.0.0.1', port: 0, db_url: `sqlite:///${path.join(dir, 'nodehub.sqlite')}`, cookie_secret_file: path.join(dir, 'cookie_secret'),
-      authenticator_class: 'dummy', services: [{ name: 'admin-svc', api_token: token, admin: true }], log_level: 'warn',
-    },
-    Spawner: { http_timeout: 60, start_timeout: 60 },
-    ...extra,
-  };
-  const file = path.join(dir, 'nodehub.json');
-  fs.writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  const running = await startHub(await loadConfig({ file, env: {} }), { env: {} });
-  const origin = `http://127.0.0.1:${running.port}`;
-  return {
-    running, dir, token, origin,
-    api: (p, init = {}) => fetch(`${origin}/hub/api${p}`, { ...init, headers: { authorization: `token ${token}`, ...init.headers } }),
-    async close() {
-      await running.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export async function startServer(hub: IsoHub, user: string): Promise<ServerState> {
-  expect((await hub.api(`/users/${user}`, { method: 'POST' })).status).toBe(201);
-  expect([201, 202]).toContain((await hub.api(`/users/${user}/server`, { method: 'POST' })).status);
-  await eventually(async () => (await (await hub.api(`/users/${user}`)).json()).servers['']?.ready, 90_000, 200);
-  return (await (await hub.api(`/users/${user}`)).json()).servers[''].state as ServerState;
-}
-
-/** Runs `code` in a fresh python3 kernel of `user`'s server; returns what it printed. */
-export async function inKernel(hub: IsoHub, user: string, code: string): Promise<string> {
-  const created = await fetch(`${hub.origin}/user/${user}/api/kernels`, {
-    method: 'POST', headers: { authorization: `token ${hub.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'python3' }),
-  });
-  expect(created.status).toBe(201);
-  const kernel = (await created.json()) as { id: string };
-  const ws = `ws://127.0.0.1:${new URL(hub.origin).port}/user/${user}/api/kernels/${kernel.id}/channels?token=${hub.token}`;
-  return executeOverWebsocket(ws, code, 60_000);
-}
 
 /** The preloading fork servers this process started (python running forkserver.py with us as parent). */
 function forkServerPids(): number[] {
