@@ -63,3 +63,23 @@ describe.skipIf(!isRoot || !hasSingleuser || !cgroupKind())('mem_limit and cpu_l
     expect(fs.existsSync(dirs.cpu)).toBe(false);
   });
 });
+
+describe.skipIf(!isRoot || !hasSingleuser || !cgroupKind())('mem_limit on a server spawned without the fork server', () => {
+  it('puts the plainly spawned server in its cgroup too', { timeout: 120_000 }, async () => {
+    const hub = await startIsoHub({
+      Spawner: { http_timeout: 60, start_timeout: 60, mem_limit: '300M' }, LocalProcessSpawner: { preload: false },
+    });
+    try {
+      const user = `${USER}-plain`;
+      const state = await startServer(hub, user);
+      const dirs = cgroupDirs(state.pid);
+      expect(path.basename(dirs.memory)).toBe(state.cgroup);
+      const file = cgroupKind() === 'v1' ? 'memory.limit_in_bytes' : 'memory.max';
+      expect(Number(fs.readFileSync(path.join(dirs.memory, file), 'utf8'))).toBe(300 * 2 ** 20);
+      expect((await hub.api(`/users/${user}/server`, { method: 'DELETE' })).status).toBe(204);
+      expect(fs.existsSync(dirs.memory)).toBe(false);
+    } finally {
+      await hub.close();
+    }
+  });
+});
