@@ -28,7 +28,7 @@ function writeGeneratedConfig(args: CliArgs): number {
     process.stderr.write(`nodehub: ${file} already exists; add -y to overwrite it\n`);
     return 1;
   }
-  writeFileSync(file, generateConfig());
+  writeFileSync(file, generateConfig(), { mode: 0o600 });
   process.stdout.write(`Wrote the default configuration to ${file}\n`);
   return 0;
 }

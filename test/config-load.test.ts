@@ -33,7 +33,7 @@ describe('loadConfig: files', () => {
       cmd: ['jupyterhub-singleuser'], args: [], start_timeout: 60, http_timeout: 30, poll_interval: 30,
       ip: '127.0.0.1', port: 0, pool_size: 0, mem_limit: null, cpu_limit: null, pre_spawn_hook: null,
       // the default class is localprocess, so its own traits are merged in
-      interrupt_timeout: 10, term_timeout: 5, kill_timeout: 5, remove_home_dir: true, uid_range: null,
+      interrupt_timeout: 10, term_timeout: 5, kill_timeout: 5, remove_home_dir: true, uid_range: [2000000000, 2000099999], allow_unisolated: false,
     });
     expect(c.spawner.env_keep).toContain('PATH');
     expect(c.spawner.home_dir_template).toContain('{username}');

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { HubConfig } from '../config/types.ts';
 import type { Hub } from './context.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, parseDbUrl } from '../store/index.ts';
+import { makePrivate } from '../util/private-files.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
 import { ServerManager, ServerPool } from '../servers/index.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
@@ -43,9 +44,13 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
   const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
+  const { host, port } = listenAddress(config);
+  const isolation = spawnerClass.isolation?.({ hubConfig: config, log, authenticatorClass: authenticator.className, host })
+    ?? `Isolation: as ${spawnerClass.name} provides it`;
+  const dbFile = parseDbUrl(config.hub.db_url);
+  if (!dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
   const store = openStore(config.hub.db_url);
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
-  const { host, port } = listenAddress(config);
 
   // The listener is created before the hub URL is known (port 0 picks one), so the hub's own target is patched in
   // once listening; nothing routes before that.
@@ -171,6 +176,8 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   };
   metrics.hubStarted((performance.now() - t0) / 1000);
   const url = `${scheme}://${host === '::' || host === '0.0.0.0' ? 'localhost' : loopback}:${actualPort}${config.hub.base_url}`;
+  if (isolation.startsWith('Isolation: none')) log.warn(isolation);
+  else log.info(isolation);
   log.info(`nodehub is running at ${url}`);
   return { hub, url, port: actualPort, close: () => close() };
 }

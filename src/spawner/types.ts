@@ -87,6 +87,11 @@ export interface SpawnerClass {
   cleanupOrphans?(ctx: SpawnerClassContext & { serverStates: () => Iterable<Record<string, unknown>> }): Promise<void>;
   /** Hub shut-down: release class-wide resources (watches, timers). Servers are not stopped here. */
   shutdown?(ctx: SpawnerClassContext): Promise<void>;
+  /**
+   * Hub start-up, before listening: the one log line saying how servers are kept apart from the hub and from each
+   * other; throws (with the setting to change) when that isolation is too weak for what the hub is about to serve.
+   */
+  isolation?(ctx: SpawnerClassContext & { authenticatorClass: string; host: string }): string;
   /** Extra keys for /hub/api/info (e.g. the Kubernetes pre-puller's readiness). */
   info?(ctx: SpawnerClassContext): Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 // Opening the hub database: JupyterHub.db_url parsing, connection settings, migrations, and the Store assembled
 // from one module per aggregate. Only sqlite is supported: the hub is one process and the file is its state.
 import { mkdirSync } from 'node:fs';
+import { createPrivate } from '../util/private-files.ts';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from './types.ts';
@@ -50,7 +51,12 @@ export function parseDbUrl(url: string): DbLocation {
 /** A configured connection without migrations or statements: what `nodehub upgrade-db` inspects first. */
 export function openDatabase(dbUrl: string): Database.Database {
   const loc = parseDbUrl(dbUrl);
-  if (!loc.memory) mkdirSync(dirname(loc.filename), { recursive: true });
+  if (!loc.memory) {
+    // a directory made for the database is the hub's alone; the file itself is created 0600 before sqlite opens it,
+    // and sqlite gives the -wal and -shm files it makes later the database file's mode
+    mkdirSync(dirname(loc.filename), { recursive: true, mode: 0o700 });
+    createPrivate(loc.filename);
+  }
   let db: Database.Database | undefined;
   try {
     db = new Database(loc.filename);

@@ -38,7 +38,12 @@ export function testConfig(dir: string, adminToken: string, extra: Sections = {}
       log_level: 'warn',
     },
     Spawner: { cmd: [process.execPath, MOCK_SINGLEUSER], http_timeout: 20, start_timeout: 20 },
-    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}'), interrupt_timeout: 2, term_timeout: 2, kill_timeout: 2 },
+    // Servers run as the test runner's user (uid_range null) in the test's private temp dir; the isolation defaults
+    // are covered by test/security-isolation*.test.ts.
+    LocalProcessSpawner: {
+      home_dir_template: join(dir, 'home', '{username}'), interrupt_timeout: 2, term_timeout: 2, kill_timeout: 2,
+      uid_range: null, allow_unisolated: true,
+    },
   }, extra);
 }
 

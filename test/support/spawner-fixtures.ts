@@ -57,6 +57,8 @@ export function mockInit(
       term_timeout: 0.3,
       kill_timeout: 1,
       http_timeout: 10,
+      // as the test runner's user unless a test asks for uid_range (the default range needs searchable parents)
+      uid_range: null,
       ...config,
     }),
     hubConfig: { hub: { admin_access: false } } as unknown as HubConfig,

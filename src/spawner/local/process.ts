@@ -41,6 +41,10 @@ export interface LaunchRequest {
   logFile: string;
   /** Run under this uid (and gid = uid, no supplementary groups); null keeps the hub's. */
   uid: number | null;
+  /** cgroup.procs files the process is put into before it runs user code (Spawner.mem_limit / cpu_limit). */
+  cgroupProcs: string[];
+  /** RLIMIT_AS in bytes where no cgroup can carry mem_limit; null for none. */
+  rlimitAs: number | null;
 }
 
 /** JupyterHub's convention for a poll() result: the exit code, or minus the signal number; 0 when unknown. */
@@ -75,14 +79,24 @@ export async function spawnChild(req: LaunchRequest): Promise<ServerProcess> {
   const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
   const fd = fs.openSync(req.logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
   const ids = req.uid !== null ? { uid: req.uid, gid: req.uid } : {};
+  // prlimit sets the limit on itself, then execs the server (same pid): spawn cannot set an rlimit before exec
+  const [file, args] = req.rlimitAs !== null ? ['prlimit', [`--as=${req.rlimitAs}`, '--', req.file, ...req.args]] : [req.file, req.args];
   try {
-    const child = childProcess.spawn(SHELL, ['-c', GATE, 'sh', req.file, ...req.args], {
+    const child = childProcess.spawn(SHELL, ['-c', GATE, 'sh', file, ...args], {
       cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd, 'pipe'], ...ids,
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => reject(new Error(`Could not run ${JSON.stringify(req.file)}: ${err.message}`)));
     });
+    // Right after exec, while the server is still importing: its kernels and terminals, where visitor code runs,
+    // are forked later and inherit the cgroup.
+    try {
+      for (const procs of req.cgroupProcs) fs.writeFileSync(procs, String(child.pid));
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`Could not put the server into its cgroup: ${(err as Error).message}`);
+    }
     return fromChild(child);
   } finally {
     fs.closeSync(fd);

@@ -31,6 +31,8 @@ import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './uids.ts';
 import { describeExit, exitStatus, groupAlive, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
+import { ServerCgroup } from './limits.ts';
+import { checkLocalIsolation } from './isolation.ts';
 
 const PORT_ATTEMPTS = 3;
 const ADOPTED_WATCH_MS = 1000;
@@ -58,6 +60,8 @@ export class LocalProcessSpawner implements Spawner {
   #startTime: number | null = null;
   /** The uid the server runs under (uid_range), null when it runs as the hub's user. */
   #uid: number | null = null;
+  /** The cgroup carrying Spawner.mem_limit / cpu_limit, null without limits or cgroups. */
+  #cgroup: ServerCgroup | null = null;
   /** Exit status once the process is known to be gone (null while running or never started). */
   #exitStatus: number | null = null;
   #starting: AbortController | null = null;
@@ -70,9 +74,6 @@ export class LocalProcessSpawner implements Spawner {
     this.#traits = readTraits(init.config);
     // reported by start(), so a bad setting fails a spawn instead of crashing whoever creates spawners
     this.#configError = traitsProblem(this.#traits);
-    if (this.#traits.uidRange && !this.#traits.uidSwitch) {
-      init.log.warn('LocalProcessSpawner.uid_range needs the hub to run as root; servers run as the hub user');
-    }
     this.#adopt(init.state);
   }
 
@@ -80,6 +81,7 @@ export class LocalProcessSpawner implements Spawner {
     if (this.#pid === null) return {};
     const state: Record<string, unknown> = { pid: this.#pid, port: this.#port, home: this.#home, home_created: this.#homeCreated, start_time: this.#startTime };
     if (this.#uid !== null) state.uid = this.#uid;
+    if (this.#cgroup) state.cgroup = this.#cgroup.name;
     return state;
   }
 
@@ -142,6 +144,7 @@ export class LocalProcessSpawner implements Spawner {
         this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName);
         await giveHomeTo(home, this.#uid);
       }
+      this.#cgroup = ServerCgroup.create(this.#traits.memLimit, this.#traits.cpuLimit);
       for (let attempt = 1; ; attempt++) {
         if (localBoots.full) this.#feed.push({ progress: 20, message: 'Waiting for other servers to finish starting…' });
         const leave = await localBoots.enter(abort.signal);
@@ -186,7 +189,11 @@ export class LocalProcessSpawner implements Spawner {
     if (signal.aborted) throw new Error('aborted before spawning');
     const logFile = this.#logFile();
     const preload = this.#traits.preload ? preloadServersFor(this.#init.hubConfig) : null;
-    const child = await launchProcess({ file: file!, args, cwd: home, env, logFile, uid: this.#uid }, preload, log);
+    const child = await launchProcess({
+      file: file!, args, cwd: home, env, logFile, uid: this.#uid,
+      cgroupProcs: this.#cgroup?.procs ?? [],
+      rlimitAs: this.#cgroup ? null : this.#traits.memLimit,
+    }, preload, log);
     this.#child = child;
     this.#pid = child.pid;
     this.#port = port;
@@ -248,6 +255,7 @@ export class LocalProcessSpawner implements Spawner {
         this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server holds`);
       }
     }
+    if (typeof state.cgroup === 'string') this.#cgroup = ServerCgroup.open(state.cgroup);
     if (typeof state.home === 'string' && state.home) {
       this.#home = state.home;
       this.#homeCreated = state.home_created === true;
@@ -328,6 +336,12 @@ export class LocalProcessSpawner implements Spawner {
       }
       this.#uid = null;
     }
+    if (this.#cgroup) {
+      // whatever is left inside (a kernel that left the process group) goes with it
+      const cgroup = this.#cgroup;
+      if (!(await waitUntil(() => cgroup.remove(), this.#traits.killTimeoutMs, 50))) log.warn(`Could not remove cgroup ${cgroup.name}`);
+      this.#cgroup = null;
+    }
     if (this.#home) {
       const removed = await releaseHome(this.#home, this.#owner(), this.#traits.removeHomeDir).catch((err: Error) => {
         log.warn(`Could not remove ${this.#home}: ${err.message}`);
@@ -394,6 +408,7 @@ export const localProcessSpawnerClass: SpawnerClass = {
   ],
   sections: ['Spawner', 'LocalProcessSpawner'],
   create: (init) => new LocalProcessSpawner(init),
+  isolation: (ctx) => checkLocalIsolation(ctx.hubConfig, ctx.authenticatorClass, ctx.host),
   // the fork servers go; the servers they started keep running, as servers spawned directly do
   shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
 };

@@ -2,6 +2,7 @@
 // was checked (and defaulted) by the loader against ./settings.ts and ../settings.ts, profile overrides included, so
 // nothing is re-checked or re-defaulted here; only the rules that need more than a type are.
 import type { LocalProcessSpawnerConfig, SpawnerConfig } from '../../config/types.ts';
+import { parseMemLimit } from './limits.ts';
 
 export interface LocalTraits {
   cmd: string[];
@@ -19,6 +20,11 @@ export interface LocalTraits {
   uidRange: [number, number] | null;
   /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
+  /** Servers may run as the hub's user where isolation cannot be had (LocalProcessSpawner.allow_unisolated). */
+  allowUnisolated: boolean;
+  /** Spawner.mem_limit in bytes, Spawner.cpu_limit in cores; null = no limit. */
+  memLimit: number | null;
+  cpuLimit: number | null;
   /** Start jupyterhub-singleuser through a fork server that imported its modules once (preload/). */
   preload: boolean;
 }
@@ -44,6 +50,9 @@ export function readTraits(spawnerConfig: SpawnerConfig): LocalTraits {
     killTimeoutMs: config.kill_timeout * 1000,
     uidRange: range,
     uidSwitch: range !== null && process.getuid?.() === 0,
+    allowUnisolated: config.allow_unisolated,
+    memLimit: parseMemLimit(config.mem_limit),
+    cpuLimit: config.cpu_limit || null,
     preload: config.preload,
   };
 }

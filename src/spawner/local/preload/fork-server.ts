@@ -39,6 +39,10 @@ export interface ForkRequest {
   uid: number | null;
   gid: number | null;
   umask: number;
+  /** cgroup.procs files the child writes its pid into while still root (Spawner.mem_limit / cpu_limit). */
+  cgroup: string[];
+  /** RLIMIT_AS the child sets on itself; null for none. */
+  rlimit_as: number | null;
 }
 
 interface Pending {

@@ -9,7 +9,7 @@ environment changes something that was read at import time) executes the real co
     python3 -s forkserver.py <script> <app or ''> <names of the launch environment, comma-separated, space-padded>
 
 It talks to the hub over fd 3 (a socket), one JSON object per line:
-  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "umask"} to fork a child;
+  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "umask", "cgroup", "rlimit_as"} to fork a child;
                <id> go once the hub has recorded that child's pid: only then does the child run the server
   here -> hub: {"ready": true, "pid", "modules", "ms", "reads", "readers"} (or {"ready": false, "error"}) once;
                {"id", "pid", "exact": true | reason} or {"id", "error"} per request;
@@ -193,6 +193,13 @@ class Server:
             os.chdir(req['cwd'])
             os.umask(req['umask'])
             self.retitle(req['argv'][1:])
+            # limits go on while this is still the hub's trusted code and the hub's uid (cgroup.procs is root's)
+            for procs in req.get('cgroup') or ():
+                with open(procs, 'w') as f:
+                    f.write(str(os.getpid()))
+            if req.get('rlimit_as') is not None:
+                import resource
+                resource.setrlimit(resource.RLIMIT_AS, (req['rlimit_as'], req['rlimit_as']))
             if req.get('gid') is not None:
                 os.setgroups([])
                 os.setgid(req['gid'])

@@ -100,6 +100,7 @@ export class PreloadServers {
     try {
       const child = await server.fork({
         argv: [req.file, ...req.args], env: req.env, cwd: req.cwd, log: req.logFile, uid: req.uid, gid: req.uid, umask: currentUmask(),
+        cgroup: req.cgroupProcs, rlimit_as: req.rlimitAs,
       });
       const entry = this.#entries.get(key);
       if (child.exact !== true && entry && !entry.inexactNoted) {
