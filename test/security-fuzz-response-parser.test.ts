@@ -4,6 +4,9 @@
 // connection may carry another request, and where the next message starts. Where our parser is stricter on purpose,
 // the disagreement must match one of the EXCEPTIONS below, each with its reason; anything else fails the test with
 // the seed and the case, so it can be replayed: FUZZ_SEED=<seed> [FUZZ_CASES=<n>] vitest run <this file>.
+// The reference is the llhttp of the node running the test (24 here: vitest must run under node_modules/.bin/node).
+// Parser fixes this fuzz led to (each with a regression test in proxy-response-parser.test.ts): a 1xx head closing the
+// connection, whitespace before a chunk size, "\xa0chunked" taken for chunked, a tab after a framing value.
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { ResponseParser, UpstreamProtocolError } from '../src/proxy/response-parser.ts';
