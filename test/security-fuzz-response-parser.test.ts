@@ -405,6 +405,12 @@ const EXCEPTIONS: Exception[] = [
   },
   {
     when: 'we-refuse',
+    reason: 'a status code below 100 ("004") is refused: llhttp takes any three digits, but RFC 9110 15 has no such ' +
+      'class, and node\'s server would refuse to relay it',
+    applies: (m) => /^HTTP\/1\.[01] 0\d\d/m.test(m),
+  },
+  {
+    when: 'we-refuse',
     reason: 'a reason phrase with control characters is refused (RFC 9112 4: HTAB, SP, VCHAR and obs-text only; ' +
       'llhttp takes any byte but CR and LF): the reason is relayed to the client, and a control byte there is no ' +
       'honest server\'s',
