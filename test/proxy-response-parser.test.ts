@@ -60,6 +60,40 @@ describe('ResponseParser', () => {
     expect(everySplit('HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n', true)).toMatchObject({ body: '', end: true });
   });
 
+  it('refuses a 1xx head that closes the connection (HTTP/1.0 or Connection: close), as node does', () => {
+    const final = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    expect(() => parse([Buffer.from('HTTP/1.0 100 Continue\r\n\r\n' + final)])).toThrow(UpstreamProtocolError);
+    expect(() => parse([Buffer.from('HTTP/1.1 103 Early Hints\r\nConnection: close\r\n\r\n' + final)]))
+      .toThrow(UpstreamProtocolError);
+    expect(parse([Buffer.from('HTTP/1.1 103 Early Hints\r\nConnection: keep-alive\r\n\r\n' + final)]))
+      .toMatchObject({ status: 200, body: 'ok', end: true });
+  });
+
+  it('refuses whitespace before a chunk size, with or without extensions, and allows it before the ";"', () => {
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    expect(() => parse([Buffer.from(head + ' 2;a=b\r\nok\r\n0\r\n\r\n')])).toThrow(UpstreamProtocolError);
+    expect(() => parse([Buffer.from(head + '\t2\r\nok\r\n0\r\n\r\n')])).toThrow(UpstreamProtocolError);
+    expect(parse([Buffer.from(head + '2 \t;a=b\r\nok\r\n0\r\n\r\n')])).toMatchObject({ body: 'ok', end: true });
+  });
+
+  it('does not take obs-text around "chunked" for whitespace: the body then runs until the upstream closes', () => {
+    const parser = new ResponseParser();
+    let body = '';
+    parser.start({ onHead() {}, onBody: (c) => { body += c.toString('latin1'); }, onEnd() {} }, false);
+    parser.execute(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: \xa0chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', 'latin1'));
+    expect(parser.done).toBe(false);
+    expect(parser.finish()).toBe(true);
+    expect(body).toBe('2\r\nok\r\n0\r\n\r\n');
+  });
+
+  it('refuses a tab after a Content-Length or Transfer-Encoding value, which node frames differently', () => {
+    for (const head of ['Transfer-Encoding: chunked\t', 'Transfer-Encoding: gzip, chunked \t', 'Content-Length: 2\t']) {
+      expect(() => parse([Buffer.from(`HTTP/1.1 200 OK\r\n${head}\r\n\r\n2\r\nok\r\n0\r\n\r\n`)]), head)
+        .toThrow(UpstreamProtocolError);
+    }
+    expect(parse([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length:\t2 \r\nX-A: a\t\r\n\r\nok')])).toMatchObject({ body: 'ok' });
+  });
+
   it('keeps obs-text in values, trims only spaces and tabs, and allows an empty reason', () => {
     expect(parse([Buffer.from('HTTP/1.1 404\r\nX-A: \t caf\xe9\xa0 \r\nContent-Length: 0\r\n\r\n', 'latin1')]))
       .toEqual({ status: 404, reason: '', headers: ['X-A', 'caf\xe9\xa0', 'Content-Length', '0'], body: '', end: true });

@@ -68,6 +68,9 @@ const REFUSED_HEADS: [string, string][] = [
   ['a header line without a colon', 'HTTP/1.1 200 OK\r\nnonsense\r\nContent-Length: 2\r\n\r\nok'],
   ['a NUL in a header value', 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\nok'],
   ['101 to a plain request', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n'],
+  // Found by test/security-fuzz-response-parser.test.ts: node's parser frames these differently or refuses them.
+  ['a tab after "chunked"', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n2\r\nok\r\n0\r\n\r\n'],
+  ['an HTTP/1.0 100 before the answer', 'HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'],
 ];
 
 describe('malformed response heads', () => {

@@ -227,6 +227,12 @@ export class ResponseParser {
       const value = trimOws(line, colon + 1);
       if (BAD_VALUE.test(value)) throw new UpstreamProtocolError('invalid header value');
       raw.push(name, value);
+      // A tab after a framing value is OWS to RFC 9112, but node's parser reads "chunked\t" as another coding and
+      // refuses "5\t": whatever two parsers could frame differently is refused.
+      if ((name.length === 14 || name.length === 17) && line.charCodeAt(line.length - 1) === 9 &&
+        /^(?:content-length|transfer-encoding)$/i.test(name)) {
+        throw new UpstreamProtocolError('tab after a Content-Length or Transfer-Encoding value');
+      }
       switch (name.length) {
         case 14:
           if (name.toLowerCase() !== 'content-length') break;
@@ -238,11 +244,12 @@ export class ResponseParser {
           transferEncoding = true;
           // Chunked counts only as the last coding; earlier codings of a repeated header are overridden.
           const codings = value.toLowerCase().split(',');
-          chunked = codings[codings.length - 1].trim() === 'chunked';
+          // Only spaces and tabs are trimmed: with String.trim, "\xa0chunked" would be chunked to us and not to node.
+          chunked = trimOws(codings[codings.length - 1], 0) === 'chunked';
           break;
         }
         case 10:
-          if (name.toLowerCase() === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
+          if (name.toLowerCase() === 'connection' && /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i.test(value)) close = true;
           break;
       }
     }
@@ -252,6 +259,9 @@ export class ResponseParser {
     if (status < 200) {
       // 100 Continue, 102, 103: informational, dropped; the final head follows. 101 only answers an upgrade.
       if (status === 101) throw new UpstreamProtocolError('101 to a request that did not ask to upgrade');
+      // An interim head that ends the connection (HTTP/1.0 has no 1xx; Connection: close) leaves no room for the
+      // final one: node's parser refuses what follows it, and so do we.
+      if (close) throw new UpstreamProtocolError('informational response closing the connection');
       return;
     }
     if (close) this.keepAlive = false;
@@ -279,7 +289,8 @@ export class ResponseParser {
     if (bytes === null) return this.at;
     const line = bytes.toString('latin1');
     const semi = line.indexOf(';');
-    const hex = semi === -1 ? line : trimOws(line.slice(0, semi), 0);
+    // BWS may come between the size and its extensions (RFC 9112 7.1.1), never before the size.
+    const hex = semi === -1 ? line : line.slice(0, semi).replace(/[ \t]+$/, '');
     if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new UpstreamProtocolError('bad chunk size');
     if (semi !== -1 && BAD_VALUE.test(line.slice(semi))) throw new UpstreamProtocolError('bad chunk extension');
     const size = parseInt(hex, 16);
