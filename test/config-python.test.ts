@@ -54,6 +54,7 @@ c.Spawner.cmd.prepend(['env'])
 c.JupyterHub.template_vars = {'headers': {'X': 'y'}}
 c.JupyterHub.template_vars['headers']['Z'] = 'q'
 c['LocalProcessSpawner']['kill_timeout'] = 7
+print(c.Spawner.mem_limit, hasattr(c.KubeSpawner, 'namespace'), c.BatchSpawnerBase)  # reads set nothing
 c.JupyterHub.services = []
 c.JupyterHub.services.append({'name': 'svc', 'url': 'http://127.0.0.1:9999', 'command': ('python3', '-m', 'x')})
 `, { env: { ...env, HUB_IP: '10.1.2.3' } });

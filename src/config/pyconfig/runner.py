@@ -37,6 +37,9 @@ class Lazy:
         self.inserts = []
         self.update_ = None
 
+    def is_empty(self):
+        return not (self.extend_ or self.prepend_ or self.inserts or self.update_ is not None)
+
     def append(self, obj):
         self.extend_.append(obj)
 
@@ -181,12 +184,13 @@ def carry_config(c):
             lines[section] = where
             out[section] = carry(traits, section)
             continue
-        out[section] = {}
         for trait, value in traits._values.items():
+            if isinstance(value, Lazy) and value.is_empty():
+                continue  # only read (`print(c.Spawner.cmd)`, hasattr), never set
             key = "%s.%s" % (section, trait)
             lines[key] = traits._lines.get(trait) or where
             try:
-                out[section][trait] = carry(value, key)
+                out.setdefault(section, {})[trait] = carry(value, key)
             except Uncarried as err:
                 err.where = lines[key]
                 raise
