@@ -24,6 +24,10 @@ function configFile(args: CliArgs): string | null | undefined {
 
 function writeGeneratedConfig(args: CliArgs): number {
   const file = args.file ?? defaultConfigFile;
+  if (/\.(py|mjs|js|json)$/i.test(file)) {
+    // A jupyterhub_config.py full of YAML would fail the next start; say so now.
+    throw new ConfigError(`--generate-config writes YAML; name a .yaml file instead of ${file}`);
+  }
   if (existsSync(file) && !args.yes) {
     process.stderr.write(`nodehub: ${file} already exists; add -y to overwrite it\n`);
     return 1;

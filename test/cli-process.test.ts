@@ -131,6 +131,35 @@ describe('nodehub (child process)', () => {
     expect(r.code).toBe(0);
   });
 
+  it('starts from a jupyterhub_config.py, its print() output in the log', async () => {
+    writeFileSync(
+      join(dir, 'jupyterhub_config.py'),
+      `import os
+from jupyterhub.auth import DummyAuthenticator
+c = get_config()
+c.JupyterHub.authenticator_class = DummyAuthenticator
+c.JupyterHub.db_url = 'sqlite:///' + os.path.join(os.path.dirname(__file__), 'py-hub.sqlite')
+print('config read by', os.path.basename(__file__))
+`,
+    );
+    const args = ['-f', 'jupyterhub_config.py', '--ip', '127.0.0.1', '--port', '0', `--JupyterHub.cookie_secret_file=${join(dir, 'secret')}`];
+    const r = await run(args, node24, bin, /running at http:\/\/127\.0\.0\.1:\d+\//);
+    expect(r.stderr).toMatch(/nodehub\.config\] jupyterhub_config\.py: config read by jupyterhub_config\.py/);
+    expect(r.stderr).toMatch(/running at/);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'py-hub.sqlite'))).toBe(true); // the db_url the config built
+  });
+
+  it('a .py config with a hook stops start-up with the key and line; --generate-config will not write YAML into a .py', async () => {
+    writeFileSync(join(dir, 'jupyterhub_config.py'), 'c.Spawner.pre_spawn_hook = print\n');
+    const r = await run(['-f', 'jupyterhub_config.py']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^nodehub: Spawner\.pre_spawn_hook \(in jupyterhub_config\.py line 1\) is the function print, which nodehub cannot take/);
+    const g = await run(['--generate-config', '-f', 'jupyterhub_config.py', '-y']);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toBe('nodehub: --generate-config writes YAML; name a .yaml file instead of jupyterhub_config.py\n');
+  });
+
   it('token USER prints a token; upgrade-db prints a message', async () => {
     expect((await run(['upgrade-db', ...hubArgs()])).code).toBe(0);
     const r = await run(['token', 'alice', ...hubArgs()]);

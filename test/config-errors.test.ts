@@ -140,7 +140,8 @@ describe('file problems', () => {
   });
 
   it('an unsupported extension', async () => {
-    expect((await failure('c = get_config()\n', 'jupyterhub_config.py')).message).toContain('must end in .yaml, .yml, .json, .mjs or .js');
+    // .py is read now (test/config-python.test.ts); .cfg is not
+    expect((await failure('[JupyterHub]\n', 'jupyterhub.cfg')).message).toContain('must end in .yaml, .yml, .json, .mjs, .js or .py');
   });
 
   it('a module without a default export, or one that throws', async () => {

@@ -1,5 +1,5 @@
-// Reading configuration: a YAML/JSON file or a JS module, then command-line overrides, then the environment, each
-// value checked against the schema with the key's full path and its origin in every error.
+// Reading configuration: a YAML/JSON file, a JS module or a jupyterhub_config.py, then command-line overrides, then
+// the environment, each value checked against the schema with the key's full path and its origin in every error.
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +9,8 @@ import { sections, traitsOf } from './schema.ts';
 import type { TraitSpec } from './schema.ts';
 import { isPlainObject, mismatch } from './traits.ts';
 import { resolveConfig } from './resolve.ts';
+import { applyLazy, isLazy } from './pyconfig/lazy.ts';
+import { readPythonConfig } from './pyconfig/read.ts';
 import type { Given } from './resolve.ts';
 import type { HubConfig } from './types.ts';
 
@@ -19,6 +21,8 @@ export interface LoadOptions {
   overrides?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** How long a .py config may run before start-up gives up on it. */
+  pythonTimeoutMs?: number;
 }
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<HubConfig> {
@@ -28,17 +32,32 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<HubConfig> {
   const warnings: string[] = [];
   const lookup = (section: string, trait: string, where: string) => lookupTrait(section, trait, where, warnings);
   if (file) {
-    const where = ` (in ${file})`;
-    const content = await readConfigFile(resolvePath(opts.cwd ?? process.cwd(), file), file);
+    const path = resolvePath(opts.cwd ?? process.cwd(), file);
+    let content: unknown;
+    // A .py config says where each key was assigned, so its messages name the line.
+    let whereOf = (_key: string) => ` (in ${file})`;
+    if (extname(path).toLowerCase() === '.py') {
+      await stat(path).catch(() => {
+        throw new ConfigError(`Config file ${file} not found`);
+      });
+      const py = await readPythonConfig(path, file, { env, timeoutMs: opts.pythonTimeoutMs });
+      content = py.content;
+      whereOf = (key) => py.where.get(key) ?? ` (in ${file})`;
+    } else {
+      content = await readConfigFile(path, file);
+    }
     if (!isPlainObject(content)) {
       throw new ConfigError(`${file} must hold a mapping of class names (JupyterHub, Spawner, ...), got ${describe(content)}`);
     }
     for (const [section, traits] of Object.entries(content)) {
       if (traits === null) continue; // `Spawner:` with nothing under it, as YAML writes an empty section
+      const where = whereOf(isPlainObject(traits) ? `${section}.${Object.keys(traits)[0]}` : section);
       if (!sections.has(section)) throw unknownKey(section, where, nearest(section, sections.keys()));
       if (!isPlainObject(traits)) throw mismatch(section, 'a mapping of trait names to values', traits, where);
       for (const [trait, value] of Object.entries(traits)) {
-        setTrait(given, section, lookup(section, trait, where), value, where);
+        const at = whereOf(`${section}.${trait}`);
+        const spec = lookup(section, trait, at);
+        setTrait(given, section, spec, isLazy(value) ? applyLazy(spec.default, value, `${section}.${trait}`, at) : value, at);
       }
     }
   }
@@ -79,7 +98,7 @@ async function readConfigFile(path: string, asGiven: string): Promise<unknown> {
     return mod.default;
   }
   if (ext !== '.yaml' && ext !== '.yml' && ext !== '.json') {
-    throw new ConfigError(`Config file ${asGiven} must end in .yaml, .yml, .json, .mjs or .js`);
+    throw new ConfigError(`Config file ${asGiven} must end in .yaml, .yml, .json, .mjs, .js or .py`);
   }
   try {
     // YAML is a superset of JSON, so one parser serves both.
