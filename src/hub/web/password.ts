@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { Authenticator } from '../../auth/index.ts';
 import type { HubConfig, SharedPasswordConfig } from '../../config/types.ts';
-import { parseCookies, serializeCookie } from '../../auth/index.ts';
+import { parseAuthorizationHeader, parseCookies, serializeCookie } from '../../auth/index.ts';
 import {
   PASS_COOKIE, PASSWORD_ENV, PASSWORD_FILE_ENV, SharedPassword, loadSharedPassword, parseBasicAuth,
 } from '../../auth/shared-password.ts';
@@ -81,8 +81,15 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (get && (path === api || path === `${api}/` || path.startsWith(`${hp}static/`))) return;
     if (req.method === 'POST' && path === `${api}/oauth2/token`) return;
     if (hasPass(req)) return;
-    // Tokens are checked by the API itself: a valid one needs no password, an invalid one gets the API's own 403.
-    if (/^(?:token|bearer)\s/i.test(req.headers.authorization ?? '')) return;
+    // Only what the gate can verify goes through. A token must be one the hub knows (valid, unexpired), and it opens
+    // only the API, where its scopes are checked: pages know no tokens, so a token there would reach pages as an
+    // anonymous visitor, and the tmp authenticator would mint a user and start a server for it.
+    const token = presentedToken(req);
+    if (token !== null) {
+      if (isApi(path) && hub.store.tokens.find(token)) return;
+      hub.log.debug(`Shared password gate: unknown token or page request from ${clientAddress(req)}`);
+      return refuse(req, reply, 401, isApi(path) ? 'Invalid or expired token' : 'The event password is required', false);
+    }
     const basic = parseBasicAuth(req.headers.authorization);
     if (basic) {
       const verdict = gate.check(basic.password, clientAddress(req));
@@ -131,6 +138,15 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     }));
     return reply.redirect(next, 302);
   });
+}
+
+/** The token a request presents (Authorization `token`/`bearer`, or `?token=`), or null when it presents none. */
+function presentedToken(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && /^(?:token|bearer)\b/i.test(header.trim())) return parseAuthorizationHeader(header) ?? '';
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  if (q.token !== undefined) return typeof q.token === 'string' ? q.token : '';
+  return null;
 }
 
 function pathOf(req: FastifyRequest): string {
