@@ -217,14 +217,14 @@ describe('names, paths and queries', () => {
   });
 
   it('answers repeated and out-of-range query arguments with 400, not a crash', async () => {
-    for (const q of ['offset=abc', 'limit=1e400', 'offset=1.5', 'limit=0x10', 'limit=Infinity', 'offset=99999999999999999999']) {
+    for (const q of ['limit=-3', 'offset=-1', 'offset=abc', 'limit=1e400', 'offset=1.5', 'limit=0x10', 'limit=Infinity', 'offset=99999999999999999999']) {
       await expectJsonError(await api(`/users?${q}`), 400);
     }
     // A repeated argument counts with its last value, as tornado's get_argument reads it.
     const names = async (q: string) => (await (await api(`/users?${q}`)).json()).map((u: { name: string }) => u.name);
     expect(await names('state=ready&state=inactive')).toEqual(await names('state=inactive'));
     expect(await names('name_filter=zzz&name_filter=bo')).toEqual(['bob']);
-    for (const q of ['include_stopped_servers=1&include_stopped_servers=0', 'limit=-3', 'offset=99999999', 'name_filter=']) {
+    for (const q of ['include_stopped_servers=1&include_stopped_servers=0', 'offset=99999999', 'name_filter=']) {
       const r = await api(`/users?${q}`);
       expect(r.status, q).toBe(200);
     }
