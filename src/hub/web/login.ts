@@ -2,6 +2,7 @@
 // record and a login cookie. `/hub/tmplogin` is the tmp authenticator's own login URL (a fresh user every time).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
+import { forbiddenNameChars } from '../../auth/names.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { clearLoginCookies, cookieUser, ensureSessionId, setLoginCookie } from '../identity.ts';
 import { loginPage, logoutPage } from '../pages/index.ts';
@@ -55,6 +56,13 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
+    // A name no rule allows is refused before any Authenticator sees it, with the rule it breaks.
+    // On the name as typed: trim() would quietly drop a leading U+FEFF.
+    const problem = typeof form.username === 'string' ? forbiddenNameChars(form.username) : null;
+    if (problem) {
+      hub.log.info(`Refused login name ${JSON.stringify(username.slice(0, 100))}: ${problem}`);
+      return reply.code(400).type('text/html').send(page(req, `Invalid username: ${problem}`, ''));
+    }
     const result = await auth.authenticate({ username, password });
     const name = result ? auth.normalizeUsername(result.name) : '';
     if (!result || !auth.validateUsername(name) || !auth.checkAllowed(name)) {
