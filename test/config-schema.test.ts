@@ -9,7 +9,7 @@ import type { AuthenticatorConfig, JupyterHubConfig, SpawnerConfig } from '../sr
 // Typed lists: tsc fails here when types.ts gains a trait, and the tests below fail when the schema lacks one.
 const hubKeys: Record<keyof JupyterHubConfig, true> = {
   ip: true, port: true, bind_url: true, base_url: true, hub_connect_url: true, db_url: true, cookie_secret: true,
-  cookie_secret_file: true, cookie_max_age_days: true, services: true, load_roles: true, api_tokens: true,
+  cookie_secret_file: true, cookie_max_age_days: true, trusted_downstream_ips: true, services: true, load_roles: true, api_tokens: true,
   authenticator_class: true, spawner_class: true, default_url: true, concurrent_spawn_limit: true,
   active_server_limit: true, allow_named_servers: true, named_server_limit_per_user: true, shutdown_on_logout: true,
   cleanup_servers: true, last_activity_interval: true, ssl_key: true, ssl_cert: true, authenticate_prometheus: true,

@@ -107,6 +107,7 @@ section('JupyterHub', null, 'The hub itself: where it listens, its database, coo
   cookie_secret: [t.hex, '', 'Hex secret that signs cookies; empty means JPY_COOKIE_SECRET, then cookie_secret_file.'],
   cookie_secret_file: [t.string, 'nodehub_cookie_secret', 'nodehub: file holding the cookie secret; created when missing.'],
   cookie_max_age_days: [t.float, 14, 'Days a login cookie stays valid.'],
+  trusted_downstream_ips: [t.ipNetworks, [], 'Proxies (IPs or CIDR networks) in front of the hub whose X-Forwarded-For is believed; the client is the rightmost address not in this list. Empty: the socket address is the client.'],
   services: [t.objects('service', serviceFields, uniqueBy('name', 'service')), [], 'Services: external or hub-managed programs with API access.'],
   load_roles: [t.objects('role', roleFields, uniqueBy('name', 'role')), [], 'Roles to create or update at start-up.'],
   api_tokens: [t.stringMap, {}, 'Pending deprecation: map of API token to user name, created at start-up.'],
@@ -265,6 +266,8 @@ section('SharedPassword', null, "nodehub: the event's shared password page. The 
   event_name: [t.string, '', 'Name of the event, the heading of the password page.'],
   message: [t.string, '', 'A note from the organisers shown on the password page.'],
   allow_open_hub: [t.bool, false, 'Start even when listening beyond loopback with the tmp authenticator and no shared password.'],
+  max_wrong_tries: [t.positiveInt, 10, 'Wrong passwords a client address (an IPv6 client: its /64) may try within wrong_try_window; beyond it even the right password is refused (429) until the window frees a try.'],
+  wrong_try_window: [t.positiveFloat, 60, 'Seconds over which max_wrong_tries counts.'],
 });
 
 const ignored = 'Ignored: nodehub has the proxy built in; accepted so Zero-to-JupyterHub configs load unchanged.';

@@ -84,6 +84,8 @@ export interface JupyterHubConfig {
   cookie_secret: string; // hex; empty means: read or create cookie_secret_file
   cookie_secret_file: string;
   cookie_max_age_days: number;
+  /** IPs/CIDRs of proxies whose X-Forwarded-For is believed. */
+  trusted_downstream_ips: string[];
   services: ServiceConfig[];
   load_roles: RoleConfig[];
   /** token -> user name, JupyterHub's deprecated but still used way to seed tokens. */
@@ -193,6 +195,8 @@ export interface SharedPasswordConfig {
   event_name: string;
   message: string;
   allow_open_hub: boolean;
+  max_wrong_tries: number;
+  wrong_try_window: number;
 }
 
 export interface HubConfig {

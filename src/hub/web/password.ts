@@ -10,13 +10,17 @@ import {
   PASS_COOKIE, PASSWORD_ENV, PASSWORD_FILE_ENV, SharedPassword, loadSharedPassword, parseBasicAuth,
 } from '../../auth/shared-password.ts';
 import { passwordPage } from '../pages/index.ts';
-import { clientAddress, prefersJson, requestProto, requestUri } from '../http.ts';
+import { prefersJson, requestProto, requestUri } from '../http.ts';
 import { listenAddress, isLoopback } from '../listen.ts';
 import { safeNext } from './redirects.ts';
+import { limiterKey, realClientAddress, trustedProxies } from '../client-address.ts';
 
 export function sharedPasswordConfig(config: HubConfig): SharedPasswordConfig {
   const s = (config.sections.SharedPassword ?? {}) as Partial<SharedPasswordConfig>;
-  return { event_name: s.event_name ?? '', message: s.message ?? '', allow_open_hub: s.allow_open_hub ?? false };
+  return {
+    event_name: s.event_name ?? '', message: s.message ?? '', allow_open_hub: s.allow_open_hub ?? false,
+    max_wrong_tries: s.max_wrong_tries!, wrong_try_window: s.wrong_try_window!,
+  };
 }
 
 /**
@@ -27,7 +31,10 @@ export function setupSharedPassword(
   config: HubConfig, authenticator: Authenticator, cookieSecret: Buffer, env: Record<string, string | undefined>,
 ): SharedPassword | null {
   const password = loadSharedPassword(env);
-  if (password !== null) return new SharedPassword(password, cookieSecret);
+  if (password !== null) {
+    const { max_wrong_tries, wrong_try_window } = sharedPasswordConfig(config);
+    return new SharedPassword(password, cookieSecret, { limit: max_wrong_tries, windowMs: wrong_try_window * 1000 });
+  }
   const { host } = listenAddress(config);
   const tmp = authenticator.className === 'tmpauthenticator.TmpAuthenticator';
   if (tmp && !isLoopback(host) && !sharedPasswordConfig(config).allow_open_hub) {
@@ -52,6 +59,10 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   const api = `${hp}api`;
   const open = new Set([`${hp}health`, `${hp}api/health`, page]);
 
+  const trusted = trustedProxies(hub.config.hub.trusted_downstream_ips);
+  // The real client (behind trusted proxies) for logs; wrong tries count per limiterKey of it (an IPv6 client's /64).
+  const clientAddress = (req: FastifyRequest) => realClientAddress(req, trusted);
+  const bucket = (req: FastifyRequest) => limiterKey(clientAddress(req));
   const isApi = (path: string) => path === api || path.startsWith(`${api}/`);
   const hasPass = (req: FastifyRequest) => gate.validPassCookie(parseCookies(req.headers.cookie)[PASS_COOKIE], maxAgeDays);
   const render = (reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
@@ -92,7 +103,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     }
     const basic = parseBasicAuth(req.headers.authorization);
     if (basic) {
-      const verdict = gate.check(basic.password, clientAddress(req));
+      const verdict = gate.check(basic.password, bucket(req));
       if (verdict.ok) return;
       if (verdict.retryAfter > 0) return limited(req, reply, verdict.retryAfter, safeNext(hub, req, requestUri(req)));
       hub.log.warn(`Wrong shared password (HTTP Basic) from ${clientAddress(req)}`);
@@ -118,7 +129,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   app.get(page, async (req, reply) => {
     const next = nextOf(req);
     if (hasPass(req)) return reply.redirect(next, 302);
-    const wait = gate.limiter.retryAfter(clientAddress(req));
+    const wait = gate.limiter.retryAfter(bucket(req));
     if (wait > 0) reply.header('Retry-After', String(wait));
     return render(reply, 200, next, wait > 0 ? { retryAfter: wait } : {});
   });
@@ -127,7 +138,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     const next = nextOf(req);
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const candidate = typeof body.password === 'string' ? body.password : '';
-    const verdict = gate.check(candidate, clientAddress(req));
+    const verdict = gate.check(candidate, bucket(req));
     if (!verdict.ok && verdict.retryAfter > 0) return limited(req, reply, verdict.retryAfter, next);
     if (!verdict.ok) {
       hub.log.warn(`Wrong shared password from ${clientAddress(req)}`);
