@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { login } from './hub-protocol-support.ts';
+import { formSession } from './support/raw-http.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 let hub: TestHub;
@@ -284,8 +285,10 @@ describe('next on login and spawn pages stays on-site', () => {
   });
 
   it('does not follow it after a form login or for a logged-in visitor', async () => {
+    const page = await formSession(hub.origin, '/hub/login');
     const form = await raw(`/hub/login?next=${evil}`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=dave&password=x',
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.cookie },
+      body: `username=dave&password=x&_xsrf=${page.xsrf}`,
     });
     expect(form.status).toBe(302);
     expect(form.headers.get('location')).toMatch(/^\/hub\//);

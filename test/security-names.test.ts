@@ -3,7 +3,7 @@
 // the rule wherever a name enters: creating users, renaming, group members, the login form.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { ask } from './support/raw-http.ts';
+import { ask, formSession } from './support/raw-http.ts';
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -51,9 +51,10 @@ describe('names with invisible or unwritable characters', () => {
       const name: string = JSON.parse(json);
       if (name.isWellFormed()) {
         await refused(await hub.api(`/users/${encodeURIComponent(name)}`, { method: 'POST' }));
+        const f = await formSession(hub.origin, '/hub/login');
         const login = await ask(hub.origin, '/hub/login', {
-          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: `username=${encodeURIComponent(name)}&password=x`,
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: f.cookie },
+          body: `username=${encodeURIComponent(name)}&password=x&_xsrf=${f.xsrf}`,
         });
         await refused(login);
       }
@@ -74,8 +75,9 @@ describe('names with invisible or unwritable characters', () => {
 
   it('a login form name with invalid UTF-8 bytes is refused', async () => {
     const before = userCount();
+    const f = await formSession(hub.origin, '/hub/login');
     const r = await ask(hub.origin, '/hub/login', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=a%ED%A0%80b&password=x',
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: f.cookie }, body: `username=a%ED%A0%80b&password=x&_xsrf=${f.xsrf}`,
     });
     await refused(r);
     expect(userCount()).toBe(before);

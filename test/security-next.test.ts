@@ -2,7 +2,7 @@
 // percent-encoded or dropped, and every error answer keeps the hub's security headers and sends no stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { ask, basicAuth } from './support/raw-http.ts';
+import { ask, basicAuth, formSession } from './support/raw-http.ts';
 
 const PASSWORD = 'pw for next';
 let hub: TestHub;
@@ -31,8 +31,10 @@ describe('next beyond Latin-1', () => {
   }
 
   it('the password form posted with next beyond Latin-1 redirects to it percent-encoded', async () => {
+    const f = await formSession(hub.origin, '/hub/password');
     const r = await ask(hub.origin, '/hub/password?next=/%C4%80', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(PASSWORD)}`,
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: f.cookie },
+      body: `password=${encodeURIComponent(PASSWORD)}&_xsrf=${f.xsrf}`,
     });
     expect(r.status).toBe(302);
     expect(r.headers.location).toBe('/%C4%80');

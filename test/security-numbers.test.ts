@@ -3,7 +3,7 @@
 // value already stored reads as unset instead of a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { ask } from './support/raw-http.ts';
+import { ask, formSession } from './support/raw-http.ts';
 import { signValue } from '../src/auth/index.ts';
 import { LOGIN_COOKIE } from '../src/hub/identity.ts';
 
@@ -65,11 +65,12 @@ describe('numbers in the API', () => {
 
   it('the token page form refuses an expiry out of range and stores nothing', async () => {
     const nina = store().users.get('nina')!;
-    const cookie = `${LOGIN_COOKIE}=${signValue(hub.running.hub.cookieSecret, LOGIN_COOKIE, nina.cookie_id)}`;
+    const login = `${LOGIN_COOKIE}=${signValue(hub.running.hub.cookieSecret, LOGIN_COOKIE, nina.cookie_id)}`;
+    const { cookie, xsrf } = await formSession(hub.origin, '/hub/token', login);
     const before = tokenCount();
     for (const expires of ['10000000000000', '1.5', '-5', 'soon']) {
       const r = await ask(hub.origin, '/hub/token', {
-        method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `note=n&expires_in=${expires}`,
+        method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `note=n&expires_in=${expires}&_xsrf=${xsrf}`,
       });
       expect(r.status, expires).toBe(400);
     }

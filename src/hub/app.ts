@@ -2,6 +2,7 @@
 // pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { validateHeaderValue, type Server } from 'node:http';
+import { registerXsrfCheck } from './web/xsrf.ts';
 import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from './context.ts';
@@ -126,6 +127,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   });
 
   registerPasswordGate(app, hub);
+  registerXsrfCheck(app, hub);
   app.options(`${api}/*`, async (_req, reply) => reply.code(200).send(''));
 
   registerRootApi(app, hub);

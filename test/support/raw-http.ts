@@ -45,3 +45,16 @@ export const formPost = (fields: Record<string, string>, headers: Record<string,
   method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString(),
 });
 export const basicAuth = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/**
+ * What a browser holds after opening a hub page with a form: the page's `_xsrf` field and the cookies set with it,
+ * merged over `cookie`. For tests that submit the hub's forms by hand.
+ */
+export async function formSession(origin: string, page: string, cookie = '', from?: string): Promise<{ xsrf: string; cookie: string }> {
+  const r = await ask(origin, page, { headers: cookie ? { cookie } : {}, from });
+  const m = /name="_xsrf" value="([^"]+)"/.exec(r.body);
+  if (!m) throw new Error(`no _xsrf field on ${page} (status ${r.status})`);
+  const jar = new Map(cookie.split(';').map((c) => c.trim()).filter(Boolean).map((c) => [c.slice(0, c.indexOf('=')), c.slice(c.indexOf('=') + 1)]));
+  for (const [k, v] of Object.entries(r.cookies)) jar.set(k, v);
+  return { xsrf: m[1], cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') };
+}

@@ -2,6 +2,7 @@
 // paths into the hub.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
+import { xsrfToken } from './xsrf.ts';
 import { tokenExpiry } from '../api/token-scopes.ts';
 import { HubError } from '../../util/errors.ts';
 import { isoTime } from '../../util/time.ts';
@@ -53,7 +54,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   app.get(`${hp}token`, async (req, reply) => {
     const me = cookieUser(hub, req);
     if (!me) return loginRedirect(hub, req, reply);
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id) }));
+    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.post(`${hp}token`, async (req, reply) => {
@@ -66,7 +67,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const expiresAt = raw === '' ? null : tokenExpiry(/^\d{1,12}$/.test(raw) ? Number(raw) : raw, Date.now());
     const token = newApiToken();
     hub.store.tokens.create({ user_id: me.id, kind: 'api', token, note, expires_at: expiresAt });
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token }));
+    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.get(hp.slice(0, -1), async (_req, reply) => reply.redirect(hp, 301));

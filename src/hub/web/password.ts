@@ -13,6 +13,7 @@ import { passwordPage } from '../pages/index.ts';
 import { prefersJson, requestProto, requestUri } from '../http.ts';
 import { listenAddress, isLoopback } from '../listen.ts';
 import { safeNext } from './redirects.ts';
+import { xsrfToken } from './xsrf.ts';
 import { limiterKey, realClientAddress, trustedProxies } from '../client-address.ts';
 
 export function sharedPasswordConfig(config: HubConfig): SharedPasswordConfig {
@@ -65,16 +66,16 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   const bucket = (req: FastifyRequest) => limiterKey(clientAddress(req));
   const isApi = (path: string) => path === api || path.startsWith(`${api}/`);
   const hasPass = (req: FastifyRequest) => gate.validPassCookie(parseCookies(req.headers.cookie)[PASS_COOKIE], maxAgeDays);
-  const render = (reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
+  const render = (req: FastifyRequest, reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
     reply.code(status).type('text/html').send(passwordPage({
-      base: hub.base, next, eventName: settings.event_name, message: settings.message, ...extra,
+      base: hub.base, next, eventName: settings.event_name, message: settings.message, xsrf: xsrfToken(hub, req, reply), ...extra,
     }));
   const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, message: string, basic: boolean) => {
     const json = isApi(pathOf(req)) || prefersJson(req);
     // A browser shows a login prompt for this header, so it goes only to clients that speak Basic or JSON.
     if (basic || prefersJson(req)) reply.header('WWW-Authenticate', 'Basic realm="nodehub"');
     if (json) return reply.code(status).type('application/json').send({ status, message });
-    return render(reply, status, safeNext(hub, req, requestUri(req)), { error: message });
+    return render(req, reply, status, safeNext(hub, req, requestUri(req)), { error: message });
   };
   const limited = (req: FastifyRequest, reply: FastifyReply, retryAfter: number, next: string) => {
     hub.log.debug(`Shared password try from ${clientAddress(req)} refused: too many wrong tries`);
@@ -82,7 +83,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (isApi(pathOf(req)) || prefersJson(req)) {
       return reply.code(429).type('application/json').send({ status: 429, message: `Too many wrong passwords; try again in ${retryAfter} s` });
     }
-    return render(reply, 429, next, { retryAfter });
+    return render(req, reply, 429, next, { retryAfter });
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -131,7 +132,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (hasPass(req)) return reply.redirect(next, 302);
     const wait = gate.limiter.retryAfter(bucket(req));
     if (wait > 0) reply.header('Retry-After', String(wait));
-    return render(reply, 200, next, wait > 0 ? { retryAfter: wait } : {});
+    return render(req, reply, 200, next, wait > 0 ? { retryAfter: wait } : {});
   });
 
   app.post(page, async (req, reply) => {
@@ -142,7 +143,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (!verdict.ok && verdict.retryAfter > 0) return limited(req, reply, verdict.retryAfter, next);
     if (!verdict.ok) {
       hub.log.warn(`Wrong shared password from ${clientAddress(req)}`);
-      return render(reply, 403, next, { error: 'That password is not right. Please try again.' });
+      return render(req, reply, 403, next, { error: 'That password is not right. Please try again.' });
     }
     reply.header('Set-Cookie', serializeCookie(PASS_COOKIE, gate.passCookieValue(), {
       path: hub.base, httpOnly: true, sameSite: 'Lax', secure: requestProto(req) === 'https',
