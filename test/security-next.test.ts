@@ -40,3 +40,21 @@ describe('next beyond Latin-1', () => {
     expect(r.headers.location).toBe('/%C4%80');
   });
 });
+
+describe('unexpected errors', () => {
+  it('keep the security headers and send no stack, on the API and on pages', async () => {
+    const users = hub.running.hub.store.users;
+    const original = users.page;
+    users.page = () => { throw new Error('boom at /secret/path.ts:12'); };
+    try {
+      const r = await ask(hub.origin, '/hub/api/users', { headers: { authorization: `token ${hub.adminToken}` } });
+      expect(r.status).toBe(500);
+      expect(JSON.parse(r.body)).toEqual({ status: 500, message: 'Internal server error' });
+      expect(r.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+      expect(r.headers['x-jupyterhub-version']).toBe('3.0.0');
+      expect(r.body).not.toContain('/secret/path');
+    } finally {
+      users.page = original;
+    }
+  });
+});
