@@ -73,6 +73,13 @@ describe('form POSTs need the _xsrf token and a same-site origin', () => {
     expect(tokens()).toBe(2);
   });
 
+  it("keeps the hub's _xsrf cookie to /hub/, away from the single-user servers' own _xsrf cookie", async () => {
+    const r = await ask(hub.origin, '/hub/password');
+    const line = [r.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('_xsrf='));
+    expect(line).toMatch(/;\s*Path=\/hub\/(;|$)/i);
+    expect(line).toMatch(/HttpOnly/i);
+  });
+
   it('API requests authenticated by a token need no _xsrf', async () => {
     const r = await hub.api('/users/nobody-yet', { method: 'POST', headers: { origin: EVIL } });
     expect(r.status).toBe(201);

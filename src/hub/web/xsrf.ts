@@ -25,8 +25,10 @@ export function xsrfToken(hub: Hub, req: FastifyRequest, reply: FastifyReply): s
   let id = issued.get(req) ?? parseCookies(req.headers.cookie ?? '')[XSRF_COOKIE];
   if (!id || !ID.test(id)) {
     id = randomBytes(16).toString('hex');
+    // Scoped to the hub's own pages, as JupyterHub scopes it: the single-user servers under /user/ use a cookie of the
+    // same name for their own XSRF check, and must never be sent the hub's.
     appendCookie(reply, serializeCookie(XSRF_COOKIE, id, {
-      path: hub.base, httpOnly: true, sameSite: 'Lax', secure: requestProto(req) === 'https',
+      path: hub.hubPrefix, httpOnly: true, sameSite: 'Lax', secure: requestProto(req) === 'https',
     }));
   }
   issued.set(req, id);
