@@ -1,6 +1,7 @@
 // /hub/health and /hub/api/health (public, database-free, spec 8) and /hub/metrics (read:metrics, Prometheus text with
 // counts that follow real spawns and stops), on a real hub with the mock single-user server. Also: the pages JupyterHub
 // serves under /hub/api (metrics, OAuth authorize) answer errors with HTML pages, not API JSON.
+import { formSession } from './support/raw-http.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,8 +99,10 @@ describe('metrics', () => {
 
 describe('pages under /hub/api', () => {
   it('show errors as HTML pages, as JupyterHub does', async () => {
+    const form = await formSession(hub.origin, `${new URL(hub.url).pathname}hub/login`);
     const login = await fetch(`${hub.url}hub/login`, {
-      method: 'POST', redirect: 'manual', body: new URLSearchParams({ username: 'browser', password: 'x' }),
+      method: 'POST', redirect: 'manual', headers: { cookie: form.cookie },
+      body: new URLSearchParams({ username: 'browser', password: 'x', _xsrf: form.xsrf }),
     });
     expect(login.status).toBe(302);
     const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');

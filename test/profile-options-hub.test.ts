@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { FrontVisitor as Visitor, userIn } from './support/front-visitor.ts';
+import { formSession } from './support/raw-http.ts';
 
 const profiles = [
   {
@@ -85,10 +86,12 @@ describe('REST: POST /hub/api/users/<name>/server with user_options', () => {
 });
 
 async function post(v: Visitor, path: string, fields: Record<string, string>): Promise<Response> {
+  // The form's _xsrf field, as the page the visitor is on carries it.
+  const { xsrf, cookie } = await formSession(hub.origin, '/hub/token', v.cookieHeader());
   return fetch(`${hub.origin}${path}`, {
     method: 'POST', redirect: 'manual',
-    headers: { cookie: v.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...fields, _xsrf: xsrf }).toString(),
   });
 }
 

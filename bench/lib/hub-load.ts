@@ -105,6 +105,15 @@ export async function loginRate(hub: HubEndpoint, kind: LoginKind, windowMs: num
   const t0 = performance.now();
   let seq = 0;
   const worker = async () => {
+    // Each worker is one browser: it opens the login form once for its _xsrf field and cookie (nodehub checks them;
+    // a hub without them ignores both), and every POST carries them back.
+    let xsrf = '';
+    let cookie = '';
+    if (kind === 'form') {
+      const page = await fetch(`${hub.url}/hub/login`, { signal: AbortSignal.timeout(10_000) });
+      xsrf = /name="_xsrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+      cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => c.startsWith('_xsrf=')).join('; ');
+    }
     while (performance.now() - t0 < windowMs && errors.length < 20) {
       const name = `login${seq++}x${process.pid}`;
       const t = performance.now();
@@ -113,8 +122,8 @@ export async function loginRate(hub: HubEndpoint, kind: LoginKind, windowMs: num
           ? await fetch(`${hub.url}/hub/login`, {
             method: 'POST',
             redirect: 'manual',
-            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-            body: `username=${enc(name)}&password=bench`,
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(cookie ? { Cookie: cookie } : {}) },
+            body: `username=${enc(name)}&password=bench${xsrf ? `&_xsrf=${enc(xsrf)}` : ''}`,
             signal: AbortSignal.timeout(10_000),
           })
           : await fetch(`${hub.url}/hub/tmplogin`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });

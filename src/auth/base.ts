@@ -2,6 +2,7 @@
 // JupyterHub's rules (auth.py Authenticator and app.py init_users, which normalises the configured lists).
 import type { AuthenticatorConfig } from '../config/types.ts';
 import type { AuthResult, Authenticator, LoginData } from './types.ts';
+import { forbiddenNameChars } from './names.ts';
 
 const MAX_NAME_LENGTH = 255; // the users.name column size in JupyterHub's database
 
@@ -61,11 +62,19 @@ export abstract class BaseAuthenticator implements Authenticator {
   }
 
   validateUsername(name: string): boolean {
-    if (typeof name !== 'string' || !name || name.length > MAX_NAME_LENGTH) return false;
-    if (name.includes('/') || name !== name.trim()) return false;
-    // Names end up in URLs, headers, environment variables and log lines.
-    if (/[\x00-\x1f\x7f]/.test(name)) return false;
-    return this.usernameRegex ? this.usernameRegex.test(name) : true;
+    return this.usernameProblem(name) === null;
+  }
+
+  /** Why `name` is not a valid user name (the rule it breaks, for the 400 or the login page), or null when it is. */
+  usernameProblem(name: string): string | null {
+    if (typeof name !== 'string' || !name) return 'user names may not be empty';
+    if (name.length > MAX_NAME_LENGTH) return `user names may be at most ${MAX_NAME_LENGTH} characters long`;
+    if (name.includes('/')) return "user names may not contain '/'";
+    const chars = forbiddenNameChars(name);
+    if (chars) return chars;
+    if (name !== name.trim()) return 'user names may not begin or end with white space';
+    if (this.usernameRegex && !this.usernameRegex.test(name)) return `user names must match ${this.usernameRegex.source}`;
+    return null;
   }
 
   checkAllowed(name: string): boolean {

@@ -25,5 +25,7 @@ export const NullAuthenticator = configurable('NullAuthenticator', Authenticator
 export const SharedPassword = configurable('SharedPassword', null, "nodehub: the event's shared password page. The password itself comes only from NODEHUB_SHARED_PASSWORD or NODEHUB_SHARED_PASSWORD_FILE.", {
   event_name: setting(t.string, '', 'Name of the event, the heading of the password page.'),
   message: setting(t.string, '', 'A note from the organisers shown on the password page.'),
+  max_wrong_tries: setting(t.positiveInt, 10, 'Wrong passwords a client address (an IPv6 client: its /64) may try within wrong_try_window; beyond it even the right password is refused (429) until the window frees a try.'),
+  wrong_try_window: setting(t.positiveFloat, 60, 'Seconds over which max_wrong_tries counts.'),
   allow_open_hub: setting(t.bool, false, 'Start even when listening beyond loopback with the tmp authenticator and no shared password.'),
 });

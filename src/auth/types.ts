@@ -28,8 +28,10 @@ export interface Authenticator {
   authenticate(data: LoginData): Promise<AuthResult | null>;
   /** Lowercases and applies `username_map`, as JupyterHub does. */
   normalizeUsername(name: string): string;
-  /** For a normalized name: not empty, no '/', no surrounding spaces or control characters, ≤255, `username_pattern`. */
+  /** For a normalized name: not empty, no '/', no surrounding spaces, control or format characters or unpaired surrogates, ≤255, `username_pattern`. */
   validateUsername(name: string): boolean;
+  /** The rule a name breaks (for messages), or null when validateUsername would accept it. */
+  usernameProblem(name: string): string | null;
   /** `blocked_users` wins; an empty `allowed_users` allows everyone. */
   checkAllowed(name: string): boolean;
   /** Whether the name is in `admin_users`. */

@@ -1,5 +1,6 @@
 // Trait types: what a configuration value may be, and how a bad one is reported. Each type checks a value and returns
 // it normalised (e.g. a Set of users becomes a list), so the loader never special-cases a key.
+import { isIP } from 'node:net';
 import { ConfigError, describe, nearest, unknownKey } from './errors.ts';
 import type { FieldSpec, FieldValues } from './declare.ts';
 
@@ -34,6 +35,8 @@ function simple<T>(doc: string, expected: string, ok: (v: unknown) => boolean, e
 export const string = simple<string>('string', 'a string', (v) => typeof v === 'string', { raw: true });
 export const int = simple<number>('int', 'an integer', (v) => Number.isSafeInteger(v));
 export const float = simple<number>('float', 'a number', (v) => typeof v === 'number' && Number.isFinite(v));
+export const positiveInt = simple<number>('int', 'a positive integer', (v) => Number.isSafeInteger(v) && (v as number) >= 1);
+export const positiveFloat = simple<number>('float', 'a positive number', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0);
 
 const truthWords: Record<string, boolean> = { true: true, false: false, yes: true, no: false, '1': true, '0': false };
 export const bool = simple<boolean>('bool', 'true or false', (v) => typeof v === 'boolean', {
@@ -62,6 +65,17 @@ function listOf<T>(doc: string, expected: string, item: (v: unknown) => boolean,
 export const strings = listOf<string>('list of strings', 'a list of strings', (v) => typeof v === 'string');
 /** A traitlets Set of names: duplicates dropped, order kept. */
 export const names = listOf<string>('list of strings', 'a list of strings', (v) => typeof v === 'string', true);
+
+/** An IPv4/IPv6 address or a CIDR network (10.0.0.0/8, fd00::/8). */
+export function isIpOrCidr(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const [addr, prefix, ...rest] = v.trim().split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+export const ipNetworks = listOf<string>('list of IPs or CIDRs', 'a list of IP addresses or CIDR networks (e.g. 10.0.0.0/8)', isIpOrCidr);
 
 /** JupyterHub's Command: a list of words, or a single string meaning a one-word command. */
 export const command: TraitType<string[]> = {

@@ -1,7 +1,8 @@
 // The fastify app that answers everything the route table sends to the hub: the REST API, the OAuth provider and the
 // pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import type { Server } from 'node:http';
+import { validateHeaderValue, type Server } from 'node:http';
+import { registerXsrfCheck } from './web/xsrf.ts';
 import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from './context.ts';
@@ -91,18 +92,30 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   app.addHook('onRequest', async (req) => {
     if (!probes.has(req.url.split('?')[0])) await hub.ready;
   });
-  app.addHook('onRequest', async (req, reply) => {
+  const securityHeaders = (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
     reply.header('Access-Control-Allow-Headers', 'accept, content-type, authorization');
     const csp = `frame-ancestors 'self'; report-uri ${hub.hubPrefix}security/csp-report`;
     reply.header('Content-Security-Policy', isApi(req.url) ? `${csp}; default-src 'none'` : csp);
-  });
+  };
+  app.addHook('onRequest', async (req, reply) => securityHeaders(req, reply));
   app.addHook('onResponse', async (req, reply) => {
     hub.metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  app.setErrorHandler((err: FastifyError | HubError, req, reply) =>
-    renderError(hub, err, req, reply, isApi(req.url) && !isApiPage(req.url)));
+  app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
+    // The failure may have been a header node refuses to write; the error page would fail the same way and fastify
+    // would fall back to its bare 500 without the hub's headers. Such headers go, the hub's own are set again.
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      try {
+        for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue(name, String(v));
+      } catch {
+        reply.removeHeader(name);
+      }
+    }
+    securityHeaders(req, reply);
+    return renderError(hub, err, req, reply, isApi(req.url) && !isApiPage(req.url));
+  });
   app.setNotFoundHandler((req, reply) => {
     if (isApi(req.url)) return renderError(hub, new HubError(404, 'Not found'), req, reply, true);
     if (req.url.startsWith(hub.hubPrefix) || req.url === hub.hubPrefix.slice(0, -1)) {
@@ -114,6 +127,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   });
 
   registerPasswordGate(app, hub);
+  registerXsrfCheck(app, hub);
   app.options(`${api}/*`, async (_req, reply) => reply.code(200).send(''));
 
   registerRootApi(app, hub);

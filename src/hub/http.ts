@@ -41,7 +41,3 @@ export function queryString(req: FastifyRequest): string {
   const i = u.indexOf('?');
   return i === -1 ? '' : u.slice(i + 1);
 }
-
-export function clientAddress(req: FastifyRequest): string {
-  return req.raw.socket.remoteAddress ?? 'unknown';
-}

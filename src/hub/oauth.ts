@@ -2,6 +2,7 @@
 // only, relative redirect_uris compared exactly, client secret = the server's API token (stored hashed).
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { xsrfToken } from './web/xsrf.ts';
 import type { Hub } from './context.ts';
 import type { OAuthClientRecord, UserRecord } from '../store/types.ts';
 import { HubError } from '../util/errors.ts';
@@ -74,7 +75,7 @@ export function registerOAuth(app: FastifyInstance, hub: Hub): void {
     const known = hub.store.tokens.listForUser(user.id).some((t) => t.client_id === client.identifier);
     if (own || svc?.oauth_no_confirm || known || confirmed) return issueCode(hub, req, reply, user, client, param(q, 'state'));
     reply.type('text/html');
-    return oauthConfirmPage({ base: hub.base, user: user.name, clientDescription: client.description, action: requestUri(req) });
+    return oauthConfirmPage({ base: hub.base, user: user.name, clientDescription: client.description, action: requestUri(req), xsrf: xsrfToken(hub, req, reply) });
   };
 
   app.get(authorize, (req, reply) => handle(req, reply, false));

@@ -54,6 +54,7 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   shutdown_on_logout: setting(t.bool, false, "Stop a user's servers when they log out."),
   cleanup_servers: setting(t.bool, true, 'Stop user servers when the hub shuts down.'),
   last_activity_interval: setting(t.int, 300, 'Seconds between writes of collected activity to the database.'),
+  trusted_downstream_ips: setting(t.ipNetworks, [], 'Proxies (IPs or CIDR networks) in front of the hub whose X-Forwarded-For is believed; the client is the rightmost address not in this list. Empty: the socket address is the client.'),
   ssl_key: setting(t.string, '', 'Path to the TLS key for the public listener.'),
   ssl_cert: setting(t.string, '', 'Path to the TLS certificate for the public listener (turns on https).'),
   authenticate_prometheus: setting(t.bool, true, 'Require a token with read:metrics for /hub/metrics.'),

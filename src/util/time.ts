@@ -1,7 +1,11 @@
 // JupyterHub's timestamp format: ISO-8601 UTC with microseconds and Z (2026-11-23T15:00:37.659000Z), null when unset.
+// A stored time no Date can hold (written before the API checked its inputs) reads as unset rather than failing a
+// whole listing.
 export function isoTime(ms: number | null | undefined): string | null {
   if (ms === null || ms === undefined) return null;
-  return new Date(ms).toISOString().replace('Z', '000Z');
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return null;
+  return d.toISOString().replace('Z', '000Z');
 }
 
 /** Parses an ISO-8601 time; naive times are UTC as in JupyterHub. Returns NaN when unparsable. */

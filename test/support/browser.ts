@@ -63,6 +63,7 @@ function parseSetCookie(header: string, requestUrl: URL, now: number): Cookie | 
 export class Browser {
   #jar: Cookie[] = [];
   #origin: string;
+  #lastXsrf: string | undefined;
 
   constructor(origin: string) {
     this.#origin = origin;
@@ -107,7 +108,9 @@ export class Browser {
   /** Like navigating: follows redirects (303 and 301/302 after POST become GET, as browsers do) and reads the body. */
   async go(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
     let method = init.method ?? (init.form ? 'POST' : 'GET');
-    let body = init.form ? new URLSearchParams(init.form).toString() : undefined;
+    // A form is submitted from the page last shown, with the hidden _xsrf field that page carried.
+    const form = init.form && this.#lastXsrf && !('_xsrf' in init.form) ? { ...init.form, _xsrf: this.#lastXsrf } : init.form;
+    let body = form ? new URLSearchParams(form).toString() : undefined;
     let headers = init.form ? { 'content-type': 'application/x-www-form-urlencoded', ...init.headers } : init.headers;
     let current = new URL(url, this.#origin);
     const hops: Hop[] = [];
@@ -128,7 +131,9 @@ export class Browser {
         current = next;
         continue;
       }
-      return { status: res.status, url: current.pathname + current.search, headers: res.headers, body: await res.text(), hops };
+      const text = await res.text();
+      this.#lastXsrf = /name="_xsrf" value="([^"]+)"/.exec(text)?.[1] ?? this.#lastXsrf;
+      return { status: res.status, url: current.pathname + current.search, headers: res.headers, body: text, hops };
     }
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { GroupRecord } from '../../store/types.ts';
 import { filterFor, groupModelFields } from '../../auth/index.ts';
+import { forbiddenNameChars } from '../../auth/names.ts';
 import { HubError } from '../../util/errors.ts';
 import { apiPrincipal, requireScopes, type Principal } from '../identity.ts';
 import { groupModel } from '../models.ts';
@@ -44,6 +45,8 @@ function checkGroupModel(model: Record<string, unknown>): void {
 function userIds(hub: Hub, names: unknown[]): number[] {
   return names.map((raw) => {
     if (typeof raw !== 'string') throw new HubError(400, `user names must be strings, not ${JSON.stringify(raw)}`);
+    const problem = forbiddenNameChars(raw);
+    if (problem) throw new HubError(400, `Invalid username ${JSON.stringify(raw)}: ${problem}`);
     const name = hub.authenticator.normalizeUsername(raw);
     const user = hub.store.users.get(name);
     if (!user) throw new HubError(400, `No such user: ${name}`);

@@ -18,8 +18,9 @@ function intParam(q: Record<string, unknown>, name: string): number | undefined 
   if (v === undefined || v === '') return undefined;
   // Decimal digits only, as Python's int() takes them: Number() would also accept 0x10, 1e3 and Infinity.
   const s = String(Array.isArray(v) ? v[0] : v);
-  if (!/^\s*[+-]?\d{1,15}\s*$/.test(s)) throw new HubError(400, `${name} must be an integer, got ${JSON.stringify(v)}`);
-  return Math.abs(Number(s));
+  // JupyterHub takes abs() of a negative; nodehub refuses it like any other number out of range.
+  if (!/^\s*\+?\d{1,15}\s*$/.test(s)) throw new HubError(400, `${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return Number(s);
 }
 
 export function readPage(hub: Hub, req: FastifyRequest): Page {

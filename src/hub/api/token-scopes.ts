@@ -64,11 +64,18 @@ export function tokenScopesFor(
   return raw;
 }
 
-/** expires_in in seconds: absent or null → never; otherwise a positive number. Returns epoch ms or null. */
+/** The longest lifetime a token may ask for: 100 years, far inside what a Date (and the token page) can show. */
+export const MAX_EXPIRES_IN = 100 * 365 * 86400;
+
+/**
+ * expires_in in seconds: absent or null → never; otherwise a whole number of seconds from 1 to MAX_EXPIRES_IN.
+ * Returns epoch ms or null. Checked before anything is stored: an expiry no Date can hold would store a token whose
+ * listing then fails.
+ */
 export function tokenExpiry(expiresIn: unknown, now: number): number | null {
   if (expiresIn === undefined || expiresIn === null) return null;
-  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-    throw new HubError(400, `expires_in must be a positive number of seconds, got ${JSON.stringify(expiresIn)}`);
+  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
+    throw new HubError(400, `expires_in must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN}, got ${JSON.stringify(expiresIn)}`);
   }
-  return now + Math.round(expiresIn * 1000);
+  return now + expiresIn * 1000;
 }

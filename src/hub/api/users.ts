@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord, UserState } from '../../store/types.ts';
+import { forbiddenNameChars } from '../../auth/names.ts';
 import { HubError } from '../../util/errors.ts';
 import { parseIsoTime } from '../../util/time.ts';
 import { apiPrincipal, requireScopes, type Principal } from '../identity.ts';
@@ -27,7 +28,9 @@ export function requireUserScope(hub: Hub, req: FastifyRequest, scopes: string[]
 function validNewName(hub: Hub, raw: unknown): string {
   if (typeof raw !== 'string') throw new HubError(400, 'User names must be strings');
   const name = hub.authenticator.normalizeUsername(raw);
-  if (!hub.authenticator.validateUsername(name)) throw new HubError(400, `Invalid username: ${JSON.stringify(raw)}`);
+  // Checked on the name as sent too: normalising (lowercasing) must not be what makes a bad name look acceptable.
+  const problem = forbiddenNameChars(raw) ?? hub.authenticator.usernameProblem(name);
+  if (problem) throw new HubError(400, `Invalid username ${JSON.stringify(raw)}: ${problem}`);
   return name;
 }
 

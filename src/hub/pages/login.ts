@@ -1,9 +1,12 @@
 // The login page: a username/password form, or a single "Sign in with …" button for external login services.
 import { html } from './escape.ts';
+import { xsrfField } from './xsrf-field.ts';
 import { layout } from './layout.ts';
 import { hubUrl, safeUrl, withQuery } from './urls.ts';
 
 export interface LoginPageOptions {
+  /** The `_xsrf` token for the form (web/xsrf.ts). */
+  xsrf?: string;
   base: string;
   /** Already-sanitised next URL, carried through the form action. */
   next: string;
@@ -27,6 +30,7 @@ export function loginPage(o: LoginPageOptions): string {
   const form = o.loginUrl
     ? html`<p class="actions"><a class="button" href="${safeUrl(o.loginUrl)}">Sign in with ${service}</a></p>`
     : html`<form method="post" action="${action}">
+      ${xsrfField(o.xsrf)}
     <div class="field">
       <label for="username">Username</label>
       <input type="text" id="username" name="username" value="${o.username ?? ''}" autocomplete="username"

@@ -1,9 +1,12 @@
 // Asks the user to confirm that an OAuth client (a service, or someone else's server) may identify them.
 import { html } from './escape.ts';
+import { xsrfField } from './xsrf-field.ts';
 import { layout } from './layout.ts';
 import { hubUrl, safeUrl } from './urls.ts';
 
 export interface OAuthConfirmPageOptions {
+  /** The `_xsrf` token for the form (web/xsrf.ts). */
+  xsrf?: string;
   base: string;
   /** The logged-in user being asked. */
   user: string;
@@ -19,6 +22,7 @@ export function oauthConfirmPage(o: OAuthConfirmPageOptions): string {
   <p><strong>${o.clientDescription || 'An application'}</strong> would like to know who you are on this hub.</p>
   <p>It will see your user name (<strong>${o.user}</strong>) and your groups. It will not get your password.</p>
   <form method="post" action="${safeUrl(o.action)}">
+    ${xsrfField(o.xsrf)}
     <div class="actions">
       <button type="submit">Authorize</button>
       <a class="button secondary" href="${hubUrl(o.base, 'home')}">Cancel</a>

@@ -1,9 +1,12 @@
 // The shared site-wide password page: one password for an event, before anyone gets a (temporary) account.
 import { html } from './escape.ts';
+import { xsrfField } from './xsrf-field.ts';
 import { layout } from './layout.ts';
 import { hubUrl, withQuery } from './urls.ts';
 
 export interface PasswordPageOptions {
+  /** The `_xsrf` token for the form (web/xsrf.ts). */
+  xsrf?: string;
   base: string;
   next: string;
   /** Name of the event or workshop, shown as the heading. */
@@ -26,6 +29,7 @@ export function passwordPage(o: PasswordPageOptions): string {
     ? html`<div class="alert info" role="status">Too many tries. Please wait ${wait} ${wait === 1 ? 'second' : 'seconds'} before trying again.</div>`
     : ''}
   <form method="post" action="${action}">
+    ${xsrfField(o.xsrf)}
     <div class="field">
       <label for="password">Event password</label>
       <input type="password" id="password" name="password" autocomplete="current-password" required autofocus>

@@ -1,5 +1,6 @@
 // The spawn options form: pick a profile (and its profile_options), then POST to start the server.
 import type { ProfileOptionConfig } from '../../config/types.ts';
+import { xsrfField } from './xsrf-field.ts';
 import { html } from './escape.ts';
 import { layout } from './layout.ts';
 import { profileOptionsBlock, profileOptionsStyle, type Submitted } from './spawn-options.ts';
@@ -14,6 +15,8 @@ export interface SpawnProfile {
 }
 
 export interface SpawnPageOptions {
+  /** The `_xsrf` token for the form (web/xsrf.ts). */
+  xsrf?: string;
   base: string;
   user: string;
   profiles: readonly SpawnProfile[];
@@ -48,6 +51,7 @@ export function spawnPage(o: SpawnPageOptions): string {
   <h1 id="spawn-title">Start your server</h1>
   ${o.error ? html`<div class="alert error" role="alert">${o.error}</div>` : ''}
   <form method="post" action="${action}">
+    ${xsrfField(o.xsrf)}
     ${o.profiles.length
       ? html`<fieldset><legend>Choose an environment</legend>${choices}</fieldset>`
       : html`<p>Your server will start with the default settings.</p>`}

@@ -1,5 +1,6 @@
 // The API token page: request a new token (shown once) and list or revoke existing ones.
 import { html, raw, type SafeHtml } from './escape.ts';
+import { xsrfField } from './xsrf-field.ts';
 import { layout } from './layout.ts';
 import { hubUrl, quoteName } from './urls.ts';
 
@@ -13,6 +14,8 @@ export interface TokenRow {
 }
 
 export interface TokenPageOptions {
+  /** The `_xsrf` token for the form (web/xsrf.ts). */
+  xsrf?: string;
   base: string;
   user: string;
   tokens: readonly TokenRow[];
@@ -93,6 +96,7 @@ export function tokenPage(o: TokenPageOptions): string {
   ${o.error ? html`<div class="alert error" role="alert">${o.error}</div>` : ''}
   ${fresh}
   <form method="post" action="${hubUrl(o.base, 'token')}">
+    ${xsrfField(o.xsrf)}
     <div class="field">
       <label for="token-note">Note <span class="muted">(what the token is for)</span></label>
       <input type="text" id="token-note" name="note" maxlength="200">

@@ -2,6 +2,8 @@
 // record and a login cookie. `/hub/tmplogin` is the tmp authenticator's own login URL (a fresh user every time).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
+import { xsrfToken } from './xsrf.ts';
+import { forbiddenNameChars } from '../../auth/names.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { clearLoginCookies, cookieUser, ensureSessionId, setLoginCookie } from '../identity.ts';
 import { loginPage, logoutPage } from '../pages/index.ts';
@@ -32,10 +34,10 @@ function queryNext(req: FastifyRequest): string | undefined {
 
 export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
-  const page = (req: FastifyRequest, error?: string, username?: string) =>
+  const page = (req: FastifyRequest, reply: FastifyReply, error?: string, username?: string) =>
     loginPage({
       base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.showPasswordField,
-      loginService: auth.loginService,
+      loginService: auth.loginService, xsrf: xsrfToken(hub, req, reply),
     });
 
   app.get(`${hub.hubPrefix}login`, async (req, reply) => {
@@ -48,18 +50,25 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       const next = queryNext(req);
       return reply.redirect(`${hub.hubPrefix}${auth.loginUrl}${next ? `?next=${encodeURIComponent(next)}` : ''}`, 302);
     }
-    return reply.type('text/html').send(page(req));
+    return reply.type('text/html').send(page(req, reply));
   });
 
   app.post(`${hub.hubPrefix}login`, async (req, reply) => {
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
+    // A name no rule allows is refused before any Authenticator sees it, with the rule it breaks.
+    // On the name as typed: trim() would quietly drop a leading U+FEFF.
+    const problem = typeof form.username === 'string' ? forbiddenNameChars(form.username) : null;
+    if (problem) {
+      hub.log.info(`Refused login name ${JSON.stringify(username.slice(0, 100))}: ${problem}`);
+      return reply.code(400).type('text/html').send(page(req, reply, `Invalid username: ${problem}`, ''));
+    }
     const result = await auth.authenticate({ username, password });
     const name = result ? auth.normalizeUsername(result.name) : '';
     if (!result || !auth.validateUsername(name) || !auth.checkAllowed(name)) {
       hub.log.info(`Failed login for ${JSON.stringify(username.slice(0, 100))}`);
-      return reply.code(200).type('text/html').send(page(req, 'Invalid username or password', username));
+      return reply.code(200).type('text/html').send(page(req, reply, 'Invalid username or password', username));
     }
     const user = loginUser(hub, name, result.admin);
     startSession(hub, req, reply, user);
@@ -72,7 +81,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
       const previous = cookieUser(hub, req);
       const result = await auth.authenticate({ username: '', password: '' });
-      if (!result) return reply.code(403).type('text/html').send(page(req, 'Login is not possible right now'));
+      if (!result) return reply.code(403).type('text/html').send(page(req, reply, 'Login is not possible right now'));
       const user = takePooledUser(hub, req) ?? loginUser(hub, auth.normalizeUsername(result.name), result.admin);
       startSession(hub, req, reply, user);
       retirePreviousUser(hub, previous, user);

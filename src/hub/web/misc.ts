@@ -2,6 +2,8 @@
 // paths into the hub.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
+import { xsrfToken } from './xsrf.ts';
+import { tokenExpiry } from '../api/token-scopes.ts';
 import { HubError } from '../../util/errors.ts';
 import { isoTime } from '../../util/time.ts';
 import { cookieUser } from '../identity.ts';
@@ -52,7 +54,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   app.get(`${hp}token`, async (req, reply) => {
     const me = cookieUser(hub, req);
     if (!me) return loginRedirect(hub, req, reply);
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id) }));
+    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.post(`${hp}token`, async (req, reply) => {
@@ -60,13 +62,12 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     if (!me) throw new HubError(403, 'You must be logged in to request a token');
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const note = typeof form.note === 'string' && form.note.trim() ? form.note.trim().slice(0, 200) : 'Requested via token page';
-    const expiresIn = Number(form.expires_in);
+    // The form's "Never" is an empty value; anything else is held to the API's rule.
+    const raw = typeof form.expires_in === 'string' ? form.expires_in.trim() : '';
+    const expiresAt = raw === '' ? null : tokenExpiry(/^\d{1,12}$/.test(raw) ? Number(raw) : raw, Date.now());
     const token = newApiToken();
-    hub.store.tokens.create({
-      user_id: me.id, kind: 'api', token, note,
-      expires_at: Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + expiresIn * 1000 : null,
-    });
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token }));
+    hub.store.tokens.create({ user_id: me.id, kind: 'api', token, note, expires_at: expiresAt });
+    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.get(hp.slice(0, -1), async (_req, reply) => reply.redirect(hp, 301));

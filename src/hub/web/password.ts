@@ -5,14 +5,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { Authenticator } from '../../auth/index.ts';
 import type { HubConfig, SharedPasswordConfig } from '../../config/types.ts';
-import { parseCookies, serializeCookie } from '../../auth/index.ts';
+import { parseAuthorizationHeader, parseCookies, serializeCookie } from '../../auth/index.ts';
 import {
   PASS_COOKIE, PASSWORD_ENV, PASSWORD_FILE_ENV, SharedPassword, loadSharedPassword, parseBasicAuth,
 } from '../../auth/shared-password.ts';
 import { passwordPage } from '../pages/index.ts';
-import { clientAddress, prefersJson, requestProto, requestUri } from '../http.ts';
+import { prefersJson, requestProto, requestUri } from '../http.ts';
 import { listenAddress, isLoopback } from '../listen.ts';
 import { safeNext } from './redirects.ts';
+import { xsrfToken } from './xsrf.ts';
+import { limiterKey, realClientAddress, trustedProxies } from '../client-address.ts';
 
 export function sharedPasswordConfig(config: HubConfig): SharedPasswordConfig {
   return config.sections.SharedPassword;
@@ -26,7 +28,10 @@ export function setupSharedPassword(
   config: HubConfig, authenticator: Authenticator, cookieSecret: Buffer, env: Record<string, string | undefined>,
 ): SharedPassword | null {
   const password = loadSharedPassword(env);
-  if (password !== null) return new SharedPassword(password, cookieSecret);
+  if (password !== null) {
+    const { max_wrong_tries, wrong_try_window } = sharedPasswordConfig(config);
+    return new SharedPassword(password, cookieSecret, { limit: max_wrong_tries, windowMs: wrong_try_window * 1000 });
+  }
   const { host } = listenAddress(config);
   const tmp = authenticator.className === 'tmpauthenticator.TmpAuthenticator';
   if (tmp && !isLoopback(host) && !sharedPasswordConfig(config).allow_open_hub) {
@@ -51,18 +56,22 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   const api = `${hp}api`;
   const open = new Set([`${hp}health`, `${hp}api/health`, page]);
 
+  const trusted = trustedProxies(hub.config.hub.trusted_downstream_ips);
+  // The real client (behind trusted proxies) for logs; wrong tries count per limiterKey of it (an IPv6 client's /64).
+  const clientAddress = (req: FastifyRequest) => realClientAddress(req, trusted);
+  const bucket = (req: FastifyRequest) => limiterKey(clientAddress(req));
   const isApi = (path: string) => path === api || path.startsWith(`${api}/`);
   const hasPass = (req: FastifyRequest) => gate.validPassCookie(parseCookies(req.headers.cookie)[PASS_COOKIE], maxAgeDays);
-  const render = (reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
+  const render = (req: FastifyRequest, reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
     reply.code(status).type('text/html').send(passwordPage({
-      base: hub.base, next, eventName: settings.event_name, message: settings.message, ...extra,
+      base: hub.base, next, eventName: settings.event_name, message: settings.message, xsrf: xsrfToken(hub, req, reply), ...extra,
     }));
   const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, message: string, basic: boolean) => {
     const json = isApi(pathOf(req)) || prefersJson(req);
     // A browser shows a login prompt for this header, so it goes only to clients that speak Basic or JSON.
     if (basic || prefersJson(req)) reply.header('WWW-Authenticate', 'Basic realm="nodehub"');
     if (json) return reply.code(status).type('application/json').send({ status, message });
-    return render(reply, status, safeNext(hub, req, requestUri(req)), { error: message });
+    return render(req, reply, status, safeNext(hub, req, requestUri(req)), { error: message });
   };
   const limited = (req: FastifyRequest, reply: FastifyReply, retryAfter: number, next: string) => {
     hub.log.debug(`Shared password try from ${clientAddress(req)} refused: too many wrong tries`);
@@ -70,7 +79,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (isApi(pathOf(req)) || prefersJson(req)) {
       return reply.code(429).type('application/json').send({ status: 429, message: `Too many wrong passwords; try again in ${retryAfter} s` });
     }
-    return render(reply, 429, next, { retryAfter });
+    return render(req, reply, 429, next, { retryAfter });
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -80,11 +89,18 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (get && (path === api || path === `${api}/` || path.startsWith(`${hp}static/`))) return;
     if (req.method === 'POST' && path === `${api}/oauth2/token`) return;
     if (hasPass(req)) return;
-    // Tokens are checked by the API itself: a valid one needs no password, an invalid one gets the API's own 403.
-    if (/^(?:token|bearer)\s/i.test(req.headers.authorization ?? '')) return;
+    // Only what the gate can verify goes through. A token must be one the hub knows (valid, unexpired), and it opens
+    // only the API, where its scopes are checked: pages know no tokens, so a token there would reach pages as an
+    // anonymous visitor, and the tmp authenticator would mint a user and start a server for it.
+    const token = presentedToken(req);
+    if (token !== null) {
+      if (isApi(path) && hub.store.tokens.find(token)) return;
+      hub.log.debug(`Shared password gate: unknown token or page request from ${clientAddress(req)}`);
+      return refuse(req, reply, 401, isApi(path) ? 'Invalid or expired token' : 'The event password is required', false);
+    }
     const basic = parseBasicAuth(req.headers.authorization);
     if (basic) {
-      const verdict = gate.check(basic.password, clientAddress(req));
+      const verdict = gate.check(basic.password, bucket(req));
       if (verdict.ok) return;
       if (verdict.retryAfter > 0) return limited(req, reply, verdict.retryAfter, safeNext(hub, req, requestUri(req)));
       hub.log.warn(`Wrong shared password (HTTP Basic) from ${clientAddress(req)}`);
@@ -110,26 +126,35 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   app.get(page, async (req, reply) => {
     const next = nextOf(req);
     if (hasPass(req)) return reply.redirect(next, 302);
-    const wait = gate.limiter.retryAfter(clientAddress(req));
+    const wait = gate.limiter.retryAfter(bucket(req));
     if (wait > 0) reply.header('Retry-After', String(wait));
-    return render(reply, 200, next, wait > 0 ? { retryAfter: wait } : {});
+    return render(req, reply, 200, next, wait > 0 ? { retryAfter: wait } : {});
   });
 
   app.post(page, async (req, reply) => {
     const next = nextOf(req);
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const candidate = typeof body.password === 'string' ? body.password : '';
-    const verdict = gate.check(candidate, clientAddress(req));
+    const verdict = gate.check(candidate, bucket(req));
     if (!verdict.ok && verdict.retryAfter > 0) return limited(req, reply, verdict.retryAfter, next);
     if (!verdict.ok) {
       hub.log.warn(`Wrong shared password from ${clientAddress(req)}`);
-      return render(reply, 403, next, { error: 'That password is not right. Please try again.' });
+      return render(req, reply, 403, next, { error: 'That password is not right. Please try again.' });
     }
     reply.header('Set-Cookie', serializeCookie(PASS_COOKIE, gate.passCookieValue(), {
       path: hub.base, httpOnly: true, sameSite: 'Lax', secure: requestProto(req) === 'https',
     }));
     return reply.redirect(next, 302);
   });
+}
+
+/** The token a request presents (Authorization `token`/`bearer`, or `?token=`), or null when it presents none. */
+function presentedToken(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && /^(?:token|bearer)\b/i.test(header.trim())) return parseAuthorizationHeader(header) ?? '';
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  if (q.token !== undefined) return typeof q.token === 'string' ? q.token : '';
+  return null;
 }
 
 function pathOf(req: FastifyRequest): string {

@@ -24,6 +24,18 @@ export function safeNext(hub: Hub, req: FastifyRequest, next: string | undefined
   if (!n.startsWith('/') || n.startsWith('//') || /^\/[^/]*:/.test(n) && /^[a-z]+:/i.test(n)) return '';
   // Control characters could split headers or confuse browsers.
   if (/[\u0000-\u001f\u007f]/.test(n)) return '';
+  // A Location header carries only Latin-1, so anything beyond printable ASCII is percent-encoded (as UTF-8); text
+  // that has no UTF-8 form (a lone surrogate) is dropped.
+  let encodable = true;
+  n = n.replace(/[^\x21-\x7e]+/g, (run) => {
+    try {
+      return encodeURIComponent(run);
+    } catch {
+      encodable = false;
+      return '';
+    }
+  });
+  if (!encodable) return '';
   // 3.0 sends /user/… through /hub/user/…, which routes a browser back once the proxy has the server (spec 3.3 rule 4).
   const userPrefix = `${hub.base}user/`;
   if (n.startsWith(userPrefix)) n = `${hub.hubPrefix}user/${n.slice(userPrefix.length)}`;

@@ -2,6 +2,7 @@
 // running server.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
+import { xsrfToken } from './xsrf.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { HubError, isHubError } from '../../util/errors.ts';
 import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
@@ -78,14 +79,14 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   if (!options && hasProfileOptions(hub.config.spawner)) {
     // Picks of the last start come pre-selected, as KubeSpawner's form does.
     const submitted = hub.store.servers.get(owner.id, serverName)?.user_options ?? null;
-    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted }));
+    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
   }
   try {
     selectUserOptions(hub.config.spawner, options ?? {});
   } catch (err) {
     if (!isHubError(err)) throw err;
     return reply.code(400).type('text/html')
-      .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options }));
+      .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
   }
   let started;
   try {
