@@ -14,7 +14,7 @@ const hubKeys: Record<keyof JupyterHubConfig, true> = {
   active_server_limit: true, allow_named_servers: true, named_server_limit_per_user: true, shutdown_on_logout: true,
   cleanup_servers: true, last_activity_interval: true, ssl_key: true, ssl_cert: true, authenticate_prometheus: true,
   admin_access: true, redirect_to_server: true, api_page_default_limit: true, api_page_max_limit: true,
-  user_redirect_limit: true, slow_spawn_timeout: true, template_vars: true, log_level: true,
+  user_redirect_limit: true, slow_spawn_timeout: true, template_vars: true, log_level: true, log_style: true,
 };
 type Declared<T> = { [K in keyof T as string extends K ? never : K]: true };
 const spawnerKeys: Declared<SpawnerConfig> = {

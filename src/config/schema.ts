@@ -131,6 +131,7 @@ section('JupyterHub', null, 'The hub itself: where it listens, its database, coo
   slow_spawn_timeout: [t.float, 10, 'Seconds the spawn API and pages wait before answering "pending".'],
   template_vars: [t.jsonObject, {}, 'Extra variables for the HTML page templates.'],
   log_level: [t.logLevel, 'INFO', 'Log level: DEBUG, INFO, WARN, ERROR (Python names and numbers accepted).'],
+  log_style: [t.oneOf('text', 'json'), 'text', "nodehub: log lines as 'text' (JupyterHub's line format) or 'json' (one JSON object a line); JupyterHub's own log_format is not read."],
 });
 
 section('Spawner', null, 'Settings for every spawner: command, environment, timeouts, limits, hooks and profiles.', {

@@ -179,6 +179,12 @@ export const logLevel: TraitType<string> = {
   },
 };
 
+/** One of a few fixed words, e.g. JupyterHub.log_style's 'text' or 'json'. */
+export function oneOf<T extends string>(...choices: T[]): TraitType<T> {
+  const expected = `one of ${choices.map((c) => `'${c}'`).join(', ')}`;
+  return simple<T>(choices.join(' or '), expected, (v) => choices.includes(v as T), { raw: true });
+}
+
 export interface FieldSpec {
   type: TraitType;
   /** Filled in when the field is missing; a field with neither default nor `required` stays absent. */

@@ -111,6 +111,8 @@ export interface JupyterHubConfig {
   template_vars: Record<string, unknown>;
   /** One of DEBUG, INFO, WARN, ERROR (Python's WARNING/CRITICAL and numeric levels are mapped onto these). */
   log_level: string;
+  /** nodehub's own: 'text' (JupyterHub's line format) or 'json'. */
+  log_style: 'text' | 'json';
 }
 
 export interface SpawnerConfig {
