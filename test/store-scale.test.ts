@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type SqliteStore } from '../src/store/index.ts';
+import { recordSql } from './support/sql-recorder.ts';
 
 const userCount = 100_000;
 let dir: string;
@@ -33,37 +34,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Every statement a store runs (prepared or exec'd) is recorded, by wrapping better-sqlite3's own methods before any
-// store in this file is opened; statementsRun() gives the ones run during one call.
-let ran: string[] = [];
-const proto = Database.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-const { prepare, exec } = proto;
-proto.prepare = function (this: unknown, sql: unknown, ...rest: unknown[]) {
-  const stmt = prepare!.call(this, sql, ...rest) as Record<string, (...a: unknown[]) => unknown>;
-  for (const m of ['all', 'get', 'run', 'iterate']) {
-    const f = stmt[m]!;
-    stmt[m] = function (this: unknown, ...a: unknown[]) {
-      ran.push(String(sql));
-      return f.apply(this, a);
-    };
-  }
-  return stmt;
-};
-proto.exec = function (this: unknown, sql: unknown) {
-  ran.push(String(sql));
-  return exec!.call(this, sql);
-};
-afterAll(() => {
-  proto.prepare = prepare!;
-  proto.exec = exec!;
-});
+// Installed before any store in this file is opened: stores prepare their statements up front.
+const sql = recordSql();
+afterAll(() => sql.restore());
 
 function statementsRun<T>(fn: () => T): { value: T; ran: string[] } {
-  ran = [];
+  sql.take();
   const value = fn();
-  const during = ran;
-  ran = [];
-  return { value, ran: during };
+  return { value, ran: sql.take() };
 }
 
 const readsUsersOrServers = (sql: string) => /\b(users|servers)\b/.test(sql.replace(/CREATE[\s\S]*$/i, ''));
