@@ -1,6 +1,7 @@
 // The hub's log as it really goes out on stderr: JupyterHub's line format, the JSON format with
 // JupyterHub.log_style = 'json', one access line per hub request with secrets scrubbed, and none per proxied request.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scrubHeaders, scrubUrl } from '../src/hub/access-log.ts';
 import { startTestHub, type TestHub } from './support/hub.ts';
 
 let logged = '';
@@ -86,5 +87,21 @@ describe("JupyterHub.log_style = 'json'", () => {
 
   it('is refused at start-up with the exact key when it is neither text nor json', async () => {
     await expect(startTestHub({ JupyterHub: { log_style: 'xml' } })).rejects.toThrow(/JupyterHub\.log_style must be one of 'text', 'json'/);
+  });
+});
+
+describe('scrubbing', () => {
+  it('replaces secret-looking query values and token path tails, keeping everything else', () => {
+    expect(scrubUrl('/hub/api/users?offset=2&token=abc&access_token=d&client_secret=e&password=f&code=g&state=h&_xsrf=i&next=%2Fhub%2F'))
+      .toBe('/hub/api/users?offset=2&token=[secret]&access_token=[secret]&client_secret=[secret]&password=[secret]&code=[secret]&state=[secret]&_xsrf=[secret]&next=%2Fhub%2F');
+    expect(scrubUrl('/hub/api/authorizations/token/abcdef?x=1')).toBe('/hub/api/authorizations/token/[secret]?x=1');
+    expect(scrubUrl('/hub/api/users?%E0%A4%A=secret&Token=s2&flag')).toBe('/hub/api/users?%E0%A4%A=[secret]&Token=[secret]&flag');
+    expect(scrubUrl('/hub/home')).toBe('/hub/home');
+  });
+
+  it('replaces the credentials of the Authorization and Cookie headers, keeping the scheme', () => {
+    expect(scrubHeaders({ authorization: 'token secret456', cookie: 'jupyterhub-hub-login=secret000', host: 'h' }))
+      .toEqual({ authorization: 'token [secret]', cookie: '[secret]', host: 'h' });
+    expect(scrubHeaders({ authorization: 'secret456' })).toEqual({ authorization: '[secret]' });
   });
 });
