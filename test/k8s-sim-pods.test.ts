@@ -28,7 +28,7 @@ async function runningStubborn(name: string): Promise<void> {
     expect(BigInt(`0x${sigIgn}`) & (1n << 14n)).not.toBe(0n);
   }, { timeout: 5000, interval: 10 });
 }
-const gone = (name: string, ms = 5000) => sim.waitFor('pods', 'default', name, (p) => !p, ms);
+const gone = (name: string, ms = 15_000) => sim.waitFor('pods', 'default', name, (p) => !p, ms);
 
 async function reasons(pod: string): Promise<string[]> {
   const r = await k.get(`/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=${pod}`);

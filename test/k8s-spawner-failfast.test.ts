@@ -70,7 +70,7 @@ async function spawn(user: string, options: Record<string, unknown> = {}) {
 
 /** The failed start's clean-up (pod deleted, record released) follows the failure event within moments. */
 async function expectCleanedUp(user: string): Promise<void> {
-  await eventually(async () => Object.keys((await (await hub.api(`/users/${user}`)).json()).servers).length === 0, 5000);
+  await eventually(async () => Object.keys((await (await hub.api(`/users/${user}`)).json()).servers).length === 0, 15_000);
   expect(sim.get('pods', NAMESPACE, `jupyter-${user}`)).toBeUndefined();
   expect(sim.processes().filter((p) => p.pod === `jupyter-${user}`)).toEqual([]);
 }
