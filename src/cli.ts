@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { parseCliArgs, usage } from './config/argv.ts';
 import type { CliArgs } from './config/argv.ts';
 import { ConfigError, generateConfig, loadConfig } from './config/index.ts';
-import { setLogLevel } from './util/log.ts';
+import { configureLogging } from './util/log.ts';
 
 const defaultConfigFile = 'nodehub_config.yaml';
 
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number | null> {
     if (args.command === 'start' && args.rest.length > 0) throw new ConfigError(`Unexpected argument ${args.rest[0]}`);
 
     const config = await loadConfig({ file: configFile(args), overrides: args.overrides });
-    setLogLevel(config.hub.log_level);
+    configureLogging(config.hub);
     // Loaded only now: --help, --version, --generate-config and config mistakes answer without the hub's weight.
     const { createUserToken, startHub, upgradeDb } = await import('./hub/commands.ts');
     if (args.command === 'token') {

@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { FrontVisitor, userIn } from './support/front-visitor.ts';
@@ -204,23 +203,37 @@ describe('100,000 visitors', () => {
     });
     const culler = new IdleCuller(h, { timeoutMs: 600_000, everyMs: 3_600_000, maxAgeMs: 0, cullUsers: true });
 
-    // Nothing idle beyond the recent users' window: a round is one short index probe, whatever the table holds.
-    const quiet = performance.now();
-    expect(await culler.cullOnce(now - 7_200_000)).toEqual({ servers: 0, users: 0 });
-    expect(performance.now() - quiet).toBeLessThan(50);
+    // Every idle-user query the culler makes, and how many rows each returned.
+    const probes: { limit: number; rows: number }[] = [];
+    const listIdle = store.users.listIdle.bind(store.users);
+    store.users.listIdle = (before, limit) => {
+      const rows = listIdle(before, limit);
+      probes.push({ limit, rows: rows.length });
+      return rows;
+    };
 
-    const delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
-    const t0 = performance.now();
+    // Nothing idle beyond the recent users' window: a round is one index probe that finds nothing, whatever the table
+    // holds (the times are measured in bench/timings.ts).
+    expect(await culler.cullOnce(now - 7_200_000)).toEqual({ servers: 0, users: 0 });
+    expect(probes).toEqual([{ limit: probes[0]!.limit, rows: 0 }]);
+
+    // Small batches with the event loop let through between them: a ticker that runs on every turn of the loop
+    // keeps running while the round goes on.
+    probes.length = 0;
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
     expect(await culler.cullOnce(now)).toEqual({ servers: 0, users: total });
-    const ms = performance.now() - t0;
-    delay.disable();
+    ticking = false;
     expect(store.users.count()).toBe(recent);
     expect(store.activity.countSince(now - 86_400_000)).toBe(total);
-    // the longest stretch the event loop was blocked: one batch, not the whole round
-    expect(delay.max / 1e6).toBeLessThan(250);
-    expect(ms).toBeLessThan(60_000);
-    console.log(`culled ${total} users in ${Math.round(ms)} ms; longest event-loop block ${Math.round(delay.max / 1e6)} ms`);
+    expect(Math.max(...probes.map((p) => p.rows))).toBeLessThanOrEqual(1000);
+    expect(probes.length).toBeGreaterThanOrEqual(total / 1000);
+    expect(turns).toBeGreaterThanOrEqual(probes.length - 1);
 
     await hub.close();
     const file = join(dir, 'nodehub.sqlite');

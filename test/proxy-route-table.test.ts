@@ -98,24 +98,18 @@ describe('RouteTable', () => {
     expect(route.lastActivity).toBe(2000);
   });
 
-  it('handles 10,000 routes: add, match and remove stay fast', () => {
+  it('handles 10,000 routes: add, match and remove give the right routes (timed in bench/timings.ts)', () => {
     const table = new RouteTable();
     const n = 10_000;
-    const t0 = performance.now();
     table.add('/', T, { hub: true });
     for (let i = 0; i < n; i++) table.add(`/user/u${i}/`, `http://127.0.0.1:${10000 + (i % 50000)}`, { user: `u${i}` });
-    const added = performance.now();
     for (let i = 0; i < n; i++) {
       const route = table.match(`/user/u${i}/api/kernels/abc`);
       if (route?.data.user !== `u${i}`) throw new Error(`wrong route for u${i}: ${route?.prefix}`);
     }
-    const matched = performance.now();
     for (let i = 0; i < n; i += 2) table.remove(`/user/u${i}`);
     expect(table.size).toBe(n / 2 + 1);
     expect(table.match('/user/u2/lab')?.prefix).toBe('/');
     expect(table.match('/user/u3/lab')?.prefix).toBe('/user/u3');
-    // Generous bounds for a slow CI box; a linear scan would need ~10^8 comparisons for the match loop.
-    expect(added - t0).toBeLessThan(1000);
-    expect(matched - added).toBeLessThan(500);
   });
 });

@@ -105,10 +105,9 @@ describe('LocalProcessSpawner', () => {
     const s = spawner({ onExit: (r) => reasons.push(r) });
     await s.start();
     const { pid, home } = s.getState() as { pid: number; home: string };
-    const t0 = Date.now();
     process.kill(pid, 'SIGKILL');
-    expect(await waitFor(() => reasons.length > 0, 500)).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(500);
+    // From the child's exit event: the spawner's poll (Spawner.poll_interval, 30 s) would come far later.
+    expect(await waitFor(() => reasons.length > 0, 10_000)).toBe(true);
     expect(reasons).toEqual([`Server process ${pid} was killed by SIGKILL`]);
     expect(await s.poll()).toBe(-9);
     await s.stop();
@@ -118,13 +117,12 @@ describe('LocalProcessSpawner', () => {
 
   it('rejects start at once with the exit code and the last output when the command exits', async () => {
     const onExit: string[] = [];
-    const s = spawner({ config: { environment: { MOCK_EXIT_CODE: '3' }, http_timeout: 30 }, onExit: (r) => onExit.push(r) });
-    const t0 = Date.now();
+    // An http_timeout past the test's own timeout: waiting it out instead of noticing the exit fails the test.
+    const s = spawner({ config: { environment: { MOCK_EXIT_CODE: '3' }, http_timeout: 600 }, onExit: (r) => onExit.push(r) });
     const err = await s.start().catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/^Server process for alice exited with exit code 3 before it answered:\n/);
     expect((err as Error).message).toContain('mock-singleuser: exiting with 3 as asked');
-    expect(Date.now() - t0).toBeLessThan(3000);
     expect(onExit).toEqual([]);
     expect(fs.existsSync(path.join(root, 'alice'))).toBe(false);
     expect(await s.poll()).toBe(0);
@@ -186,8 +184,8 @@ describe('LocalProcessSpawner', () => {
     await s.stop();
     const took = Date.now() - t0;
     expect(alive(pid)).toBe(false);
+    // The product's own timers are what is tested: it waited out both before the SIGKILL.
     expect(took).toBeGreaterThanOrEqual(380);
-    expect(took).toBeLessThan(2000);
     expect(fs.readFileSync.bind(null, path.join(root, 'alice', '.nodehub-server.log'))).toThrow(); // directory removed
   });
 

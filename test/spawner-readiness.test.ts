@@ -40,12 +40,10 @@ describe('waitForHttp', () => {
         }
       });
     }, 150);
-    const t0 = Date.now();
-    const result = await waitForHttp(`http://127.0.0.1:${port}/user/alice/`, { timeoutMs: 5000 });
+    // The wait itself (its fixed short interval) is timed in bench/spawn.ts; here, what it waits through.
+    const result = await waitForHttp(`http://127.0.0.1:${port}/user/alice/`, { timeoutMs: 30_000 });
     expect(result).toEqual({ status: 302, version: '3.0.0' });
     expect(seen).toEqual(Array(4).fill('GET /user/alice/ -'));
-    // fixed short interval: 3 retries after the listener appears take well under a second
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('treats 404 as up and reports a missing version header as null', async () => {
@@ -65,9 +63,8 @@ describe('waitForHttp', () => {
     const port = await freePort();
     let dead = false;
     setTimeout(() => (dead = true), 50);
-    const t0 = Date.now();
-    await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 10_000, isDead: () => dead })).rejects.toThrow(/exited before it answered/);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // A timeout past the test's own: only giving up on the death (not waiting it out) passes.
+    await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 600_000, isDead: () => dead })).rejects.toThrow(/exited before it answered/);
   });
 
   it('stops when aborted, also in the middle of a hanging request', async () => {
@@ -75,9 +72,7 @@ describe('waitForHttp', () => {
     const { port } = server.address() as net.AddressInfo;
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 100);
-    const t0 = Date.now();
-    await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 10_000, signal: abort.signal })).rejects.toThrow(/aborted/);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 600_000, signal: abort.signal })).rejects.toThrow(/aborted/);
     server.closeAllConnections();
   });
 });

@@ -108,19 +108,6 @@ export const memory: TraitType<number | string> = {
   },
 };
 
-/** One of a few words. */
-export function oneOf<const W extends string>(words: readonly W[]): TraitType<W> {
-  const expected = `one of ${words.map((w) => `'${w}'`).join(', ')}`;
-  return {
-    doc: words.join(' or '),
-    expected,
-    raw: true,
-    check(value, path, where) {
-      if (typeof value !== 'string' || !(words as readonly string[]).includes(value)) throw mismatch(path, expected, value, where);
-      return value as W;
-    },
-  };
-}
 
 /** A raw Kubernetes object written in the API's camelCase: a snake_case key would be silently ignored by Kubernetes,
  *  so KubeSpawner refuses it, and so do we. */

@@ -194,6 +194,20 @@ export const logLevel: TraitType<string> = {
   },
 };
 
+/** One of a few fixed words, e.g. JupyterHub.log_style's 'text' or 'json'. */
+export function oneOf<const W extends string>(words: readonly W[]): TraitType<W> {
+  const expected = `one of ${words.map((w) => `'${w}'`).join(', ')}`;
+  return {
+    doc: words.join(' or '),
+    expected,
+    raw: true,
+    check(value, path, where) {
+      if (typeof value !== 'string' || !(words as readonly string[]).includes(value)) throw mismatch(path, expected, value, where);
+      return value as W;
+    },
+  };
+}
+
 /** One mapping checked against declared fields, each under its own path: unknown keys are errors with a suggestion,
  *  missing required ones too, and defaults are filled in. */
 export function checkFields(value: unknown, fields: Record<string, FieldSpec<any>>, at: string, where: string, what: string): Record<string, unknown> {

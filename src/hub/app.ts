@@ -1,6 +1,6 @@
 // The fastify app that answers everything the route table sends to the hub: the REST API, the OAuth provider and the
 // pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { validateHeaderValue, type Server } from 'node:http';
 import { registerXsrfCheck } from './web/xsrf.ts';
 import { createRequire } from 'node:module';
@@ -24,6 +24,8 @@ import { registerLoginPages } from './web/login.ts';
 import { registerSpawnPages } from './web/spawn.ts';
 import { registerMiscPages, strayPath } from './web/misc.ts';
 import { registerPasswordGate } from './web/password.ts';
+import { logRequest } from './access-log.ts';
+import { createLogger, pinoLogger } from '../util/log.ts';
 
 const BODY_LIMIT = 1024 * 1024;
 
@@ -46,7 +48,9 @@ export type ServerFactory = (handler: (req: import('node:http').IncomingMessage,
 
 export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    // Fastify's own messages go through the hub's logger; its per-request lines are replaced by the access log below.
+    loggerInstance: pinoLogger('nodehub.app'),
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     // User names may be long (UUIDs, e-mail addresses), and so may nbgitpuller paths.
     routerOptions: { maxParamLength: 1000 },
@@ -99,8 +103,10 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
     reply.header('Content-Security-Policy', isApi(req.url) ? `${csp}; default-src 'none'` : csp);
   };
   app.addHook('onRequest', async (req, reply) => securityHeaders(req, reply));
+  const access = createLogger('nodehub.access');
   app.addHook('onResponse', async (req, reply) => {
     hub.metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    logRequest(access, req, reply, probes);
   });
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {

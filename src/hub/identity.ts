@@ -11,6 +11,7 @@ import {
 import type { RoleDef, ScopeResource as AccessResource } from '../auth/index.ts';
 import { HubError } from '../util/errors.ts';
 import { requestHost, requestProto } from './http.ts';
+import { noteRequester } from './access-log.ts';
 
 export const LOGIN_COOKIE = 'jupyterhub-hub-login';
 export const SESSION_COOKIE = 'jupyterhub-session-id';
@@ -92,7 +93,9 @@ export function cookieUser(hub: Hub, req: FastifyRequest): UserRecord | null {
   if (!raw) return null;
   const cookieId = verifySignedValue(hub.cookieSecret, LOGIN_COOKIE, raw, hub.config.hub.cookie_max_age_days);
   if (!cookieId) return null;
-  return hub.store.users.getByCookieId(cookieId) ?? null;
+  const user = hub.store.users.getByCookieId(cookieId) ?? null;
+  if (user) noteRequester(req, user.name);
+  return user;
 }
 
 export function principalForUser(hub: Hub, user: UserRecord): Principal {
@@ -126,7 +129,9 @@ export function apiPrincipal(hub: Hub, req: FastifyRequest): Principal | null {
   const header = req.headers.authorization;
   if (header) {
     const plain = parseAuthorizationHeader(header);
-    return plain ? principalForToken(hub, plain) : null;
+    const p = plain ? principalForToken(hub, plain) : null;
+    if (p) noteRequester(req, p.name);
+    return p;
   }
   if (!cookieAllowedForApi(hub, req)) return null;
   const user = cookieUser(hub, req);

@@ -65,6 +65,7 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   user_redirect_limit: setting(t.int, 4, 'Redirect loops through a stopped server before the hub shows an error.'),
   slow_spawn_timeout: setting(t.float, 10, 'Seconds the spawn API and pages wait before answering "pending".'),
   template_vars: setting(t.jsonObject, {}, 'Extra variables for the HTML page templates.'),
+  log_style: setting(t.oneOf(['text', 'json']), 'text', "nodehub: log lines as 'text' (JupyterHub's line format) or 'json' (one JSON object a line); JupyterHub's own log_format is not read."),
   log_level: setting(t.logLevel, 'INFO', 'Log level: DEBUG, INFO, WARN, ERROR (Python names and numbers accepted).'),
 });
 

@@ -13,7 +13,7 @@ import { RouteTable, createForwarder } from '../proxy/index.ts';
 import { ServerManager, ServerPool } from '../servers/index.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator } from '../auth/index.ts';
-import { createLogger, setLogLevel } from '../util/log.ts';
+import { configureLogging, createLogger } from '../util/log.ts';
 import { createMetrics } from './metrics.ts';
 import { createHubApp } from './app.ts';
 import { errorPage, SERVER_DOWN_MESSAGE } from './pages/index.ts';
@@ -36,7 +36,7 @@ export interface RunningHub {
 /** `env` is where the shared password is read from (NODEHUB_SHARED_PASSWORD[_FILE]); process.env by default. */
 export async function startHub(config: HubConfig, opts: { env?: Record<string, string | undefined> } = {}): Promise<RunningHub> {
   const t0 = performance.now();
-  setLogLevel(config.hub.log_level);
+  configureLogging(config.hub);
   const log = createLogger('nodehub');
   for (const warning of config.warnings) log.warn(warning);
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });

@@ -1,7 +1,12 @@
-// A tiny levelled logger writing JupyterHub-style lines to stderr. Secrets never reach it: callers log names, not tokens.
+// The hub's levelled logger, on pino (the logger fastify itself uses). Lines go to stderr in JupyterHub's shape,
+// `[I 2024-01-01 12:00:00.123 nodehub spawner] message` (JupyterHub prints `JupyterHub module:line` where nodehub prints
+// its name and the component), or as one JSON object a line with JupyterHub.log_style = 'json'.
+// Secrets never reach it: callers log names, not tokens, and the access log scrubs URLs and headers (hub/access-log.ts).
+import pino from 'pino';
+import type { Logger as Pino } from 'pino';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
-const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const letter: Record<Level, string> = { debug: 'D', info: 'I', warn: 'W', error: 'E' };
+export type LogFormat = 'text' | 'json';
 
 export interface Logger {
   debug(msg: string, ...extra: unknown[]): void;
@@ -11,24 +16,114 @@ export interface Logger {
   child(name: string): Logger;
 }
 
-let threshold = order.info;
-export function setLogLevel(level: string): void {
-  const l = level.toLowerCase() as Level;
-  threshold = order[l] ?? order.info;
+const letter: Record<number, string> = { 10: 'T', 20: 'D', 30: 'I', 40: 'W', 50: 'E', 60: 'C' };
+const NAME = Symbol('nodehub.logName');
+const ROOT = 'nodehub';
+
+let level: Level = 'info';
+let format: LogFormat = 'text';
+// Loggers made before the level or format is set (module-level ones) pick up the new root on their next line.
+let generation = 0;
+let root: Pino | null = null;
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+/** Local time as JupyterHub's `%Y-%m-%d %H:%M:%S.mmm`. */
+function stamp(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-export function createLogger(name = 'nodehub'): Logger {
-  const write = (level: Level, msg: string, extra: unknown[]) => {
-    if (order[level] < threshold) return;
-    const ts = new Date().toISOString().replace('T', ' ').slice(0, 23);
-    const tail = extra.map((e) => (e instanceof Error ? e.stack ?? e.message : typeof e === 'string' ? e : JSON.stringify(e)));
-    process.stderr.write(`[${letter[level]} ${ts} ${name}] ${msg}${tail.length ? ' ' + tail.join(' ') : ''}\n`);
+/** Writes through process.stderr.write (not a raw fd) so that whatever holds stderr, a test included, sees every line. */
+const jsonStream = { write: (line: string) => void process.stderr.write(line) };
+
+// Text lines are built from the metadata pino hands a stream that asks for it, so no JSON is parsed back.
+const textStream = {
+  [pino.symbols.needsMetadataGsym]: true as const,
+  lastLevel: 0,
+  lastMsg: '' as string | undefined,
+  lastObj: {} as Record<string, unknown>,
+  lastLogger: null as unknown as Pino & { [NAME]?: string },
+  lastTime: '',
+  write(): void {
+    const name = this.lastLogger?.[NAME] ?? ROOT;
+    const component = name === ROOT ? 'hub' : name.startsWith(`${ROOT}.`) ? name.slice(ROOT.length + 1) : name;
+    const err = this.lastObj?.err;
+    const tail = err instanceof Error ? `\n${err.stack ?? err.message}` : '';
+    process.stderr.write(`[${letter[this.lastLevel] ?? 'I'} ${stamp(new Date())} ${ROOT} ${component}] ${this.lastMsg ?? ''}${tail}\n`);
+  },
+};
+
+function rootLogger(): Pino {
+  root ??= pino(
+    {
+      level,
+      base: undefined,
+      timestamp: format === 'json' ? pino.stdTimeFunctions.isoTime : false,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    format === 'json' ? jsonStream : textStream,
+  );
+  return root;
+}
+
+function reset(): void {
+  root = null;
+  generation++;
+}
+
+/** Python-ish names from JupyterHub.log_level (the config trait has already mapped WARNING, CRITICAL and numbers). */
+export function setLogLevel(name: string): void {
+  const l = name.toLowerCase();
+  level = l === 'debug' || l === 'warn' || l === 'error' ? l : 'info';
+  reset();
+}
+
+export function setLogFormat(f: string): void {
+  format = f === 'json' ? 'json' : 'text';
+  reset();
+}
+
+/** Both settings from the JupyterHub section, as the hub and the command line apply them. */
+export function configureLogging(hub: { log_level: string; log_style: string }): void {
+  setLogLevel(hub.log_level);
+  setLogFormat(hub.log_style);
+}
+
+/** A pino logger under the root, named for the text format's component column; fastify takes one of these. */
+export function pinoLogger(name: string): Pino {
+  const child = rootLogger().child(format === 'json' ? { name } : {}) as Pino & { [NAME]?: string };
+  child[NAME] = name;
+  return child;
+}
+
+/** Extras as the old logger printed them: an Error goes to pino's `err` (stack in the text line), the rest joins msg. */
+function emit(p: Pino, lvl: Level, msg: string, extra: unknown[]): void {
+  if (!p.isLevelEnabled(lvl)) return;
+  let err: Error | undefined;
+  const words: string[] = [];
+  for (const e of extra) {
+    if (e instanceof Error && !err) err = e;
+    else words.push(e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e));
+  }
+  const text = words.length ? `${msg} ${words.join(' ')}` : msg;
+  if (err) p[lvl]({ err }, text);
+  else p[lvl](text);
+}
+
+export function createLogger(name = ROOT): Logger {
+  let gen = -1;
+  let p: Pino;
+  const current = () => {
+    if (gen !== generation) {
+      p = pinoLogger(name);
+      gen = generation;
+    }
+    return p;
   };
   return {
-    debug: (m, ...e) => write('debug', m, e),
-    info: (m, ...e) => write('info', m, e),
-    warn: (m, ...e) => write('warn', m, e),
-    error: (m, ...e) => write('error', m, e),
+    debug: (m, ...e) => emit(current(), 'debug', m, e),
+    info: (m, ...e) => emit(current(), 'info', m, e),
+    warn: (m, ...e) => emit(current(), 'warn', m, e),
+    error: (m, ...e) => emit(current(), 'error', m, e),
     child: (n) => createLogger(`${name}.${n}`),
   };
 }

@@ -46,7 +46,7 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   lifecycle_hooks: setting(t.jsonObject, {}, 'postStart/preStop hooks of the notebook container (a Kubernetes Lifecycle).'),
   // The spawner's own settings (src/spawner/kubernetes/), KubeSpawner's names where it has them.
   environment: setting(k.environment, {}, 'Extra environment of the pods: strings ({username} etc. expanded) or Kubernetes EnvVar objects such as {valueFrom: {fieldRef: {fieldPath: status.podIP}}}.'),
-  slug_scheme: setting(k.oneOf(['safe', 'escape']), 'safe', "How user and server names become Kubernetes names: 'safe' (KubeSpawner 7) or the legacy 'escape'."),
+  slug_scheme: setting(t.oneOf(['safe', 'escape']), 'safe', "How user and server names become Kubernetes names: 'safe' (KubeSpawner 7) or the legacy 'escape'."),
   common_labels: setting(t.stringMap, { 'app.kubernetes.io/name': 'jupyterhub', 'app.kubernetes.io/managed-by': 'nodehub', app: 'jupyterhub', heritage: 'jupyterhub' }, 'Labels on every pod (z2jh sets app, release, chart and heritage here).'),
   component_label: setting(t.string, 'singleuser-server', 'Value of the component labels of user pods.'),
   hub_instance: setting(t.string, '', "nodehub: names this hub's pods (label app.kubernetes.io/instance) so that its informer and orphan sweep never touch another hub's pods in the namespace; empty means common_labels' release, else 'nodehub'."),
