@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestHub, eventually, type TestHub } from './support/hub.ts';
+import { login } from './hub-protocol-support.ts';
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -93,5 +94,34 @@ describe('hub API with real server processes', () => {
     process.kill(proc.pid, 'SIGKILL');
     await eventually(async () => (await (await hub.api('/users/dave')).json()).server === null, 5000);
     expect(hub.running.hub.routes.get('/user/dave')).toBeUndefined();
+  });
+});
+
+describe("a server's token is found by its link to the server, not by its note", () => {
+  it('keeps a user token noted like a server token through the stop, and on the token page; the server token neither', async () => {
+    expect((await hub.api('/users/dora', { method: 'POST' })).status).toBe(201);
+    const made = await hub.api('/users/dora/tokens', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: 'Server at /user/dora/' }),
+    });
+    expect(made.status).toBe(201);
+    const own = await made.json();
+    const cookie = await login(hub, 'dora');
+    const tokenPage = async () => (await fetch(`${hub.origin}/hub/token`, { headers: { cookie } })).text();
+
+    expect((await hub.api('/users/dora/server', { method: 'POST' })).status).toBe(201);
+    const env = await (await fetch(`${hub.origin}/user/dora/env`)).json();
+    const listed = (await (await hub.api('/users/dora/tokens')).json()).api_tokens as { id: string; note: string }[];
+    const serverToken = listed.find((t) => t.id !== own.id)!;
+    expect(serverToken.note).toBe('Server at /user/dora/');
+    let page = await tokenPage();
+    expect(page).toContain(`/hub/api/users/dora/tokens/${own.id}`);
+    expect(page).not.toContain(`/hub/api/users/dora/tokens/${serverToken.id}`);
+    expect((await hub.api('/users/dora/server', { method: 'DELETE' })).status).toBe(204);
+    expect((await hub.api('/users/dora', { token: own.token })).status).toBe(200);
+    expect((await hub.api('/users/dora/activity', { method: 'POST', token: env.JUPYTERHUB_API_TOKEN, body: '{}' })).status).toBe(403);
+    const after = (await (await hub.api('/users/dora/tokens')).json()).api_tokens as { id: string }[];
+    expect(after.map((t) => t.id)).toEqual([own.id]);
+    page = await tokenPage();
+    expect(page).toContain(`/hub/api/users/dora/tokens/${own.id}`);
   });
 });

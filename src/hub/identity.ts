@@ -71,7 +71,7 @@ export function principalForToken(hub: Hub, plain: string): Principal | null {
     const user = hub.store.users.getById(token.user_id);
     if (!user) return null;
     // A server's own token acting (activity reports) is not the user being active (spec 1.7).
-    if (!token.note.startsWith('Server at ') && (user.last_activity === null || now - user.last_activity > ACTIVITY_RESOLUTION_MS)) {
+    if (token.server_id === null && (user.last_activity === null || now - user.last_activity > ACTIVITY_RESOLUTION_MS)) {
       hub.store.users.touch(user.id, now);
     }
     const ref = { kind: 'user' as const, name: user.name };

@@ -278,7 +278,7 @@ export class ServerManager {
       // A failed start: make sure nothing it began is left behind.
       await active.spawner.stop().catch(() => undefined);
     }
-    releaseServerCredentials(this.deps, active.user.id, active.user.name, active.name, active.recordId);
+    releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
     this.active.delete(key(active.user.name, active.name));
     this.drainQueue();
     this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);
@@ -354,7 +354,7 @@ export class ServerManager {
       } else {
         this.deps.log.info(`Server ${describe(user.name, rec.name)} stopped while the hub was down; cleaning up`);
         await spawner.stop().catch(() => undefined);
-        releaseServerCredentials(this.deps, user.id, user.name, rec.name, rec.id);
+        releaseServerCredentials(this.deps, user.name, rec.name, rec.id);
         cleaned++;
       }
     }));

@@ -45,7 +45,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named }));
   });
 
-  const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => !t.note.startsWith('Server at ')).map((t) => ({
+  const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => t.server_id === null).map((t) => ({
     id: `a${t.id}`, note: t.note, created: isoTime(t.created), last_activity: isoTime(t.last_activity), expires_at: isoTime(t.expires_at),
   }));
 
