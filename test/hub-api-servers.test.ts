@@ -125,3 +125,33 @@ describe("a server's token is found by its link to the server, not by its note",
     expect(page).toContain(`/hub/api/users/dora/tokens/${own.id}`);
   });
 });
+
+describe('names in URLs, as JupyterHub quotes them (quote(name, safe="@~"))', () => {
+  const cases: [user: string, server: string, prefix: string][] = [
+    ["o'neil", '', '/user/o%27neil/'],
+    ['ann lee', '', '/user/ann%20lee/'],
+    ['zoë', '', '/user/zo%C3%AB/'],
+    ['eve@lab', '', '/user/eve@lab/'],
+    ['p+q~r', '', '/user/p%2Bq~r/'],
+    ["o'neil", 'lab (1)!*', '/user/o%27neil/lab%20%281%29%21%2A/'],
+  ];
+  it.each(cases)('%s/%s: the route, the server env and the REST model agree on %s', async (user, server, prefix) => {
+    const userPath = prefix.split('/')[2]!;
+    if ((await hub.api(`/users/${userPath}`)).status === 404) expect((await hub.api(`/users/${userPath}`, { method: 'POST' })).status).toBe(201);
+    const serverPath = server ? `servers/${prefix.split('/')[3]}` : 'server';
+    expect((await hub.api(`/users/${userPath}/${serverPath}`, { method: 'POST' })).status).toBe(201);
+    try {
+      const model = await (await hub.api(`/users/${userPath}`)).json();
+      expect(model.name).toBe(user);
+      expect(model.servers[server].url).toBe(prefix);
+      if (!server) expect(model.server).toBe(prefix);
+      expect(hub.running.hub.routes.get(prefix)?.data).toMatchObject({ user, server_name: server });
+      const env = await (await fetch(`${hub.origin}${prefix}env`)).json();
+      expect(env.JUPYTERHUB_SERVICE_PREFIX).toBe(prefix);
+      expect(env.JUPYTERHUB_OAUTH_CALLBACK_URL).toBe(`${prefix}oauth_callback`);
+      expect(env.JUPYTERHUB_ACTIVITY_URL).toBe(`${hub.origin}/hub/api/users/${userPath}/activity`);
+    } finally {
+      expect((await hub.api(`/users/${userPath}/${serverPath}`, { method: 'DELETE' })).status).toBe(204);
+    }
+  });
+});

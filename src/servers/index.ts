@@ -5,6 +5,6 @@ export { ServerManager } from './lifecycle.ts';
 export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 export { ServerPool, type PoolObserver, type PoolDeps } from './pool.ts';
 export { SpawnQueue } from './queue.ts';
-export { escapePath, serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
+export { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
 export { selectProfile, selectUserOptions, selectionKey, effectiveSpawnerConfig, applyOverrides, type ProfileSelection } from './profiles.ts';
 export { FORM_OPTION_PREFIX, optionFieldName, hasProfileOptions, optionsFromForm } from './profile-form.ts';

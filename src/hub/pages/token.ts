@@ -1,7 +1,8 @@
 // The API token page: request a new token (shown once) and list or revoke existing ones.
 import { html, raw, type SafeHtml } from './escape.ts';
 import { layout } from './layout.ts';
-import { hubUrl, quoteName } from './urls.ts';
+import { hubUrl } from './urls.ts';
+import { urlEscapePath } from '../../util/url.ts';
 
 export interface TokenRow {
   id: string;
@@ -70,7 +71,7 @@ export function tokenPage(o: TokenPageOptions): string {
   </div>`
     : '';
   const rows = o.tokens.map((t) => {
-    const revokeUrl = hubUrl(o.base, `api/users/${quoteName(o.user)}/tokens/${encodeURIComponent(t.id)}`);
+    const revokeUrl = hubUrl(o.base, `api/users/${urlEscapePath(o.user)}/tokens/${encodeURIComponent(t.id)}`);
     return html`<tr>
       <td>${t.note || 'No note'}</td>
       <td>${formatTime(t.created, 'Unknown')}</td>
