@@ -4,7 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
-import { JUPYTERHUB_VERSION } from './context.ts';
+import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { HubError, isHubError } from '../util/errors.ts';
 import { InvalidJsonBody } from './api/body.ts';
 import { errorPage } from './pages/index.ts';
@@ -42,6 +42,12 @@ const lazyCompilers = {
 } as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
 
 export type ServerFactory = (handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) => Server;
+
+/** The health and version probes: answered while start-up re-adopts servers, when every other request waits. */
+export function isStartupProbe(hubPrefix: string, url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0];
+  return path === `${hubPrefix}health` || path === `${hubPrefix}api/health` || path === `${hubPrefix}api` || path === `${hubPrefix}api/`;
+}
 
 export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyInstance {
   const app = Fastify({
@@ -87,9 +93,8 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   });
 
   // Until start-up has re-adopted servers, only the probes answer; everything else waits (a few seconds at most).
-  const probes = new Set([`${hub.hubPrefix}health`, `${api}/health`, api, `${api}/`]);
   app.addHook('onRequest', async (req) => {
-    if (!probes.has(req.url.split('?')[0])) await hub.ready;
+    if (!isStartupProbe(hub.hubPrefix, req.url)) await hub.ready;
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);

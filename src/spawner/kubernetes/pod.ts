@@ -5,9 +5,9 @@ import type { ServerSpec, SpawnerConfig } from '../types.ts';
 import { expandAll, expandTemplate, isValidLabel, safeSlug } from './slugs.ts';
 import type { KubeTraits } from './traits.ts';
 
-type Obj = Record<string, unknown>;
+import { JUPYTERHUB_VERSION } from '../../util/version.ts';
 
-export const JUPYTERHUB_VERSION = '3.0.0';
+type Obj = Record<string, unknown>;
 
 export interface PodInput {
   traits: KubeTraits;
