@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { HubError, isHubError } from '../util/errors.ts';
+import { toHttpError } from './http-errors.ts';
 import { InvalidJsonBody } from './api/body.ts';
 import { errorPage } from './pages/index.ts';
 import { cookieUser } from './identity.ts';
@@ -136,7 +137,8 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   return app;
 }
 
-function renderError(hub: Hub, err: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
+function renderError(hub: Hub, thrown: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
+  const err = toHttpError(thrown) as FastifyError | HubError | Error;
   let status = 500;
   let message = 'Internal server error';
   if (isHubError(err)) {

@@ -5,13 +5,13 @@ import type { GroupRecord, ServerRecord, ServiceRecord, TokenRecord, UserRecord 
 import { isoTime } from '../util/time.ts';
 import { serviceScopes, tokenScopes, userScopes } from './identity.ts';
 import { checkAccess, parseScopes, userModelFields, type ParsedScopes } from '../auth/index.ts';
-import { serverPrefix } from '../servers/index.ts';
+import { pendingOf, serverPrefix } from '../servers/index.ts';
 import { urlEscapePath } from '../util/url.ts';
 
 export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withState: boolean): Record<string, unknown> {
   const active = hub.servers.get(user.name, rec.name);
   const ready = active?.phase === 'ready';
-  const pending = active?.phase === 'spawning' ? 'spawn' : active?.phase === 'stopping' ? 'stop' : null;
+  const pending = pendingOf(active);
   const userPath = urlEscapePath(user.name);
   const model: Record<string, unknown> = {
     name: rec.name,
@@ -64,7 +64,7 @@ export function userModel(hub: Hub, p: Principal, user: UserRecord,
     roles: userRoles(user, opts.facts?.roles ?? hub.store.roles.ofUser(user.id)),
     groups,
     server: defActive?.phase === 'ready' ? serverPrefix(hub.base, user.name, '') : null,
-    pending: defActive?.phase === 'spawning' ? 'spawn' : defActive?.phase === 'stopping' ? 'stop' : null,
+    pending: pendingOf(defActive),
     created: isoTime(user.created),
     last_activity: isoTime(user.last_activity),
   };

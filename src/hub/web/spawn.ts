@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { HubError, isHubError } from '../../util/errors.ts';
+import { HubError, isDomainError } from '../../util/errors.ts';
 import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
 import { urlEscapePath } from '../../util/url.ts';
@@ -84,7 +84,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   try {
     selectUserOptions(hub.config.spawner, options ?? {});
   } catch (err) {
-    if (!isHubError(err)) throw err;
+    if (!isDomainError(err, 'invalid')) throw err;
     return reply.code(400).type('text/html')
       .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options }));
   }
@@ -93,7 +93,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
     started = startServer(hub, owner, serverName, options);
   } catch (err) {
     // At a limit a browser waits in line instead of getting JupyterHub's 429 (API clients keep the 429).
-    if (!isHubError(err) || err.status !== 429) throw err;
+    if (!isDomainError(err, 'limit-reached')) throw err;
     hub.servers.queue.enqueue({ id: owner.id, name: owner.name, admin: owner.admin }, serverName, options);
     return reply.redirect(queueUrl(hub, owner.name, serverName, next), 302);
   }
