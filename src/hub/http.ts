@@ -36,12 +36,6 @@ export function requestUri(req: FastifyRequest): string {
   return req.raw.url ?? req.url;
 }
 
-export function queryString(req: FastifyRequest): string {
-  const u = requestUri(req);
-  const i = u.indexOf('?');
-  return i === -1 ? '' : u.slice(i + 1);
-}
-
 export function clientAddress(req: FastifyRequest): string {
   return req.raw.socket.remoteAddress ?? 'unknown';
 }

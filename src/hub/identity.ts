@@ -7,6 +7,7 @@ import type { ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
 import {
   checkAccess, expandScopes, intersectScopes, parseAuthorizationHeader, parseCookies, rolesToScopes,
   serializeCookie, signValue, verifySignedValue,
+  FILTERED_MESSAGE,
 } from '../auth/index.ts';
 import type { RoleDef, ScopeResource as AccessResource } from '../auth/index.ts';
 import { HubError } from '../util/errors.ts';
@@ -140,7 +141,7 @@ export function requireScopes(p: Principal | null, required: string[], resource:
   if (verdict === 'no-scope') {
     throw new HubError(403, `Action is not authorized with current scopes; requires any of [${required.join(', ')}]`);
   }
-  if (verdict === 'filtered') throw new HubError(404, 'No access to resources or resources not found');
+  if (verdict === 'filtered') throw new HubError(404, FILTERED_MESSAGE);
   return p;
 }
 
