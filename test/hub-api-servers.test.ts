@@ -155,3 +155,26 @@ describe('names in URLs, as JupyterHub quotes them (quote(name, safe="@~"))', ()
     }
   });
 });
+
+describe('the home page while a named server stops', () => {
+  it("shows it stopping, as the REST model's pending 'stop' says", async () => {
+    // A server that ignores SIGTERM takes the interrupt and terminate timeouts to stop: long enough to look at.
+    const slow = await startTestHub({
+      JupyterHub: { allow_named_servers: true },
+      Spawner: { environment: { MOCK_IGNORE_SIGTERM: '1' } },
+      LocalProcessSpawner: { interrupt_timeout: 1, term_timeout: 1, kill_timeout: 2 },
+    });
+    try {
+      expect((await slow.api('/users/sam', { method: 'POST' })).status).toBe(201);
+      expect((await slow.api('/users/sam/servers/lab', { method: 'POST' })).status).toBe(201);
+      const cookie = await login(slow, 'sam');
+      const stopping = slow.api('/users/sam/servers/lab', { method: 'DELETE' });
+      await eventually(async () => (await (await slow.api('/users/sam')).json()).servers.lab?.pending === 'stop');
+      const home = await (await fetch(`${slow.origin}/hub/home`, { headers: { cookie } })).text();
+      expect(home).toContain('This page refreshes by itself while a server is starting or stopping.');
+      expect([202, 204]).toContain((await stopping).status);
+    } finally {
+      await slow.close();
+    }
+  });
+});
