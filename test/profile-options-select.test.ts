@@ -8,7 +8,8 @@ import { loadConfig } from '../src/config/index.ts';
 import type { SpawnerConfig } from '../src/config/index.ts';
 import { effectiveSpawnerConfig, selectionKey, selectUserOptions } from '../src/servers/profiles.ts';
 import { optionsFromForm } from '../src/servers/profile-form.ts';
-import { HubError } from '../src/util/errors.ts';
+import { DomainError, HubError } from '../src/util/errors.ts';
+import { toHttpError } from '../src/hub/http-errors.ts';
 
 let spawner: SpawnerConfig;
 
@@ -70,9 +71,13 @@ function rejection(o: Record<string, unknown>): HubError {
   try {
     effective(o);
   } catch (err) {
-    expect(err).toBeInstanceOf(HubError);
-    expect((err as HubError).status).toBe(400);
-    return err as HubError;
+    // A domain error (bad user options), which the HTTP layer answers with 400.
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).kind).toBe('invalid');
+    const http = toHttpError(err) as HubError;
+    expect(http).toBeInstanceOf(HubError);
+    expect(http.status).toBe(400);
+    return http;
   }
   throw new Error(`accepted ${JSON.stringify(o)}`);
 }

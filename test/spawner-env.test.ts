@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServerEnv, escapePathSegment } from '../src/spawner/env.ts';
+import { buildServerEnv } from '../src/spawner/env.ts';
+import { urlEscapePath } from '../src/util/url.ts';
 import { makeConfig, makeSpec } from './support/spawner-fixtures.ts';
 
 const userEnv = { user: 'alice', home: '/tmp/alice', shell: '/bin/bash' };
@@ -119,9 +120,9 @@ describe('buildServerEnv', () => {
   });
 });
 
-describe('escapePathSegment', () => {
+describe('urlEscapePath', () => {
   it('quotes like Python quote(safe="@~")', () => {
-    expect(escapePathSegment("a@b~c d/e!f'(g)*+")).toBe("a@b~c%20d%2Fe%21f%27%28g%29%2A%2B");
-    expect(escapePathSegment('ünï')).toBe('%C3%BCn%C3%AF');
+    expect(urlEscapePath("a@b~c d/e!f'(g)*+")).toBe("a@b~c%20d%2Fe%21f%27%28g%29%2A%2B");
+    expect(urlEscapePath('ünï')).toBe('%C3%BCn%C3%AF');
   });
 });

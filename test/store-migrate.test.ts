@@ -1,5 +1,6 @@
 // Opening the database: URL parsing, connection settings, and numbered migrations applied once, atomically.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -163,6 +164,43 @@ describe('migrate with a migrations folder', () => {
     write(mig, { '001_a.sql': 'SELECT 1;', '003_c.sql': 'SELECT 1;' });
     const db = new Database(':memory:');
     expect(() => migrate(db, mig)).toThrow(/without gaps/);
+    db.close();
+  });
+});
+
+describe('migration 003: server tokens linked to their servers', () => {
+  it('links the tokens old hubs minted for running servers, and only those, whatever their note', () => {
+    // A version-2 database as an older nodehub left it: alice's servers running, each with its token and OAuth client.
+    const old = join(dir, 'old-migrations');
+    mkdirSync(old);
+    for (const f of ['001_initial.sql', '002_idle_users.sql']) {
+      writeFileSync(join(old, f), readFileSync(new URL(`../migrations/${f}`, import.meta.url)));
+    }
+    const db = new Database(join(dir, 'v2.sqlite'));
+    db.pragma('foreign_keys = ON');
+    expect(migrate(db, old)).toEqual([1, 2]);
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    const userId = db.prepare("INSERT INTO users (name, created, cookie_id) VALUES ('al ice', 1, 'c1') RETURNING id").pluck().get();
+    const server = (name: string) => db.prepare('INSERT INTO servers (user_id, name, started) VALUES (?, ?, 1) RETURNING id').pluck().get(userId, name);
+    const defaultId = server('');
+    const namedId = server("o'neil");
+    const client = db.prepare("INSERT INTO oauth_clients (identifier, description, secret_hash) VALUES (?, 'x', ?)");
+    client.run('jupyterhub-user-al%20ice', sha('default-server-token'));
+    client.run("jupyterhub-user-al%20ice-o'neil", sha('named-server-token'));
+    const token = db.prepare("INSERT INTO api_tokens (hash, prefix, user_id, kind, note, created) VALUES (?, 'x', ?, 'api', ?, 1) RETURNING id");
+    const defaultToken = token.pluck().get(sha('default-server-token'), userId, 'Server at /user/al%20ice/');
+    const namedToken = token.pluck().get(sha('named-server-token'), userId, "Server at /user/al%20ice/o'neil/");
+    const ownToken = token.pluck().get(sha('a-token-alice-made'), userId, 'Server at /user/al%20ice/');
+
+    expect(migrate(db)).toEqual([3]);
+    const link = db.prepare('SELECT server_id FROM api_tokens WHERE id = ?').pluck();
+    expect(link.get(defaultToken)).toBe(defaultId);
+    expect(link.get(namedToken)).toBe(namedId);
+    expect(link.get(ownToken)).toBeNull();
+    // The link owns the token: deleting the server record deletes it.
+    db.prepare('DELETE FROM servers WHERE id = ?').run(namedId);
+    expect(link.get(namedToken)).toBeUndefined();
+    expect(link.get(ownToken)).toBeNull();
     db.close();
   });
 });

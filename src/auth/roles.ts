@@ -2,8 +2,6 @@
 import { DEFAULT_ROLES, type RoleDef } from './scope-table.ts';
 
 export { DEFAULT_ROLES, type RoleDef };
-/** Alias of DEFAULT_ROLES. */
-export const defaultRoles = DEFAULT_ROLES;
 
 // JupyterHub's role-name rule: 3-255 chars, lowercase ascii, digits and -_~. ; starts with a letter, ends alphanumeric.
 const ROLE_NAME = /^[a-z][a-z0-9\-_~.]{1,253}[a-z0-9]$/;

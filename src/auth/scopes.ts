@@ -43,4 +43,4 @@ export {
   type ScopeFilterResult,
   type AccessResult,
 } from './scope-check.ts';
-export { DEFAULT_ROLES, defaultRoles, rolesToScopes, isValidRoleName, type RoleDef, type RoleDefs } from './roles.ts';
+export { DEFAULT_ROLES, rolesToScopes, isValidRoleName, type RoleDef, type RoleDefs } from './roles.ts';

@@ -4,7 +4,7 @@ export type { LoadOptions } from './load.ts';
 export { ConfigError } from './errors.ts';
 export { generateConfig } from './generate.ts';
 export { spawnerSection, authenticatorSection } from './classes.ts';
-export { normaliseBaseUrl } from './resolve.ts';
+export { normaliseBaseUrl } from '../util/url.ts';
 export { sections, traitsOf } from './schema.ts';
 export type { SectionSpec, TraitSpec } from './schema.ts';
 export type * from './types.ts';

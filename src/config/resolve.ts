@@ -3,6 +3,7 @@
 import { authenticatorSection, spawnerSection } from './classes.ts';
 import { ConfigError } from './errors.ts';
 import { lineage, sections, traitsOf } from './schema.ts';
+import { normaliseBaseUrl } from '../util/url.ts';
 import { checkProfileOverrides, foreignOverrideKeys } from './overrides.ts';
 import type { AuthenticatorConfig, HubConfig, JupyterHubConfig, SectionsConfig, SpawnerConfig } from './types.ts';
 
@@ -26,11 +27,6 @@ function view(section: string, given: Given): Record<string, unknown> {
   return out;
 }
 
-export function normaliseBaseUrl(url: string): string {
-  let out = url.startsWith('/') ? url : '/' + url;
-  if (!out.endsWith('/')) out += '/';
-  return out;
-}
 
 /** Splits `http://ip:port/prefix/`; Node's URL class rejects JupyterHub's usual `http://:8000` (empty host). */
 function parseBindUrl(url: string): { https: boolean; ip: string; port: number; path: string } {

@@ -52,9 +52,9 @@ export function scrubHeaders(headers: FastifyRequest['headers']): Record<string,
 }
 
 /** Levels as JupyterHub's: 304 and successful health probes at debug, other successes and redirects info, 4xx warn. */
-export function logRequest(log: Logger, req: FastifyRequest, reply: FastifyReply, probes: ReadonlySet<string>): void {
+export function logRequest(log: Logger, req: FastifyRequest, reply: FastifyReply, isProbe: (url: string) => boolean): void {
   const status = reply.statusCode;
-  const level = status === 304 || (status < 300 && probes.has(req.url.split('?', 1)[0]!)) ? 'debug'
+  const level = status === 304 || (status < 300 && isProbe(req.url)) ? 'debug'
     : status < 400 ? 'info' : status < 500 ? 'warn' : 'error';
   let location = '';
   if (status === 301 || status === 302 || status === 303 || status === 307) {

@@ -5,8 +5,9 @@ import { validateHeaderValue, type Server } from 'node:http';
 import { registerXsrfCheck } from './web/xsrf.ts';
 import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
-import { JUPYTERHUB_VERSION } from './context.ts';
+import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { HubError, isHubError } from '../util/errors.ts';
+import { toHttpError } from './http-errors.ts';
 import { InvalidJsonBody } from './api/body.ts';
 import { errorPage } from './pages/index.ts';
 import { cookieUser } from './identity.ts';
@@ -45,6 +46,12 @@ const lazyCompilers = {
 } as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
 
 export type ServerFactory = (handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) => Server;
+
+/** The health and version probes: answered while start-up re-adopts servers, when every other request waits. */
+export function isStartupProbe(hubPrefix: string, url: string | undefined): boolean {
+  const path = (url ?? '').split('?')[0];
+  return path === `${hubPrefix}health` || path === `${hubPrefix}api/health` || path === `${hubPrefix}api` || path === `${hubPrefix}api/`;
+}
 
 export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyInstance {
   const app = Fastify({
@@ -92,9 +99,8 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   });
 
   // Until start-up has re-adopted servers, only the probes answer; everything else waits (a few seconds at most).
-  const probes = new Set([`${hub.hubPrefix}health`, `${api}/health`, api, `${api}/`]);
   app.addHook('onRequest', async (req) => {
-    if (!probes.has(req.url.split('?')[0])) await hub.ready;
+    if (!isStartupProbe(hub.hubPrefix, req.url)) await hub.ready;
   });
   const securityHeaders = (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('X-JupyterHub-Version', JUPYTERHUB_VERSION);
@@ -106,7 +112,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   const access = createLogger('nodehub.access');
   app.addHook('onResponse', async (req, reply) => {
     hub.metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    logRequest(access, req, reply, probes);
+    logRequest(access, req, reply, (url) => isStartupProbe(hub.hubPrefix, url));
   });
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
@@ -151,7 +157,8 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   return app;
 }
 
-function renderError(hub: Hub, err: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
+function renderError(hub: Hub, thrown: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
+  const err = toHttpError(thrown) as FastifyError | HubError | Error;
   let status = 500;
   let message = 'Internal server error';
   if (isHubError(err)) {

@@ -9,8 +9,6 @@ import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { SharedPassword } from '../auth/shared-password.ts';
 
-export const JUPYTERHUB_VERSION = '3.0.0';
-
 export interface Hub {
   config: HubConfig;
   store: Store;

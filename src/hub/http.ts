@@ -35,9 +35,3 @@ export function prefersJson(req: FastifyRequest): boolean {
 export function requestUri(req: FastifyRequest): string {
   return req.raw.url ?? req.url;
 }
-
-export function queryString(req: FastifyRequest): string {
-  const u = requestUri(req);
-  const i = u.indexOf('?');
-  return i === -1 ? '' : u.slice(i + 1);
-}

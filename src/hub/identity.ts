@@ -7,6 +7,7 @@ import type { ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
 import {
   checkAccess, expandScopes, intersectScopes, parseAuthorizationHeader, parseCookies, rolesToScopes,
   serializeCookie, signValue, verifySignedValue,
+  FILTERED_MESSAGE,
 } from '../auth/index.ts';
 import type { RoleDef, ScopeResource as AccessResource } from '../auth/index.ts';
 import { HubError } from '../util/errors.ts';
@@ -72,7 +73,7 @@ export function principalForToken(hub: Hub, plain: string): Principal | null {
     const user = hub.store.users.getById(token.user_id);
     if (!user) return null;
     // A server's own token acting (activity reports) is not the user being active (spec 1.7).
-    if (!token.note.startsWith('Server at ') && (user.last_activity === null || now - user.last_activity > ACTIVITY_RESOLUTION_MS)) {
+    if (token.server_id === null && (user.last_activity === null || now - user.last_activity > ACTIVITY_RESOLUTION_MS)) {
       hub.store.users.touch(user.id, now);
     }
     const ref = { kind: 'user' as const, name: user.name };
@@ -145,7 +146,7 @@ export function requireScopes(p: Principal | null, required: string[], resource:
   if (verdict === 'no-scope') {
     throw new HubError(403, `Action is not authorized with current scopes; requires any of [${required.join(', ')}]`);
   }
-  if (verdict === 'filtered') throw new HubError(404, 'No access to resources or resources not found');
+  if (verdict === 'filtered') throw new HubError(404, FILTERED_MESSAGE);
   return p;
 }
 

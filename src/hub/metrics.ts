@@ -181,9 +181,6 @@ export function createMetrics(): HubMetrics {
     poolMiss(profile) {
       poolMisses.inc({ profile });
     },
-    changed() {
-      // Running servers are counted at scrape time; nothing to keep in step.
-    },
     async render() {
       const merged = Registry.merge([sharedProcessRegistry(), registry]);
       return { contentType: registry.contentType, body: await merged.metrics() };

@@ -5,13 +5,14 @@ import type { GroupRecord, ServerRecord, ServiceRecord, TokenRecord, UserRecord 
 import { isoTime } from '../util/time.ts';
 import { serviceScopes, tokenScopes, userScopes } from './identity.ts';
 import { checkAccess, parseScopes, userModelFields, type ParsedScopes } from '../auth/index.ts';
-import { serverPrefix, escapePath } from '../servers/index.ts';
+import { pendingOf, serverPrefix } from '../servers/index.ts';
+import { urlEscapePath } from '../util/url.ts';
 
 export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withState: boolean): Record<string, unknown> {
   const active = hub.servers.get(user.name, rec.name);
   const ready = active?.phase === 'ready';
-  const pending = active?.phase === 'spawning' ? 'spawn' : active?.phase === 'stopping' ? 'stop' : null;
-  const userPath = escapePath(user.name);
+  const pending = pendingOf(active);
+  const userPath = urlEscapePath(user.name);
   const model: Record<string, unknown> = {
     name: rec.name,
     last_activity: isoTime(rec.last_activity),
@@ -22,7 +23,7 @@ export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withS
     url: serverPrefix(hub.base, user.name, rec.name),
     user_options: rec.user_options,
     progress_url: rec.name
-      ? `${hub.hubPrefix}api/users/${userPath}/servers/${escapePath(rec.name)}/progress`
+      ? `${hub.hubPrefix}api/users/${userPath}/servers/${urlEscapePath(rec.name)}/progress`
       : `${hub.hubPrefix}api/users/${userPath}/server/progress`,
   };
   if (withState) model.state = active ? rec.state : {};
@@ -63,7 +64,7 @@ export function userModel(hub: Hub, p: Principal, user: UserRecord,
     roles: userRoles(user, opts.facts?.roles ?? hub.store.roles.ofUser(user.id)),
     groups,
     server: defActive?.phase === 'ready' ? serverPrefix(hub.base, user.name, '') : null,
-    pending: defActive?.phase === 'spawning' ? 'spawn' : defActive?.phase === 'stopping' ? 'stop' : null,
+    pending: pendingOf(defActive),
     created: isoTime(user.created),
     last_activity: isoTime(user.last_activity),
   };

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from './context.ts';
 import type { ActiveServer, HubEvent } from '../servers/index.ts';
-import { JUPYTERHUB_VERSION } from './context.ts';
+import { JUPYTERHUB_VERSION } from '../util/version.ts';
 
 const KEEPALIVE_MS = 8000;
 

@@ -4,6 +4,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { childProcess } from '../util/builtins.ts';
 import type { Hub } from './context.ts';
+
+/** What running services needs of the hub; built before the Hub itself, which then holds it. */
+export type ServiceDeps = Pick<Hub, 'config' | 'store' | 'routes' | 'log' | 'base' | 'apiUrl'>;
 import type { ServiceConfig } from '../config/types.ts';
 import { newApiToken } from '../auth/index.ts';
 
@@ -24,11 +27,11 @@ interface Running {
 }
 
 export class ManagedServices {
-  private readonly hub: Hub;
+  private readonly hub: ServiceDeps;
   private readonly running = new Map<string, Running>();
   private stopping = false;
 
-  constructor(hub: Hub) {
+  constructor(hub: ServiceDeps) {
     this.hub = hub;
   }
 

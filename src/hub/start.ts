@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { HubConfig } from '../config/types.ts';
 import type { Hub } from './context.ts';
+import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { openStore, parseDbUrl } from '../store/index.ts';
 import { makePrivate } from '../util/private-files.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
@@ -15,7 +16,7 @@ import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator } from '../auth/index.ts';
 import { configureLogging, createLogger } from '../util/log.ts';
 import { createMetrics } from './metrics.ts';
-import { createHubApp } from './app.ts';
+import { createHubApp, isStartupProbe } from './app.ts';
 import { errorPage, SERVER_DOWN_MESSAGE } from './pages/index.ts';
 import { seedFromConfig } from './seed.ts';
 import { ManagedServices } from './services.ts';
@@ -51,12 +52,16 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   if (!dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
   const store = openStore(config.hub.db_url);
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
+  const hubPrefix = `${config.hub.base_url}hub/`;
 
-  // The listener is created before the hub URL is known (port 0 picks one), so the hub's own target is patched in
-  // once listening; nothing routes before that.
+  // The port (0 picks one) is known only once listening, and the API URL servers are given depends on it: so the
+  // listener opens first, then the whole Hub is built, then the fastify app on top of it. A request in between waits
+  // for the app (and then for `hub.ready`), as every request does until start-up has re-adopted servers.
   const routes = new RouteTable();
   const metrics = createMetrics();
   let hubHandler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  let appReady!: () => void;
+  const appIsReady = new Promise<void>((r) => (appReady = r));
   const localTargets = new Map<string, { request(req: IncomingMessage, res: ServerResponse): void }>();
   const forwarder = createForwarder(routes, {
     localTargets,
@@ -64,43 +69,35 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
       if (res.headersSent) return res.destroy();
       // A request the proxy refuses (e.g. malformed percent-encoding) may be an API call: answer it the API's way.
       if ((req.url ?? '').startsWith(`${config.hub.base_url}hub/api`)) {
-        res.writeHead(status, { 'Content-Type': 'application/json', 'X-JupyterHub-Version': '3.0.0' });
+        res.writeHead(status, { 'Content-Type': 'application/json', 'X-JupyterHub-Version': JUPYTERHUB_VERSION });
         res.end(JSON.stringify({ status, message: status === 400 ? 'Malformed request path' : STATUS_CODES[status] ?? 'Error' }));
         return;
       }
       const message = status === 503 ? SERVER_DOWN_MESSAGE : undefined;
-      res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'X-JupyterHub-Version': '3.0.0' });
+      res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'X-JupyterHub-Version': JUPYTERHUB_VERSION });
       res.end(errorPage({ base: config.hub.base_url, status, message }));
     },
   });
-  let server!: Server;
-  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
-    hubHandler = handler;
-    server = tls
-      ? https.createServer({ key: readFileSync(config.hub.ssl_key), cert: readFileSync(config.hub.ssl_cert) })
-      : http.createServer();
-    server.on('request', (req, res) => forwarder.request(req, res));
-    server.on('upgrade', (req, socket, head) => forwarder.upgrade(req, socket, head));
-    // Idle keep-alive sockets of browsers must not pin memory forever.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    return server;
-  };
-
-  const hub: Hub = {
-    config, store, routes, authenticator, cookieSecret, log, metrics, sharedPassword,
-    servers: null as unknown as ServerManager,
-    base: config.hub.base_url,
-    hubPrefix: `${config.hub.base_url}hub/`,
-    apiUrl: '',
-    hubTarget: '',
-    requestShutdown: () => undefined,
-    ready: Promise.resolve(),
-  };
-  let markReady!: () => void;
-  hub.ready = new Promise<void>((r) => (markReady = r));
-  const app = createHubApp(hub, serverFactory);
-  await app.ready();
+  const server: Server = tls
+    ? https.createServer({ key: readFileSync(config.hub.ssl_key), cert: readFileSync(config.hub.ssl_cert) })
+    : http.createServer();
+  // Until start-up has re-adopted servers only the probes go through: a request for a server still being re-adopted
+  // waits for its route instead of reaching the hub and being sent round through /hub/user/.
+  let started = false;
+  let markStarted!: () => void;
+  const startedUp = new Promise<void>((r) => (markStarted = r));
+  const holdBack = (url: string | undefined) => !started && !isStartupProbe(hubPrefix, url);
+  server.on('request', (req, res) => {
+    if (holdBack(req.url)) void startedUp.then(() => forwarder.request(req, res));
+    else forwarder.request(req, res);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (holdBack(req.url)) void startedUp.then(() => forwarder.upgrade(req, socket, head));
+    else forwarder.upgrade(req, socket, head);
+  });
+  // Idle keep-alive sockets of browsers must not pin memory forever.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => resolve());
@@ -108,18 +105,44 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const actualPort = (server.address() as AddressInfo).port;
   const scheme = tls ? 'https' : 'http';
   const loopback = host === '::' || host === '0.0.0.0' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  hub.hubTarget = `${scheme}://${loopback}:${actualPort}`;
-  hub.apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hub.hubTarget}${hub.hubPrefix}api`;
-  localTargets.set(hub.hubTarget, { request: (req, res) => hubHandler!(req, res) });
-  routes.add('/', hub.hubTarget, { hub: true });
+  const hubTarget = `${scheme}://${loopback}:${actualPort}`;
+  const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
 
-  hub.servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: hub.apiUrl, observe: metrics });
+  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics });
+  const pool = new ServerPool({ config, store, servers, log: log.child('pool'), observe: metrics });
+  // Only an authenticator that mints users can hand them pooled servers.
+  const poolUsable = pool.enabled && authenticator.className === 'tmpauthenticator.TmpAuthenticator';
+  if (pool.enabled && !poolUsable) log.warn('Spawner.pool_size is ignored: the warm pool needs the tmp authenticator');
+  const services = new ManagedServices({ config, store, routes, log, base: config.hub.base_url, apiUrl });
+  let markReady!: () => void;
+  let close!: (opts?: { servers?: boolean }) => Promise<void>;
+  const hub: Hub = {
+    config, store, routes, servers, authenticator, cookieSecret, log, metrics, sharedPassword,
+    base: config.hub.base_url,
+    hubPrefix,
+    apiUrl,
+    hubTarget,
+    pool: poolUsable ? pool : null,
+    managedServices: services,
+    ready: new Promise<void>((r) => (markReady = r)),
+    requestShutdown: ({ servers: stopServers }) => {
+      void close({ servers: stopServers }).then(() => process.emit('nodehub:shutdown' as never));
+    },
+  };
+  const app = createHubApp(hub, (handler) => {
+    hubHandler = handler;
+    return server;
+  });
+  localTargets.set(hubTarget, { request: (req, res) => (hubHandler ? hubHandler(req, res) : void appIsReady.then(() => hubHandler!(req, res))) });
+  routes.add('/', hubTarget, { hub: true });
+  await app.ready();
+  appReady();
   metrics.setSources({
     totalUsers: () => store.users.count(),
-    runningServers: () => hub.servers.running,
+    runningServers: () => servers.running,
     activeUsers: (ms) => store.activity.countSince(Date.now() - ms),
     poolSizes: () => hub.pool?.readyCounts() ?? {},
-    queueLength: () => hub.servers.queue.length,
+    queueLength: () => servers.queue.length,
   });
 
   seedFromConfig(hub);
@@ -134,25 +157,15 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   await spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
     .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));
 
-  const services = new ManagedServices(hub);
-  hub.managedServices = services;
   services.startAll();
   const activity = new ActivityFlusher(hub);
   activity.start();
   const stopMaintenance = startMaintenance(hub);
-  const pool = new ServerPool({ config, store, servers: hub.servers, log: log.child('pool'), observe: metrics });
-  // Only an authenticator that mints users can hand them pooled servers.
-  if (pool.enabled && authenticator.className !== 'tmpauthenticator.TmpAuthenticator') {
-    log.warn('Spawner.pool_size is ignored: the warm pool needs the tmp authenticator');
-  } else if (pool.enabled) {
-    hub.pool = pool;
-    pool.start();
-  }
+  if (poolUsable) pool.start();
   const culler = cullSettings ? startCuller(hub, cullSettings) : null;
-  markReady();
 
   let closing: Promise<void> | null = null;
-  const close = (opts: { servers?: boolean } = {}) => {
+  close = (opts: { servers?: boolean } = {}) => {
     closing ??= (async () => {
       log.info('Shutting down');
       activity.stop();
@@ -171,9 +184,9 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
     })();
     return closing;
   };
-  hub.requestShutdown = ({ servers }) => {
-    void close({ servers }).then(() => process.emit('nodehub:shutdown' as never));
-  };
+  started = true;
+  markStarted();
+  markReady();
   metrics.hubStarted((performance.now() - t0) / 1000);
   const url = `${scheme}://${host === '::' || host === '0.0.0.0' ? 'localhost' : loopback}:${actualPort}${config.hub.base_url}`;
   if (isolation.startsWith('Isolation: none')) log.warn(isolation);

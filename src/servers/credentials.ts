@@ -3,7 +3,7 @@
 import type { SpawnerConfig } from '../config/types.ts';
 import type { ActiveServer, LifecycleDeps } from './lifecycle-types.ts';
 import type { ServerSpec } from '../spawner/types.ts';
-import { serverPrefix, serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
+import { serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
 import { newApiToken } from '../auth/tokens.ts';
 
 export function createServerCredentials(deps: LifecycleDeps, active: ActiveServer, options: Record<string, unknown>,
@@ -12,7 +12,7 @@ export function createServerCredentials(deps: LifecycleDeps, active: ActiveServe
   const { user, name } = active;
   const apiToken = newApiToken();
   store.tokens.create({
-    user_id: user.id, kind: 'api', token: apiToken, note: `Server at ${active.prefix}`,
+    user_id: user.id, server_id: active.recordId, kind: 'api', token: apiToken, note: `Server at ${active.prefix}`,
     scopes: serverTokenScopes(user.name),
   });
   const clientId = serverClientId(user.name, name);
@@ -30,14 +30,11 @@ export function createServerCredentials(deps: LifecycleDeps, active: ActiveServe
 }
 
 /** Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped. */
-export function releaseServerCredentials(deps: LifecycleDeps, userId: number, userName: string, serverName: string, recordId: number): void {
+export function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number): void {
   const { store } = deps;
-  const note = `Server at ${serverPrefix(deps.config.hub.base_url, userName, serverName)}`;
   store.transaction(() => {
     store.oauth.deleteClient(serverClientId(userName, serverName));
-    for (const t of store.tokens.listForUser(userId)) {
-      if (t.kind === 'api' && t.note === note) store.tokens.delete(t.id);
-    }
+    store.tokens.deleteForServer(recordId);
     store.servers.update(recordId, { started: null, url: null, state: {} });
     store.servers.touch(recordId, Date.now());
   });

@@ -8,6 +8,13 @@ import type { ProgressEvent, Spawner, SpawnerClass } from '../spawner/types.ts';
 
 export type Phase = 'spawning' | 'ready' | 'stopping';
 
+/** JupyterHub's `pending` of a server: what it is busy doing, or null when it is ready or not running. */
+export function pendingOf(active: { phase: Phase } | null | undefined): 'spawn' | 'stop' | null {
+  if (active?.phase === 'spawning') return 'spawn';
+  if (active?.phase === 'stopping') return 'stop';
+  return null;
+}
+
 export interface HubEvent extends ProgressEvent {
   ready?: boolean;
   failed?: boolean;
@@ -55,6 +62,5 @@ export interface LifecycleDeps {
 export interface LifecycleObserver {
   spawnFinished?(status: 'success' | 'failure' | 'throttled' | 'too-many-users' | 'already-pending', seconds: number): void;
   stopFinished?(status: 'success' | 'failure', seconds: number): void;
-  changed?(): void;
 }
 

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle-types.ts';
 import type { SpawnerConfig } from '../config/types.ts';
 import type { ServerRecord } from '../store/types.ts';
-import { HubError } from '../util/errors.ts';
+import { DomainError } from '../util/errors.ts';
 import type { Spawner } from '../spawner/types.ts';
 import { serverPrefix, serverClientId, serverAccessScopes } from './naming.ts';
 import { createServerCredentials, releaseServerCredentials } from './credentials.ts';
@@ -72,11 +72,11 @@ export class ServerManager {
     const refusal = this.limitReached(fromQueue);
     if (refusal === 'spawns') {
       this.deps.observe?.spawnFinished?.('throttled', 0);
-      throw new HubError(429, 'Too many users trying to log in right now. Try again soon.', { 'Retry-After': '30' });
+      throw new DomainError('limit-reached', 'Too many users trying to log in right now. Try again soon.', { retryAfterSeconds: 30 });
     }
     if (refusal === 'servers') {
       this.deps.observe?.spawnFinished?.('too-many-users', 0);
-      throw new HubError(429, 'Active user limit exceeded. Try again in a few minutes.', { 'Retry-After': '60' });
+      throw new DomainError('limit-reached', 'Active user limit exceeded. Try again in a few minutes.', { retryAfterSeconds: 60 });
     }
   }
 
@@ -129,8 +129,8 @@ export class ServerManager {
         this.deps.observe?.spawnFinished?.('already-pending', 0);
         return existing;
       }
-      if (existing.phase === 'stopping') throw new HubError(400, `${describe(user.name, serverName)} is pending stop`);
-      throw new HubError(400, `${describe(user.name, serverName)} is already running`);
+      if (existing.phase === 'stopping') throw new DomainError('wrong-state', `${describe(user.name, serverName)} is pending stop`);
+      throw new DomainError('wrong-state', `${describe(user.name, serverName)} is already running`);
     }
     if (!opts.pooled) this.checkLimits(opts.fromQueue);
     this.queue.remove(user.name, serverName);
@@ -161,10 +161,8 @@ export class ServerManager {
     this.emit(active, { progress: 0, message: 'Server requested' });
     active.spawned = this.runSpawn(active, options).finally(() => {
       this.spawningCount--;
-      this.deps.observe?.changed?.();
       this.drainQueue();
     });
-    this.deps.observe?.changed?.();
     return active;
   }
 
@@ -279,11 +277,10 @@ export class ServerManager {
       // A failed start: make sure nothing it began is left behind.
       await active.spawner.stop().catch(() => undefined);
     }
-    releaseServerCredentials(this.deps, active.user.id, active.user.name, active.name, active.recordId);
+    releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
     this.active.delete(key(active.user.name, active.name));
     this.drainQueue();
     this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);
-    this.deps.observe?.changed?.();
     const hook = config.spawner.post_stop_hook;
     if (hook) {
       try {
@@ -363,11 +360,10 @@ export class ServerManager {
         }
         if (rec.url === null) how = 'was still starting when the hub went down; stopped it';
         this.deps.log.info(`Server ${describe(user.name, rec.name)} ${how}; cleaned up`);
-        releaseServerCredentials(this.deps, user.id, user.name, rec.name, rec.id);
+        releaseServerCredentials(this.deps, user.name, rec.name, rec.id);
         cleaned++;
       }
     }));
-    this.deps.observe?.changed?.();
     return { adopted, cleaned };
   }
 

@@ -1,12 +1,8 @@
 // Names JupyterHub derives for a server: URL prefix, OAuth client id and the scopes its token and OAuth round carry.
-// Names are percent-quoted except '@' and '~' in URLs, as JupyterHub's url_escape_path does.
-
-export function escapePath(s: string): string {
-  return encodeURIComponent(s).replace(/%40/g, '@').replace(/%7E/gi, '~');
-}
+import { urlEscapePath } from '../util/url.ts';
 
 export function serverPrefix(baseUrl: string, userName: string, serverName: string): string {
-  return `${baseUrl}user/${escapePath(userName)}/${serverName ? escapePath(serverName) + '/' : ''}`;
+  return `${baseUrl}user/${urlEscapePath(userName)}/${serverName ? urlEscapePath(serverName) + '/' : ''}`;
 }
 
 /** jupyterhub-user-<name>[-<server>], name and server URL-quoted (so '@' becomes %40, spec 1.2). */

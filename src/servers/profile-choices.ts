@@ -2,7 +2,7 @@
 // option a listed choice, or free text ("Other...") that is checked before it can reach a server's settings.
 import type { ProfileConfig, ProfileOptionConfig } from '../config/types.ts';
 import { compileChoiceRegex, UNLISTED_CHOICE_VALUE, UNLISTED_SUFFIX } from '../config/profile-options.ts';
-import { HubError } from '../util/errors.ts';
+import { DomainError } from '../util/errors.ts';
 import { optionFieldName } from './profile-form.ts';
 
 /** What one option ended up as: a listed choice, or the visitor's own text. */
@@ -27,12 +27,12 @@ function rawValue(options: Record<string, unknown>, slug: string, key: string): 
 function text(options: Record<string, unknown>, slug: string, key: string, label: string): string | null {
   const v = rawValue(options, slug, key);
   if (v === undefined || v === null || v === '') return null;
-  if (typeof v !== 'string') throw new HubError(400, `${label} must be a string`);
+  if (typeof v !== 'string') throw new DomainError('invalid', `${label} must be a string`);
   return v;
 }
 
 function checkUnlisted(option: ProfileOptionConfig, value: string, where: string): void {
-  const bad = (why: string) => new HubError(400, `Invalid value for ${where}: ${why}`);
+  const bad = (why: string) => new DomainError('invalid', `Invalid value for ${where}: ${why}`);
   if (CONTROL.test(value)) throw bad('control characters (such as a newline) are not allowed');
   if (value.length > MAX_UNLISTED_LENGTH) throw bad(`longer than ${MAX_UNLISTED_LENGTH} characters`);
   const regex = option.unlisted_choice.validation_regex;
@@ -48,20 +48,20 @@ function selectOne(profile: ProfileConfig, key: string, option: ProfileOptionCon
   const enabled = option.unlisted_choice.enabled;
   // Free text wins over a listed choice sent with it, as in KubeSpawner.
   if (own !== null) {
-    if (!enabled) throw new HubError(400, `Option '${key}' of profile '${profile.slug}' takes no value of your own (${key}${UNLISTED_SUFFIX})`);
+    if (!enabled) throw new DomainError('invalid', `Option '${key}' of profile '${profile.slug}' takes no value of your own (${key}${UNLISTED_SUFFIX})`);
     checkUnlisted(option, own, where);
     return { option: key, choice: null, unlisted: own };
   }
   if (choice !== null) {
-    if (choice === UNLISTED_CHOICE_VALUE && enabled) throw new HubError(400, `Enter a value for ${where}`);
+    if (choice === UNLISTED_CHOICE_VALUE && enabled) throw new DomainError('invalid', `Enter a value for ${where}`);
     if (!Object.hasOwn(option.choices, choice)) {
       const valid = Object.keys(option.choices);
-      throw new HubError(400, `Unknown choice '${choice}' for ${where}.${valid.length ? ` Valid choices: ${valid.join(', ')}` : ''}`);
+      throw new DomainError('invalid', `Unknown choice '${choice}' for ${where}.${valid.length ? ` Valid choices: ${valid.join(', ')}` : ''}`);
     }
     return { option: key, choice, unlisted: null };
   }
   const fallback = Object.keys(option.choices).find((c) => option.choices[c]!.default);
-  if (fallback === undefined) throw new HubError(400, `Option '${key}' of profile '${profile.slug}' has no default choice; give a value of your own (${key}${UNLISTED_SUFFIX})`);
+  if (fallback === undefined) throw new DomainError('invalid', `Option '${key}' of profile '${profile.slug}' has no default choice; give a value of your own (${key}${UNLISTED_SUFFIX})`);
   return { option: key, choice: fallback, unlisted: null };
 }
 

@@ -2,7 +2,7 @@
 // kubespawner_override traits replace the spawner's own for that server, and then the overrides of the choices made
 // for its profile_options, in option order (profile-choices.ts).
 import type { ProfileConfig, SpawnerConfig } from '../config/types.ts';
-import { HubError } from '../util/errors.ts';
+import { DomainError } from '../util/errors.ts';
 import { applyOverrides, ConfigError } from '../config/overrides.ts';
 import { choiceOverrides, selectChoices, type OptionSelection } from './profile-choices.ts';
 
@@ -18,18 +18,18 @@ export function selectProfile(config: SpawnerConfig, options: Record<string, unk
   if (list.length === 0) return null;
   let wanted = options.profile;
   if (Array.isArray(wanted)) wanted = wanted[0]; // options from a query string are lists
-  if (wanted !== undefined && wanted !== null && typeof wanted !== 'string') throw new HubError(400, 'The profile must be a string (a slug)');
+  if (wanted !== undefined && wanted !== null && typeof wanted !== 'string') throw new DomainError('invalid', 'The profile must be a string (a slug)');
   if (typeof wanted === 'string' && wanted !== '') {
     const p = list.find((x) => x.slug === wanted);
     if (!p) {
-      throw new HubError(400, `Unknown profile '${wanted}'. Valid profiles: ${list.map((x) => x.slug).join(', ')}`);
+      throw new DomainError('invalid', `Unknown profile '${wanted}'. Valid profiles: ${list.map((x) => x.slug).join(', ')}`);
     }
     return p;
   }
   return list.find((x) => x.default) ?? list[0];
 }
 
-/** The profile and choices the user options make, checked: a bad one is a HubError(400) saying what is wrong. */
+/** The profile and choices the user options make, checked: a bad one is a DomainError('invalid') saying what is wrong. */
 export function selectUserOptions(config: SpawnerConfig, options: Record<string, unknown>): ProfileSelection | null {
   const profile = selectProfile(config, options);
   return profile && { profile, options: selectChoices(profile, options) };
@@ -51,7 +51,7 @@ export function effectiveSpawnerConfig(config: SpawnerConfig, options: Record<st
   try {
     return applyOverrides(config, overrides, section, `profile '${selection.profile.slug}'`);
   } catch (err) {
-    if (err instanceof ConfigError) throw new HubError(400, `Invalid options: ${err.message}`);
+    if (err instanceof ConfigError) throw new DomainError('invalid', `Invalid options: ${err.message}`);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 // The environment of a spawned single-user server (spec 1.2). The server gets only this: nothing from the hub's own
 // environment leaks in except the `env_keep` names, because the hub's env may hold secrets (tokens, cookie secret).
 import type { ServerSpec, SpawnerConfig } from './types.ts';
+import { urlEscapePath } from '../util/url.ts';
 
 /** JupyterHub's default `Spawner.env_keep`, used when the config does not say. */
 export const DEFAULT_ENV_KEEP: readonly string[] = [
@@ -20,13 +21,6 @@ export interface UserEnv {
   shell: string;
   /** c.JupyterHub.admin_access: adds JUPYTERHUB_ADMIN_ACCESS=1 (spec 1.2). */
   adminAccess?: boolean;
-}
-
-/** A name as JupyterHub puts it in a URL path: percent-quoted, except `@` and `~` (Python `quote(name, safe='@~')`). */
-export function escapePathSegment(name: string): string {
-  return encodeURIComponent(name)
-    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-    .replace(/%40/g, '@');
 }
 
 /** Expands `{username}`, `{servername}` and `{base_url}`; other braces stay as written (no Python format errors). */
@@ -73,7 +67,7 @@ export function buildServerEnv(
   env.JUPYTERHUB_USER = spec.user.name;
   env.JUPYTERHUB_SERVER_NAME = spec.serverName;
   env.JUPYTERHUB_API_URL = spec.hubApiUrl;
-  env.JUPYTERHUB_ACTIVITY_URL = `${spec.hubApiUrl.replace(/\/+$/, '')}/users/${escapePathSegment(spec.user.name)}/activity`;
+  env.JUPYTERHUB_ACTIVITY_URL = `${spec.hubApiUrl.replace(/\/+$/, '')}/users/${urlEscapePath(spec.user.name)}/activity`;
   env.JUPYTERHUB_BASE_URL = spec.baseUrl;
   env.JUPYTERHUB_SERVICE_PREFIX = spec.prefix;
   env.JUPYTERHUB_SERVICE_URL = withPrefix(serviceUrl, spec.prefix);

@@ -59,6 +59,8 @@ export function pendingMigrations(db: Database.Database, dir?: string): Migratio
 /** Applies every pending migration in one transaction (all or nothing); returns the versions applied. */
 export function migrate(db: Database.Database, dir?: string): number[] {
   if (pendingMigrations(db, dir).length === 0) return [];
+  // 003 links old server tokens to their servers through the OAuth client id, whose names are encodeURIComponent'd.
+  db.function('uri_component', { deterministic: true }, (s: unknown) => encodeURIComponent(String(s)));
   const apply = db.transaction((): number[] => {
     // Read again under the write lock: another process may have migrated the file meanwhile.
     const pending = pendingMigrations(db, dir);

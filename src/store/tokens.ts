@@ -8,6 +8,7 @@ interface TokenRow {
   prefix: string;
   user_id: number | null;
   service_id: number | null;
+  server_id: number | null;
   kind: TokenKind;
   note: string;
   scopes: string;
@@ -27,8 +28,8 @@ const prefixLength = 4;
 
 export function tokensRepo(db: Db): Store['tokens'] {
   const insert = db.prepare<[Record<string, unknown>], TokenRow>(`
-    INSERT INTO api_tokens (hash, prefix, user_id, service_id, kind, note, scopes, session_id, client_id, created, expires_at)
-    VALUES (@hash, @prefix, @user_id, @service_id, @kind, @note, @scopes, @session_id, @client_id, @created, @expires_at)
+    INSERT INTO api_tokens (hash, prefix, user_id, service_id, server_id, kind, note, scopes, session_id, client_id, created, expires_at)
+    VALUES (@hash, @prefix, @user_id, @service_id, @server_id, @kind, @note, @scopes, @session_id, @client_id, @created, @expires_at)
     RETURNING *`);
   const find = db.prepare<[string, number], TokenRow>(
     'SELECT * FROM api_tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)',
@@ -43,6 +44,7 @@ export function tokensRepo(db: Db): Store['tokens'] {
   const removeForClient = db.prepare<[string]>('DELETE FROM api_tokens WHERE client_id = ?');
   const removeForClientUser = db.prepare<[string, number]>('DELETE FROM api_tokens WHERE client_id = ? AND user_id = ?');
   const removeForSession = db.prepare<[string]>('DELETE FROM api_tokens WHERE session_id = ?');
+  const removeForServer = db.prepare<[number]>('DELETE FROM api_tokens WHERE server_id = ?');
   const purgeExpired = db.prepare<[number]>('DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= ?');
 
   return {
@@ -54,6 +56,7 @@ export function tokensRepo(db: Db): Store['tokens'] {
         prefix: t.token.slice(0, prefixLength),
         user_id: t.user_id ?? null,
         service_id: t.service_id ?? null,
+        server_id: t.server_id ?? null,
         kind: t.kind,
         note: t.note ?? '',
         scopes: toJson(t.scopes ?? []),
@@ -91,6 +94,9 @@ export function tokensRepo(db: Db): Store['tokens'] {
     },
     deleteForSession(sessionId) {
       removeForSession.run(sessionId);
+    },
+    deleteForServer(serverId) {
+      removeForServer.run(serverId);
     },
     purgeExpired(now) {
       return purgeExpired.run(now).changes;

@@ -38,6 +38,8 @@ export interface TokenRecord {
   id: number;
   user_id: number | null;
   service_id: number | null;
+  /** The server this token was minted for (its `server` role token), or null for every other token. */
+  server_id: number | null;
   kind: TokenKind;
   /** First 4 characters, for display; the token itself is stored only as a hash. */
   prefix: string;
@@ -55,6 +57,8 @@ export interface TokenRecord {
 export interface NewToken {
   user_id?: number | null;
   service_id?: number | null;
+  /** Set only by the lifecycle, for the token a spawn hands its server. */
+  server_id?: number | null;
   kind: TokenKind;
   /** The plain token; only its hash is stored. */
   token: string;
@@ -166,6 +170,8 @@ export interface Store {
     delete(id: number): void;
     deleteForClient(clientId: string, userId?: number): void;
     deleteForSession(sessionId: string): void;
+    /** The tokens minted for this server record. */
+    deleteForServer(serverId: number): void;
     purgeExpired(now: number): number;
   };
 

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { JUPYTERHUB_VERSION } from '../../hub/context.ts';
+import { JUPYTERHUB_VERSION } from '../../util/version.ts';
 import { createLogger } from '../../util/log.ts';
 import { ConfigError } from '../errors.ts';
 

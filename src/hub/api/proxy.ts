@@ -44,7 +44,7 @@ export function checkRoutes(hub: Hub): { added: number; removed: number } {
   let added = 0;
   let removed = 0;
   const hubRoute = hub.routes.get('/');
-  if (hub.hubTarget && (!hubRoute || hubRoute.target !== hub.hubTarget)) {
+  if (!hubRoute || hubRoute.target !== hub.hubTarget) {
     hub.routes.add('/', hub.hubTarget, { hub: true });
     added++;
   }

@@ -2,7 +2,7 @@
 // deprecated authorization endpoints old clients still call.
 import type { FastifyInstance } from 'fastify';
 import type { Hub } from '../context.ts';
-import { JUPYTERHUB_VERSION } from '../context.ts';
+import { JUPYTERHUB_VERSION } from '../../util/version.ts';
 import { HubError } from '../../util/errors.ts';
 import { apiPrincipal, principalForToken, requireScopes, type Principal } from '../identity.ts';
 import { serviceModel, userModel } from '../models.ts';

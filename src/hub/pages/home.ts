@@ -1,7 +1,8 @@
 // The control panel at <base>hub/home: start, open or stop my server (and named servers when there are any).
 import { html, raw, type SafeHtml } from './escape.ts';
 import { layout } from './layout.ts';
-import { hubUrl, quoteName, safeUrl, userServerPath } from './urls.ts';
+import { hubUrl, safeUrl, userServerPath } from './urls.ts';
+import { urlEscapePath } from '../../util/url.ts';
 
 export interface HomeServer {
   /** The server's URL (`<base>user/<name>/[<server>/]`). */
@@ -63,7 +64,7 @@ function controls(o: HomePageOptions, server: HomeServer | null, name: string, l
   const path = userServerPath(o.user, name);
   const state = describe(server);
   if (state === 'running') {
-    const stopUrl = hubUrl(o.base, `api/users/${quoteName(o.user)}/${name ? `servers/${quoteName(name)}` : 'server'}`);
+    const stopUrl = hubUrl(o.base, `api/users/${urlEscapePath(o.user)}/${name ? `servers/${urlEscapePath(name)}` : 'server'}`);
     return html`<a class="button" href="${safeUrl(server?.url)}">Open ${label}</a>
       <button type="button" class="danger" data-stop-url="${stopUrl}" hidden>Stop ${label}</button>`;
   }

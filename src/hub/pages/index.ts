@@ -1,6 +1,6 @@
 // The hub's HTML pages: pure functions from data to a full HTML document.
 export { escapeHtml, escapeAttr, html, raw, SafeHtml, type Interpolation } from './escape.ts';
-export { normalizeBase, quoteName, hubUrl, userServerPath, withQuery, safeUrl } from './urls.ts';
+export { hubUrl, userServerPath, withQuery, safeUrl } from './urls.ts';
 export { layout, type LayoutOptions } from './layout.ts';
 export { styleCss } from './style.ts';
 export { loginPage, type LoginPageOptions } from './login.ts';

@@ -2,7 +2,8 @@
 import { html, raw, type SafeHtml } from './escape.ts';
 import { xsrfField } from './xsrf-field.ts';
 import { layout } from './layout.ts';
-import { hubUrl, quoteName } from './urls.ts';
+import { hubUrl } from './urls.ts';
+import { urlEscapePath } from '../../util/url.ts';
 
 export interface TokenRow {
   id: string;
@@ -73,7 +74,7 @@ export function tokenPage(o: TokenPageOptions): string {
   </div>`
     : '';
   const rows = o.tokens.map((t) => {
-    const revokeUrl = hubUrl(o.base, `api/users/${quoteName(o.user)}/tokens/${encodeURIComponent(t.id)}`);
+    const revokeUrl = hubUrl(o.base, `api/users/${urlEscapePath(o.user)}/tokens/${encodeURIComponent(t.id)}`);
     return html`<tr>
       <td>${t.note || 'No note'}</td>
       <td>${formatTime(t.created, 'Unknown')}</td>

@@ -1,27 +1,15 @@
 // URL building for the pages. Every link starts from the hub's base_url, so a hub at `/jhub/` never links to `/hub/`.
 
-/** `jhub` / `/jhub` / `/jhub/` → `/jhub/`; empty → `/`. Leading slashes collapse so a base never looks like `//host`. */
-export function normalizeBase(base: string): string {
-  if (typeof base !== 'string') throw new TypeError(`base_url must be a string, got ${typeof base}`);
-  const trimmed = base.trim().replace(/^\/+/, '').replace(/\/+$/, '');
-  return trimmed ? `/${trimmed}/` : '/';
-}
+import { normaliseBaseUrl, urlEscapePath } from '../../util/url.ts';
 
-/** Percent-quote a user or server name for a path segment, keeping `@` and `~` as JupyterHub does. */
-export function quoteName(name: string): string {
-  return encodeURIComponent(name)
-    .replace(/%40/g, '@')
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** `<base>hub/<path>`; `path` is already a URL path (quote names with quoteName). */
+/** `<base>hub/<path>`; `path` is already a URL path (quote names with urlEscapePath). */
 export function hubUrl(base: string, path = ''): string {
-  return `${normalizeBase(base)}hub/${path.replace(/^\/+/, '')}`;
+  return `${normaliseBaseUrl(base)}hub/${path.replace(/^\/+/, '')}`;
 }
 
 /** `<user>` or `<user>/<server>`, quoted, for paths like spawn/ and spawn-pending/. */
 export function userServerPath(user: string, serverName?: string | null): string {
-  return serverName ? `${quoteName(user)}/${quoteName(serverName)}` : quoteName(user);
+  return serverName ? `${urlEscapePath(user)}/${urlEscapePath(serverName)}` : urlEscapePath(user);
 }
 
 /** Append query parameters, skipping undefined/empty ones. */

@@ -9,7 +9,7 @@ import { isoTime } from '../../util/time.ts';
 import { cookieUser } from '../identity.ts';
 import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
 import { newApiToken } from '../../auth/index.ts';
-import { serverPrefix } from '../../servers/index.ts';
+import { pendingOf, serverPrefix } from '../../servers/index.ts';
 import { loginRedirect } from './redirects.ts';
 import { frontPage } from './front.ts';
 import { requestUri } from '../http.ts';
@@ -42,12 +42,12 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const me = cookieUser(hub, req);
     if (!me) return loginRedirect(hub, req, reply);
     const active = hub.servers.get(me.name, '');
-    const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: active.phase === 'spawning' ? 'spawn' : active.phase === 'stopping' ? 'stop' : null } : null;
-    const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: a.phase === 'spawning' ? 'spawn' : null }));
+    const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: pendingOf(active) } : null;
+    const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: pendingOf(a) }));
     return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named }));
   });
 
-  const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => !t.note.startsWith('Server at ')).map((t) => ({
+  const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => t.server_id === null).map((t) => ({
     id: `a${t.id}`, note: t.note, created: isoTime(t.created), last_activity: isoTime(t.last_activity), expires_at: isoTime(t.expires_at),
   }));
 

@@ -4,10 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { HubError, isHubError } from '../../util/errors.ts';
+import { HubError, isDomainError } from '../../util/errors.ts';
 import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
-import { escapePath, serverPrefix, selectUserOptions, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
+import { urlEscapePath } from '../../util/url.ts';
+import { serverPrefix, selectUserOptions, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
 import { startServer, validServerName } from '../api/servers.ts';
 import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
 import { prefersJson, requestOrigin, requestUri } from '../http.ts';
@@ -47,16 +48,16 @@ function serverPage(hub: Hub, req: FastifyRequest) {
  * extra hop through the hub that 3.0 takes only costs time (5.x goes direct too, spec 5.2 step 4).
  */
 function readyTarget(hub: Hub, next: string, owner: string): string {
-  const viaHub = `${hub.hubPrefix}user/${escapePath(owner)}/`;
+  const viaHub = `${hub.hubPrefix}user/${urlEscapePath(owner)}/`;
   return next.startsWith(viaHub) ? `${hub.base}user/${next.slice(`${hub.hubPrefix}user/`.length)}` : next;
 }
 
 function pendingUrl(hub: Hub, owner: string, serverName: string, next: string): string {
-  return `${hub.hubPrefix}spawn-pending/${escapePath(owner)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+  return `${hub.hubPrefix}spawn-pending/${urlEscapePath(owner)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
 }
 
 function queueUrl(hub: Hub, owner: string, serverName: string, next: string): string {
-  return `${hub.hubPrefix}queue/${escapePath(owner)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+  return `${hub.hubPrefix}queue/${urlEscapePath(owner)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
 }
 
 /** Spawn options from a query string: every key but `next`, each a list of values (options_from_query). */
@@ -84,7 +85,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   try {
     selectUserOptions(hub.config.spawner, options ?? {});
   } catch (err) {
-    if (!isHubError(err)) throw err;
+    if (!isDomainError(err, 'invalid')) throw err;
     return reply.code(400).type('text/html')
       .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
   }
@@ -93,7 +94,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
     started = startServer(hub, owner, serverName, options);
   } catch (err) {
     // At a limit a browser waits in line instead of getting JupyterHub's 429 (API clients keep the 429).
-    if (!isHubError(err) || err.status !== 429) throw err;
+    if (!isDomainError(err, 'limit-reached')) throw err;
     hub.servers.queue.enqueue({ id: owner.id, name: owner.name, admin: owner.admin }, serverName, options);
     return reply.redirect(queueUrl(hub, owner.name, serverName, next), 302);
   }
@@ -121,7 +122,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       if (!page) return loginRedirect(hub, req, reply);
       const { me, owner, serverName, next, active } = page;
       if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
-      const spawnUrl = `${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
+      const spawnUrl = `${hp}spawn/${urlEscapePath(owner.name)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(next)}`;
       if (!active && hub.servers.queue.has(owner.name, serverName)) return reply.redirect(queueUrl(hub, owner.name, serverName, next), 302);
       if (!active) {
         const failure = hub.servers.lastFailure(owner.name, serverName);
@@ -130,7 +131,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
         }
         return reply.type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
       }
-      const progressUrl = `${hp}api/users/${escapePath(owner.name)}/${serverName ? `servers/${escapePath(serverName)}` : 'server'}/progress`;
+      const progressUrl = `${hp}api/users/${urlEscapePath(owner.name)}/${serverName ? `servers/${urlEscapePath(serverName)}` : 'server'}/progress`;
       return reply.type('text/html').send(spawnPendingPage({
         base: hub.base, user: owner.name, serverName, progressUrl, nextUrl: readyTarget(hub, next, owner.name), currentUser: me.name,
       }));
@@ -150,7 +151,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       if (!place) {
         // Begun (or failed: spawn-pending shows why); otherwise the place was dropped, so line up again.
         if (active || hub.servers.lastFailure(owner.name, serverName)) return reply.redirect(pendingUrl(hub, owner.name, serverName, next), 302);
-        return reply.redirect(`${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(next)}`, 302);
+        return reply.redirect(`${hp}spawn/${urlEscapePath(owner.name)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(next)}`, 302);
       }
       return reply.header('cache-control', 'no-store').type('text/html')
         .send(queuePage({ base: hub.base, position: place.position, total: place.total, retryAfterSeconds: QUEUE_PAGE_REFRESH_S }));
@@ -162,12 +163,12 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
     if (!me) return loginRedirect(hub, req, reply);
     const uri = requestUri(req);
     const rest = uri.slice(uri.indexOf('/user-redirect/') + '/user-redirect/'.length);
-    const target = `${hub.base}user/${escapePath(me.name)}/${rest}`;
+    const target = `${hub.base}user/${urlEscapePath(me.name)}/${rest}`;
     // `profile` also goes to the spawn URL as a spawn option; the link's query is passed on untouched (nbgitpuller
     // ignores keys it does not know).
     const profile = new URLSearchParams(rest.split('?')[1] ?? '').get('profile');
     const options = profile ? `profile=${encodeURIComponent(profile)}&` : '';
-    return reply.redirect(`${hp}spawn/${escapePath(me.name)}?${options}next=${encodeURIComponent(target)}`, 302);
+    return reply.redirect(`${hp}spawn/${urlEscapePath(me.name)}?${options}next=${encodeURIComponent(target)}`, 302);
   });
 
   // A request for /user/<name>/… reached the hub: the proxy has no route, so the server is not running (spec 3.2).
@@ -199,7 +200,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       url.searchParams.set('redirects', String(n + 1));
       return reply.redirect(url.pathname + url.search, 302);
     }
-    const spawnUrl = `${hp}spawn/${escapePath(owner.name)}${serverName ? '/' + escapePath(serverName) : ''}?next=${encodeURIComponent(uri)}`;
+    const spawnUrl = `${hp}spawn/${urlEscapePath(owner.name)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(uri)}`;
     if (isApi || req.method !== 'GET') {
       return reply.code(424).send({
         status: 424,

@@ -5,9 +5,10 @@ import type { ServerSpec, SpawnerConfig } from '../types.ts';
 import { expandAll, expandTemplate, isValidLabel, safeSlug } from './slugs.ts';
 import type { KubeTraits } from './traits.ts';
 
-type Obj = Record<string, unknown>;
+import { JUPYTERHUB_VERSION } from '../../util/version.ts';
+import type { V1Container, V1Pod, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 
-export const JUPYTERHUB_VERSION = '3.0.0';
+type Obj = Record<string, unknown>;
 
 export interface PodInput {
   traits: KubeTraits;
@@ -153,7 +154,7 @@ function affinity(t: KubeTraits): Obj | null {
 }
 
 /** The Pod object (plain JSON, camelCase as the API takes it). Never a PVC: storage is whatever `volumes` names. */
-export function makePod(input: PodInput): Obj {
+export function makePod(input: PodInput): V1Pod {
   const { traits: t, spec, fields } = input;
   const annotations: Record<string, string> = { 'hub.jupyter.org/username': spec.user.name };
   if (spec.serverName) annotations['hub.jupyter.org/servername'] = spec.serverName;
@@ -161,13 +162,14 @@ export function makePod(input: PodInput): Obj {
   Object.assign(annotations, expandAll(t.extraAnnotations, fields));
 
   const security = securityContexts(t);
-  let notebook: Obj = {
+  let notebook: V1Container = {
     name: 'notebook',
     image: t.image,
     ports: [{ name: 'notebook-port', containerPort: t.port }],
     env: podEnv(input),
     resources: resources(t),
-    volumeMounts: expandAll(t.volumeMounts, fields),
+    // The traits hold the admin's JSON in the API's own shape; the API server is what checks it.
+    volumeMounts: expandAll(t.volumeMounts, fields) as unknown as V1VolumeMount[],
   };
   // KubeSpawner passes cmd+args as `args`, never `command`, so the image's ENTRYPOINT (e.g. tini) stays in front.
   if (t.cmd) notebook.args = [...t.cmd, ...t.args];
@@ -175,12 +177,13 @@ export function makePod(input: PodInput): Obj {
   if (t.workingDir) notebook.workingDir = expandTemplate(t.workingDir, fields);
   if (t.lifecycleHooks) notebook.lifecycle = t.lifecycleHooks;
   if (security.container) notebook.securityContext = security.container;
-  notebook = { ...notebook, ...t.extraContainerConfig };
+  // extra_container_config is the admin's own JSON, taken as a container's fields.
+  notebook = { ...notebook, ...(t.extraContainerConfig as Partial<V1Container>) };
 
-  let podSpec: Obj = {
+  let podSpec: V1PodSpec = {
     restartPolicy: 'OnFailure',
-    containers: [notebook, ...expandAll(t.extraContainers, fields)],
-    volumes: expandAll(t.volumes, fields),
+    containers: [notebook, ...(expandAll(t.extraContainers, fields) as unknown as V1Container[])],
+    volumes: expandAll(t.volumes, fields) as unknown as V1Volume[],
   };
   if (t.imagePullSecrets.length) podSpec.imagePullSecrets = t.imagePullSecrets;
   if (Object.keys(t.nodeSelector).length) podSpec.nodeSelector = t.nodeSelector;
@@ -191,12 +194,12 @@ export function makePod(input: PodInput): Obj {
     if (t.serviceAccount === null) podSpec.automountServiceAccountToken = false;
   } else podSpec.automountServiceAccountToken = t.automountServiceAccountToken;
   if (t.tolerations.length) podSpec.tolerations = t.tolerations;
-  if (t.initContainers.length) podSpec.initContainers = expandAll(t.initContainers, fields);
+  if (t.initContainers.length) podSpec.initContainers = expandAll(t.initContainers, fields) as unknown as V1Container[];
   if (t.schedulerName) podSpec.schedulerName = t.schedulerName;
   const aff = affinity(t);
   if (aff) podSpec.affinity = aff;
   if (t.priorityClassName) podSpec.priorityClassName = t.priorityClassName;
-  podSpec = { ...podSpec, ...expandAll(t.extraPodConfig, fields) };
+  podSpec = { ...podSpec, ...(expandAll(t.extraPodConfig, fields) as Partial<V1PodSpec>) };
 
   return {
     apiVersion: 'v1',

@@ -13,13 +13,15 @@ import type { KubeCluster } from './cluster.ts';
 import { Reflector, type KObject } from './reflector.ts';
 import { readKubeTraits } from './traits.ts';
 
+import type { V1DaemonSet, V1DaemonSetSpec, V1PodSpec } from '@kubernetes/client-node';
+
 type Obj = Record<string, unknown>;
 
 const PULLER_LABEL = 'nodehub/image-puller';
 const HASH = 'nodehub/spec-hash';
 
-function specHash(manifest: Obj): string {
-  return (manifest.metadata as { annotations: Record<string, string> }).annotations[HASH]!;
+function specHash(manifest: V1DaemonSet): string {
+  return manifest.metadata!.annotations![HASH]!;
 }
 
 export interface PullGroup {
@@ -87,7 +89,7 @@ export function daemonSetName(hubInstance: string, group: PullGroup, index: numb
 }
 
 /** The DaemonSet of one group (plain JSON); `nodehub/spec-hash` tells the reconciler whether it changed. */
-export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstance: string; pauseImage: string }): Obj {
+export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstance: string; pauseImage: string }): V1DaemonSet {
   const labels = {
     app: 'jupyterhub',
     component: 'image-puller',
@@ -98,7 +100,7 @@ export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstanc
   // Non-root, no privileges: the containers only prove the image is on the node.
   const securityContext = { runAsUser: 65534, runAsGroup: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
   const small = { requests: { cpu: '0', memory: '0' } };
-  const podSpec: Obj = {
+  const podSpec: V1PodSpec = {
     initContainers: group.images.map((image, i) => ({
       name: `image-pull-${i}`,
       image,
@@ -116,7 +118,7 @@ export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstanc
   if (group.nodeAffinityRequired.length) {
     podSpec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: group.nodeAffinityRequired } } };
   }
-  const spec = {
+  const spec: V1DaemonSetSpec = {
     selector: { matchLabels: { component: 'image-puller', 'app.kubernetes.io/instance': opts.hubInstance, [PULLER_LABEL]: opts.name } },
     updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '100%' } },
     template: { metadata: { labels }, spec: podSpec },
@@ -134,7 +136,7 @@ export interface PrepullerStatus {
 
 export class Prepuller {
   readonly #cluster: KubeCluster;
-  readonly #wanted: { name: string; manifest: Obj; group: PullGroup }[] = [];
+  readonly #wanted: { name: string; manifest: V1DaemonSet; group: PullGroup }[] = [];
   readonly #reflector: Reflector;
   readonly #stop = new AbortController();
   #error: string | null = null;
@@ -202,11 +204,11 @@ export class Prepuller {
       byName.delete(name);
       const hash = specHash(manifest);
       if (!current) {
-        await apps.createNamespacedDaemonSet({ namespace, body: manifest as never });
+        await apps.createNamespacedDaemonSet({ namespace, body: manifest });
         this.#cluster.log.info(`Image pre-puller ${name} created`);
       } else if (current.metadata?.annotations?.[HASH] !== hash) {
-        const body = { ...manifest, metadata: { ...(manifest.metadata as Obj), resourceVersion: current.metadata?.resourceVersion } };
-        await apps.replaceNamespacedDaemonSet({ name, namespace, body: body as never });
+        const body: V1DaemonSet = { ...manifest, metadata: { ...manifest.metadata, resourceVersion: current.metadata?.resourceVersion } };
+        await apps.replaceNamespacedDaemonSet({ name, namespace, body });
         this.#cluster.log.info(`Image pre-puller ${name} updated to the current config`);
       }
     }

@@ -2,6 +2,7 @@
 // (cluster.ts). Better than KubeSpawner where its users suffer (spec 1.15): starts wake on watch events instead of
 // polling, a pod that cannot start (image pull error, unschedulable, crash loop, mount failure) fails the start within
 // seconds with the reason and is deleted, and a pod's Kubernetes events are the progress bar.
+import type { V1Pod } from '@kubernetes/client-node';
 import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
@@ -167,7 +168,7 @@ export class KubeSpawner implements Spawner {
   }
 
   /** Creates the pod; a 409 means a stale pod of the same name: it is deleted (grace 0) and the create retried. */
-  async #createPod(manifest: Record<string, unknown>, signal: AbortSignal): Promise<string> {
+  async #createPod(manifest: V1Pod, signal: AbortSignal): Promise<string> {
     const cluster = this.#cluster!;
     const t = this.#traits;
     const deadline = Date.now() + t.requestRetryTimeoutMs;
@@ -175,7 +176,7 @@ export class KubeSpawner implements Spawner {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       if (signal.aborted) throw new Error('aborted');
       try {
-        const created = await withTimeout(cluster.client.core.createNamespacedPod({ namespace: cluster.namespace, body: manifest as never }),
+        const created = await withTimeout(cluster.client.core.createNamespacedPod({ namespace: cluster.namespace, body: manifest }),
           t.requestTimeoutMs, `Creating pod ${this.#podName}`);
         return created.metadata?.uid ?? '';
       } catch (err) {

@@ -7,7 +7,8 @@
 // would break when the hub restarts and re-adopts a running server. A server that dies while starting has the last
 // lines of that file in the start() error.
 import path from 'node:path';
-import { buildServerEnv, escapePathSegment } from '../env.ts';
+import { buildServerEnv } from '../env.ts';
+import { urlEscapePath } from '../../util/url.ts';
 import {
   acquireHome,
   adoptHome,
@@ -376,7 +377,7 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   #homeFor(user: string, serverName: string): string {
-    const safe = (s: string) => (s === '.' || s === '..' ? s.replace(/\./g, '%2E') : escapePathSegment(s));
+    const safe = (s: string) => (s === '.' || s === '..' ? s.replace(/\./g, '%2E') : urlEscapePath(s));
     const dir = this.#traits.homeDirTemplate
       .replace(/\{username\}/g, safe(user))
       .replace(/\{servername\}/g, safe(serverName));
@@ -389,7 +390,7 @@ export class LocalProcessSpawner implements Spawner {
 
   #logFile(): string {
     const name = this.#init.spec.serverName;
-    return path.join(this.#home!, `.nodehub-server${name ? `-${escapePathSegment(name)}` : ''}.log`);
+    return path.join(this.#home!, `.nodehub-server${name ? `-${urlEscapePath(name)}` : ''}.log`);
   }
 }
 
