@@ -22,9 +22,9 @@ describe('DummyAuthenticator', () => {
   it('without a password lets any name in', async () => {
     const auth = resolveAuthenticator('dummy', cfg());
     expect(auth.className).toBe('jupyterhub.auth.DummyAuthenticator');
-    expect(auth.showPasswordField).toBe(true);
+    expect(auth.capabilities.passwordField).toBe(true);
     expect(auth.loginUrl).toBeNull();
-    expect(auth.autoLogin).toBe(false);
+    expect(auth.capabilities.autoLogin).toBe(false);
     expect(await auth.authenticate(login('Alice', 'whatever'))).toEqual({ name: 'Alice' });
     expect(await getAuthenticatedUser(auth, login('Alice', ''))).toEqual({ name: 'alice', admin: undefined, auth_state: null });
   });
@@ -40,7 +40,7 @@ describe('DummyAuthenticator', () => {
   });
 
   it('honours auto_login from config', () => {
-    expect(resolveAuthenticator('dummy', cfg({ auto_login: true })).autoLogin).toBe(true);
+    expect(resolveAuthenticator('dummy', cfg({ auto_login: true })).capabilities.autoLogin).toBe(true);
   });
 });
 
@@ -106,7 +106,7 @@ describe('NullAuthenticator', () => {
   it('never logs anyone in', async () => {
     const auth = resolveAuthenticator('null', cfg());
     expect(auth).toBeInstanceOf(NullAuthenticator);
-    expect(auth.autoLogin).toBe(true);
+    expect(auth.capabilities.autoLogin).toBe(true);
     expect(auth.loginService).toBe('null');
     expect(await auth.authenticate(login('bob', 'pw'))).toBeNull();
     expect(await getAuthenticatedUser(auth, login('bob', 'pw'))).toBeNull();
@@ -117,10 +117,10 @@ describe('TmpAuthenticator', () => {
   it('auto-logs in via tmplogin and mints a fresh uuid4 user every time', async () => {
     const auth = resolveAuthenticator('tmp', cfg());
     expect(auth.className).toBe('tmpauthenticator.TmpAuthenticator');
-    expect(auth.autoLogin).toBe(true);
+    expect(auth.capabilities.autoLogin).toBe(true);
     expect(auth.loginUrl).toBe('tmplogin');
     expect(auth.loginService).toBe('Automatic Temporary Credentials');
-    expect(auth.showPasswordField).toBe(false);
+    expect(auth.capabilities.passwordField).toBe(false);
     const names = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const r = await getAuthenticatedUser(auth, login(''));
@@ -137,16 +137,20 @@ describe('TmpAuthenticator', () => {
 
 describe('registry', () => {
   it('names the trait and the known classes for an unknown class', () => {
-    expect(() => resolveAuthenticator('pam', cfg())).toThrow(
-      'Unknown authenticator class "pam" in JupyterHub.authenticator_class; known: dummy (jupyterhub.auth.DummyAuthenticator), ' +
-        'null (jupyterhub.auth.NullAuthenticator), tmp (tmpauthenticator.TmpAuthenticator)',
+    expect(() => resolveAuthenticator('ldapauthenticator.LDAPAuthenticator', cfg())).toThrow(
+      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); null /,
     );
   });
 
+  it('capabilities, not class names, say what an authenticator does', () => {
+    expect(resolveAuthenticator('tmp', cfg()).capabilities).toEqual({ temporaryUsers: true, passwordField: false, autoLogin: true });
+    expect(resolveAuthenticator('dummy', cfg()).capabilities.temporaryUsers).toBe(false);
+  });
+
   it('accepts registered authenticators and refuses taken names', () => {
-    registerAuthenticator(['test-shared', 'nodehub.auth.TestShared'], (c) => resolveAuthenticator('dummy', { ...c, password: 'pw' }));
+    registerAuthenticator('TestShared', ['test-shared', 'nodehub.auth.TestShared'], (c) => resolveAuthenticator('dummy', { ...c, password: 'pw' }));
     expect(knownAuthenticators()).toContain('test-shared (nodehub.auth.TestShared)');
-    expect(resolveAuthenticator('nodehub.auth.TestShared', cfg()).className).toBe('jupyterhub.auth.DummyAuthenticator');
-    expect(() => registerAuthenticator(['dummy'], () => resolveAuthenticator('null', cfg()))).toThrow(/already registered/);
+    expect(resolveAuthenticator('NODEHUB.AUTH.TestShared', cfg()).className).toBe('jupyterhub.auth.DummyAuthenticator');
+    expect(() => registerAuthenticator('Other', ['dummy'], () => resolveAuthenticator('null', cfg()))).toThrow(/already taken by DummyAuthenticator/);
   });
 });

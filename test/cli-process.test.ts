@@ -144,7 +144,7 @@ print('config read by', os.path.basename(__file__))
     );
     const args = ['-f', 'jupyterhub_config.py', '--ip', '127.0.0.1', '--port', '0', `--JupyterHub.cookie_secret_file=${join(dir, 'secret')}`];
     const r = await run(args, node24, bin, /running at http:\/\/127\.0\.0\.1:\d+\//);
-    expect(r.stderr).toMatch(/nodehub\.config\] jupyterhub_config\.py: config read by jupyterhub_config\.py/);
+    expect(r.stderr).toMatch(/nodehub config\] jupyterhub_config\.py: config read by jupyterhub_config\.py/);
     expect(r.stderr).toMatch(/running at/);
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'py-hub.sqlite'))).toBe(true); // the db_url the config built

@@ -254,10 +254,9 @@ DummyAuthenticator:
     expect(c.spawner.kill_timeout).toBeUndefined();
   });
 
-  it('an unknown spawner class gets the plain Spawner section', async () => {
-    const c = await loadConfig({ file: write('m.yaml', layered), env: noEnv, overrides: { 'JupyterHub.spawner_class': 'my.Spawner' } });
-    expect(c.spawner.start_timeout).toBe(11);
-    expect(c.spawner.kill_timeout).toBeUndefined();
+  it('an unknown spawner class stops loading, naming the key and the known classes', async () => {
+    await expect(loadConfig({ file: write('m.yaml', layered), env: noEnv, overrides: { 'JupyterHub.spawner_class': 'my.Spawner' } }))
+      .rejects.toMatchObject({ key: 'JupyterHub.spawner_class', message: expect.stringMatching(/known spawners: localprocess/) });
   });
 
   it.each(['dummy', 'jupyterhub.auth.DummyAuthenticator'])('authenticator_class %s reads Authenticator, then DummyAuthenticator', async (cls) => {

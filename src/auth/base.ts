@@ -1,7 +1,7 @@
 // Name handling shared by every authenticator: normalisation, validation and the allow/block/admin lists, with
 // JupyterHub's rules (auth.py Authenticator and app.py init_users, which normalises the configured lists).
 import type { AuthenticatorConfig } from '../config/types.ts';
-import type { AuthResult, Authenticator, LoginData } from './types.ts';
+import type { AuthResult, Authenticator, AuthenticatorCapabilities, LoginData } from './types.ts';
 import { forbiddenNameChars } from './names.ts';
 
 const MAX_NAME_LENGTH = 255; // the users.name column size in JupyterHub's database
@@ -17,9 +17,8 @@ function stringList(config: AuthenticatorConfig, trait: string): string[] {
 export abstract class BaseAuthenticator implements Authenticator {
   abstract readonly className: string;
   abstract readonly loginService: string;
-  abstract readonly autoLogin: boolean;
   abstract readonly loginUrl: string | null;
-  abstract readonly showPasswordField: boolean;
+  abstract readonly capabilities: AuthenticatorCapabilities;
 
   readonly allowedUsers: ReadonlySet<string>;
   readonly blockedUsers: ReadonlySet<string>;

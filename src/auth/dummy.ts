@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthenticatorConfig } from '../config/types.ts';
 import { BaseAuthenticator } from './base.ts';
-import type { AuthResult, LoginData } from './types.ts';
+import type { AuthResult, AuthenticatorCapabilities, LoginData } from './types.ts';
 
 // Comparing digests keeps the comparison constant-time even when the lengths differ.
 function samePassword(given: string, expected: string): boolean {
@@ -14,9 +14,8 @@ function samePassword(given: string, expected: string): boolean {
 export class DummyAuthenticator extends BaseAuthenticator {
   readonly className = 'jupyterhub.auth.DummyAuthenticator';
   readonly loginService = '';
-  readonly autoLogin: boolean;
   readonly loginUrl = null;
-  readonly showPasswordField = true;
+  readonly capabilities: AuthenticatorCapabilities;
   private readonly password: string;
 
   constructor(config: AuthenticatorConfig) {
@@ -24,7 +23,7 @@ export class DummyAuthenticator extends BaseAuthenticator {
     const password = config.password ?? '';
     if (typeof password !== 'string') throw new Error('DummyAuthenticator.password must be a string');
     this.password = password;
-    this.autoLogin = config.auto_login === true;
+    this.capabilities = { temporaryUsers: false, passwordField: true, autoLogin: config.auto_login === true };
   }
 
   async authenticate(data: LoginData): Promise<AuthResult | null> {

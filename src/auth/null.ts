@@ -5,10 +5,9 @@ import type { AuthResult } from './types.ts';
 export class NullAuthenticator extends BaseAuthenticator {
   readonly className = 'jupyterhub.auth.NullAuthenticator';
   readonly loginService = 'null';
-  // auto_login with the hub's own login URL: the login page tries authenticate() at once, which fails → 403.
-  readonly autoLogin = true;
   readonly loginUrl = null;
-  readonly showPasswordField = false;
+  // auto_login with the hub's own login URL: the login page tries authenticate() at once, which fails → 403.
+  readonly capabilities = { temporaryUsers: false, passwordField: false, autoLogin: true };
 
   async authenticate(): Promise<AuthResult | null> {
     return null;

@@ -6,10 +6,9 @@ import type { AuthResult } from './types.ts';
 export class TmpAuthenticator extends BaseAuthenticator {
   readonly className = 'tmpauthenticator.TmpAuthenticator';
   readonly loginService = 'Automatic Temporary Credentials';
-  // Always on: tmpauthenticator defaults auto_login to True and the merged config cannot tell "unset" from False.
-  readonly autoLogin = true;
   readonly loginUrl = 'tmplogin';
-  readonly showPasswordField = false;
+  // autoLogin always: tmpauthenticator defaults auto_login to True and the merged config cannot tell "unset" from False.
+  readonly capabilities = { temporaryUsers: true, passwordField: false, autoLogin: true };
 
   async authenticate(): Promise<AuthResult | null> {
     return { name: randomUUID() };

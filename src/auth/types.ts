@@ -14,16 +14,25 @@ export interface LoginData {
   password: string;
 }
 
+export interface AuthenticatorCapabilities {
+  /** Every visitor becomes a fresh, throw-away user (tmpauthenticator): the warm pool, the culler deleting users and
+   *  the rules for serving strangers apply. */
+  readonly temporaryUsers: boolean;
+  /** The hub's login page shows a password field beside the user name. */
+  readonly passwordField: boolean;
+  /** Skip the login page and go straight to loginUrl (or try authenticate() with no data when loginUrl is null). */
+  readonly autoLogin: boolean;
+}
+
 export interface Authenticator {
   /** Python-style class name, for `GET /hub/api/info` and log lines. */
   readonly className: string;
   /** Text on the login button ("Sign in with …"); empty for the username/password form. */
   readonly loginService: string;
-  /** Skip the login page and go straight to loginUrl (or try authenticate() with no data when loginUrl is null). */
-  readonly autoLogin: boolean;
   /** Relative to the hub prefix, e.g. 'tmplogin'; null means the hub's own login form at 'login'. */
   readonly loginUrl: string | null;
-  readonly showPasswordField: boolean;
+  /** What this authenticator can do; the hub asks this, never the class name. */
+  readonly capabilities: AuthenticatorCapabilities;
   /** Turns login data into a user, or null. Allow/block lists are applied by the caller (see getAuthenticatedUser). */
   authenticate(data: LoginData): Promise<AuthResult | null>;
   /** Lowercases and applies `username_map`, as JupyterHub does. */

@@ -1,38 +1,58 @@
-// Which configuration section a configured class name reads, so `spawner_class: kubernetes` picks up the KubeSpawner
-// section just as `kubespawner.KubeSpawner` does. Whether the class exists is the hub's business, not the loader's.
-import { sections } from './schema.ts';
+// The one table of class names: every name `JupyterHub.spawner_class` or `JupyterHub.authenticator_class` may give —
+// JupyterHub's entry-point names, Python class paths, bare class names — mapped to the class (its config section).
+// The registries in src/spawner and src/auth map a class to its implementation; neither keeps names of its own.
+// Matching ignores case and surrounding spaces, and reads an entry point's `module:Class` as `module.Class`.
+import { ConfigError } from './errors.ts';
 
-// JupyterHub's entry-point names plus the short names nodehub documents.
-const spawnerAliases: Record<string, string> = {
-  default: 'LocalProcessSpawner',
-  localprocess: 'LocalProcessSpawner',
-  simple: 'LocalProcessSpawner',
-  SimpleLocalProcessSpawner: 'LocalProcessSpawner',
-  kubernetes: 'KubeSpawner',
-  kubespawner: 'KubeSpawner',
-};
+export type ClassKind = 'spawner' | 'authenticator';
 
-const authenticatorAliases: Record<string, string> = {
-  dummy: 'DummyAuthenticator',
-  tmp: 'TmpAuthenticator',
-  tmpauthenticator: 'TmpAuthenticator',
-  null: 'NullAuthenticator',
-};
-
-function sectionFor(className: string, aliases: Record<string, string>, base: string): string | null {
-  if (aliases[className]) return aliases[className];
-  // Python spells a class `package.module.Class` or, as an entry point, `package.module:Class`.
-  const last = className.split(/[.:]/).pop() ?? className;
-  const name = aliases[last] ?? last;
-  return name !== base && sections.get(name)?.parent === base ? name : null;
+export interface ClassNames {
+  kind: ClassKind;
+  /** The class's config section, e.g. `LocalProcessSpawner`. */
+  section: string;
+  /** Every accepted name; the first is the short one shown in messages. */
+  names: readonly string[];
 }
 
-/** The section of a spawner class (e.g. `LocalProcessSpawner`), or null when nodehub declares none for it. */
-export function spawnerSection(className: string): string | null {
-  return sectionFor(className, spawnerAliases, 'Spawner');
+const table: ClassNames[] = [
+  {
+    kind: 'spawner', section: 'LocalProcessSpawner',
+    names: ['localprocess', 'default', 'simple', 'jupyterhub.spawner.LocalProcessSpawner', 'jupyterhub.spawner.SimpleLocalProcessSpawner',
+      'LocalProcessSpawner', 'SimpleLocalProcessSpawner'],
+  },
+  { kind: 'spawner', section: 'KubeSpawner', names: ['kubernetes', 'kubespawner', 'kubespawner.KubeSpawner', 'kubespawner.spawner.KubeSpawner', 'KubeSpawner'] },
+  { kind: 'authenticator', section: 'TmpAuthenticator', names: ['tmp', 'tmpauthenticator', 'tmpauthenticator.TmpAuthenticator', 'TmpAuthenticator'] },
+  { kind: 'authenticator', section: 'DummyAuthenticator', names: ['dummy', 'jupyterhub.auth.DummyAuthenticator', 'DummyAuthenticator'] },
+  { kind: 'authenticator', section: 'NullAuthenticator', names: ['null', 'jupyterhub.auth.NullAuthenticator', 'NullAuthenticator'] },
+];
+
+const key = (name: string) => name.trim().replace(':', '.').toLowerCase();
+
+/** Adds a class's names (a plug-in's); a name another class already has is an Error, so no name means two things. */
+export function registerClassNames(entry: ClassNames): void {
+  const own = table.find((e) => e.kind === entry.kind && e.section === entry.section);
+  for (const name of entry.names) {
+    const holder = findClass(entry.kind, name);
+    if (holder && holder !== own) throw new Error(`The ${entry.kind} class name '${name}' is already taken by ${holder.section}`);
+  }
+  if (own) own.names = [...new Set([...own.names, ...entry.names])];
+  else table.push({ ...entry, names: [...entry.names] });
 }
 
-/** The section of an authenticator class (e.g. `DummyAuthenticator`), or null when nodehub declares none for it. */
-export function authenticatorSection(className: string): string | null {
-  return sectionFor(className, authenticatorAliases, 'Authenticator');
+export function findClass(kind: ClassKind, name: string): ClassNames | null {
+  const wanted = key(String(name ?? ''));
+  return table.find((e) => e.kind === kind && e.names.some((n) => key(n) === wanted)) ?? null;
+}
+
+/** "localprocess (default, simple, jupyterhub.spawner.LocalProcessSpawner, …)", one per class, for messages and --help. */
+export function knownClassNames(kind: ClassKind): string[] {
+  return table.filter((e) => e.kind === kind).map((e) => `${e.names[0]} (${e.names.slice(1).join(', ')})`);
+}
+
+/** The class a configured name selects; an unknown name is a ConfigError naming the key and every known class. */
+export function resolveClass(kind: ClassKind, name: string): ClassNames {
+  const found = findClass(kind, name);
+  if (found) return found;
+  const setting = `JupyterHub.${kind}_class`;
+  throw new ConfigError(`Unknown ${setting} ${JSON.stringify(name)}; known ${kind}s: ${knownClassNames(kind).join('; ')}`, setting);
 }

@@ -1,6 +1,6 @@
 // From checked values to the resolved HubConfig: defaults filled, class sections merged the way traitlets merges a
 // subclass over its parent, and the listener URL made consistent.
-import { authenticatorSection, spawnerSection } from './classes.ts';
+import { resolveClass } from './classes.ts';
 import { ConfigError } from './errors.ts';
 import { lineage, sections, traitsOf } from './schema.ts';
 import { normaliseBaseUrl } from '../util/url.ts';
@@ -59,7 +59,9 @@ export function resolveConfig(given: Given, source: string | null, warnings: str
   const host = hub.ip.includes(':') ? `[${hub.ip}]` : hub.ip;
   hub.bind_url = `${hub.ssl_cert ? 'https' : 'http'}://${host}:${hub.port}${hub.base_url}`;
 
-  const section = spawnerSection(hub.spawner_class) ?? 'Spawner';
+  // A plug-in class without settings of its own reads the base class's.
+  const declared = (name: string, base: string) => (sections.has(name) ? name : base);
+  const section = declared(resolveClass('spawner', hub.spawner_class).section, 'Spawner');
   const spawner = all[section] as SpawnerConfig;
   checkPort(spawner.port, 'Spawner.port');
   // Errors name the class the profile list was written under, as every other config error does.
@@ -68,6 +70,7 @@ export function resolveConfig(given: Given, source: string | null, warnings: str
   for (const key of foreignOverrideKeys(spawner, section)) {
     warnings.push(`${listedUnder}.profile_list: ${key} is not a ${section} setting; profiles may set it, and this spawner ignores it`);
   }
-  const authenticator = all[authenticatorSection(hub.authenticator_class) ?? 'Authenticator'] as AuthenticatorConfig;
-  return { hub, spawner, spawnerSection: section, authenticator, sections: all as unknown as SectionsConfig, source, warnings };
+  const authenticatorSection = declared(resolveClass('authenticator', hub.authenticator_class).section, 'Authenticator');
+  const authenticator = all[authenticatorSection] as AuthenticatorConfig;
+  return { hub, spawner, spawnerSection: section, authenticator, authenticatorSection, sections: all as unknown as SectionsConfig, source, warnings };
 }

@@ -52,6 +52,8 @@ export interface HubConfig {
   /** The section name of the selected spawner class (e.g. `LocalProcessSpawner`), whose declarations check profile
    *  overrides; `Spawner` when nodehub declares none for it. */
   spawnerSection: string;
+  /** The section name of the selected authenticator class (e.g. `TmpAuthenticator`). */
+  authenticatorSection: string;
   /** Authenticator traits merged with the selected authenticator class's section. */
   authenticator: AuthenticatorConfig;
   /** `hub`, `spawner` and `authenticator` are the same objects as their entries here. */

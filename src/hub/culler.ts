@@ -27,7 +27,7 @@ export interface CullerOptions {
 /** The IdleCuller section read for this hub, or null when the culler is off; throws on settings that cannot work. */
 export function cullerSettings(config: HubConfig, authenticator: Authenticator): CullerSettings | null {
   const s = config.sections.IdleCuller;
-  const ephemeral = authenticator.className === 'tmpauthenticator.TmpAuthenticator';
+  const ephemeral = authenticator.capabilities.temporaryUsers;
   if (!(s.enabled ?? ephemeral)) return null;
   if (s.timeout <= 0) {
     throw new Error(`IdleCuller.timeout must be a positive number of seconds when the culler is enabled, got ${s.timeout}`);

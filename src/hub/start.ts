@@ -46,7 +46,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const cullSettings = cullerSettings(config, authenticator);
   const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
   const { host, port } = listenAddress(config);
-  const isolation = spawnerClass.isolation?.({ hubConfig: config, log, authenticatorClass: authenticator.className, host })
+  const isolation = spawnerClass.isolation?.({ hubConfig: config, log, temporaryUsers: authenticator.capabilities.temporaryUsers, host })
     ?? `Isolation: as ${spawnerClass.name} provides it`;
   const dbFile = parseDbUrl(config.hub.db_url);
   if (!dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
@@ -111,7 +111,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics });
   const pool = new ServerPool({ config, store, servers, log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
-  const poolUsable = pool.enabled && authenticator.className === 'tmpauthenticator.TmpAuthenticator';
+  const poolUsable = pool.enabled && authenticator.capabilities.temporaryUsers;
   if (pool.enabled && !poolUsable) log.warn('Spawner.pool_size is ignored: the warm pool needs the tmp authenticator');
   const services = new ManagedServices({ config, store, routes, log, base: config.hub.base_url, apiUrl });
   let markReady!: () => void;

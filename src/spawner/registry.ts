@@ -1,32 +1,31 @@
-// Spawner classes by name: `JupyterHub.spawner_class` may be an entry-point name ('localprocess'), a class name or a
-// full Python class path, matched case-insensitively.
+// Spawner implementations by class. Which names select a class (`localprocess`, `simple`,
+// `jupyterhub.spawner.LocalProcessSpawner`, …) is the one table in src/config/classes.ts; this only maps a class to
+// the code that runs it.
+import { registerClassNames, resolveClass } from '../config/index.ts';
 import { localProcessSpawnerClass } from './local/index.ts';
 import { kubeSpawnerClass } from './kubernetes/index.ts';
 import type { SpawnerClass } from './types.ts';
 
-const classes: SpawnerClass[] = [];
+const classes = new Map<string, SpawnerClass>();
 
-/** Adds a spawner class; a later registration with the same name replaces the earlier one. */
-export function registerSpawner(cls: SpawnerClass): void {
-  const existing = classes.findIndex((c) => c.name.toLowerCase() === cls.name.toLowerCase());
-  if (existing >= 0) classes.splice(existing, 1, cls);
-  else classes.push(cls);
+/** Adds a spawner class (a plug-in's) under the given names; a later registration of the same class replaces it. */
+export function registerSpawner(cls: SpawnerClass, names: readonly string[] = [cls.name, cls.classPath]): void {
+  registerClassNames({ kind: 'spawner', section: cls.name, names });
+  classes.set(cls.name, cls);
 }
 
+/** The class `JupyterHub.spawner_class` names; an unknown name lists every known one. */
 export function resolveSpawnerClass(name: string): SpawnerClass {
-  const wanted = String(name ?? '').trim().toLowerCase();
-  const found = classes.find(
-    (c) => c.name.toLowerCase() === wanted || c.aliases.some((a) => a.toLowerCase() === wanted),
-  );
-  if (found) return found;
-  const known = classes.map((c) => [c.name, ...c.aliases.filter((a) => a !== c.name)].join(' / ')).join('; ');
-  throw new Error(`Unknown JupyterHub.spawner_class ${JSON.stringify(name)}; known spawners: ${known}`);
+  const { section } = resolveClass('spawner', name);
+  const cls = classes.get(section);
+  if (!cls) throw new Error(`JupyterHub.spawner_class ${JSON.stringify(name)} names ${section}, which has no implementation registered`);
+  return cls;
 }
 
 /** Every registered class (for help text and config validation). */
 export function spawnerClasses(): readonly SpawnerClass[] {
-  return [...classes];
+  return [...classes.values()];
 }
 
-registerSpawner(localProcessSpawnerClass);
-registerSpawner(kubeSpawnerClass);
+classes.set(localProcessSpawnerClass.name, localProcessSpawnerClass);
+classes.set(kubeSpawnerClass.name, kubeSpawnerClass);

@@ -70,10 +70,11 @@ export interface SpawnerClassContext {
 }
 
 export interface SpawnerClass {
-  /** Canonical entry-point name: 'localprocess', 'kubernetes'. */
+  /** The class, as its config section is named ('LocalProcessSpawner'); the names that select it are in
+   *  src/config/classes.ts. */
   readonly name: string;
-  /** Class names and aliases that select it (JupyterHub entry points and class paths). */
-  readonly aliases: readonly string[];
+  /** The Python class path JupyterHub would report for it (GET /hub/api/info). */
+  readonly classPath: string;
   /** Config section names whose traits apply, most general first, e.g. ['Spawner', 'LocalProcessSpawner']. */
   readonly sections: readonly string[];
   create(init: SpawnerInit): Spawner;
@@ -91,7 +92,7 @@ export interface SpawnerClass {
    * Hub start-up, before listening: the one log line saying how servers are kept apart from the hub and from each
    * other; throws (with the setting to change) when that isolation is too weak for what the hub is about to serve.
    */
-  isolation?(ctx: SpawnerClassContext & { authenticatorClass: string; host: string }): string;
+  isolation?(ctx: SpawnerClassContext & { temporaryUsers: boolean; host: string }): string;
   /** Extra keys for /hub/api/info (e.g. the Kubernetes pre-puller's readiness). */
   info?(ctx: SpawnerClassContext): Record<string, unknown>;
 }

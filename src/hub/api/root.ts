@@ -33,7 +33,7 @@ export function registerRootApi(app: FastifyInstance, hub: Hub): void {
       python: null,
       node: process.version,
       sys_executable: process.execPath,
-      spawner: { class: hub.servers.deps.spawnerClass.name, version: JUPYTERHUB_VERSION },
+      spawner: { class: hub.servers.deps.spawnerClass.classPath, version: JUPYTERHUB_VERSION },
       authenticator: { class: hub.config.hub.authenticator_class, version: JUPYTERHUB_VERSION },
       // nodehub: spawner-specific state, e.g. the Kubernetes image pre-puller's readiness under `prepuller`
       ...hub.servers.deps.spawnerClass.info?.({ hubConfig: hub.config, log: hub.log }),

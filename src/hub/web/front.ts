@@ -14,7 +14,7 @@ import { loginRedirect, nextUrl } from './redirects.ts';
 
 /** True for the tmp authenticator with force_new_server set. */
 export function forcesNewServer(hub: Hub): boolean {
-  return hub.authenticator.className === 'tmpauthenticator.TmpAuthenticator' && hub.config.authenticator.force_new_server === true;
+  return hub.authenticator.capabilities.temporaryUsers && hub.config.authenticator.force_new_server === true;
 }
 
 /** The request's query without `next`, as `?a=b` or '' (JupyterHub appends it when `next` is a default). */

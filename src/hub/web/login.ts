@@ -36,7 +36,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
   const page = (req: FastifyRequest, reply: FastifyReply, error?: string, username?: string) =>
     loginPage({
-      base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.showPasswordField,
+      base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.capabilities.passwordField,
       loginService: auth.loginService, xsrf: xsrfToken(hub, req, reply),
     });
 
@@ -46,7 +46,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       startSession(hub, req, reply, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);
     }
-    if (auth.autoLogin && auth.loginUrl) {
+    if (auth.capabilities.autoLogin && auth.loginUrl) {
       const next = queryNext(req);
       return reply.redirect(`${hub.hubPrefix}${auth.loginUrl}${next ? `?next=${encodeURIComponent(next)}` : ''}`, 302);
     }
@@ -95,7 +95,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     if (user && hub.config.hub.shutdown_on_logout) {
       await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
     }
-    if (auth.autoLogin) return reply.type('text/html').send(logoutPage({ base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
+    if (auth.capabilities.autoLogin) return reply.type('text/html').send(logoutPage({ base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
     return reply.redirect(`${hub.hubPrefix}login`, 302);
   });
 }

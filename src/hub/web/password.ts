@@ -33,7 +33,7 @@ export function setupSharedPassword(
     return new SharedPassword(password, cookieSecret, { limit: max_wrong_tries, windowMs: wrong_try_window * 1000 });
   }
   const { host } = listenAddress(config);
-  const tmp = authenticator.className === 'tmpauthenticator.TmpAuthenticator';
+  const tmp = authenticator.capabilities.temporaryUsers;
   if (tmp && !isLoopback(host) && !sharedPasswordConfig(config).allow_open_hub) {
     throw new Error(
       `Refusing to listen on ${host === '::' ? 'every interface' : host} with the tmp authenticator and no shared password: ` +

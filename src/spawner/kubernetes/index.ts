@@ -7,8 +7,8 @@ type Runtime = typeof import('./runtime.ts');
 let runtime: Runtime | null = null;
 
 export const kubeSpawnerClass: SpawnerClass = {
-  name: 'kubernetes',
-  aliases: ['kubernetes', 'kubespawner', 'KubeSpawner', 'kubespawner.KubeSpawner', 'kubespawner.spawner.KubeSpawner'],
+  name: 'KubeSpawner',
+  classPath: 'kubespawner.KubeSpawner',
   sections: ['Spawner', 'KubeSpawner'],
   create(init) {
     if (!runtime) throw new Error('The Kubernetes spawner was used before the hub prepared it');

@@ -6,10 +6,9 @@ import { isLoopback } from '../../hub/listen.ts';
 import { readTraits } from './traits.ts';
 import { describeLimits } from './limits.ts';
 
-const TMP_AUTHENTICATOR = 'tmpauthenticator.TmpAuthenticator';
 
 /** The "Isolation: …" start-up line; throws when temporary users would reach unisolated servers from the network. */
-export function checkLocalIsolation(config: HubConfig, authenticatorClass: string, host: string): string {
+export function checkLocalIsolation(config: HubConfig, temporaryUsers: boolean, host: string): string {
   const traits = readTraits(config.spawner);
   const limits = describeLimits(traits.memLimit, traits.cpuLimit);
   const tail = limits ? `; ${limits}` : '';
@@ -19,7 +18,7 @@ export function checkLocalIsolation(config: HubConfig, authenticatorClass: strin
   }
   const uid = process.getuid?.() ?? -1;
   const why = uid === 0 ? 'LocalProcessSpawner.uid_range is null' : 'hub not root';
-  if (authenticatorClass === TMP_AUTHENTICATOR && !isLoopback(host) && !traits.allowUnisolated) {
+  if (temporaryUsers && !isLoopback(host) && !traits.allowUnisolated) {
     throw new Error(
       `Refusing to serve temporary users on ${host === '::' ? 'every interface' : host} without isolation (${why}): ` +
         `every visitor's server would run as uid ${uid} like the hub, able to read the hub's cookie secret and database, ` +

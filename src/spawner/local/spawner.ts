@@ -399,17 +399,11 @@ function describe(spec: SpawnerInit['spec']): string {
 }
 
 export const localProcessSpawnerClass: SpawnerClass = {
-  name: 'localprocess',
-  aliases: [
-    'localprocess',
-    'LocalProcessSpawner',
-    'jupyterhub.spawner.LocalProcessSpawner',
-    'SimpleLocalProcessSpawner',
-    'jupyterhub.spawner.SimpleLocalProcessSpawner',
-  ],
+  name: 'LocalProcessSpawner',
+  classPath: 'jupyterhub.spawner.LocalProcessSpawner',
   sections: ['Spawner', 'LocalProcessSpawner'],
   create: (init) => new LocalProcessSpawner(init),
-  isolation: (ctx) => checkLocalIsolation(ctx.hubConfig, ctx.authenticatorClass, ctx.host),
+  isolation: (ctx) => checkLocalIsolation(ctx.hubConfig, ctx.temporaryUsers, ctx.host),
   // the fork servers go; the servers they started keep running, as servers spawned directly do
   shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
 };
