@@ -192,7 +192,8 @@ describe('migration 003: server tokens linked to their servers', () => {
     const namedToken = token.pluck().get(sha('named-server-token'), userId, "Server at /user/al%20ice/o'neil/");
     const ownToken = token.pluck().get(sha('a-token-alice-made'), userId, 'Server at /user/al%20ice/');
 
-    expect(migrate(db)).toEqual([3]);
+    // From version 2 to the latest: 003 is the one under test, later ones ride along.
+    expect(migrate(db)).toEqual(Array.from({ length: latestVersion() - 2 }, (_, i) => i + 3));
     const link = db.prepare('SELECT server_id FROM api_tokens WHERE id = ?').pluck();
     expect(link.get(defaultToken)).toBe(defaultId);
     expect(link.get(namedToken)).toBe(namedId);

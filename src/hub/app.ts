@@ -25,6 +25,7 @@ import { registerLoginPages } from './web/login.ts';
 import { registerSpawnPages } from './web/spawn.ts';
 import { registerMiscPages, strayPath } from './web/misc.ts';
 import { registerPasswordGate } from './web/password.ts';
+import { registerAdminPages } from './web/admin.ts';
 import { logRequest } from './access-log.ts';
 import { createLogger, pinoLogger } from '../util/log.ts';
 
@@ -154,6 +155,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   registerLoginPages(app, hub);
   registerSpawnPages(app, hub);
   registerMiscPages(app, hub);
+  registerAdminPages(app, hub);
   return app;
 }
 

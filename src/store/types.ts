@@ -120,6 +120,17 @@ export interface UserPageQuery {
   withTotal?: boolean;
 }
 
+export interface AdminUserQuery {
+  offset: number;
+  limit: number;
+  sort: 'name' | 'last_activity';
+  dir: 'asc' | 'desc';
+  /** Case-insensitive substring of the name, as the REST API's name_filter. */
+  nameFilter?: string;
+  /** Restrict to these user names (a caller whose scopes are filtered to some users). */
+  names?: string[];
+}
+
 export interface Store {
   /** The file's schema version after migrations. */
   readonly version: number;
@@ -141,6 +152,8 @@ export interface Store {
     /** Non-admin users without a started server, last seen (or created) before `before`, oldest first: what the idle
      *  culler may delete. */
     listIdle(before: number, limit: number): UserRecord[];
+    /** A page of the admin page's listing; `more` says whether rows follow (no total is counted). */
+    adminPage(q: AdminUserQuery): { items: UserRecord[]; more: boolean };
   };
 
   servers: {

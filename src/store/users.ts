@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Store, UserPageQuery, UserRecord, UserState } from './types.ts';
 import { type Db, fromJson, toJson } from './db.ts';
+import { adminUsersPage } from './admin-users.ts';
 
 interface UserRow {
   id: number;
@@ -110,8 +111,11 @@ export function usersRepo(db: Db): Store['users'] {
     return row && toRecord(row);
   };
 
+  const adminPage = adminUsersPage(db, toRecord as (row: never) => UserRecord);
+
   return {
     get,
+    adminPage,
     getById(id) {
       const row = byId.get(id);
       return row && toRecord(row);

@@ -23,6 +23,8 @@ export interface HomePageOptions {
   server: HomeServer | null;
   namedServers?: readonly HomeNamedServer[];
   currentUser?: string | null;
+  /** The user holds admin-ui: link to the admin page. */
+  adminLink?: boolean;
 }
 
 // Stop buttons need fetch(DELETE); the hub accepts the login cookie there because the page sends a same-origin
@@ -96,10 +98,12 @@ export function homePage(o: HomePageOptions): string {
   <p id="home-status" class="muted" role="status" aria-live="polite">${busy ? 'This page refreshes by itself while a server is starting or stopping.' : ''}</p>
   <noscript><p class="muted">Stopping a server from this page needs JavaScript.</p></noscript>
   ${namedTable}
+  ${o.adminLink ? html`<h2>Administration</h2>
+  <p><a href="${hubUrl(o.base, 'admin')}" id="admin-link">Admin page</a>: users, their servers and groups.</p>` : ''}
   <h2>API tokens</h2>
   <p><a href="${hubUrl(o.base, 'token')}">Manage API tokens</a> for scripts and tools that talk to the hub.</p>
 </section>
 <script>${raw(script)}</script>`;
   const head = busy ? html`<meta http-equiv="refresh" content="3">` : undefined;
-  return layout({ title: 'Home', base: o.base, body, head, user: o.currentUser ?? o.user });
+  return layout({ title: 'Home', base: o.base, body, head, user: o.currentUser ?? o.user, adminLink: o.adminLink });
 }

@@ -14,3 +14,4 @@ export { logoutPage, type LogoutPageOptions } from './logout.ts';
 export { queuePage, type QueuePageOptions } from './queue.ts';
 export { passwordPage, type PasswordPageOptions } from './password.ts';
 export { oauthConfirmPage, type OAuthConfirmPageOptions } from './oauth-confirm.ts';
+export { adminPage, adminConfirmPage, type AdminPageOptions, type AdminConfirmOptions } from './admin.ts';

@@ -11,15 +11,18 @@ export interface LayoutOptions {
   user?: string | null;
   /** Extra trusted markup for <head> (meta refresh, inline script). */
   head?: SafeHtml | string;
+  /** The caller holds admin-ui: the header links to the admin page. */
+  adminLink?: boolean;
 }
 
 const trusted = (fragment: SafeHtml | string | undefined): SafeHtml | undefined =>
   fragment === undefined ? undefined : typeof fragment === 'string' ? raw(fragment) : fragment;
 
-export function layout({ title, base, body, user, head }: LayoutOptions): string {
+export function layout({ title, base, body, user, head, adminLink }: LayoutOptions): string {
   const account = user
     ? html`<nav class="account" aria-label="Account">
         <span class="user-name">Signed in as <strong>${user}</strong></span>
+        ${adminLink ? html`<a href="${hubUrl(base, 'admin')}">Admin</a>` : ''}
         <a href="${hubUrl(base, 'logout')}">Log out</a>
       </nav>`
     : '';

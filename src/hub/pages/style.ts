@@ -75,6 +75,16 @@ td .actions { margin-top: 0; }
   padding: .6rem; background: var(--bg); border: 1px solid var(--border); border-radius: .35rem; }
 .status-code { color: var(--muted); font-size: .95rem; margin-bottom: .25rem; }
 .table-wrap { overflow-x: auto; }
+main:has(.card.wide) { max-width: 76rem; }
+form.inline { display: inline; margin: 0; }
+.button.small, button.small { padding: .2rem .6rem; font-size: .9rem; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+ul.plain li { margin-bottom: .25rem; }
+.add-group input[type="text"] { display: inline-block; width: 8rem; padding: .2rem .4rem; }
+.search input[type="text"] { flex: 1 1 12rem; width: auto; }
+textarea { display: block; width: 100%; font: inherit; padding: .55rem .7rem; color: var(--text); background: var(--surface);
+  border: 1px solid var(--muted); border-radius: .35rem; }
+label.check { font-weight: normal; }
 @media (max-width: 30rem) {
   main { margin: 1rem auto; }
   .card { padding: 1rem; }

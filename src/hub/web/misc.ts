@@ -6,7 +6,7 @@ import { xsrfToken } from './xsrf.ts';
 import { tokenExpiry } from '../api/token-scopes.ts';
 import { HubError } from '../../util/errors.ts';
 import { isoTime } from '../../util/time.ts';
-import { cookieUser } from '../identity.ts';
+import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
 import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
 import { newApiToken } from '../../auth/index.ts';
 import { pendingOf, serverPrefix } from '../../servers/index.ts';
@@ -44,7 +44,8 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const active = hub.servers.get(me.name, '');
     const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: pendingOf(active) } : null;
     const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: pendingOf(a) }));
-    return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named }));
+    const adminLink = hasAccess(principalForUser(hub, me), ['admin-ui']);
+    return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named, adminLink }));
   });
 
   const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => t.server_id === null).map((t) => ({
