@@ -334,7 +334,7 @@ describe('model field filtering (spec 2.3)', () => {
 
   it('admin sees everything, including auth_state', () => {
     expect(userModelFields(asUser(['admin'], root), 'bob').has('auth_state')).toBe(true);
-    expect(sorted(groupModelFields(asUser(['admin'], root), 'g'))).toEqual(['kind', 'name', 'roles', 'users']);
+    expect(sorted(groupModelFields(asUser(['admin'], root), 'g'))).toEqual(['kind', 'name', 'properties', 'roles', 'users']);
     expect(sorted(serviceModelFields(new Set(['read:services:name']), 's'))).toEqual(['admin', 'kind', 'name']);
   });
 });

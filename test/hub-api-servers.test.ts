@@ -15,8 +15,8 @@ describe('hub API with real server processes', () => {
   it('answers GET /hub/api without credentials, with the version header', async () => {
     const r = await hub.api('', { token: null });
     expect(r.status).toBe(200);
-    expect(r.headers.get('x-jupyterhub-version')).toBe('3.0.0');
-    expect(await r.json()).toEqual({ version: '3.0.0' });
+    expect(r.headers.get('x-jupyterhub-version')).toBe('5.4.6');
+    expect(await r.json()).toEqual({ version: '5.4.6' });
   });
 
   it('starts, routes, reports and stops a server', async () => {

@@ -99,8 +99,8 @@ describe('groups', () => {
     const create = await hub.api('/groups', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ groups: ['g1', 'g2'], users: ['bob'] }) });
     expect(create.status).toBe(201);
     expect(await create.json()).toEqual([
-      { kind: 'group', name: 'g1', users: ['bob'], roles: [] },
-      { kind: 'group', name: 'g2', users: ['bob'], roles: [] },
+      { kind: 'group', name: 'g1', users: ['bob'], roles: [], properties: {} },
+      { kind: 'group', name: 'g2', users: ['bob'], roles: [], properties: {} },
     ]);
     expect((await hub.api('/groups', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ groups: ['g1'] }) })).status).toBe(409);
     const unknown = await hub.api('/groups/g3', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ users: ['ghost'] }) });

@@ -129,7 +129,7 @@ describe('health', () => {
     await expectHealthy();
     const r = await health('hub/health');
     expect(r.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(r.headers.get('x-jupyterhub-version')).toBe('3.0.0');
+    expect(r.headers.get('x-jupyterhub-version')).toBe('5.4.6');
     // A bad credential is not looked at either.
     expect((await health('hub/api/health', { headers: { authorization: 'token not-a-token' } })).status).toBe(200);
   });

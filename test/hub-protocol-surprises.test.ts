@@ -156,14 +156,14 @@ describe('browser rules of 3.0', () => {
     expect((await post()).status).toBe(201);
   });
 
-  it('sends X-JupyterHub-Version: 3.0.0 on API answers, pages, redirects and errors', async () => {
+  it('sends X-JupyterHub-Version (5.4.6, the version whose REST models nodehub follows) on API answers, pages, redirects and errors', async () => {
     const responses = await Promise.all([
       hub.api('', { token: null }), hub.api('/users'), hub.api('/nope'), get(hub, '/hub/login'), get(hub, '/hub/home'),
       get(hub, '/hub/nope'), get(hub, '/user/alice/'), get(hub, '/user/alice/x', { method: 'POST' }), get(hub, '/hub/health'),
       hub.api('/users', { token: null }),
     ]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 404, 200, 302, 404, 302, 405, 200, 403]);
-    for (const r of responses) expect(r.headers.get('x-jupyterhub-version'), r.url).toBe('3.0.0');
+    for (const r of responses) expect(r.headers.get('x-jupyterhub-version'), r.url).toBe('5.4.6');
   });
 
   it('exposes jupyterhub_active_users (3.1 gauge, safe to have) in /hub/metrics', async () => {

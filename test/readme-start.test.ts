@@ -113,7 +113,7 @@ describe('the README run command', () => {
 
     const api = await fetch(`${url}hub/api`);
     expect(api.status).toBe(200);
-    expect(await api.json()).toEqual({ version: '3.0.0' });
+    expect(await api.json()).toEqual({ version: '5.4.6' });
 
     // The front page: login → tmplogin (a fresh user) → spawn → the server's OAuth dance → the notebook's tree page.
     // A slow spawn shows the pending page first; a browser would wait on it, so do the same.

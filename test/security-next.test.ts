@@ -51,7 +51,7 @@ describe('unexpected errors', () => {
       expect(r.status).toBe(500);
       expect(JSON.parse(r.body)).toEqual({ status: 500, message: 'Internal server error' });
       expect(r.headers['content-security-policy']).toContain("frame-ancestors 'self'");
-      expect(r.headers['x-jupyterhub-version']).toBe('3.0.0');
+      expect(r.headers['x-jupyterhub-version']).toBe('5.4.6');
       expect(r.body).not.toContain('/secret/path');
     } finally {
       users.page = original;

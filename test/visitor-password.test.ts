@@ -166,7 +166,7 @@ describe('the shared password page', () => {
     }
     const version = await ask(hub.origin, '/hub/api');
     expect(version.status).toBe(200);
-    expect(JSON.parse(version.body)).toEqual({ version: '3.0.0' });
+    expect(JSON.parse(version.body)).toEqual({ version: '5.4.6' });
     // Reached by single-user servers server-to-server: the endpoint's own answer, not the gate's.
     const token = await ask(hub.origin, '/hub/api/oauth2/token', form({ client_id: 'nobody', client_secret: 'x', grant_type: 'authorization_code' }));
     expect(JSON.parse(token.body)).toEqual({ error: 'invalid_client' });

@@ -81,7 +81,7 @@ export const USER_MODEL_ACCESS: Readonly<Record<string, readonly string[]>> = {
 };
 
 export const GROUP_MODEL_ACCESS: Readonly<Record<string, readonly string[]>> = {
-  'read:groups': ['kind', 'name', 'users'],
+  'read:groups': ['kind', 'name', 'properties', 'users'],
   'read:groups:name': ['kind', 'name'],
   'read:roles:groups': ['kind', 'name', 'roles'],
 };

@@ -15,6 +15,7 @@ export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withS
   const userPath = urlEscapePath(user.name);
   const model: Record<string, unknown> = {
     name: rec.name,
+    full_name: `${user.name}/${rec.name}`,
     last_activity: isoTime(rec.last_activity),
     started: isoTime(rec.started),
     pending,
@@ -25,6 +26,9 @@ export function serverModel(hub: Hub, user: UserRecord, rec: ServerRecord, withS
     progress_url: rec.name
       ? `${hub.hubPrefix}api/users/${userPath}/servers/${urlEscapePath(rec.name)}/progress`
       : `${hub.hubPrefix}api/users/${userPath}/server/progress`,
+    // Absolute URLs come only from JupyterHub.public_url or subdomains, neither of which nodehub has: null as in 5.4.
+    full_url: null,
+    full_progress_url: null,
   };
   if (withState) model.state = active ? rec.state : {};
   return model;

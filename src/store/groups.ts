@@ -23,6 +23,7 @@ export function groupsRepo(db: Db): Store['groups'] {
   );
   const countNames = db.prepare<[string], number>(`SELECT COUNT(*) FROM groups WHERE ${inNames}`).pluck();
   const insert = db.prepare<[string, string], GroupRow>('INSERT INTO groups (name, properties) VALUES (?, ?) RETURNING *');
+  const updateProperties = db.prepare<[string, number], GroupRow>('UPDATE groups SET properties = ? WHERE id = ? RETURNING *');
   const remove = db.prepare<[number]>('DELETE FROM groups WHERE id = ?');
   const addUser = db.prepare<[number, number]>('INSERT OR IGNORE INTO user_group_map (group_id, user_id) VALUES (?, ?)');
   const removeUser = db.prepare<[number, number]>('DELETE FROM user_group_map WHERE group_id = ? AND user_id = ?');
@@ -57,6 +58,11 @@ export function groupsRepo(db: Db): Store['groups'] {
       if (typeof name !== 'string' || name === '') throw new Error('group name must be a non-empty string');
       if (get.get(name)) throw new Error(`group ${name} already exists`);
       return toRecord(insert.get(name, toJson(properties))!);
+    },
+    setProperties(id, properties) {
+      const row = updateProperties.get(toJson(properties), id);
+      if (!row) throw new Error(`no group with id ${id}`);
+      return toRecord(row);
     },
     delete(id) {
       remove.run(id);

@@ -203,6 +203,8 @@ export interface Store {
     get(name: string): GroupRecord | undefined;
     page(q: { offset: number; limit: number; names?: string[] }): { items: GroupRecord[]; total: number };
     create(name: string, properties?: Record<string, unknown>): GroupRecord;
+    /** Replaces the group's properties (JupyterHub 3.2+ PUT /groups/:name/properties); the updated record. */
+    setProperties(id: number, properties: Record<string, unknown>): GroupRecord;
     delete(id: number): void;
     addUsers(groupId: number, userIds: number[]): void;
     removeUsers(groupId: number, userIds: number[]): void;

@@ -1,4 +1,4 @@
-// /hub/api/groups…: list, create, read and delete groups, and add or remove members (spec 2.2).
+// /hub/api/groups…: list, create, read and delete groups, add or remove members (spec 2.2), set properties (5.x).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { GroupRecord } from '../../store/types.ts';
@@ -7,7 +7,7 @@ import { forbiddenNameChars } from '../../auth/names.ts';
 import { HubError } from '../../util/errors.ts';
 import { apiPrincipal, requireScopes, type Principal } from '../identity.ts';
 import { groupModel } from '../models.ts';
-import { bodyObject } from './body.ts';
+import { bodyObject, parsedBody } from './body.ts';
 import { pageReply, readPage } from './paging.ts';
 
 /** The group model cut to the fields the caller's scopes reveal (read:groups, read:groups:name, read:roles:groups). */
@@ -142,6 +142,16 @@ export function registerGroupApi(app: FastifyInstance, hub: Hub): void {
     else hub.store.groups.removeUsers(group.id, ids);
     return visibleGroupModel(hub, p, group);
   };
+  // Replaces the properties whole (any JSON object), as 5.x does; membership management does not forbid it.
+  app.put(`${api}/groups/:name/properties`, async (req) => {
+    const name = param(req);
+    const p = requireScopes(apiPrincipal(hub, req), ['groups'], { group: name });
+    const group = findGroup(hub, name);
+    const body = parsedBody(req.body);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubError(400, 'Must specify properties');
+    hub.log.info(`Updating properties of group ${name}`);
+    return visibleGroupModel(hub, p, hub.store.groups.setProperties(group.id, body as Record<string, unknown>));
+  });
   app.post(`${api}/groups/:name/users`, members('add'));
   app.delete(`${api}/groups/:name/users`, members('delete'));
 }

@@ -8,16 +8,19 @@ import { apiPrincipal, principalForToken, requireScopes, type Principal } from '
 import { serviceModel, userModel } from '../models.ts';
 import { bodyObject } from './body.ts';
 
-/** The /user model: the caller's own model, whatever its read scopes, plus session_id and its scopes (spec 1.5 step 5). */
+/** The /user model: the caller's own model, whatever its read scopes, plus token_id (5.0), session_id and its scopes
+ * (spec 1.5 step 5); token_id and session_id are null for a cookie. */
 function whoami(hub: Hub, p: Principal): Record<string, unknown> {
   const scopes = [...p.scopes].sort();
   if (p.kind === 'service' && p.service) {
-    return { ...serviceModel(hub, p.service), session_id: null, scopes };
+    return { ...serviceModel(hub, p.service), token_id: tokenId(p), session_id: p.token?.session_id ?? null, scopes };
   }
   const user = p.user!;
   const self = { ...p, scopes: new Set([...p.scopes, `read:users:name!user=${user.name}`, `read:users:groups!user=${user.name}`]) };
-  return { ...userModel(hub, self, user), session_id: p.token?.session_id ?? null, scopes };
+  return { ...userModel(hub, self, user), token_id: tokenId(p), session_id: p.token?.session_id ?? null, scopes };
 }
+
+const tokenId = (p: Principal): string | null => (p.token ? `a${p.token.id}` : null);
 
 export function registerRootApi(app: FastifyInstance, hub: Hub): void {
   const api = `${hub.hubPrefix}api`;
