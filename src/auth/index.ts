@@ -18,3 +18,4 @@ export { NullAuthenticator } from './null.ts';
 export { TmpAuthenticator } from './tmp.ts';
 export { resolveAuthenticator, registerAuthenticator, knownAuthenticators } from './registry.ts';
 export { getAuthenticatedUser } from './login.ts';
+export { temporaryUsers, type TemporaryUsers } from './temporary-users.ts';

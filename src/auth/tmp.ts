@@ -10,7 +10,11 @@ export class TmpAuthenticator extends BaseAuthenticator {
   // autoLogin always: tmpauthenticator defaults auto_login to True and the merged config cannot tell "unset" from False.
   readonly capabilities = { temporaryUsers: true, passwordField: false, autoLogin: true };
 
+  mintTemporaryName(): string {
+    return randomUUID();
+  }
+
   async authenticate(): Promise<AuthResult | null> {
-    return { name: randomUUID() };
+    return { name: this.mintTemporaryName() };
   }
 }

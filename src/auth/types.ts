@@ -33,6 +33,9 @@ export interface Authenticator {
   readonly loginUrl: string | null;
   /** What this authenticator can do; the hub asks this, never the class name. */
   readonly capabilities: AuthenticatorCapabilities;
+  /** A new temporary user's name, for an authenticator with `capabilities.temporaryUsers` (the warm pool makes its
+   *  users ahead of visitors with it). */
+  mintTemporaryName?(): string;
   /** Turns login data into a user, or null. Allow/block lists are applied by the caller (see getAuthenticatedUser). */
   authenticate(data: LoginData): Promise<AuthResult | null>;
   /** Lowercases and applies `username_map`, as JupyterHub does. */

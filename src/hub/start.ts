@@ -13,7 +13,7 @@ import { makePrivate } from '../util/private-files.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
 import { ServerManager, ServerPool } from '../servers/index.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
-import { loadOrCreateCookieSecret, resolveAuthenticator } from '../auth/index.ts';
+import { loadOrCreateCookieSecret, resolveAuthenticator, temporaryUsers } from '../auth/index.ts';
 import { configureLogging, createLogger } from '../util/log.ts';
 import { createMetrics } from './metrics.ts';
 import { createHubApp, isStartupProbe } from './app.ts';
@@ -109,9 +109,9 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
 
   const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics });
-  const pool = new ServerPool({ config, store, servers, log: log.child('pool'), observe: metrics });
+  const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
-  const poolUsable = pool.enabled && authenticator.capabilities.temporaryUsers;
+  const poolUsable = pool.usable;
   if (pool.enabled && !poolUsable) log.warn('Spawner.pool_size is ignored: the warm pool needs the tmp authenticator');
   const services = new ManagedServices({ config, store, routes, log, base: config.hub.base_url, apiUrl });
   let markReady!: () => void;

@@ -6,7 +6,6 @@
 // Budget: pooled servers count for neither active_server_limit nor concurrent_spawn_limit (the lifecycle skips them),
 // but the pool only refills while all servers together stay under those limits and nobody waits in the spawn queue,
 // so a refill never takes the last free slot from a visitor.
-import { randomUUID } from 'node:crypto';
 import type { HubConfig } from '../config/types.ts';
 import type { Store } from '../store/types.ts';
 import type { Logger } from '../util/log.ts';
@@ -22,6 +21,8 @@ export interface PoolObserver {
 export interface PoolDeps {
   config: HubConfig;
   store: Store;
+  /** Where the pool's users come from: the authenticator side makes and removes them, never the pool itself. */
+  users: { create(): UserRef; discard(id: number): void } | null;
   servers: ServerManager;
   log: Logger;
   observe?: PoolObserver;
@@ -74,14 +75,20 @@ export class ServerPool {
     for (const profile of this.targets.keys()) this.entries.set(profile, []);
   }
 
+  /** A size is configured (whether or not there are users to give it: see `usable`). */
   get enabled(): boolean {
     for (const n of this.targets.values()) if (n > 0) return true;
     return false;
   }
 
+  /** A size is configured and the authenticator mints the users pooled servers are started for. */
+  get usable(): boolean {
+    return this.enabled && this.deps.users !== null;
+  }
+
   /** Fills the pool and keeps it full (and fresh) until close(). */
   start(): void {
-    if (!this.enabled || this.closed || this.timer) return;
+    if (!this.usable || this.closed || this.timer) return;
     const every = Math.min(5000, Math.max(250, this.maxAgeMs / 4));
     this.timer = setInterval(() => this.tick(), every);
     this.timer.unref();
@@ -193,15 +200,15 @@ export class ServerPool {
   }
 
   private spawnOne(profile: string, list: PoolEntry[]): boolean {
-    const { store, servers, log } = this.deps;
-    const record = store.users.create(randomUUID());
-    const user: UserRef = { id: record.id, name: record.name, admin: false };
+    const { servers, log } = this.deps;
+    const users = this.deps.users!;
+    const user = users.create();
     let active: ActiveServer;
     try {
       // In the shape a spawn from ?profile= has, so the API shows a pooled visitor's options like anyone else's.
       active = servers.start(user, '', profile ? { profile: [profile] } : {}, { pooled: true });
     } catch (err) {
-      store.users.delete(user.id);
+      users.discard(user.id);
       log.warn(`Could not start a pooled server: ${err instanceof Error ? err.message : String(err)}`);
       this.backOff();
       return false;
@@ -215,7 +222,7 @@ export class ServerPool {
       }
       // The lifecycle already cleaned the failed server up; only our user is left.
       if (this.forget(entry)) {
-        store.users.delete(user.id);
+        users.discard(user.id);
         this.backOff();
       }
     });
@@ -236,7 +243,7 @@ export class ServerPool {
         if (current !== e.active) {
           // Stopped from outside (an admin, a crash): the record is already released.
           this.forget(e);
-          this.deps.store.users.delete(e.user.id);
+          this.deps.users!.discard(e.user.id);
         } else if (e.active.phase === 'ready' && now - e.active.started >= this.maxAgeMs) {
           this.forget(e);
           this.deps.log.info(`Replacing pooled server of ${e.user.name}: older than ${this.maxAgeMs / 1000} s`);
@@ -258,7 +265,7 @@ export class ServerPool {
   private async dispose(e: PoolEntry): Promise<void> {
     try {
       await this.deps.servers.stop(e.user.name, '');
-      this.deps.store.users.delete(e.user.id);
+      this.deps.users!.discard(e.user.id);
     } catch (err) {
       this.deps.log.warn(`Could not remove pooled server of ${e.user.name}`, err);
     }
