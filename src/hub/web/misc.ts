@@ -6,7 +6,8 @@ import { xsrfToken } from './xsrf.ts';
 import { tokenExpiry } from '../api/token-scopes.ts';
 import { HubError } from '../../util/errors.ts';
 import { isoTime } from '../../util/time.ts';
-import { cookieUser } from '../identity.ts';
+import { pagePrincipal } from '../identity.ts';
+import { pageUser, requirePageScope } from './page-auth.ts';
 import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
 import { newApiToken } from '../../auth/index.ts';
 import { pendingOf, serverPrefix } from '../../servers/index.ts';
@@ -31,7 +32,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const raw = (req.params as { code: string }).code;
     const code = /^\d{3}$/.test(raw) ? Number(raw) : 0;
     const status = code >= 400 && code < 600 ? code : 404;
-    return reply.code(status).type('text/html').send(errorPage({ base: hub.base, status, user: cookieUser(hub, req)?.name }));
+    return reply.code(status).type('text/html').send(errorPage({ base: hub.base, status, user: pagePrincipal(hub, req)?.name }));
   });
 
   app.post(`${hp}security/csp-report`, async (_req, reply) => reply.code(204).send());
@@ -39,8 +40,10 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   app.get(hp, async (req, reply) => frontPage(hub, req, reply));
 
   app.get(`${hp}home`, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) return loginRedirect(hub, req, reply);
+    const who = pageUser(hub, req);
+    if (!who) return loginRedirect(hub, req, reply);
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'read:servers', me.name);
     const active = hub.servers.get(me.name, '');
     const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: pendingOf(active) } : null;
     const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: pendingOf(a) }));
@@ -52,14 +55,18 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   }));
 
   app.get(`${hp}token`, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) return loginRedirect(hub, req, reply);
+    const who = pageUser(hub, req);
+    if (!who) return loginRedirect(hub, req, reply);
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'read:tokens', me.name);
     return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.post(`${hp}token`, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) throw new HubError(403, 'You must be logged in to request a token');
+    const who = pageUser(hub, req);
+    if (!who) throw new HubError(403, 'You must be logged in to request a token');
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'tokens', me.name);
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const note = typeof form.note === 'string' && form.note.trim() ? form.note.trim().slice(0, 200) : 'Requested via token page';
     // The form's "Never" is an empty value; anything else is held to the API's rule.
