@@ -13,6 +13,7 @@ import { newApiToken } from '../../auth/index.ts';
 import { pendingOf, serverPrefix } from '../../servers/index.ts';
 import { loginRedirect } from './redirects.ts';
 import { frontPage } from './front.ts';
+import { registerAssets } from './assets.ts';
 import { requestUri } from '../http.ts';
 
 export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
@@ -23,6 +24,8 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   for (const p of [`${hp}health`, `${hp}api/health`]) {
     app.get(p, health);
   }
+
+  registerAssets(app, hub.config, hp);
 
   app.get(`${hp}static/style.css`, async (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(styleCss));
