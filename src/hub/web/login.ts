@@ -1,5 +1,6 @@
 // Login and logout pages. The authenticator decides who someone is; this file only turns its answer into a user
 // record and a login cookie. `/hub/tmplogin` is the tmp authenticator's own login URL (a fresh user every time).
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
@@ -45,6 +46,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
   const page = (req: FastifyRequest, reply: FastifyReply, error?: string, username?: string) =>
     loginPage({
+      ...pageVars(hub, 'login'),
       base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.showPasswordField,
       loginService: auth.loginService, xsrf: xsrfToken(hub, req, reply),
     });
@@ -106,7 +108,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     if (user && hub.config.hub.shutdown_on_logout) {
       await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
     }
-    if (auth.autoLogin) return reply.type('text/html').send(logoutPage({ base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
+    if (auth.autoLogin) return reply.type('text/html').send(logoutPage({ ...pageVars(hub, 'logout'), base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
     return reply.redirect(`${hub.hubPrefix}login`, 302);
   });
 }

@@ -1,5 +1,6 @@
 // The small pages: /hub/ itself, home, token, health, static files, error pages, and the redirects that bring stray
 // paths into the hub.
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
@@ -35,7 +36,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const raw = (req.params as { code: string }).code;
     const code = /^\d{3}$/.test(raw) ? Number(raw) : 0;
     const status = code >= 400 && code < 600 ? code : 404;
-    return reply.code(status).type('text/html').send(errorPage({ base: hub.base, status, user: pagePrincipal(hub, req)?.name }));
+    return reply.code(status).type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status, user: pagePrincipal(hub, req)?.name }));
   });
 
   app.post(`${hp}security/csp-report`, async (_req, reply) => reply.code(204).send());
@@ -50,7 +51,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const active = hub.servers.get(me.name, '');
     const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: pendingOf(active) } : null;
     const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: pendingOf(a) }));
-    return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named }));
+    return reply.type('text/html').send(homePage({ ...pageVars(hub, 'home'), base: hub.base, user: me.name, server, namedServers: named }));
   });
 
   const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => t.server_id === null).map((t) => ({
@@ -62,7 +63,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     if (!who) return loginRedirect(hub, req, reply);
     const me = who.user;
     requirePageScope(hub, who.principal, 'read:tokens', me.name);
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
+    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.post(`${hp}token`, async (req, reply) => {
@@ -77,7 +78,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const expiresAt = raw === '' ? null : tokenExpiry(/^\d{1,12}$/.test(raw) ? Number(raw) : raw, Date.now());
     const token = newApiToken();
     hub.store.tokens.create({ user_id: me.id, kind: 'api', token, note, expires_at: expiresAt });
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
+    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.get(hp.slice(0, -1), async (_req, reply) => reply.redirect(hp, 301));

@@ -1,6 +1,7 @@
 // The event's shared password in front of the whole hub: the password page, the gate every hub request passes, and
 // the start-up rule that refuses an open hub of temporary users. Single-user servers are not gated here: their own
 // OAuth with the hub already protects them, and reaching the hub for that OAuth needs the pass.
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { Authenticator } from '../../auth/index.ts';
@@ -65,6 +66,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   const hasPass = (req: FastifyRequest) => gate.validPassCookie(parseCookies(req.headers.cookie)[PASS_COOKIE], maxAgeDays);
   const render = (req: FastifyRequest, reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
     reply.code(status).type('text/html').send(passwordPage({
+      ...pageVars(hub),
       base: hub.base, next, eventName: settings.event_name, message: settings.message, xsrf: xsrfToken(hub, req, reply), ...extra,
     }));
   const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, message: string, basic: boolean) => {

@@ -1,5 +1,6 @@
 // Spawn, spawn-pending, user-redirect and the "server not running" flow (spec 3.2): the pages between a link and a
 // running server.
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
@@ -88,14 +89,14 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   if (!options && hasProfileOptions(hub.config.spawner)) {
     // Picks of the last start come pre-selected, as KubeSpawner's form does.
     const submitted = hub.store.servers.get(owner.id, serverName)?.user_options ?? null;
-    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
+    return reply.type('text/html').send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
   }
   try {
     selectUserOptions(hub.config.spawner, options ?? {});
   } catch (err) {
     if (!isDomainError(err, 'invalid')) throw err;
     return reply.code(400).type('text/html')
-      .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
+      .send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
   }
   let started;
   try {
@@ -135,12 +136,13 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       if (!active) {
         const failure = hub.servers.lastFailure(owner.name, serverName);
         if (failure) {
-          return reply.code(500).type('text/html').send(errorPage({ base: hub.base, status: 500, message: 'Spawn failed', detail: failure, user: me.name }));
+          return reply.code(500).type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status: 500, message: 'Spawn failed', detail: failure, user: me.name }));
         }
-        return reply.type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+        return reply.type('text/html').send(notRunningPage({ ...pageVars(hub), base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
       }
       const progressUrl = `${hp}api/users/${urlEscapePath(owner.name)}/${serverName ? `servers/${urlEscapePath(serverName)}` : 'server'}/progress`;
       return reply.type('text/html').send(spawnPendingPage({
+        ...pageVars(hub),
         base: hub.base, user: owner.name, serverName, progressUrl, nextUrl: readyTarget(hub, next, owner.name), currentUser: me.name,
       }));
     });
@@ -162,7 +164,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
         return reply.redirect(`${hp}spawn/${urlEscapePath(owner.name)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(next)}`, 302);
       }
       return reply.header('cache-control', 'no-store').type('text/html')
-        .send(queuePage({ base: hub.base, position: place.position, total: place.total, retryAfterSeconds: QUEUE_PAGE_REFRESH_S }));
+        .send(queuePage({ ...pageVars(hub), base: hub.base, position: place.position, total: place.total, retryAfterSeconds: QUEUE_PAGE_REFRESH_S }));
     });
   }
 
@@ -233,7 +235,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
     if (active?.phase === 'spawning' || hub.servers.lastFailure(owner.name, serverName)) {
       return reply.redirect(pendingUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
     }
-    return reply.code(424).type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+    return reply.code(424).type('text/html').send(notRunningPage({ ...pageVars(hub), base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
   };
   app.all(`${hp}user/*`, notRunning);
 }
