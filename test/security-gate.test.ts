@@ -78,11 +78,45 @@ describe('the gate lets through only what it can verify', () => {
     expect(JSON.parse(bogus.body).status).toBe(401);
     const ok = await hub.api('/users');
     expect(ok.status).toBe(200);
-    // A valid token does not open pages: the tmp authenticator would mint a user for it.
+    // A valid token passes the gate but never logs in: the tmp authenticator would mint a user for it.
     const before = users();
     const page = await ask(hub.origin, '/hub/tmplogin', { headers: { authorization: `token ${hub.adminToken}` } });
-    expect(page.status).not.toBe(302);
+    expect(page.status).toBe(403);
     expect(users()).toBe(before);
+  });
+
+  it("lets a valid token through to pages as its owner, within its scopes, and never mints a user for it", async () => {
+    const store = hub.running.hub.store;
+    expect((await hub.api('/users/tokenuser', { method: 'POST' })).status).toBe(201);
+    const mint = async (scopes?: string[]) => {
+      const r = await hub.api('/users/tokenuser/tokens', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scopes ? { scopes } : {}),
+      });
+      return (await r.json()).token as string;
+    };
+    const full = await mint();
+    const narrow = await mint(['read:users!user=tokenuser']);
+    const before = users();
+    for (const headers of [{ authorization: `token ${full}` }, {}] as Record<string, string>[]) {
+      const path = 'authorization' in headers ? '/hub/home' : `/hub/home?token=${full}`;
+      const home = await ask(hub.origin, path, { headers });
+      expect(home.status, path).toBe(200);
+      expect(home.body).toContain('Signed in as <strong>tokenuser</strong>');
+    }
+    expect((await ask(hub.origin, '/hub/home', { headers: { authorization: `token ${narrow}` } })).status).toBe(403);
+    // Every way into a login with a valid token: refused, nobody minted, no login cookie, no server.
+    for (const [method, path] of [['GET', '/hub/tmplogin'], ['GET', `/hub/tmplogin?token=${full}`], ['POST', '/hub/login'], ['GET', '/hub/login']]) {
+      for (const token of [full, narrow]) {
+        const headers: Record<string, string> = path.includes('token=') ? {} : { authorization: `token ${token}` };
+        const r = method === 'POST'
+          ? await ask(hub.origin, path, { ...formPost({ username: 'x' }), headers: { ...formPost({}).headers, ...headers } })
+          : await follow(path, { headers });
+        if (typeof r !== 'number') expect(r.cookies['jupyterhub-hub-login']).toBeUndefined();
+        expect(users(), `${method} ${path}`).toBe(before);
+      }
+    }
+    expect(store.users.get('tokenuser')).toBeDefined();
+    expect(servers()).toBe(0);
   });
 
   it('keeps /hub/health public', async () => {

@@ -1,5 +1,6 @@
 // The fastify app that answers everything the route table sends to the hub: the REST API, the OAuth provider and the
 // pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
+import { pageVars } from './web/page-vars.ts';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { validateHeaderValue, type Server } from 'node:http';
 import { registerXsrfCheck } from './web/xsrf.ts';
@@ -181,5 +182,5 @@ function renderError(hub: Hub, thrown: FastifyError | HubError | Error, req: Fas
   } catch {
     user = undefined;
   }
-  return reply.type('text/html').send(errorPage({ base: hub.base, status, message, user }));
+  return reply.type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status, message, user }));
 }

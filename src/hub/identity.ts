@@ -1,6 +1,7 @@
-// Who is asking, and what may they do. A request is identified by an API token (Authorization header only: the hub
-// API never takes ?token=, spec 2.1) or by the hub login cookie; its scopes are the owner's roles expanded, cut down to
-// the token's own scopes when it has any.
+// Who is asking, and what may they do. An API request is identified by an API token (Authorization header only: the
+// hub API never takes ?token=, spec 2.1) or by the hub login cookie; a page request by a token (header or ?token=,
+// see pagePrincipal) or the cookie. Its scopes are the owner's roles expanded, cut down to the token's own scopes when
+// it has any.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from './context.ts';
 import type { ServiceRecord, TokenRecord, UserRecord } from '../store/types.ts';
@@ -101,6 +102,36 @@ export function cookieUser(hub: Hub, req: FastifyRequest): UserRecord | null {
 
 export function principalForUser(hub: Hub, user: UserRecord): Principal {
   return { kind: 'user', name: user.name, user, service: null, token: null, scopes: userScopes(hub, user), via: 'cookie' };
+}
+
+/** The token a page request presents: `Authorization: token|bearer X`, else a single `?token=X`; null when none. */
+export function pageTokenOf(req: FastifyRequest): string | null {
+  const header = parseAuthorizationHeader(req.headers.authorization);
+  if (header) return header;
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  return typeof q.token === 'string' && q.token !== '' ? q.token : null;
+}
+
+const pagePrincipals = new WeakMap<FastifyRequest, Principal | null>();
+
+/**
+ * The caller of a page request, or null (a visitor). A known token wins over the login cookie, as in JupyterHub's
+ * get_current_user; an unknown one is ignored and the cookie decides. JupyterHub 3-5 take tokens on pages only at
+ * /hub/user/… and /hub/metrics (header only); nodehub takes them on every page that acts for a user, within the
+ * token's scopes. A token never logs a browser in: no cookie is set from it (JupyterHub sets one only in the
+ * single-user server's HubOAuth, for ?token=). Memoised per request: the XSRF check and the handler both ask.
+ */
+export function pagePrincipal(hub: Hub, req: FastifyRequest): Principal | null {
+  if (pagePrincipals.has(req)) return pagePrincipals.get(req) ?? null;
+  const plain = pageTokenOf(req);
+  let p = plain ? principalForToken(hub, plain) : null;
+  if (p) noteRequester(req, p.name);
+  if (!p) {
+    const user = cookieUser(hub, req);
+    p = user ? principalForUser(hub, user) : null;
+  }
+  pagePrincipals.set(req, p);
+  return p;
 }
 
 /**

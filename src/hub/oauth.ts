@@ -1,5 +1,6 @@
 // The OAuth2 provider single-user servers and services log browsers in with (spec 1.5): the authorization-code grant
 // only, relative redirect_uris compared exactly, client secret = the server's API token (stored hashed).
+import { pageVars } from './web/page-vars.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { xsrfToken } from './web/xsrf.ts';
@@ -75,7 +76,7 @@ export function registerOAuth(app: FastifyInstance, hub: Hub): void {
     const known = hub.store.tokens.listForUser(user.id).some((t) => t.client_id === client.identifier);
     if (own || svc?.oauth_no_confirm || known || confirmed) return issueCode(hub, req, reply, user, client, param(q, 'state'));
     reply.type('text/html');
-    return oauthConfirmPage({ base: hub.base, user: user.name, clientDescription: client.description, action: requestUri(req), xsrf: xsrfToken(hub, req, reply) });
+    return oauthConfirmPage({ ...pageVars(hub), base: hub.base, user: user.name, clientDescription: client.description, action: requestUri(req), xsrf: xsrfToken(hub, req, reply) });
   };
 
   app.get(authorize, (req, reply) => handle(req, reply, false));

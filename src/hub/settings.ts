@@ -64,7 +64,8 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   api_page_max_limit: setting(t.int, 200, 'Largest page size the API hands out.'),
   user_redirect_limit: setting(t.int, 4, 'Redirect loops through a stopped server before the hub shows an error.'),
   slow_spawn_timeout: setting(t.float, 10, 'Seconds the spawn API and pages wait before answering "pending".'),
-  template_vars: setting(t.jsonObject, {}, 'Extra variables for the HTML page templates.'),
+  template_vars: setting(t.jsonObject, {}, "Extra variables for the HTML pages; nodehub shows the strings announcement, announcement_login, announcement_home, announcement_spawn and announcement_logout (as JupyterHub's templates do) and ignores other keys."),
+  logo_file: setting(t.string, '', 'Image file (png, svg, jpg, gif, ico, webp; at most 5 MiB) served at /hub/logo instead of the JupyterHub logo; read once at start-up.'),
   log_style: setting(t.oneOf(['text', 'json']), 'text', "nodehub: log lines as 'text' (JupyterHub's line format) or 'json' (one JSON object a line); JupyterHub's own log_format is not read."),
   log_level: setting(t.logLevel, 'INFO', 'Log level: DEBUG, INFO, WARN, ERROR (Python names and numbers accepted).'),
 });

@@ -23,6 +23,7 @@ import { ManagedServices } from './services.ts';
 import { ActivityFlusher } from './activity.ts';
 import { listenAddress } from './listen.ts';
 import { setupSharedPassword } from './web/password.ts';
+import { hubLogo } from './web/assets.ts';
 import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
 
@@ -45,6 +46,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
   const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
+  hubLogo(config);
   const { host, port } = listenAddress(config);
   const isolation = spawnerClass.isolation?.({ hubConfig: config, log, temporaryUsers: authenticator.capabilities.temporaryUsers, host })
     ?? `Isolation: as ${spawnerClass.name} provides it`;

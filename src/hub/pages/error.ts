@@ -1,6 +1,6 @@
 // Readable error pages for the statuses the hub and proxy answer browsers with.
 import { html } from './escape.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl } from './urls.ts';
 
 /** The proxy's text when a user's server does not answer (spec 6: 503 page). */
@@ -22,7 +22,7 @@ const STATUS_TEXT: Record<number, StatusText> = {
   503: { title: 'Server unavailable', message: SERVER_DOWN_MESSAGE },
 };
 
-export interface ErrorPageOptions {
+export interface ErrorPageOptions extends PageVars {
   base: string;
   status: number;
   /** Plain text; a friendly default for the status is used when empty. */
@@ -47,5 +47,5 @@ export function errorPage(o: ErrorPageOptions): string {
   ${o.detail ? html`<details><summary>More detail</summary><p><code>${o.detail}</code></p></details>` : ''}
   <div class="actions"><a class="button" href="${hubUrl(o.base, 'home')}">Go to the home page</a></div>
 </section>`;
-  return layout({ title, base: o.base, body, user: o.user });
+  return layout({ title, base: o.base, announcement: o.announcement, body, user: o.user });
 }

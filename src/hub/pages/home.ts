@@ -1,6 +1,6 @@
 // The control panel at <base>hub/home: start, open or stop my server (and named servers when there are any).
 import { html, raw, type SafeHtml } from './escape.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl, safeUrl, userServerPath } from './urls.ts';
 import { urlEscapePath } from '../../util/url.ts';
 
@@ -16,7 +16,7 @@ export interface HomeNamedServer extends HomeServer {
   name: string;
 }
 
-export interface HomePageOptions {
+export interface HomePageOptions extends PageVars {
   base: string;
   user: string;
   /** The default server, or null when it has never been started / is stopped. */
@@ -105,5 +105,5 @@ export function homePage(o: HomePageOptions): string {
 </section>
 <script>${raw(script)}</script>`;
   const head = busy ? html`<meta http-equiv="refresh" content="3">` : undefined;
-  return layout({ title: 'Home', base: o.base, body, head, user: o.currentUser ?? o.user, adminLink: o.adminLink });
+  return layout({ title: 'Home', base: o.base, announcement: o.announcement, body, head, user: o.currentUser ?? o.user, adminLink: o.adminLink });
 }

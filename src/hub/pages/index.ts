@@ -1,7 +1,7 @@
 // The hub's HTML pages: pure functions from data to a full HTML document.
 export { escapeHtml, escapeAttr, html, raw, SafeHtml, type Interpolation } from './escape.ts';
 export { hubUrl, userServerPath, withQuery, safeUrl } from './urls.ts';
-export { layout, type LayoutOptions } from './layout.ts';
+export { layout, type LayoutOptions, type PageVars } from './layout.ts';
 export { styleCss } from './style.ts';
 export { loginPage, type LoginPageOptions } from './login.ts';
 export { spawnPendingPage, type SpawnPendingPageOptions } from './spawn-pending.ts';

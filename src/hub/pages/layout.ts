@@ -2,7 +2,16 @@
 import { html, raw, type SafeHtml } from './escape.ts';
 import { hubUrl } from './urls.ts';
 
-export interface LayoutOptions {
+/**
+ * Values from JupyterHub.template_vars that nodehub's pages show. Only the announcement is supported: the page-specific
+ * one (announcement_login, _home, _spawn, _logout) when it is a string, else `announcement` (as JupyterHub's templates
+ * pick). It is shown as text: markup in it is escaped, not rendered (JupyterHub renders it as HTML).
+ */
+export interface PageVars {
+  announcement?: string | null;
+}
+
+export interface LayoutOptions extends PageVars {
   title: string;
   base: string;
   /** Trusted page markup (build it with `html`). */
@@ -18,7 +27,7 @@ export interface LayoutOptions {
 const trusted = (fragment: SafeHtml | string | undefined): SafeHtml | undefined =>
   fragment === undefined ? undefined : typeof fragment === 'string' ? raw(fragment) : fragment;
 
-export function layout({ title, base, body, user, head, adminLink }: LayoutOptions): string {
+export function layout({ title, base, body, user, head, announcement, adminLink }: LayoutOptions): string {
   const account = user
     ? html`<nav class="account" aria-label="Account">
         <span class="user-name">Signed in as <strong>${user}</strong></span>
@@ -32,6 +41,7 @@ export function layout({ title, base, body, user, head, adminLink }: LayoutOptio
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · nodehub</title>
+<link rel="icon" href="${hubUrl(base, 'favicon.ico')}">
 <link rel="stylesheet" href="${hubUrl(base, 'static/style.css')}">
 ${trusted(head)}
 </head>
@@ -42,6 +52,7 @@ ${trusted(head)}
   ${account}
 </header>
 <main id="main" tabindex="-1">
+${announcement ? html`<div class="alert info announcement" role="note">${announcement}</div>` : ''}
 ${trusted(body)}
 </main>
 </body>

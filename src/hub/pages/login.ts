@@ -1,10 +1,10 @@
 // The login page: a username/password form, or a single "Sign in with …" button for external login services.
 import { html } from './escape.ts';
 import { xsrfField } from './xsrf-field.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl, safeUrl, withQuery } from './urls.ts';
 
-export interface LoginPageOptions {
+export interface LoginPageOptions extends PageVars {
   /** The `_xsrf` token for the form (web/xsrf.ts). */
   xsrf?: string;
   base: string;
@@ -51,5 +51,5 @@ export function loginPage(o: LoginPageOptions): string {
   ${o.error ? html`<div class="alert error" role="alert">${o.error}</div>` : ''}
   ${form}
 </section>`;
-  return layout({ title: 'Sign in', base: o.base, body });
+  return layout({ title: 'Sign in', base: o.base, announcement: o.announcement, body });
 }

@@ -1,9 +1,9 @@
 // Shown (HTTP 424) when a request for /user/<name>/… reaches the hub because that server is stopped.
 import { html } from './escape.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl, safeUrl } from './urls.ts';
 
-export interface NotRunningPageOptions {
+export interface NotRunningPageOptions extends PageVars {
   base: string;
   /** Owner of the server. */
   user: string;
@@ -28,5 +28,5 @@ export function notRunningPage(o: NotRunningPageOptions): string {
     <a class="button secondary" href="${hubUrl(o.base, 'home')}">Go to the home page</a>
   </div>
 </section>`;
-  return layout({ title: 'Server not running', base: o.base, body, user: viewer });
+  return layout({ title: 'Server not running', base: o.base, announcement: o.announcement, body, user: viewer });
 }

@@ -1,10 +1,10 @@
 // Asks the user to confirm that an OAuth client (a service, or someone else's server) may identify them.
 import { html } from './escape.ts';
 import { xsrfField } from './xsrf-field.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl, safeUrl } from './urls.ts';
 
-export interface OAuthConfirmPageOptions {
+export interface OAuthConfirmPageOptions extends PageVars {
   /** The `_xsrf` token for the form (web/xsrf.ts). */
   xsrf?: string;
   base: string;
@@ -29,5 +29,5 @@ export function oauthConfirmPage(o: OAuthConfirmPageOptions): string {
     </div>
   </form>
 </section>`;
-  return layout({ title: 'Authorize access', base: o.base, body, user: o.user });
+  return layout({ title: 'Authorize access', base: o.base, announcement: o.announcement, body, user: o.user });
 }

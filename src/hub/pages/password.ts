@@ -1,10 +1,10 @@
 // The shared site-wide password page: one password for an event, before anyone gets a (temporary) account.
 import { html } from './escape.ts';
 import { xsrfField } from './xsrf-field.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl, withQuery } from './urls.ts';
 
-export interface PasswordPageOptions {
+export interface PasswordPageOptions extends PageVars {
   /** The `_xsrf` token for the form (web/xsrf.ts). */
   xsrf?: string;
   base: string;
@@ -38,5 +38,5 @@ export function passwordPage(o: PasswordPageOptions): string {
   </form>
   <p class="muted">Ask the organisers if you do not have the password.</p>
 </section>`;
-  return layout({ title: o.eventName || 'Password required', base: o.base, body });
+  return layout({ title: o.eventName || 'Password required', base: o.base, announcement: o.announcement, body });
 }

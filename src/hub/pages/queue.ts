@@ -1,8 +1,8 @@
 // The waiting-room page: shown while the hub is at capacity; it re-checks on its own.
 import { html, raw } from './escape.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 
-export interface QueuePageOptions {
+export interface QueuePageOptions extends PageVars {
   base: string;
   /** 1-based place in the queue. */
   position: number;
@@ -39,5 +39,5 @@ export function queuePage(o: QueuePageOptions): string {
 </section>
 <script>${raw(script)}</script>`;
   const head = html`<noscript><meta http-equiv="refresh" content="${wait}"></noscript>`;
-  return layout({ title: `In line: number ${position}`, base: o.base, body, head });
+  return layout({ title: `In line: number ${position}`, base: o.base, announcement: o.announcement, body, head });
 }

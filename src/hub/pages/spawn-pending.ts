@@ -1,9 +1,9 @@
 // The "your server is starting" page: a progress bar fed by the hub's progress event stream (spec 2.2.1).
 import { html, raw } from './escape.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl, safeUrl, userServerPath } from './urls.ts';
 
-export interface SpawnPendingPageOptions {
+export interface SpawnPendingPageOptions extends PageVars {
   base: string;
   /** Owner of the server. */
   user: string;
@@ -97,5 +97,5 @@ export function spawnPendingPage(o: SpawnPendingPageOptions): string {
 </section>
 <script>${raw(script)}</script>`;
   const head = html`<noscript><meta http-equiv="refresh" content="${refresh}"></noscript>`;
-  return layout({ title: 'Starting server', base: o.base, body, head, user: o.currentUser ?? o.user });
+  return layout({ title: 'Starting server', base: o.base, announcement: o.announcement, body, head, user: o.currentUser ?? o.user });
 }

@@ -2,7 +2,7 @@
 import type { ProfileOptionConfig } from '../../config/types.ts';
 import { xsrfField } from './xsrf-field.ts';
 import { html } from './escape.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { profileOptionsBlock, profileOptionsStyle, type Submitted } from './spawn-options.ts';
 import { hubUrl, userServerPath, withQuery } from './urls.ts';
 
@@ -14,7 +14,7 @@ export interface SpawnProfile {
   profile_options?: Record<string, ProfileOptionConfig>;
 }
 
-export interface SpawnPageOptions {
+export interface SpawnPageOptions extends PageVars {
   /** The `_xsrf` token for the form (web/xsrf.ts). */
   xsrf?: string;
   base: string;
@@ -59,5 +59,5 @@ export function spawnPage(o: SpawnPageOptions): string {
   </form>
 </section>`;
   const withOptions = o.profiles.some((p) => Object.keys(p.profile_options ?? {}).length > 0);
-  return layout({ title: 'Start your server', base: o.base, body, user: o.currentUser ?? o.user, head: withOptions ? profileOptionsStyle : undefined });
+  return layout({ title: 'Start your server', base: o.base, announcement: o.announcement, body, user: o.currentUser ?? o.user, head: withOptions ? profileOptionsStyle : undefined });
 }

@@ -1,7 +1,7 @@
 // The API token page: request a new token (shown once) and list or revoke existing ones.
 import { html, raw, type SafeHtml } from './escape.ts';
 import { xsrfField } from './xsrf-field.ts';
-import { layout } from './layout.ts';
+import { layout, type PageVars } from './layout.ts';
 import { hubUrl } from './urls.ts';
 import { urlEscapePath } from '../../util/url.ts';
 
@@ -14,7 +14,7 @@ export interface TokenRow {
   expires_at: string | null;
 }
 
-export interface TokenPageOptions {
+export interface TokenPageOptions extends PageVars {
   /** The `_xsrf` token for the form (web/xsrf.ts). */
   xsrf?: string;
   base: string;
@@ -115,5 +115,5 @@ export function tokenPage(o: TokenPageOptions): string {
   ${list}
 </section>
 <script>${raw(script)}</script>`;
-  return layout({ title: 'API tokens', base: o.base, body, user: o.currentUser ?? o.user });
+  return layout({ title: 'API tokens', base: o.base, announcement: o.announcement, body, user: o.currentUser ?? o.user });
 }

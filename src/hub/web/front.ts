@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { cookieUser } from '../identity.ts';
+import { pageUser } from './page-auth.ts';
 import { requestUri } from '../http.ts';
 import { loginRedirect, nextUrl } from './redirects.ts';
 
@@ -45,7 +45,7 @@ export function frontPage(hub: Hub, req: FastifyRequest, reply: FastifyReply): F
     const target = withQuery(first, query);
     return reply.redirect(`${hp}${hub.authenticator.loginUrl}?next=${encodeURIComponent(target)}`, 302);
   }
-  const me = cookieUser(hub, req);
+  const me = pageUser(hub, req)?.user;
   if (!me) return loginRedirect(hub, req, reply);
   if (hub.config.hub.default_url) return reply.redirect(hub.config.hub.default_url, 302);
   const next = nextUrl(hub, req, me.name);

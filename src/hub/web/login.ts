@@ -1,11 +1,13 @@
 // Login and logout pages. The authenticator decides who someone is; this file only turns its answer into a user
 // record and a login cookie. `/hub/tmplogin` is the tmp authenticator's own login URL (a fresh user every time).
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
 import { forbiddenNameChars } from '../../auth/names.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { clearLoginCookies, cookieUser, ensureSessionId, setLoginCookie } from '../identity.ts';
+import { clearLoginCookies, cookieUser, ensureSessionId, pageTokenOf, setLoginCookie } from '../identity.ts';
+import { HubError } from '../../util/errors.ts';
 import { loginPage, logoutPage } from '../pages/index.ts';
 import { nextUrl, safeNext } from './redirects.ts';
 import { retirePreviousUser } from './front.ts';
@@ -32,10 +34,19 @@ function queryNext(req: FastifyRequest): string | undefined {
   return typeof q.next === 'string' ? q.next : undefined;
 }
 
+/**
+ * Logging in is for browsers. A request that carries a token (valid or not) is an API client's: it acts through the
+ * token on each request (page-auth.ts) and must never be given a login, least of all a freshly minted temporary user.
+ */
+function refuseTokenLogin(req: FastifyRequest): void {
+  if (pageTokenOf(req) !== null) throw new HubError(403, 'A token cannot log in; send it with each request instead');
+}
+
 export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
   const page = (req: FastifyRequest, reply: FastifyReply, error?: string, username?: string) =>
     loginPage({
+      ...pageVars(hub, 'login'),
       base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.capabilities.passwordField,
       loginService: auth.loginService, xsrf: xsrfToken(hub, req, reply),
     });
@@ -54,6 +65,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   });
 
   app.post(`${hub.hubPrefix}login`, async (req, reply) => {
+    refuseTokenLogin(req);
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
@@ -79,6 +91,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   if (auth.loginUrl) {
     // The tmp authenticator: every visit here mints a new user and replaces whoever this browser was (tmpauthenticator 1.0).
     app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
+      refuseTokenLogin(req);
       const previous = cookieUser(hub, req);
       const result = await auth.authenticate({ username: '', password: '' });
       if (!result) return reply.code(403).type('text/html').send(page(req, reply, 'Login is not possible right now'));
@@ -95,7 +108,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     if (user && hub.config.hub.shutdown_on_logout) {
       await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
     }
-    if (auth.capabilities.autoLogin) return reply.type('text/html').send(logoutPage({ base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
+    if (auth.capabilities.autoLogin) return reply.type('text/html').send(logoutPage({ ...pageVars(hub, 'logout'), base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
     return reply.redirect(`${hub.hubPrefix}login`, 302);
   });
 }

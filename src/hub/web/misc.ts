@@ -1,17 +1,20 @@
 // The small pages: /hub/ itself, home, token, health, static files, error pages, and the redirects that bring stray
 // paths into the hub.
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
 import { tokenExpiry } from '../api/token-scopes.ts';
 import { HubError } from '../../util/errors.ts';
 import { isoTime } from '../../util/time.ts';
-import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
+import { hasAccess, pagePrincipal, principalForUser } from '../identity.ts';
+import { pageUser, requirePageScope } from './page-auth.ts';
 import { errorPage, homePage, styleCss, tokenPage } from '../pages/index.ts';
 import { newApiToken } from '../../auth/index.ts';
 import { pendingOf, serverPrefix } from '../../servers/index.ts';
 import { loginRedirect } from './redirects.ts';
 import { frontPage } from './front.ts';
+import { registerAssets } from './assets.ts';
 import { requestUri } from '../http.ts';
 
 export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
@@ -23,6 +26,8 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     app.get(p, health);
   }
 
+  registerAssets(app, hub.config, hp);
+
   app.get(`${hp}static/style.css`, async (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(styleCss));
 
@@ -31,7 +36,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const raw = (req.params as { code: string }).code;
     const code = /^\d{3}$/.test(raw) ? Number(raw) : 0;
     const status = code >= 400 && code < 600 ? code : 404;
-    return reply.code(status).type('text/html').send(errorPage({ base: hub.base, status, user: cookieUser(hub, req)?.name }));
+    return reply.code(status).type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status, user: pagePrincipal(hub, req)?.name }));
   });
 
   app.post(`${hp}security/csp-report`, async (_req, reply) => reply.code(204).send());
@@ -39,13 +44,15 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   app.get(hp, async (req, reply) => frontPage(hub, req, reply));
 
   app.get(`${hp}home`, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) return loginRedirect(hub, req, reply);
+    const who = pageUser(hub, req);
+    if (!who) return loginRedirect(hub, req, reply);
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'read:servers', me.name);
     const active = hub.servers.get(me.name, '');
     const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: pendingOf(active) } : null;
     const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: pendingOf(a) }));
     const adminLink = hasAccess(principalForUser(hub, me), ['admin-ui']);
-    return reply.type('text/html').send(homePage({ base: hub.base, user: me.name, server, namedServers: named, adminLink }));
+    return reply.type('text/html').send(homePage({ ...pageVars(hub, 'home'), base: hub.base, user: me.name, server, namedServers: named, adminLink }));
   });
 
   const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => t.server_id === null).map((t) => ({
@@ -53,14 +60,18 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   }));
 
   app.get(`${hp}token`, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) return loginRedirect(hub, req, reply);
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
+    const who = pageUser(hub, req);
+    if (!who) return loginRedirect(hub, req, reply);
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'read:tokens', me.name);
+    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.post(`${hp}token`, async (req, reply) => {
-    const me = cookieUser(hub, req);
-    if (!me) throw new HubError(403, 'You must be logged in to request a token');
+    const who = pageUser(hub, req);
+    if (!who) throw new HubError(403, 'You must be logged in to request a token');
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'tokens', me.name);
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const note = typeof form.note === 'string' && form.note.trim() ? form.note.trim().slice(0, 200) : 'Requested via token page';
     // The form's "Never" is an empty value; anything else is held to the API's rule.
@@ -68,7 +79,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const expiresAt = raw === '' ? null : tokenExpiry(/^\d{1,12}$/.test(raw) ? Number(raw) : raw, Date.now());
     const token = newApiToken();
     hub.store.tokens.create({ user_id: me.id, kind: 'api', token, note, expires_at: expiresAt });
-    return reply.type('text/html').send(tokenPage({ base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
+    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.get(hp.slice(0, -1), async (_req, reply) => reply.redirect(hp, 301));

@@ -1,6 +1,7 @@
 // The event's shared password in front of the whole hub: the password page, the gate every hub request passes, and
 // the start-up rule that refuses an open hub of temporary users. Single-user servers are not gated here: their own
 // OAuth with the hub already protects them, and reaching the hub for that OAuth needs the pass.
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { Authenticator } from '../../auth/index.ts';
@@ -54,7 +55,8 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   const settings = sharedPasswordConfig(hub.config);
   const maxAgeDays = hub.config.hub.cookie_max_age_days;
   const api = `${hp}api`;
-  const open = new Set([`${hp}health`, `${hp}api/health`, page]);
+  // The logo and favicon are public as static files are: the password page itself shows them.
+  const open = new Set([`${hp}health`, `${hp}api/health`, page, `${hp}logo`, `${hp}favicon.ico`, `${hub.base}favicon.ico`]);
 
   const trusted = trustedProxies(hub.config.hub.trusted_downstream_ips);
   // The real client (behind trusted proxies) for logs; wrong tries count per limiterKey of it (an IPv6 client's /64).
@@ -64,6 +66,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
   const hasPass = (req: FastifyRequest) => gate.validPassCookie(parseCookies(req.headers.cookie)[PASS_COOKIE], maxAgeDays);
   const render = (req: FastifyRequest, reply: FastifyReply, status: number, next: string, extra: { error?: string; retryAfter?: number } = {}) =>
     reply.code(status).type('text/html').send(passwordPage({
+      ...pageVars(hub),
       base: hub.base, next, eventName: settings.event_name, message: settings.message, xsrf: xsrfToken(hub, req, reply), ...extra,
     }));
   const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, message: string, basic: boolean) => {
@@ -89,13 +92,13 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     if (get && (path === api || path === `${api}/` || path.startsWith(`${hp}static/`))) return;
     if (req.method === 'POST' && path === `${api}/oauth2/token`) return;
     if (hasPass(req)) return;
-    // Only what the gate can verify goes through. A token must be one the hub knows (valid, unexpired), and it opens
-    // only the API, where its scopes are checked: pages know no tokens, so a token there would reach pages as an
-    // anonymous visitor, and the tmp authenticator would mint a user and start a server for it.
+    // Only what the gate can verify goes through. A token must be one the hub knows (valid, unexpired); then the API
+    // and the pages act as its owner within its scopes (pages: web/page-auth.ts). It never makes a visitor: the login
+    // pages refuse a request carrying a token, so no temporary user is minted for it.
     const token = presentedToken(req);
     if (token !== null) {
-      if (isApi(path) && hub.store.tokens.find(token)) return;
-      hub.log.debug(`Shared password gate: unknown token or page request from ${clientAddress(req)}`);
+      if (hub.store.tokens.find(token)) return;
+      hub.log.debug(`Shared password gate: unknown token from ${clientAddress(req)}`);
       return refuse(req, reply, 401, isApi(path) ? 'Invalid or expired token' : 'The event password is required', false);
     }
     const basic = parseBasicAuth(req.headers.authorization);

@@ -1,11 +1,13 @@
 // Spawn, spawn-pending, user-redirect and the "server not running" flow (spec 3.2): the pages between a link and a
 // running server.
+import { pageVars } from './page-vars.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { HubError, isDomainError } from '../../util/errors.ts';
-import { cookieUser, hasAccess, principalForUser } from '../identity.ts';
+import { hasAccess, pagePrincipal } from '../identity.ts';
+import { pageUser, requirePageScope } from './page-auth.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
 import { urlEscapePath } from '../../util/url.ts';
 import { serverPrefix, selectUserOptions, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
@@ -19,17 +21,24 @@ const QUEUE_PAGE_REFRESH_S = 3;
 
 type Params = { user?: string; server?: string; '*'?: string };
 
-/** The logged-in user and the (possibly other) user whose server the page is about. */
-function pageUsers(hub: Hub, req: FastifyRequest): { me: UserRecord; owner: UserRecord; serverName: string } | null {
-  const me = cookieUser(hub, req);
-  if (!me) return null;
+/**
+ * The logged-in user (by cookie or token) and the (possibly other) user whose server the page is about, once the
+ * caller holds `scope` there (JupyterHub's spawn and spawn-pending pages need `servers`).
+ */
+function pageUsers(hub: Hub, req: FastifyRequest, scope = 'servers'): { me: UserRecord; owner: UserRecord; serverName: string } | null {
+  const who = pageUser(hub, req);
+  if (!who) return null;
+  const me = who.user;
   const p = req.params as Params;
   const ownerName = p.user ?? me.name;
   const serverName = validServerName(p.server ?? '');
-  if (ownerName === me.name) return { me, owner: me, serverName };
+  if (ownerName === me.name) {
+    requirePageScope(hub, who.principal, scope, me.name, serverName);
+    return { me, owner: me, serverName };
+  }
   const owner = hub.store.users.get(ownerName);
   const groups = owner ? hub.store.groups.groupsOfUser(owner.id) : [];
-  if (!owner || !hasAccess(principalForUser(hub, me), ['servers'], { user: ownerName, server: `${ownerName}/${serverName}`, userGroups: groups })) {
+  if (!owner || !hasAccess(who.principal, [scope], { user: ownerName, server: `${ownerName}/${serverName}`, userGroups: groups })) {
     throw new HubError(404, `No such user: ${ownerName}`);
   }
   return { me, owner, serverName };
@@ -80,14 +89,14 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   if (!options && hasProfileOptions(hub.config.spawner)) {
     // Picks of the last start come pre-selected, as KubeSpawner's form does.
     const submitted = hub.store.servers.get(owner.id, serverName)?.user_options ?? null;
-    return reply.type('text/html').send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
+    return reply.type('text/html').send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
   }
   try {
     selectUserOptions(hub.config.spawner, options ?? {});
   } catch (err) {
     if (!isDomainError(err, 'invalid')) throw err;
     return reply.code(400).type('text/html')
-      .send(spawnPage({ base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
+      .send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
   }
   let started;
   try {
@@ -107,7 +116,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
   for (const path of ['spawn', 'spawn/:user', 'spawn/:user/:server']) {
     app.get(`${hp}${path}`, (req, reply) => spawnAndRedirect(hub, req, reply, queryOptions(req)));
     app.post(`${hp}${path}`, (req, reply) => {
-      if (!cookieUser(hub, req)) throw new HubError(403, 'You must be logged in to start a server');
+      if (!pageUser(hub, req)) throw new HubError(403, 'You must be logged in to start a server');
       const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
       const fields: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(form)) if (k !== '_xsrf') fields[k] = Array.isArray(v) ? v.map(String) : [String(v)];
@@ -127,12 +136,13 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       if (!active) {
         const failure = hub.servers.lastFailure(owner.name, serverName);
         if (failure) {
-          return reply.code(500).type('text/html').send(errorPage({ base: hub.base, status: 500, message: 'Spawn failed', detail: failure, user: me.name }));
+          return reply.code(500).type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status: 500, message: 'Spawn failed', detail: failure, user: me.name }));
         }
-        return reply.type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+        return reply.type('text/html').send(notRunningPage({ ...pageVars(hub), base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
       }
       const progressUrl = `${hp}api/users/${urlEscapePath(owner.name)}/${serverName ? `servers/${urlEscapePath(serverName)}` : 'server'}/progress`;
       return reply.type('text/html').send(spawnPendingPage({
+        ...pageVars(hub),
         base: hub.base, user: owner.name, serverName, progressUrl, nextUrl: readyTarget(hub, next, owner.name), currentUser: me.name,
       }));
     });
@@ -154,12 +164,12 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
         return reply.redirect(`${hp}spawn/${urlEscapePath(owner.name)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(next)}`, 302);
       }
       return reply.header('cache-control', 'no-store').type('text/html')
-        .send(queuePage({ base: hub.base, position: place.position, total: place.total, retryAfterSeconds: QUEUE_PAGE_REFRESH_S }));
+        .send(queuePage({ ...pageVars(hub), base: hub.base, position: place.position, total: place.total, retryAfterSeconds: QUEUE_PAGE_REFRESH_S }));
     });
   }
 
   app.get(`${hp}user-redirect/*`, async (req, reply) => {
-    const me = cookieUser(hub, req);
+    const me = pageUser(hub, req)?.user;
     if (!me) return loginRedirect(hub, req, reply);
     const uri = requestUri(req);
     const rest = uri.slice(uri.indexOf('/user-redirect/') + '/user-redirect/'.length);
@@ -172,26 +182,45 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
   });
 
   // A request for /user/<name>/… reached the hub: the proxy has no route, so the server is not running (spec 3.2).
+  // As JupyterHub's UserUrlHandler: anything but GET is an API call failing with 424 JSON whoever sends it (nothing is
+  // revealed or done); a GET needs a login (cookie or token, else the login redirect) and access:servers on the owner.
   const notRunning = async (req: FastifyRequest, reply: FastifyReply) => {
-    const me = cookieUser(hub, req);
     const uri = requestUri(req);
     const rest = uri.slice(`${hp}user/`.length);
     const [rawName = '', ...tail] = rest.split('?')[0].split('/');
-    const ownerName = decodeURIComponent(rawName);
-    const isApi = tail.includes('api') || prefersJson(req);
-    if (!me) {
-      if (isApi || req.method !== 'GET') throw new HubError(403, 'You must be logged in to access this server');
-      return loginRedirect(hub, req, reply);
+    let ownerName: string;
+    try {
+      ownerName = decodeURIComponent(rawName);
+    } catch {
+      throw new HubError(404, 'No such user');
     }
-    const owner = hub.store.users.get(ownerName);
-    if (!owner || (owner.id !== me.id && !hasAccess(principalForUser(hub, me), ['access:servers'], { user: ownerName, server: `${ownerName}/` }))) {
-      throw new HubError(404, `No such user: ${ownerName}`);
-    }
-    // Named servers: /user/<name>/<server>/… when the second segment is one of the user's named servers.
-    const maybeServer = hub.config.hub.allow_named_servers && tail[0] ? decodeURIComponent(tail[0]) : '';
-    const serverName = maybeServer && hub.store.servers.get(owner.id, maybeServer) ? maybeServer : '';
-    const active = hub.servers.get(owner.name, serverName);
     const userUrl = `${hub.base}user/${rest}`;
+    const failApi = (serverName: string) => {
+      hub.log.warn(`Failing suspected API request to not-running server: ${userUrl.split('?')[0]}`);
+      const spawnPath = `${hp}spawn/${urlEscapePath(ownerName)}${serverName ? '/' + urlEscapePath(serverName) : ''}`;
+      return reply.code(424).type('application/json').send({
+        status: 424,
+        message: `JupyterHub server no longer running at ${userUrl.split('?')[0]}. Restart the server at ${requestOrigin(req)}${spawnPath}`,
+      });
+    };
+    const namedServer = (owner: UserRecord | undefined) => {
+      const maybe = hub.config.hub.allow_named_servers && tail[0] ? safeDecode(tail[0]) : '';
+      return owner && maybe && hub.store.servers.get(owner.id, maybe) ? maybe : '';
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const p = pagePrincipal(hub, req);
+      return failApi(p?.user?.name === ownerName ? namedServer(p.user) : '');
+    }
+    const who = pageUser(hub, req);
+    if (!who) return loginRedirect(hub, req, reply);
+    const me = who.user;
+    requirePageScope(hub, who.principal, 'access:servers', ownerName);
+    const owner = hub.store.users.get(ownerName);
+    if (!owner) throw new HubError(404, `No such user: ${ownerName}`);
+    const isApi = tail.includes('api') || prefersJson(req);
+    // Named servers: /user/<name>/<server>/… when the second segment is one of the user's named servers.
+    const serverName = namedServer(owner);
+    const active = hub.servers.get(owner.name, serverName);
     if (active?.phase === 'ready') {
       const url = new URL(userUrl, 'http://x');
       const n = Number(url.searchParams.get('redirects') ?? '0') || 0;
@@ -201,17 +230,20 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       return reply.redirect(url.pathname + url.search, 302);
     }
     const spawnUrl = `${hp}spawn/${urlEscapePath(owner.name)}${serverName ? '/' + urlEscapePath(serverName) : ''}?next=${encodeURIComponent(uri)}`;
-    if (isApi || req.method !== 'GET') {
-      return reply.code(424).send({
-        status: 424,
-        message: `JupyterHub server no longer running at ${userUrl.split('?')[0]}. Restart the server at ${requestOrigin(req)}${spawnUrl.split('?')[0]}`,
-      });
-    }
+    if (isApi) return failApi(serverName);
     if (!active && hub.servers.queue.has(owner.name, serverName)) return reply.redirect(queueUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
     if (active?.phase === 'spawning' || hub.servers.lastFailure(owner.name, serverName)) {
       return reply.redirect(pendingUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
     }
-    return reply.code(424).type('text/html').send(notRunningPage({ base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+    return reply.code(424).type('text/html').send(notRunningPage({ ...pageVars(hub), base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
   };
   app.all(`${hp}user/*`, notRunning);
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
 }

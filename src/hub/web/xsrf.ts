@@ -3,13 +3,14 @@
 // state-changing page request must bring the token back (form field `_xsrf` or header X-XSRFToken). A request whose
 // Origin (or, without one, Referer) is another site is refused outright. SameSite=Lax alone leaves top-level form
 // POSTs from sibling subdomains and older browsers open. The REST API is not concerned: a token there is no ambient
-// credential, and cookie-authenticated API calls have their own same-origin rule (identity.ts).
+// credential, and cookie-authenticated API calls have their own same-origin rule (identity.ts). Nor are page requests
+// authenticated by a token: they act for the token's owner whatever cookies the browser holds.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { parseCookies, serializeCookie } from '../../auth/index.ts';
 import { HubError } from '../../util/errors.ts';
-import { appendCookie } from '../identity.ts';
+import { appendCookie, pagePrincipal } from '../identity.ts';
 import { requestOrigin, requestProto } from '../http.ts';
 
 export const XSRF_COOKIE = '_xsrf';
@@ -67,12 +68,17 @@ export function registerXsrfCheck(app: FastifyInstance, hub: Hub): void {
   const apiPages = [`${api}oauth2/authorize`];
   // Browsers send CSP reports on their own, with no form and nothing to forge: the endpoint only answers 204.
   const exempt = new Set([`${hp}security/csp-report`]);
+  // /hub/user/… only ever answers a non-GET with the 424 "server not running" JSON (spec 3.2), changing nothing.
+  const userUrls = `${hp}user/`;
   app.addHook('preHandler', async (req) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     // Nothing to forge where no route answers: the 404/405 answer stays what it is.
     if (req.routeOptions.url === undefined) return;
     const path = req.url.split('?')[0];
-    if (exempt.has(path)) return;
+    if (exempt.has(path) || path.startsWith(userUrls)) return;
+    // A request that authenticates with a known token (header or ?token=) acts for the token's owner, not for whoever
+    // the browser's cookies say: no ambient credential to forge, so no _xsrf, as JupyterHub exempts token requests.
+    if (pagePrincipal(hub, req)?.via === 'token') return;
     if ((path.startsWith(api) || path === `${hp}api`) && !apiPages.includes(path)) return;
     if (!sameSite(req)) throw new HubError(403, 'Cross-site form submission refused');
     if (!validToken(hub, req)) throw new HubError(403, "'_xsrf' argument missing or wrong in POST; reload the page and try again");
