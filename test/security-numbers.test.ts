@@ -25,7 +25,7 @@ async function expect400(r: Response, field: string) {
 }
 
 describe('numbers in the API', () => {
-  for (const bad of ['1e13', '1.5', '-1', '0', '"60"', '1e400', '3153600001', 'true']) {
+  for (const bad of ['1e13', '-1', '0', '"60"', '1e400', '3153600001', 'true']) {
     it(`expires_in ${bad} is a 400 naming the field, and nothing is stored`, async () => {
       const before = tokenCount();
       const r = await hub.api('/users/nina/tokens', {

@@ -68,14 +68,15 @@ export function tokenScopesFor(
 export const MAX_EXPIRES_IN = 100 * 365 * 86400;
 
 /**
- * expires_in in seconds: absent or null → never; otherwise a whole number of seconds from 1 to MAX_EXPIRES_IN.
+ * expires_in in seconds: absent or null → never; otherwise a positive number of seconds up to MAX_EXPIRES_IN.
  * Returns epoch ms or null. Checked before anything is stored: an expiry no Date can hold would store a token whose
  * listing then fails.
  */
 export function tokenExpiry(expiresIn: unknown, now: number): number | null {
   if (expiresIn === undefined || expiresIn === null) return null;
-  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
-    throw new HubError(400, `expires_in must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN}, got ${JSON.stringify(expiresIn)}`);
+  // JupyterHub takes any positive number (a timedelta of seconds); past MAX no date could hold the expiry.
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
+    throw new HubError(400, `expires_in must be a positive number of seconds, at most ${MAX_EXPIRES_IN}, got ${JSON.stringify(expiresIn)}`);
   }
   return now + expiresIn * 1000;
 }
