@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateConfig, loadConfig, sections, traitsOf } from '../src/config/index.ts';
+import { generateConfig, generateConfigDocs, loadConfig, sections, traitsOf } from '../src/config/index.ts';
+import { readFileSync } from 'node:fs';
 import { configurables } from '../src/config/schema.ts';
 
 describe('schema', () => {
@@ -152,5 +153,15 @@ describe('generateConfig', () => {
     writeFileSync(uncommented, text.replace(/^( +)# /gm, '$1'));
     const loaded = await loadConfig({ file: uncommented, env: {} });
     expect(loaded.sections).toEqual(defaults.sections);
+  });
+});
+
+describe('docs/config.md', () => {
+  it('is the reference generated from the declarations, listing every setting (run `npm run docs:config` after a change)', () => {
+    const docs = readFileSync(new URL('../docs/config.md', import.meta.url), 'utf8');
+    expect(docs).toBe(generateConfigDocs());
+    for (const [section, spec] of sections) {
+      for (const name of spec.own.keys()) expect(docs, `${section}.${name}`).toMatch(new RegExp(`## ${section}\\n[\\s\\S]*?\\| \`${name}\``));
+    }
   });
 });

@@ -35,3 +35,29 @@ export function generateConfig(): string {
   }
   return out.join('\n');
 }
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** docs/config.md: every class and setting as a table, from the same declarations (`npm run docs:config` writes it). */
+export function generateConfigDocs(): string {
+  const out = [
+    '# Configuration reference',
+    '',
+    '<!-- Written by `npm run docs:config` from the settings each class declares (src/*/settings.ts); do not edit. -->',
+    '',
+    "Keys are JupyterHub's class and trait names. A subclass accepts its parent's settings too, and its own value wins.",
+    'Settings marked "nodehub:" are nodehub\'s own; the others mean what they mean in JupyterHub (or KubeSpawner).',
+    '`nodehub --generate-config` writes the same list as a commented YAML file.',
+    '',
+  ];
+  for (const section of sections.values()) {
+    out.push(`## ${section.name}`, '', section.help + (section.parent ? ` Inherits every ${section.parent} setting.` : ''), '');
+    out.push('| setting | type | default | what it does |', '|---|---|---|---|');
+    for (const spec of section.own.values()) {
+      const names = [spec.name, ...spec.deprecated.map((d) => `${d} (deprecated)`)].map((n) => `\`${n}\``).join('<br>');
+      out.push(`| ${names} | ${cell(spec.type.doc)} | \`${cell(JSON.stringify(spec.default))}\` | ${cell(spec.help)} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -2,7 +2,7 @@
 export { loadConfig } from './load.ts';
 export type { LoadOptions } from './load.ts';
 export { ConfigError } from './errors.ts';
-export { generateConfig } from './generate.ts';
+export { generateConfig, generateConfigDocs } from './generate.ts';
 export { findClass, knownClassNames, registerClassNames, resolveClass, type ClassKind, type ClassNames } from './classes.ts';
 export { normaliseBaseUrl } from '../util/url.ts';
 export { sections, traitsOf } from './schema.ts';
