@@ -22,7 +22,10 @@ const userExists = async (hub: TestHub, name: string) => (await hub.api(`/users/
 async function visitUntilReady(hub: TestHub): Promise<{ v: FrontVisitor; user: string; pid: number }> {
   const v = new FrontVisitor(hub);
   const { hops } = await v.follow('/hub/', (url) => url.startsWith('/user/'));
-  const user = userIn(hops.at(-1)!.location!)!;
+  // Ready within the spawn page's wait, the last hop points into the server; slower (a loaded machine), it is the
+  // pending page itself. Either names the user.
+  const last = hops.at(-1)!;
+  const user = userIn(last.location ?? last.url)!;
   await eventually(async () => (await (await hub.api(`/users/${user}`)).json()).servers?.['']?.ready);
   const pid = (await (await v.get(`/user/${user}/proc`)).json()).pid as number;
   return { v, user, pid };

@@ -58,7 +58,13 @@ describe('pool and queue with pods', () => {
     sim = s.sim;
     dir = s.dir;
     hub = await startK8sHub(s.kubeconfig, { JupyterHub: { authenticator_class: 'tmp', active_server_limit: 1 } });
-    const first = await new Visitor(hub.origin).go('/hub/');
+    const v1 = new Visitor(hub.origin);
+    let first: Visit = await v1.go('/hub/');
+    // A pod slower than the spawn page's wait (a loaded machine) leaves the visitor on the pending page for a while.
+    for (const end = Date.now() + 20_000; /^\/hub\/spawn-pending\//.test(first.url) && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 100));
+      first = await v1.go(first.url);
+    }
     const firstUser = userOf(first.url)!;
     expect(first.url).toBe(`/user/${firstUser}/tree/`);
 

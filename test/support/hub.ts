@@ -35,7 +35,7 @@ export function testConfig(dir: string, adminToken: string, extra: Sections = {}
       ip: '127.0.0.1', port: 0, db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`,
       cookie_secret_file: join(dir, 'cookie_secret'), authenticator_class: 'dummy',
       services: [{ name: 'admin-svc', api_token: adminToken, admin: true }],
-      log_level: 'warn',
+      log_level: process.env.NODEHUB_TEST_LOG_LEVEL ?? 'error', // the access log's 4xx warnings would drown the suite's output
     },
     Spawner: { cmd: [process.execPath, MOCK_SINGLEUSER], http_timeout: 20, start_timeout: 20 },
     // Servers run as the test runner's user (uid_range null) in the test's private temp dir; the isolation defaults
