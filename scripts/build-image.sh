@@ -84,6 +84,6 @@ if [ -n "$ca" ] && [ -f "$ca" ]; then
 fi
 log "building $tag on $base_image"
 # Docker format: OCI images have no HEALTHCHECK. $mounts is a list of options (unquoted on purpose).
-buildah build --isolation chroot --format docker --layers --pull=never $mounts --build-arg "NODE_IMAGE=$base_image" -t "$tag" . >&2
+buildah build --isolation chroot --format docker --layers --force-rm --pull=never $mounts --build-arg "NODE_IMAGE=$base_image" -t "$tag" . >&2
 echo "base=$base_image"
 echo "image=$tag"
