@@ -32,6 +32,7 @@ make_base_tar() {
   mkdir -p "$cache"
   work="$(mktemp -d "$cache/.work-XXXXXX")"
   trap 'rm -rf "$work"' EXIT
+  trap 'exit 1' INT TERM HUP # so that the EXIT trap clears the half-made root
   root="$work/root"
   log "debootstrap $suite (minbase) into a new base $key; this takes minutes, once"
   debootstrap --variant=minbase --include="$includes" "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \

@@ -23,6 +23,8 @@ function whyNot(): string | null {
   for (const tool of ['buildah', 'debootstrap', 'unshare', 'chroot']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} not installed (scripts/setup.sh --test installs it)`;
   }
+  const info = spawnSync('buildah', ['info'], { encoding: 'utf8' });
+  if (info.status !== 0) return `buildah cannot run here: ${(info.stderr || '').trim().split('\n').pop()}`;
   if (spawnSync('unshare', ['--mount', '--fork', 'true']).status !== 0) return 'no mount namespaces here';
   return null;
 }
