@@ -1,12 +1,13 @@
 #!/bin/sh
 # One idempotent set-up behind `npm start` and `npm test`: Debian's Jupyter stack (the real single-user server the hub
-# spawns), git, and with --test Chromium for the browser tests; then the npm packages, Node 24 among them.
+# spawns), git, and with --test Chromium for the browser tests and buildah + debootstrap for the image test
+# (test/deploy-image.test.ts builds and runs the hub image); then the npm packages, Node 24 among them.
 # It does nothing when everything is already there, so running it before every start costs a few milliseconds.
 set -e
 cd "$(dirname "$0")/.."
 
 debs="jupyterhub jupyter-server python3-notebook python3-ipykernel python3-nbgitpuller git"
-[ "$1" = "--test" ] && debs="$debs chromium"
+[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap"
 
 missing=""
 for p in $debs; do

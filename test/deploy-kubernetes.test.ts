@@ -16,10 +16,13 @@ describe('deploy/ files', () => {
   it('are kustomizations, the nodehub configs they generate ConfigMaps from, or Kubernetes manifests', () => {
     expect(tree.kustomizations.map(rel)).toEqual([
       'deploy/kubernetes/base/kustomization.yaml',
+      'deploy/kubernetes/examples/2i2c-ephemeral/kustomization.yaml',
       'deploy/kubernetes/examples/ephemeral/kustomization.yaml',
       'deploy/kubernetes/kustomization.yaml',
     ]);
-    expect(tree.configs.map(rel)).toEqual(['deploy/kubernetes/base/nodehub.yaml', 'deploy/kubernetes/examples/ephemeral/nodehub.yaml']);
+    expect(tree.configs.map(rel)).toEqual([
+      'deploy/kubernetes/base/nodehub.yaml', 'deploy/kubernetes/examples/2i2c-ephemeral/values.yaml', 'deploy/kubernetes/examples/ephemeral/nodehub.yaml',
+    ]);
     expect(tree.manifests.map(rel)).toContain('deploy/kubernetes/base/secret.example.yaml');
     for (const file of tree.manifests) expect(readDocuments(file).length, rel(file)).toBeGreaterThan(0);
   });
@@ -67,6 +70,7 @@ const renderTitle = `kubectl kustomize${haveKubectl ? '' : ` (skipped: ${kubectl
 describe.skipIf(!haveKubectl)(renderTitle, () => {
   const base = haveKubectl ? render('deploy/kubernetes') : [];
   const ephemeral = haveKubectl ? render('deploy/kubernetes/examples/ephemeral') : [];
+  const values2i2c = haveKubectl ? render('deploy/kubernetes/examples/2i2c-ephemeral') : [];
   // configMapGenerator appends a 10-character hash of the content to the ConfigMap's name.
   const unhashed = (o: K8sObject) => (o.kind === 'ConfigMap' ? o.metadata.name.replace(/-[a-z0-9]{10}$/, '-<hash>') : o.metadata.name);
   const kinds = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${unhashed(o)}`).sort();
@@ -74,6 +78,7 @@ describe.skipIf(!haveKubectl)(renderTitle, () => {
   it.each([
     ['deploy/kubernetes', base],
     ['deploy/kubernetes/examples/ephemeral', ephemeral],
+    ['deploy/kubernetes/examples/2i2c-ephemeral', values2i2c],
   ])('%s renders the hub, and every rendered object validates', (dir, objects) => {
     expect(kinds(objects)).toEqual([
       'ConfigMap/nodehub-config-<hash>', 'Deployment/nodehub', 'NetworkPolicy/nodehub-hub', 'NetworkPolicy/nodehub-singleuser',

@@ -11,6 +11,7 @@ import { isPlainObject, mismatch } from './traits.ts';
 import { resolveConfig } from './resolve.ts';
 import { applyLazy, isLazy } from './pyconfig/lazy.ts';
 import { readPythonConfig } from './pyconfig/read.ts';
+import { fromZ2jhValues, isZ2jhValues } from './z2jh.ts';
 import type { Given } from './resolve.ts';
 import type { HubConfig } from './types.ts';
 
@@ -45,6 +46,13 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<HubConfig> {
       whereOf = (key) => py.where.get(key) ?? ` (in ${file})`;
     } else {
       content = await readConfigFile(path, file);
+      // A Zero-to-JupyterHub values file: read as the settings the chart would make of it, its keys in the messages.
+      if (isZ2jhValues(content)) {
+        const values = fromZ2jhValues(content, file);
+        content = values.content;
+        warnings.push(...values.warnings);
+        whereOf = (key) => values.where.get(key) ?? ` (in ${file})`;
+      }
     }
     if (!isPlainObject(content)) {
       throw new ConfigError(`${file} must hold a mapping of class names (JupyterHub, Spawner, ...), got ${describe(content)}`);
