@@ -10,6 +10,12 @@ export class TmpAuthenticator extends BaseAuthenticator {
   // autoLogin always: tmpauthenticator defaults auto_login to True and the merged config cannot tell "unset" from False.
   readonly capabilities = { temporaryUsers: true, passwordField: false, autoLogin: true };
 
+  // Every visitor is a stranger with a fresh name: an allow list could never name them (tmpauthenticator's main
+  // branch defaults allow_all to true for JupyterHub 5).
+  protected override defaultAllowAll(): boolean {
+    return true;
+  }
+
   async authenticate(): Promise<AuthResult | null> {
     return { name: randomUUID() };
   }

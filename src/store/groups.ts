@@ -24,6 +24,7 @@ export function groupsRepo(db: Db): Store['groups'] {
   const countNames = db.prepare<[string], number>(`SELECT COUNT(*) FROM groups WHERE ${inNames}`).pluck();
   const insert = db.prepare<[string, string], GroupRow>('INSERT INTO groups (name, properties) VALUES (?, ?) RETURNING *');
   const remove = db.prepare<[number]>('DELETE FROM groups WHERE id = ?');
+  const setProperties = db.prepare<[string, number]>('UPDATE groups SET properties = ? WHERE id = ?');
   const addUser = db.prepare<[number, number]>('INSERT OR IGNORE INTO user_group_map (group_id, user_id) VALUES (?, ?)');
   const removeUser = db.prepare<[number, number]>('DELETE FROM user_group_map WHERE group_id = ? AND user_id = ?');
   const memberNames = db.prepare<[number], string>(`
@@ -60,6 +61,9 @@ export function groupsRepo(db: Db): Store['groups'] {
     },
     delete(id) {
       remove.run(id);
+    },
+    setProperties(id, properties) {
+      setProperties.run(toJson(properties), id);
     },
     addUsers(groupId, userIds) {
       addUsers(groupId, userIds);

@@ -191,6 +191,8 @@ export interface Store {
     page(q: { offset: number; limit: number; names?: string[] }): { items: GroupRecord[]; total: number };
     create(name: string, properties?: Record<string, unknown>): GroupRecord;
     delete(id: number): void;
+    /** Replaces the group's properties. */
+    setProperties(id: number, properties: Record<string, unknown>): void;
     addUsers(groupId: number, userIds: number[]): void;
     removeUsers(groupId: number, userIds: number[]): void;
     memberNames(groupId: number): string[];
