@@ -59,6 +59,7 @@ describe('allow_all and allow_existing_users defaults (JupyterHub 5.4)', () => {
     expect(text(resolveAuthenticator('dummy', cfg()))).not.toMatch(/No allow config found/);
     expect(text(resolveAuthenticator('dummy', cfg()))).toMatch(/Using testing authenticator DummyAuthenticator/);
     expect(text(resolveAuthenticator('dummy', cfg({ password: 'x' })))).toMatch(/DummyAuthenticator.password is deprecated in JupyterHub 5.3/);
+    expect(text(resolveAuthenticator('null', cfg({ allowed_users: ['b', 'a', 'c'] })))).toMatch(/single-character names: \["a","b","c"\]; did you mean set\(\['abc'\]\)/);
   });
 });
 

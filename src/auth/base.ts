@@ -72,8 +72,15 @@ export abstract class BaseAuthenticator implements Authenticator {
 
   /** JupyterHub 5.4's check_allow_config: what looks like a mistake in the allow settings, for the start-up log. */
   startupMessages(): StartupMessage[] {
-    if (this.anyAllowConfig) return [];
-    return [{
+    const out: StartupMessage[] = [];
+    // set('abc') in Python is {'a', 'b', 'c'}: JupyterHub 5.4 points out the likely typo.
+    const short = [...this.allowedUsers].filter((n) => [...n].length <= 1).sort();
+    if (short.length) {
+      const joined = short.join('');
+      out.push({ level: 'warn', text: `Allowed set contains single-character names: ${JSON.stringify(short.slice(0, 8))}; did you mean set(['${joined}']) instead of set('${joined}')?` });
+    }
+    if (this.anyAllowConfig) return out;
+    return [...out, {
       level: 'warn',
       text: "No allow config found, it's possible that nobody can login to your Hub! Set Authenticator.allow_all = true to let " +
         'in every user who can log in, or e.g. Authenticator.allowed_users to the users who should have access. ' +

@@ -71,7 +71,7 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   load_groups: setting(loadGroups, {}, 'Groups to create at start-up with their members (and properties); members and groups are only ever added.'),
   load_roles: setting(t.objects('role', roleFields, t.uniqueBy('name', 'role')), [], 'Roles to create or update at start-up.'),
   api_tokens: setting(t.stringMap, {}, 'Pending deprecation: map of API token to user name, created at start-up.'),
-  authenticator_class: setting(t.string, 'tmp', 'nodehub: authenticator (tmp, dummy, null, or a class name such as jupyterhub.auth.DummyAuthenticator).'),
+  authenticator_class: setting(t.string, 'tmp', 'nodehub: authenticator (tmp, dummy, shared-password, null, or a class name such as jupyterhub.auth.DummyAuthenticator).'),
   spawner_class: setting(t.string, 'localprocess', 'Spawner (localprocess, kubernetes, or a class name such as kubespawner.KubeSpawner).'),
   default_url: setting(t.string, '', 'Where users land when they visit the hub root; empty means their server or the spawn page.'),
   concurrent_spawn_limit: setting(t.int, 100, 'Most servers starting at once; 0 means no limit.'),
