@@ -130,3 +130,26 @@ describe('SharedPasswordAuthenticator', () => {
     ]);
   });
 });
+
+describe('JupyterHub.load_groups in the configuration', () => {
+  it('takes both forms and names the key of a bad one', async () => {
+    const { loadConfig } = await import('../src/config/index.ts');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'nodehub-groups-cfg-'));
+    const load = (groups: unknown) => {
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ JupyterHub: { load_groups: groups } }));
+      return loadConfig({ file: join(dir, 'c.json'), env: {} });
+    };
+    try {
+      expect((await load({ a: ['x', 'x'], b: { users: ['y'], properties: { k: 1 } } })).hub.load_groups)
+        .toEqual({ a: ['x'], b: { users: ['y'], properties: { k: 1 } } });
+      await expect(load({ a: { user: ['x'] } })).rejects.toMatchObject({ key: 'JupyterHub.load_groups.a.user' });
+      await expect(load({ a: 5 })).rejects.toMatchObject({ key: 'JupyterHub.load_groups.a' });
+      await expect(load({ a: { users: 'x' } })).rejects.toMatchObject({ key: 'JupyterHub.load_groups.a.users' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,7 @@
 // configuration; users not named in it are never read.
 import type { Hub } from './context.ts';
 import { isValidScope } from '../auth/index.ts';
+import { ConfigError } from '../config/errors.ts';
 
 export function seedFromConfig(hub: Hub): void {
   const { store, config, log, authenticator: auth } = hub;
@@ -82,7 +83,9 @@ function seedGroups(hub: Hub, userId: (name: string) => number): void {
     const ids = users.map((raw) => {
       const member = auth.normalizeUsername(raw);
       const problem = auth.usernameProblem(member);
-      if (problem) throw new Error(`JupyterHub.load_groups.${name}: user name ${JSON.stringify(member)} is not valid: ${problem}`);
+      if (problem) {
+        throw new ConfigError(`JupyterHub.load_groups.${name}.users: user name ${JSON.stringify(member)} is not valid: ${problem}`, `JupyterHub.load_groups.${name}.users`);
+      }
       return userId(member);
     });
     store.groups.addUsers(group.id, ids);
