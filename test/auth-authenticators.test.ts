@@ -12,6 +12,11 @@ const cfg = (extra: Partial<AuthenticatorConfig> = {}): AuthenticatorConfig => (
   allowed_users: [],
   admin_users: [],
   blocked_users: [],
+  allow_all: null,
+  allow_existing_users: null,
+  any_allow_config: null,
+  username_pattern: '',
+  username_map: {},
   auto_login: false,
   ...extra,
 });
@@ -138,7 +143,7 @@ describe('TmpAuthenticator', () => {
 describe('registry', () => {
   it('names the trait and the known classes for an unknown class', () => {
     expect(() => resolveAuthenticator('ldapauthenticator.LDAPAuthenticator', cfg())).toThrow(
-      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); null /,
+      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); null /,
     );
   });
 

@@ -1,10 +1,16 @@
 // Name handling shared by every authenticator: normalisation, validation and the allow/block/admin lists, with
 // JupyterHub's rules (auth.py Authenticator and app.py init_users, which normalises the configured lists).
 import type { AuthenticatorConfig } from '../config/types.ts';
-import type { AuthResult, Authenticator, AuthenticatorCapabilities, LoginData } from './types.ts';
+import type { AuthResult, Authenticator, AuthenticatorCapabilities, LoginData, StartupMessage } from './types.ts';
 import { forbiddenNameChars } from './names.ts';
 
 const MAX_NAME_LENGTH = 255; // the users.name column size in JupyterHub's database
+
+function optionalBool(config: AuthenticatorConfig, trait: string): boolean | null {
+  const v = config[trait] ?? null;
+  if (v !== null && typeof v !== 'boolean') throw new Error(`Authenticator.${trait} must be true, false or null`);
+  return v;
+}
 
 function stringList(config: AuthenticatorConfig, trait: string): string[] {
   const v = config[trait] ?? [];
@@ -23,6 +29,10 @@ export abstract class BaseAuthenticator implements Authenticator {
   readonly allowedUsers: ReadonlySet<string>;
   readonly blockedUsers: ReadonlySet<string>;
   readonly adminUsers: ReadonlySet<string>;
+  readonly allowAll: boolean;
+  readonly allowExistingUsers: boolean;
+  /** Whether any allow setting is on (JupyterHub's any_allow_config), for the start-up warning. */
+  protected readonly anyAllowConfig: boolean;
   private readonly usernameMap: ReadonlyMap<string, string>;
   private readonly usernameRegex: RegExp | null;
 
@@ -41,8 +51,41 @@ export abstract class BaseAuthenticator implements Authenticator {
       throw new Error(`Authenticator.username_pattern is not a valid regular expression: ${(err as Error).message}`);
     }
     this.adminUsers = this.normalizedList(config, 'admin_users');
-    this.allowedUsers = this.normalizedList(config, 'allowed_users');
+    const allowed = this.normalizedList(config, 'allowed_users');
+    // JupyterHub 5.4 init_users: admins must be able to log in when an allow list exists.
+    if (allowed.size > 0) for (const name of this.adminUsers) allowed.add(name);
+    this.allowedUsers = allowed;
     this.blockedUsers = new Set(stringList(config, 'blocked_users').map((n) => this.normalizeUsername(n)));
+    // The defaults depend on the configured list, as traitlets' dynamic defaults do in JupyterHub 5.4.
+    const givenAllowAll = optionalBool(config, 'allow_all');
+    const givenExisting = optionalBool(config, 'allow_existing_users');
+    this.allowExistingUsers = givenExisting ?? stringList(config, 'allowed_users').length > 0;
+    this.allowAll = givenAllowAll ?? this.defaultAllowAll(stringList(config, 'allowed_users').length > 0);
+    this.anyAllowConfig = optionalBool(config, 'any_allow_config') ?? (this.allowAll || this.allowExistingUsers || this.allowedUsers.size > 0);
+  }
+
+  /** allow_all when the configuration leaves it unset. JupyterHub 5.4's base class: false (3.x allowed everyone when
+   *  allowed_users was empty; the built-in classes that did so keep that default themselves). */
+  protected defaultAllowAll(_hasAllowedUsers: boolean): boolean {
+    return false;
+  }
+
+  /** JupyterHub 5.4's check_allow_config: what looks like a mistake in the allow settings, for the start-up log. */
+  startupMessages(): StartupMessage[] {
+    const out: StartupMessage[] = [];
+    // set('abc') in Python is {'a', 'b', 'c'}: JupyterHub 5.4 points out the likely typo.
+    const short = [...this.allowedUsers].filter((n) => [...n].length <= 1).sort();
+    if (short.length) {
+      const joined = short.join('');
+      out.push({ level: 'warn', text: `Allowed set contains single-character names: ${JSON.stringify(short.slice(0, 8))}; did you mean set(['${joined}']) instead of set('${joined}')?` });
+    }
+    if (this.anyAllowConfig) return out;
+    return [...out, {
+      level: 'warn',
+      text: "No allow config found, it's possible that nobody can login to your Hub! Set Authenticator.allow_all = true to let " +
+        'in every user who can log in, or e.g. Authenticator.allowed_users to the users who should have access. ' +
+        'Set Authenticator.any_allow_config = true to silence this warning.',
+    }];
   }
 
   private normalizedList(config: AuthenticatorConfig, trait: string): Set<string> {
@@ -76,9 +119,12 @@ export abstract class BaseAuthenticator implements Authenticator {
     return null;
   }
 
-  checkAllowed(name: string): boolean {
+  checkAllowed(name: string, userExists: (name: string) => boolean = () => false): boolean {
     if (this.blockedUsers.has(name)) return false;
-    return this.allowedUsers.size === 0 || this.allowedUsers.has(name);
+    if (this.allowAll || this.allowedUsers.has(name)) return true;
+    // JupyterHub 5.4 adds every database user to allowed_users at start; asking the database per login instead keeps
+    // start-up independent of the number of users and sees users added or deleted since.
+    return this.allowExistingUsers && userExists(name);
   }
 
   isAdmin(name: string): boolean {

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthenticatorConfig } from '../config/types.ts';
 import { BaseAuthenticator } from './base.ts';
-import type { AuthResult, AuthenticatorCapabilities, LoginData } from './types.ts';
+import type { AuthResult, AuthenticatorCapabilities, LoginData, StartupMessage } from './types.ts';
 
 // Comparing digests keeps the comparison constant-time even when the lengths differ.
 function samePassword(given: string, expected: string): boolean {
@@ -24,6 +24,20 @@ export class DummyAuthenticator extends BaseAuthenticator {
     if (typeof password !== 'string') throw new Error('DummyAuthenticator.password must be a string');
     this.password = password;
     this.capabilities = { temporaryUsers: false, passwordField: true, autoLogin: config.auto_login === true };
+  }
+
+  // JupyterHub 5.0 kept the testing authenticator open by default, as it was before allow_all existed.
+  protected override defaultAllowAll(hasAllowedUsers: boolean): boolean {
+    return !hasAllowedUsers;
+  }
+
+  override startupMessages(): StartupMessage[] {
+    const out = super.startupMessages();
+    if (this.password) {
+      out.push({ level: 'warn', text: 'DummyAuthenticator.password is deprecated in JupyterHub 5.3. Use SharedPasswordAuthenticator.user_password instead.' });
+    }
+    out.push({ level: 'warn', text: 'Using testing authenticator DummyAuthenticator! This is not meant for production!' });
+    return out;
   }
 
   async authenticate(data: LoginData): Promise<AuthResult | null> {

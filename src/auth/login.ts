@@ -2,12 +2,15 @@
 // the block/allow lists, then decide admin. Every login path (form, auto login, tmplogin, token API) goes through it.
 import type { AuthResult, Authenticator, LoginData } from './types.ts';
 
-export async function getAuthenticatedUser(auth: Authenticator, data: LoginData): Promise<AuthResult | null> {
+/** `userExists` answers allow_existing_users (the hub's database); without it only the configured lists count. */
+export async function getAuthenticatedUser(
+  auth: Authenticator, data: LoginData, userExists?: (name: string) => boolean,
+): Promise<AuthResult | null> {
   const result = await auth.authenticate(data);
   if (!result) return null;
   if (typeof result.name !== 'string') throw new Error(`${auth.className}.authenticate returned no user name`);
   const name = auth.normalizeUsername(result.name);
-  if (!auth.validateUsername(name) || !auth.checkAllowed(name)) return null;
+  if (!auth.validateUsername(name) || !auth.checkAllowed(name, userExists)) return null;
   return {
     name,
     // An explicit answer from the authenticator wins; otherwise only admin_users grants (never revokes) admin.

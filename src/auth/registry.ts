@@ -4,12 +4,14 @@ import { knownClassNames, registerClassNames, resolveClass } from '../config/ind
 import type { AuthenticatorConfig } from '../config/types.ts';
 import { DummyAuthenticator } from './dummy.ts';
 import { NullAuthenticator } from './null.ts';
+import { SharedPasswordAuthenticator } from './shared-password-authenticator.ts';
 import { TmpAuthenticator } from './tmp.ts';
 import type { Authenticator, AuthenticatorFactory } from './types.ts';
 
 const factories = new Map<string, AuthenticatorFactory>([
   ['DummyAuthenticator', (c) => new DummyAuthenticator(c)],
   ['NullAuthenticator', (c) => new NullAuthenticator(c)],
+  ['SharedPasswordAuthenticator', (c) => new SharedPasswordAuthenticator(c)],
   ['TmpAuthenticator', (c) => new TmpAuthenticator(c)],
 ]);
 

@@ -4,14 +4,24 @@ import { configurable, setting } from '../config/declare.ts';
 import * as t from '../config/traits.ts';
 
 export const Authenticator = configurable('Authenticator', null, 'Settings for every authenticator: who may log in and who is admin.', {
-  allowed_users: setting(t.names, [], 'Users allowed to log in; empty allows everyone the authenticator accepts.', { deprecated: ['whitelist'] }),
-  admin_users: setting(t.names, [], 'Users given the admin role.'),
-  blocked_users: setting(t.names, [], 'Users never allowed to log in.', { deprecated: ['blacklist'] }),
+  allowed_users: setting(t.names, [], 'Users allowed to log in (besides everyone, with allow_all); created at start-up. admin_users are added to it when it is not empty.', { deprecated: ['whitelist'] }),
+  admin_users: setting(t.names, [], 'Users given the admin role; created at start-up. Removing a name never revokes admin.'),
+  blocked_users: setting(t.names, [], 'Users never allowed to log in; at start-up those in the database lose admin, their roles and groups, and their servers are stopped.', { deprecated: ['blacklist'] }),
+  allow_all: setting(t.nullable(t.bool), null, 'Let everyone the authenticator accepts log in. null: the class decides, as in JupyterHub 5.4: false, except DummyAuthenticator (true unless allowed_users is set) and TmpAuthenticator (true).'),
+  allow_existing_users: setting(t.nullable(t.bool), null, 'Let every user in the database log in (users added through the API or the admin page, or allowed before). null: true when allowed_users is set, as in JupyterHub 5.4 (and implicitly in 3.x).'),
+  any_allow_config: setting(t.nullable(t.bool), null, 'Set true to silence the start-up warning that no allow configuration was found. null: derived from allow_all, allow_existing_users and allowed_users.'),
+  username_pattern: setting(t.string, '', 'Regular expression every user name must match at its start (Python re.match); empty allows any name.'),
+  username_map: setting(t.stringMap, {}, 'Maps the (lowercased) names the authenticator gives to hub user names.'),
   auto_login: setting(t.bool, false, 'Skip the login page and start the login at once.'),
 });
 
 export const DummyAuthenticator = configurable('DummyAuthenticator', Authenticator, 'Any user name logs in (for testing), optionally with one shared password.', {
-  password: setting(t.string, '', 'Password every user must give; empty accepts any password.'),
+  password: setting(t.string, '', 'Deprecated in JupyterHub 5.3 (use SharedPasswordAuthenticator.user_password): password every user must give; empty accepts any password.'),
+});
+
+export const SharedPasswordAuthenticator = configurable('SharedPasswordAuthenticator', Authenticator, "JupyterHub 5.3+'s shared passwords: any allowed name logs in with user_password; admin_users log in, as admins, only with admin_password. For short events where users need no protection from each other.", {
+  user_password: setting(t.nullable(t.string), null, 'Password for every non-admin user, at least 8 characters; null or empty: only admins can log in. Whoever knows it can log in as any allowed non-admin user.'),
+  admin_password: setting(t.nullable(t.string), null, 'Password for the users in admin_users (and only them), at least 32 characters and not the user_password; null or empty: admins cannot log in.'),
 });
 
 export const TmpAuthenticator = configurable('TmpAuthenticator', Authenticator, 'Every visitor gets a new temporary user, no login page.', {

@@ -125,11 +125,12 @@ export class SharedPassword {
   private readonly secret: Buffer;
   private readonly fingerprint: string;
 
-  constructor(password: string, cookieSecret: Buffer, limits: LimiterOptions = {}) {
+  /** `limits` may be the hub's login limiter itself, so that wrong tries here and at the login form share buckets. */
+  constructor(password: string, cookieSecret: Buffer, limits: LimiterOptions | AttemptLimiter = {}) {
     if (password === '') throw new SharedPasswordError('The shared password must not be empty');
     this.password = password;
     this.secret = cookieSecret;
-    this.limiter = new AttemptLimiter(limits);
+    this.limiter = limits instanceof AttemptLimiter ? limits : new AttemptLimiter(limits);
     // Keyed with the cookie secret, so a pass cookie (readable by its holder) gives nothing to guess the password from.
     this.fingerprint = createHmac('sha256', cookieSecret).update(`shared-password\0${password}`).digest('hex').slice(0, 16);
   }

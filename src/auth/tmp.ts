@@ -14,6 +14,12 @@ export class TmpAuthenticator extends BaseAuthenticator {
     return randomUUID();
   }
 
+  // Every visitor is a stranger with a fresh name: an allow list could never name them (tmpauthenticator's main
+  // branch defaults allow_all to true for JupyterHub 5).
+  protected override defaultAllowAll(): boolean {
+    return true;
+  }
+
   async authenticate(): Promise<AuthResult | null> {
     return { name: this.mintTemporaryName() };
   }

@@ -24,6 +24,12 @@ export interface AuthenticatorCapabilities {
   readonly autoLogin: boolean;
 }
 
+/** A start-up note about the authenticator's configuration (JupyterHub's check_allow_config). */
+export interface StartupMessage {
+  level: 'warn' | 'error';
+  text: string;
+}
+
 export interface Authenticator {
   /** Python-style class name, for `GET /hub/api/info` and log lines. */
   readonly className: string;
@@ -44,8 +50,18 @@ export interface Authenticator {
   validateUsername(name: string): boolean;
   /** The rule a name breaks (for messages), or null when validateUsername would accept it. */
   usernameProblem(name: string): string | null;
-  /** `blocked_users` wins; an empty `allowed_users` allows everyone. */
-  checkAllowed(name: string): boolean;
+  /** `allow_all` after JupyterHub 5.4's rules (given, or the class's default). */
+  readonly allowAll: boolean;
+  /** `allow_existing_users`: every user in the database may log in. */
+  readonly allowExistingUsers: boolean;
+  /** Normalised `allowed_users`, plus `admin_users` when it is not empty. */
+  readonly allowedUsers: ReadonlySet<string>;
+  readonly blockedUsers: ReadonlySet<string>;
+  readonly adminUsers: ReadonlySet<string>;
+  /** `blocked_users` wins; then `allow_all`, `allowed_users`, and (with `allow_existing_users`) whether the user exists. */
+  checkAllowed(name: string, userExists?: (name: string) => boolean): boolean;
+  /** Warnings and errors about the configuration, logged once at start-up. */
+  startupMessages(): StartupMessage[];
   /** Whether the name is in `admin_users`. */
   isAdmin(name: string): boolean;
 }

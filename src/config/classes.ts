@@ -1,6 +1,8 @@
 // The one table of class names: every name `JupyterHub.spawner_class` or `JupyterHub.authenticator_class` may give —
 // JupyterHub's entry-point names, Python class paths, bare class names — mapped to the class (its config section).
 // The registries in src/spawner and src/auth map a class to its implementation; neither keeps names of its own.
+// JupyterHub 5.4's entry points `default` and `pam` (PAMAuthenticator) are not here: nodehub has no PAM, and a name
+// that cannot do what it says must stop start-up rather than log in differently.
 // Matching ignores case and surrounding spaces, and reads an entry point's `module:Class` as `module.Class`.
 import { ConfigError } from './errors.ts';
 
@@ -23,6 +25,10 @@ const table: ClassNames[] = [
   { kind: 'spawner', section: 'KubeSpawner', names: ['kubernetes', 'kubespawner', 'kubespawner.KubeSpawner', 'kubespawner.spawner.KubeSpawner', 'KubeSpawner'] },
   { kind: 'authenticator', section: 'TmpAuthenticator', names: ['tmp', 'tmpauthenticator', 'tmpauthenticator.TmpAuthenticator', 'TmpAuthenticator'] },
   { kind: 'authenticator', section: 'DummyAuthenticator', names: ['dummy', 'jupyterhub.auth.DummyAuthenticator', 'DummyAuthenticator'] },
+  {
+    kind: 'authenticator', section: 'SharedPasswordAuthenticator',
+    names: ['shared-password', 'jupyterhub.authenticators.shared.SharedPasswordAuthenticator', 'SharedPasswordAuthenticator'],
+  },
   { kind: 'authenticator', section: 'NullAuthenticator', names: ['null', 'jupyterhub.auth.NullAuthenticator', 'NullAuthenticator'] },
 ];
 

@@ -7,12 +7,14 @@ import { JupyterHub, IdleCuller } from '../hub/settings.ts';
 import { Spawner } from '../spawner/settings.ts';
 import { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import { KubeSpawner } from '../spawner/kubernetes/settings.ts';
-import { Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, TmpAuthenticator } from '../auth/settings.ts';
+import {
+  Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
+} from '../auth/settings.ts';
 import { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
 export const configurables = [
-  JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, Authenticator, DummyAuthenticator, TmpAuthenticator,
-  NullAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
+  JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, Authenticator, DummyAuthenticator, SharedPasswordAuthenticator,
+  TmpAuthenticator, NullAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
 ] as const;
 
 export interface TraitSpec {

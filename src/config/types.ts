@@ -6,7 +6,9 @@ import type { IdleCuller, JupyterHub, roleFields, serviceFields } from '../hub/s
 import type { Profile, Spawner } from '../spawner/settings.ts';
 import type { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import type { KubeSpawner } from '../spawner/kubernetes/settings.ts';
-import type { Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, TmpAuthenticator } from '../auth/settings.ts';
+import type {
+  Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
+} from '../auth/settings.ts';
 import type { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
 export type { ProfileOptionConfig, ProfileChoiceConfig, UnlistedChoiceConfig } from './profile-options.ts';
@@ -21,6 +23,7 @@ export type ProfileConfig = Profile;
 export type JupyterHubConfig = ValuesOf<typeof JupyterHub>;
 export type IdleCullerConfig = ValuesOf<typeof IdleCuller>;
 export type SharedPasswordConfig = ValuesOf<typeof SharedPassword>;
+export type SharedPasswordAuthenticatorConfig = ValuesOf<typeof SharedPasswordAuthenticator>;
 
 /** The Spawner settings, plus those of the selected spawner class (read by that class through its own type). */
 export type SpawnerConfig = ValuesOf<typeof Spawner> & { [trait: string]: unknown };
@@ -38,6 +41,7 @@ export interface SectionsConfig {
   KubeSpawner: KubeSpawnerConfig;
   Authenticator: ValuesOf<typeof Authenticator>;
   DummyAuthenticator: ValuesOf<typeof DummyAuthenticator>;
+  SharedPasswordAuthenticator: ValuesOf<typeof SharedPasswordAuthenticator>;
   TmpAuthenticator: ValuesOf<typeof TmpAuthenticator>;
   NullAuthenticator: ValuesOf<typeof NullAuthenticator>;
   IdleCuller: IdleCullerConfig;

@@ -7,7 +7,7 @@ import type { ServerManager, ServerPool } from '../servers/index.ts';
 import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';
-import type { SharedPassword } from '../auth/shared-password.ts';
+import type { AttemptLimiter, SharedPassword } from '../auth/shared-password.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -28,6 +28,8 @@ export interface Hub {
   hubTarget: string;
   /** The event's shared password (NODEHUB_SHARED_PASSWORD); null when the hub is not gated. */
   sharedPassword?: SharedPassword | null;
+  /** Wrong passwords per client address, shared by the password gate and the login form (SharedPassword.max_wrong_tries). */
+  loginLimiter?: AttemptLimiter;
   /** The warm pool of ready servers for new `tmp` visitors; absent when pool_size is 0 everywhere. */
   pool?: ServerPool | null;
   /** Services the hub runs itself (those with a `command`). */

@@ -1,11 +1,25 @@
-// Brings the database in line with the configuration at start: services and their tokens, api_tokens, admin users and
-// load_roles. Proportional to the size of the configuration; users not named in it are never read.
+// Brings the database in line with the configuration at start, in JupyterHub 5.4's order (init_users, init_groups,
+// services, api_tokens, role assignment, blocked users): admin_users and allowed_users, load_groups, services and their
+// tokens, api_tokens, load_roles, then blocked_users lose what they held. Proportional to the size of the
+// configuration; users not named in it are never read.
 import type { Hub } from './context.ts';
 import { isValidScope } from '../auth/index.ts';
+import { ConfigError } from '../config/errors.ts';
 
 export function seedFromConfig(hub: Hub): void {
-  const { store, config, log } = hub;
+  const { store, config, log, authenticator: auth } = hub;
+  for (const m of auth.startupMessages()) (m.level === 'error' ? log.error : log.warn).call(log, m.text);
   store.transaction(() => {
+    const userId = (name: string, admin = false) => {
+      const u = store.users.get(name) ?? store.users.create(name, { admin });
+      if (admin && !u.admin) store.users.update(u.id, { admin: true });
+      return u.id;
+    };
+    // Normalised and checked by the authenticator already; admins are in allowedUsers too when it is not empty.
+    for (const name of auth.adminUsers) userId(name, true);
+    for (const name of auth.allowedUsers) userId(name);
+    seedGroups(hub, userId);
+
     const serviceIds = new Map<string, number>();
     for (const svc of config.hub.services) {
       const rec = store.services.upsert(svc.name, svc.admin);
@@ -14,12 +28,6 @@ export function seedFromConfig(hub: Hub): void {
     }
     store.services.deleteExcept(config.hub.services.map((s) => s.name));
 
-    const userId = (name: string, admin = false) => {
-      const u = store.users.get(name) ?? store.users.create(name, { admin });
-      if (admin && !u.admin) store.users.update(u.id, { admin: true });
-      return u.id;
-    };
-    for (const name of config.authenticator.admin_users) userId(name, true);
     for (const [token, name] of Object.entries(config.hub.api_tokens)) ensureToken(hub, token, { user_id: userId(name) }, `user ${name}`);
 
     const userRoles = new Map<number, string[]>();
@@ -41,6 +49,7 @@ export function seedFromConfig(hub: Hub): void {
     for (const [id, roles] of userRoles) store.roles.setForUser(id, roles);
     for (const [id, roles] of groupRoles) store.roles.setForGroup(id, roles);
     for (const [id, roles] of serviceRoles) store.roles.setForService(id, roles);
+    revokeBlocked(hub);
   });
   log.debug(`Seeded ${config.hub.services.length} services and ${config.hub.load_roles.length} roles from the configuration`);
 }
@@ -54,4 +63,66 @@ function ensureToken(hub: Hub, token: string, owner: { user_id?: number; service
     return;
   }
   hub.store.tokens.create({ ...owner, kind: 'api', token, note: `from config` });
+}
+
+/** JupyterHub.load_groups: groups and members are only added; given properties replace the stored ones. */
+function seedGroups(hub: Hub, userId: (name: string) => number): void {
+  const { store, authenticator: auth, log } = hub;
+  for (const [name, spec] of Object.entries(hub.config.hub.load_groups)) {
+    if (Array.isArray(spec)) {
+      log.warn("JupyterHub.load_groups: the `'groupname': [usernames]` form is deprecated in JupyterHub 3.2, use `'groupname': {'users': [usernames], ...}`");
+    }
+    const { users = [], properties } = Array.isArray(spec) ? { users: spec, properties: undefined } : spec;
+    let group = store.groups.get(name);
+    if (!group) {
+      log.info(`Creating group ${name}`);
+      group = store.groups.create(name, properties ?? {});
+    } else if (properties && JSON.stringify(properties) !== JSON.stringify(group.properties)) {
+      store.groups.setProperties(group.id, properties);
+    }
+    const ids = users.map((raw) => {
+      const member = auth.normalizeUsername(raw);
+      const problem = auth.usernameProblem(member);
+      if (problem) {
+        throw new ConfigError(`JupyterHub.load_groups.${name}.users: user name ${JSON.stringify(member)} is not valid: ${problem}`, `JupyterHub.load_groups.${name}.users`);
+      }
+      return userId(member);
+    });
+    store.groups.addUsers(group.id, ids);
+  }
+}
+
+/** JupyterHub 5.2+: blocked users found in the database lose admin, roles and groups, so their tokens stop working. */
+function revokeBlocked(hub: Hub): void {
+  const { store, log } = hub;
+  for (const name of hub.authenticator.blockedUsers) {
+    const user = store.users.get(name);
+    if (!user) continue;
+    if (user.admin) {
+      log.warn(`Removing admin permissions from blocked user ${name}`);
+      store.users.update(user.id, { admin: false });
+    }
+    const roles = store.roles.ofUser(user.id);
+    if (roles.length) {
+      log.warn(`Removing blocked user ${name} from roles: ${roles.join(', ')}`);
+      store.roles.setForUser(user.id, []);
+    }
+    const groups = store.groups.groupsOfUser(user.id);
+    if (groups.length) {
+      log.warn(`Removing blocked user ${name} from groups: ${groups.join(', ')}`);
+      for (const g of groups) store.groups.removeUsers(store.groups.get(g)!.id, [user.id]);
+    }
+  }
+}
+
+/** JupyterHub 5.2+: servers of blocked users are stopped at start-up instead of being re-adopted. */
+export async function stopBlockedServers(hub: Hub): Promise<void> {
+  for (const name of hub.authenticator.blockedUsers) {
+    const running = hub.servers.ofUser(name);
+    if (running.length === 0) continue;
+    hub.log.warn(`Stopping ${running.length} server(s) of blocked user ${name}`);
+    await Promise.all(running.map((a) => hub.servers.stop(name, a.name).catch((err: Error) => {
+      hub.log.error(`Failed to stop a server of blocked user ${name}: ${err.message}`);
+    })));
+  }
 }

@@ -2,6 +2,7 @@
 // loader, --generate-config, docs/config.md and the types in src/config/types.ts all come from these declarations.
 // Defaults follow JupyterHub 3.0 except where nodehub's ephemeral-hub purpose says otherwise (marked "nodehub:").
 import { configurable, field, setting } from '../config/declare.ts';
+import type { FieldValues } from '../config/declare.ts';
 import * as t from '../config/traits.ts';
 
 export const serviceFields = {
@@ -31,6 +32,31 @@ export const roleFields = {
   services: field.withDefault(t.strings, [], 'Services given the role at start-up.'),
 };
 
+export const groupFields = {
+  users: field.optional(t.names, 'Members, created as users when missing; members are only ever added.'),
+  properties: field.optional(t.jsonObject, "The group's properties; when given they replace the stored ones."),
+};
+
+type GroupSpec = string[] | FieldValues<typeof groupFields>;
+
+/** JupyterHub.load_groups: {group: {users, properties}} (3.2+), or {group: [users]} as JupyterHub 3.0 wrote it. */
+const loadGroups: t.TraitType<Record<string, GroupSpec>> = {
+  doc: 'dict of group name to {users, properties} (or to a list of users)',
+  expected: 'a mapping of group names to {"users": [...], "properties": {...}}',
+  check(value, path, where) {
+    if (!t.isPlainObject(value)) throw t.mismatch(path, this.expected, value, where);
+    const out: Record<string, GroupSpec> = {};
+    for (const [name, spec] of Object.entries(value)) {
+      const at = `${path}.${name}`;
+      if (name === '') throw t.mismatch(path, 'a mapping with non-empty group names', value, where);
+      out[name] = Array.isArray(spec) || spec instanceof Set
+        ? t.names.check(spec, at, where)
+        : t.checkFields(spec, groupFields, at, where, 'a {"users": [...], "properties": {...}} mapping or a list of user names') as GroupSpec;
+    }
+    return out;
+  },
+};
+
 export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: where it listens, its database, cookies, services, roles and limits.', {
   ip: setting(t.string, '127.0.0.1', 'IP the hub and proxy listen on. nodehub listens on loopback by default (JupyterHub: all interfaces) because its default hub has no accounts; set \'\' or 0.0.0.0 to listen on every interface.'),
   port: setting(t.int, 8000, 'Public port the hub listens on.'),
@@ -42,9 +68,10 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   cookie_secret_file: setting(t.string, 'nodehub_cookie_secret', 'nodehub: file holding the cookie secret; created when missing.'),
   cookie_max_age_days: setting(t.float, 14, 'Days a login cookie stays valid.'),
   services: setting(t.objects('service', serviceFields, t.uniqueBy('name', 'service')), [], 'Services: external or hub-managed programs with API access.'),
+  load_groups: setting(loadGroups, {}, 'Groups to create at start-up with their members (and properties); members and groups are only ever added.'),
   load_roles: setting(t.objects('role', roleFields, t.uniqueBy('name', 'role')), [], 'Roles to create or update at start-up.'),
   api_tokens: setting(t.stringMap, {}, 'Pending deprecation: map of API token to user name, created at start-up.'),
-  authenticator_class: setting(t.string, 'tmp', 'nodehub: authenticator (tmp, dummy, null, or a class name such as jupyterhub.auth.DummyAuthenticator).'),
+  authenticator_class: setting(t.string, 'tmp', 'nodehub: authenticator (tmp, dummy, shared-password, null, or a class name such as jupyterhub.auth.DummyAuthenticator).'),
   spawner_class: setting(t.string, 'localprocess', 'Spawner (localprocess, kubernetes, or a class name such as kubespawner.KubeSpawner).'),
   default_url: setting(t.string, '', 'Where users land when they visit the hub root; empty means their server or the spawn page.'),
   concurrent_spawn_limit: setting(t.int, 100, 'Most servers starting at once; 0 means no limit.'),

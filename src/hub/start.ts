@@ -18,11 +18,11 @@ import { configureLogging, createLogger } from '../util/log.ts';
 import { createMetrics } from './metrics.ts';
 import { createHubApp, isStartupProbe } from './app.ts';
 import { errorPage, SERVER_DOWN_MESSAGE } from './pages/index.ts';
-import { seedFromConfig } from './seed.ts';
+import { seedFromConfig, stopBlockedServers } from './seed.ts';
 import { ManagedServices } from './services.ts';
 import { ActivityFlusher } from './activity.ts';
 import { listenAddress } from './listen.ts';
-import { setupSharedPassword } from './web/password.ts';
+import { loginLimiter, setupSharedPassword } from './web/password.ts';
 import { hubLogo } from './web/assets.ts';
 import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
@@ -45,7 +45,8 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
-  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
+  const limiter = loginLimiter(config);
+  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env, limiter);
   hubLogo(config);
   const { host, port } = listenAddress(config);
   const isolation = spawnerClass.isolation?.({ hubConfig: config, log, temporaryUsers: authenticator.capabilities.temporaryUsers, host })
@@ -119,7 +120,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   let markReady!: () => void;
   let close!: (opts?: { servers?: boolean }) => Promise<void>;
   const hub: Hub = {
-    config, store, routes, servers, authenticator, cookieSecret, log, metrics, sharedPassword,
+    config, store, routes, servers, authenticator, cookieSecret, log, metrics, sharedPassword, loginLimiter: limiter,
     base: config.hub.base_url,
     hubPrefix,
     apiUrl,
@@ -155,6 +156,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
   }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
+  await stopBlockedServers(hub);
   // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks.
   await spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
     .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));

@@ -5,6 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
 import { forbiddenNameChars } from '../../auth/names.ts';
+import { getAuthenticatedUser } from '../../auth/index.ts';
+import { limiterKey, realClientAddress, trustedProxies } from '../client-address.ts';
+import { loginLimiter } from './password.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { clearLoginCookies, cookieUser, ensureSessionId, pageTokenOf, setLoginCookie } from '../identity.ts';
 import { HubError } from '../../util/errors.ts';
@@ -13,12 +16,13 @@ import { nextUrl, safeNext } from './redirects.ts';
 import { retirePreviousUser } from './front.ts';
 import { takePooledUser } from './pool-login.ts';
 
-/** Finds or creates the user an authenticator named, keeping admin_users in step. */
+/** Finds or creates the user an authenticator named. An explicit admin true/false from the authenticator sets the
+ *  flag (SharedPasswordAuthenticator's user password takes admin away); otherwise admin_users only ever grants it. */
 export function loginUser(hub: Hub, name: string, admin?: boolean): UserRecord {
-  const isAdmin = admin ?? hub.authenticator.isAdmin(name);
+  const isAdmin = admin ?? (hub.authenticator.isAdmin(name) ? true : undefined);
   const existing = hub.store.users.get(name);
-  if (!existing) return hub.store.users.create(name, { admin: isAdmin });
-  if (isAdmin && !existing.admin) return hub.store.users.update(existing.id, { admin: true });
+  if (!existing) return hub.store.users.create(name, { admin: isAdmin === true });
+  if (isAdmin !== undefined && isAdmin !== existing.admin) return hub.store.users.update(existing.id, { admin: isAdmin });
   return existing;
 }
 
@@ -44,6 +48,11 @@ function refuseTokenLogin(req: FastifyRequest): void {
 
 export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
+  const userExists = (name: string) => hub.store.users.get(name) !== undefined;
+  // Wrong passwords here count in the same buckets as at the event's password gate.
+  const limiter = hub.loginLimiter ?? hub.sharedPassword?.limiter ?? loginLimiter(hub.config);
+  const trusted = trustedProxies(hub.config.hub.trusted_downstream_ips);
+  const bucket = (req: FastifyRequest) => limiterKey(realClientAddress(req, trusted));
   const page = (req: FastifyRequest, reply: FastifyReply, error?: string, username?: string) =>
     loginPage({
       ...pageVars(hub, 'login'),
@@ -76,13 +85,20 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       hub.log.info(`Refused login name ${JSON.stringify(username.slice(0, 100))}: ${problem}`);
       return reply.code(400).type('text/html').send(page(req, reply, `Invalid username: ${problem}`, ''));
     }
-    const result = await auth.authenticate({ username, password });
-    const name = result ? auth.normalizeUsername(result.name) : '';
-    if (!result || !auth.validateUsername(name) || !auth.checkAllowed(name)) {
+    // Only where a password is asked for: a limited client is refused before its try is even looked at.
+    const limited = auth.capabilities.passwordField;
+    const wait = limited ? limiter.retryAfter(bucket(req)) : 0;
+    if (wait > 0) {
+      reply.header('Retry-After', String(wait));
+      return reply.code(429).type('text/html').send(page(req, reply, `Too many failed logins; try again in ${wait} s`, username));
+    }
+    const result = await getAuthenticatedUser(auth, { username, password }, userExists);
+    if (!result) {
+      if (limited) limiter.recordFailure(bucket(req));
       hub.log.info(`Failed login for ${JSON.stringify(username.slice(0, 100))}`);
       return reply.code(200).type('text/html').send(page(req, reply, 'Invalid username or password', username));
     }
-    const user = loginUser(hub, name, result.admin);
+    const user = loginUser(hub, result.name, result.admin);
     startSession(hub, req, reply, user);
     hub.log.info(`User logged in: ${user.name}`);
     return reply.redirect(nextUrl(hub, req, user.name), 302);
@@ -93,9 +109,9 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
       refuseTokenLogin(req);
       const previous = cookieUser(hub, req);
-      const result = await auth.authenticate({ username: '', password: '' });
+      const result = await getAuthenticatedUser(auth, { username: '', password: '' }, userExists);
       if (!result) return reply.code(403).type('text/html').send(page(req, reply, 'Login is not possible right now'));
-      const user = takePooledUser(hub, req) ?? loginUser(hub, auth.normalizeUsername(result.name), result.admin);
+      const user = takePooledUser(hub, req) ?? loginUser(hub, result.name, result.admin);
       startSession(hub, req, reply, user);
       retirePreviousUser(hub, previous, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);

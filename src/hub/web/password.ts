@@ -8,7 +8,7 @@ import type { Authenticator } from '../../auth/index.ts';
 import type { HubConfig, SharedPasswordConfig } from '../../config/types.ts';
 import { parseAuthorizationHeader, parseCookies, serializeCookie } from '../../auth/index.ts';
 import {
-  PASS_COOKIE, PASSWORD_ENV, PASSWORD_FILE_ENV, SharedPassword, loadSharedPassword, parseBasicAuth,
+  AttemptLimiter, PASS_COOKIE, PASSWORD_ENV, PASSWORD_FILE_ENV, SharedPassword, loadSharedPassword, parseBasicAuth,
 } from '../../auth/shared-password.ts';
 import { passwordPage } from '../pages/index.ts';
 import { prefersJson, requestProto, requestUri } from '../http.ts';
@@ -21,18 +21,22 @@ export function sharedPasswordConfig(config: HubConfig): SharedPasswordConfig {
   return config.sections.SharedPassword;
 }
 
+/** The hub's one limiter of wrong passwords, for the event's password gate and the login form alike. */
+export function loginLimiter(config: HubConfig): AttemptLimiter {
+  const { max_wrong_tries, wrong_try_window } = sharedPasswordConfig(config);
+  return new AttemptLimiter({ limit: max_wrong_tries, windowMs: wrong_try_window * 1000 });
+}
+
 /**
  * The hub's shared password from the environment, or null. Throws (before anything listens) when the password file is
  * unusable, or when the hub would be an open hub: reachable beyond loopback, minting temporary users, no password.
  */
 export function setupSharedPassword(
   config: HubConfig, authenticator: Authenticator, cookieSecret: Buffer, env: Record<string, string | undefined>,
+  limiter: AttemptLimiter = loginLimiter(config),
 ): SharedPassword | null {
   const password = loadSharedPassword(env);
-  if (password !== null) {
-    const { max_wrong_tries, wrong_try_window } = sharedPasswordConfig(config);
-    return new SharedPassword(password, cookieSecret, { limit: max_wrong_tries, windowMs: wrong_try_window * 1000 });
-  }
+  if (password !== null) return new SharedPassword(password, cookieSecret, limiter);
   const { host } = listenAddress(config);
   const tmp = authenticator.capabilities.temporaryUsers;
   if (tmp && !isLoopback(host) && !sharedPasswordConfig(config).allow_open_hub) {
