@@ -154,6 +154,24 @@ describe('shared-password', () => {
     expect((await (await hub.api('/users/bob')).json()).admin).toBe(false);
   }, 30_000);
 
+  it('a token request with a password in its body counts as a login try: limited, and never for a name not allowed', async () => {
+    hub = await startTestHub({
+      JupyterHub: { authenticator_class: 'shared-password' },
+      Authenticator: { allowed_users: ['ann'] },
+      SharedPasswordAuthenticator: { user_password: USER_PW },
+      SharedPassword: { max_wrong_tries: 3 },
+    });
+    await hub.api('/users/ann', { method: 'POST' });
+    const tokenFor = (name: string, password: string) => fetch(`${hub.origin}/hub/api/users/${name}/tokens`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ auth: { username: name, password } }),
+    });
+    expect((await tokenFor('ann', USER_PW)).status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await tokenFor('ann', 'wrong-password')).status).toBe(403);
+    const locked = await tokenFor('ann', USER_PW);
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('retry-after')).toMatch(/^\d+$/);
+  }, 30_000);
+
   it('counts wrong passwords per address in the event gate\'s buckets', async () => {
     hub = await startTestHub({
       JupyterHub: { authenticator_class: 'shared-password' },

@@ -9,6 +9,7 @@ import { tokenModel } from '../models.ts';
 import { bodyObject } from './body.ts';
 import { tokenExpiry, tokenScopesFor } from './token-scopes.ts';
 import { findUser, requireUserScope } from './users.ts';
+import { limiterKey, realClientAddress, trustedProxies } from '../client-address.ts';
 
 type Params = { name: string; token_id?: string };
 
@@ -28,17 +29,24 @@ function findToken(hub: Hub, user: UserRecord, tokenId: string): TokenRecord {
 }
 
 /** A request without credentials may name itself with `{"auth": {...}}`, which the Authenticator checks. */
-async function principalFromAuthBody(hub: Hub, body: Record<string, unknown>): Promise<Principal> {
+async function principalFromAuthBody(hub: Hub, req: FastifyRequest, body: Record<string, unknown>): Promise<Principal> {
   const auth = body.auth;
   if (typeof auth !== 'object' || auth === null || Array.isArray(auth)) throw new HubError(403, 'Missing or invalid credentials.');
   const { username, password } = auth as Record<string, unknown>;
+  // A password tried here counts against the same per-address limit as the login form and the event password: this
+  // is a login too, and would otherwise be a way to guess a shared password without limit.
+  const limiter = hub.loginLimiter ?? hub.sharedPassword?.limiter ?? null;
+  const bucket = limiterKey(realClientAddress(req, trustedProxies(hub.config.hub.trusted_downstream_ips)));
+  const wait = limiter?.retryAfter(bucket) ?? 0;
+  if (wait > 0) throw new HubError(429, `Too many failed logins; try again in ${wait} s`, { 'Retry-After': String(wait) });
   let name: string | null = null;
   try {
     const result = await getAuthenticatedUser(hub.authenticator, {
       username: typeof username === 'string' ? username : '',
       password: typeof password === 'string' ? password : '',
-    });
+    }, (n) => hub.store.users.get(n) !== undefined);
     name = result?.name ?? null;
+    if (name === null) limiter?.recordFailure(bucket);
   } catch (err) {
     // An authenticator not made for this kind of data must not turn into a 500.
     hub.log.error(`Error authenticating token request: ${(err as Error).message}`);
@@ -70,7 +78,7 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
     const body = bodyObject(req.body);
     let requester = apiPrincipal(hub, req);
     if (!requester) {
-      requester = await principalFromAuthBody(hub, body);
+      requester = await principalFromAuthBody(hub, req, body);
       if (requester.name !== name) throw new HubError(403, `User ${name} not found or no permissions to generate tokens`);
     }
     const user = hub.store.users.get(name);
