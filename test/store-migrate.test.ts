@@ -192,7 +192,7 @@ describe('migration 003: server tokens linked to their servers', () => {
     const namedToken = token.pluck().get(sha('named-server-token'), userId, "Server at /user/al%20ice/o'neil/");
     const ownToken = token.pluck().get(sha('a-token-alice-made'), userId, 'Server at /user/al%20ice/');
 
-    expect(migrate(db)).toEqual([3]);
+    expect(migrate(db)).toEqual([3, 4]);
     const link = db.prepare('SELECT server_id FROM api_tokens WHERE id = ?').pluck();
     expect(link.get(defaultToken)).toBe(defaultId);
     expect(link.get(namedToken)).toBe(namedId);
