@@ -6,6 +6,7 @@
 //   GET <prefix>env      200 JSON of this process's environment
 //   GET <prefix>proc     200 JSON {cwd, pid, argv, helperPid}
 //   GET <prefix>tree/... 200 small HTML page
+//   GET <prefix>git-pull        302 -> <prefix>tree/ (an nbgitpuller link, nothing pulled)
 //   GET <prefix>notebooks/..., <prefix>lab/... 200 small HTML page (a notebook opened)
 //   GET <prefix>api/contents[/...] 200 JSON directory listing or notebook model (empty)
 //   POST <prefix>api/kernels       201 JSON {id, name}; GET <prefix>api/kernels lists them
@@ -57,6 +58,8 @@ const server = http.createServer((req, res) => {
     return send(200, 'application/json', JSON.stringify(info));
   }
   if (path.startsWith(`${prefix}tree/`)) return send(200, 'text/html', '<!doctype html><title>mock singleuser</title>ok');
+  // nbgitpuller's endpoint: nothing to pull here, straight on to where the link points
+  if (path === `${prefix}git-pull`) return send(302, 'text/plain', '', { Location: `${prefix}tree/` });
   if (path.startsWith(`${prefix}notebooks/`) || path.startsWith(`${prefix}lab`)) {
     return send(200, 'text/html', '<!doctype html><title>mock notebook</title>notebook');
   }
