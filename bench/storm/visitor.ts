@@ -85,9 +85,9 @@ export class StormVisitor {
     let page = await this.go(this.plan.link);
     if (/name="password"/.test(page.body)) page = await this.go(page.url, { form: { password: this.plan.password } });
     // waiting is fine, waiting forever is not: a journey that has not reached a server in 5 minutes is a failure
-    const deadline = Date.now() + 300_000;
+    const deadline = Date.now() + Number(process.env.STORM_DEADLINE_S ?? 300) * 1000;
     while (page.status === 200 && /^\/hub\/(queue|spawn-pending)\//.test(page.url)) {
-      if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/[0-9a-f-]{36}/, '<user>')} after 5 minutes: ${page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
+      if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/[0-9a-f-]{36}/, '<user>')} after the deadline: ${page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
       if (page.url.startsWith('/hub/queue/')) this.result.queued = true;
       await sleep(page.url.startsWith('/hub/queue/') ? 1000 : 250);
       page = await this.go(page.url);
