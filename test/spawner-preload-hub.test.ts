@@ -26,6 +26,20 @@ async function hubWith(extra: Record<string, Record<string, unknown>> = {}, dir?
   return hub;
 }
 
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      if (parentOf(pid) === parent && alive(pid)) out.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
@@ -74,6 +88,18 @@ describe.skipIf(!hasSingleuser)('preloaded servers behind a real hub', () => {
     expect((await hub.api('/users/alice/server', { method: 'DELETE' })).status).toBe(204);
     expect(alive(a.pid)).toBe(false);
     expect(alive(b.pid)).toBe(true);
+  });
+
+  it('starts the fork server with the hub, before any spawn, and the first spawn uses it', { timeout: 120_000 }, async () => {
+    const hub = await hubWith({ Spawner: { environment: { JUPYTERHUB_SINGLEUSER_APP: 'notebook.notebookapp.NotebookApp' } } });
+    const forkServers = () => childrenOf(process.pid).filter(isForkServer);
+    // nothing has been spawned: the fork server came up on its own
+    expect(await waitFor(() => forkServers().length === 1, 60_000)).toBe(true);
+    const [warm] = forkServers();
+    expect((await (await hub.api('/users')).json()).filter((u: { servers: object }) => Object.keys(u.servers).length)).toEqual([]);
+    const { pid } = await startServer(hub, 'dora');
+    expect(parentOf(pid)).toBe(warm);
+    expect(forkServers()).toEqual([warm]);
   });
 
   it('leaves servers running when the hub stops, and a restarted hub adopts them by pid', { timeout: 120_000 }, async () => {

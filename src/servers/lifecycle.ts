@@ -23,12 +23,13 @@ export class ServerManager {
   private readonly failures = new Map<string, string>();
   private spawningCount = 0;
   /** Spawns waiting for a slot (pages queue visitors here instead of answering 429); started head first as slots free. */
-  readonly queue = new SpawnQueue();
+  readonly queue: SpawnQueue;
   private draining = false;
   private closing = false;
 
   constructor(deps: LifecycleDeps) {
     this.deps = deps;
+    this.queue = new SpawnQueue({ persist: deps.store.spawnQueue });
   }
 
   get(userName: string, serverName: string): ActiveServer | undefined {
@@ -311,6 +312,7 @@ export class ServerManager {
     isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>): Promise<{ adopted: number; cleaned: number }> {
     let adopted = 0;
     let cleaned = 0;
+    const interrupted: { user: UserRef; serverName: string; options: Record<string, unknown> | undefined; started: number }[] = [];
     await Promise.all(records.map(async (rec) => {
       const user = users(rec.user_id);
       if (!user) return;
@@ -358,12 +360,21 @@ export class ServerManager {
         } catch (err) {
           how = `not answering, and stopping it failed (${(err as Error).message})`;
         }
-        if (rec.url === null) how = 'was still starting when the hub went down; stopped it';
+        if (rec.url === null) {
+          how = 'was still starting when the hub went down; stopped it and starts it again';
+          interrupted.push({ user, serverName: rec.name, options: rec.user_options ?? undefined, started: rec.started ?? 0 });
+        }
         this.deps.log.info(`Server ${describe(user.name, rec.name)} ${how}; cleaned up`);
         releaseServerCredentials(this.deps, user.name, rec.name, rec.id);
         cleaned++;
       }
     }));
+    // The visitors whose spawn the dead hub had begun were served before anyone still in line: they go first, in the
+    // order their spawns began, then the stored line; both start as slots allow, as any queued spawn does.
+    interrupted.sort((a, b) => a.started - b.started);
+    const waiting = this.queue.restore(interrupted);
+    if (waiting) this.deps.log.info(`Took up the spawn queue: ${waiting} waiting (${interrupted.length} interrupted spawns first)`);
+    this.drainQueue();
     return { adopted, cleaned };
   }
 

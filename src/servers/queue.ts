@@ -1,7 +1,10 @@
 // The waiting line for spawns that arrive while the hub is at its active_server_limit or concurrent_spawn_limit: first
 // come, first served. The lifecycle takes from the head whenever a slot frees. A visitor keeps their place only while
-// their queue page keeps asking about it, so a closed tab does not hold a place forever.
+// their queue page keeps asking about it, so a closed tab does not hold a place forever. Every change is written
+// through to the store (when given one), so a hub that is killed and started again takes up the same line: the places
+// come back in arrival order and each page gets a fresh QUEUE_IDLE_MS to ask again.
 import type { UserRef } from './lifecycle-types.ts';
+import type { Store } from '../store/types.ts';
 
 /** How long a place is kept without its page asking for it (the page asks every few seconds). */
 export const QUEUE_IDLE_MS = 60_000;
@@ -22,10 +25,33 @@ export class SpawnQueue {
   private readonly entries = new Map<string, QueuedSpawn>();
   private readonly idleMs: number;
   private readonly now: () => number;
+  private readonly persist: Store['spawnQueue'] | undefined;
 
-  constructor(opts: { idleMs?: number; now?: () => number } = {}) {
+  constructor(opts: { idleMs?: number; now?: () => number; persist?: Store['spawnQueue'] } = {}) {
     this.idleMs = opts.idleMs ?? QUEUE_IDLE_MS;
     this.now = opts.now ?? Date.now;
+    this.persist = opts.persist;
+  }
+
+  /**
+   * A restarted hub's line: `first` (spawns that were under way when the hub went down; they had been served before
+   * anyone still waiting) ahead of the stored places, each in its order. The stored line is rewritten to match.
+   */
+  restore(first: { user: UserRef; serverName: string; options: Record<string, unknown> | undefined }[] = []): number {
+    const t = this.now();
+    const stored = this.persist?.list() ?? [];
+    this.entries.clear();
+    for (const e of [...first, ...stored]) {
+      const k = key(e.user.name, e.serverName);
+      if (this.entries.has(k)) continue;
+      this.entries.set(k, { user: e.user, serverName: e.serverName, options: e.options, enqueued: 'enqueued' in e ? (e.enqueued as number) : t, lastSeen: t });
+    }
+    if (this.persist && first.length) {
+      const persist = this.persist;
+      persist.clear();
+      for (const e of this.entries.values()) persist.add(e.user.id, e.serverName, e.options, e.enqueued);
+    }
+    return this.entries.size;
   }
 
   /** Joins the line at the back, or keeps the place already held (and marks it seen). */
@@ -36,10 +62,14 @@ export class SpawnQueue {
     const t = this.now();
     if (held) {
       held.lastSeen = t;
-      if (options !== undefined) held.options = options;
+      if (options !== undefined) {
+        held.options = options;
+        this.persist?.add(user.id, serverName, options, held.enqueued);
+      }
       return held;
     }
     const entry: QueuedSpawn = { user, serverName, options, enqueued: t, lastSeen: t };
+    this.persist?.add(user.id, serverName, options, t);
     this.entries.set(k, entry);
     return entry;
   }
@@ -64,7 +94,11 @@ export class SpawnQueue {
   }
 
   remove(userName: string, serverName: string): boolean {
-    return this.entries.delete(key(userName, serverName));
+    const k = key(userName, serverName);
+    const entry = this.entries.get(k);
+    if (!entry) return false;
+    this.persist?.remove(entry.user.id, serverName);
+    return this.entries.delete(k);
   }
 
   /** The head of the line, left in place. */
@@ -79,6 +113,7 @@ export class SpawnQueue {
     return this.entries.size;
   }
 
+  /** Forgets the line in memory (hub shutdown); the stored places stay for the next hub. */
   clear(): void {
     this.entries.clear();
   }
@@ -87,6 +122,10 @@ export class SpawnQueue {
   private prune(): void {
     if (this.entries.size === 0) return;
     const cutoff = this.now() - this.idleMs;
-    for (const [k, e] of this.entries) if (e.lastSeen < cutoff) this.entries.delete(k);
+    for (const [k, e] of this.entries) {
+      if (e.lastSeen >= cutoff) continue;
+      this.entries.delete(k);
+      this.persist?.remove(e.user.id, e.serverName);
+    }
   }
 }

@@ -15,6 +15,7 @@ import { groupsRepo } from './groups.ts';
 import { type RolesRepo, rolesRepo } from './roles.ts';
 import { servicesRepo } from './services.ts';
 import { activityRepo } from './activity.ts';
+import { spawnQueueRepo } from './queue.ts';
 
 export { hashToken };
 export { latestVersion, migrate, pendingMigrations, schemaVersion };
@@ -108,6 +109,7 @@ export function openStore(dbUrl: string, opts: { migrate?: boolean } = {}): Sqli
       roles: rolesRepo(db),
       services: servicesRepo(db),
       activity: activityRepo(db),
+      spawnQueue: spawnQueueRepo(db),
     };
   } catch (err) {
     db.close();

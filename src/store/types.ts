@@ -172,6 +172,15 @@ export interface Store {
     countActive(): number;
   };
 
+  /** Places in the spawn queue, in arrival order (src/servers/queue.ts writes through to it). */
+  spawnQueue: {
+    /** Joins at the back; a place already held keeps its position and takes the new options. */
+    add(userId: number, serverName: string, options: Record<string, unknown> | undefined, enqueued: number): void;
+    remove(userId: number, serverName: string): void;
+    list(): { user: { id: number; name: string; admin: boolean }; serverName: string; options: Record<string, unknown> | undefined; enqueued: number }[];
+    clear(): void;
+  };
+
   tokens: {
     create(t: NewToken): TokenRecord;
     /** The unexpired token whose hash matches, or undefined. */

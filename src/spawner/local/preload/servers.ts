@@ -78,6 +78,11 @@ function currentUmask(): number {
   return 0o022;
 }
 
+/** Spawns with the same interpreter, script and interpreter environment share a fork server. */
+function flavour(target: PreloadTarget, env: Record<string, string>): string {
+  return JSON.stringify([target.python, target.script, Object.entries(env).filter(([k]) => INTERPRETER.test(k)).sort()]);
+}
+
 interface Entry {
   promise: Promise<ForkServer | null>;
   server: ForkServer | null;
@@ -90,11 +95,28 @@ export class PreloadServers {
   #warned = false;
   #closed = false;
 
+  /**
+   * Hub start: begins the fork server that spawns of `file` with this environment will use, so the first visitor after
+   * a start or restart does not wait for its imports. Resolves true once it is up, false when it cannot help.
+   */
+  async warm(file: string, env: Record<string, string>, log: Logger): Promise<boolean> {
+    const target = preloadTarget(file, env);
+    if (!target || this.#closed) return false;
+    return (await this.#server(flavour(target, env), target, env, log)) !== null;
+  }
+
+  /** Fork servers up and running now (not starting, not dead). */
+  get running(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.server?.alive) n++;
+    return n;
+  }
+
   /** Starts the server through a fork server; null when this spawn cannot go that way (the caller spawns it). */
   async launch(req: LaunchRequest, log: Logger): Promise<ServerProcess | null> {
     const target = preloadTarget(req.file, req.env);
     if (!target || this.#closed) return null;
-    const key = JSON.stringify([target.python, target.script, Object.entries(req.env).filter(([k]) => INTERPRETER.test(k)).sort()]);
+    const key = flavour(target, req.env);
     const server = await this.#server(key, target, req.env, log);
     if (!server) return null;
     try {

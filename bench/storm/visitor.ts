@@ -1,0 +1,199 @@
+// One storm visitor: a scripted browser (cookie jar, redirects followed) that opens the event link, answers the
+// password page, waits out the queue and spawn-pending pages as their scripts do, opens a notebook, starts a kernel and
+// runs a cell over its websocket, then keeps the websocket open (reconnecting as JupyterLab does when it drops).
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { Browser, type Page } from '../../test/support/browser.ts';
+
+export interface VisitorPlan {
+  id: number;
+  origin: string;
+  password: string;
+  /** The link the visitor opens: the event link or an nbgitpuller link. */
+  link: string;
+  /** Close the tab after the first cell and come back by the same link. */
+  returns: boolean;
+  /** Connection refused is waited out (the hub is being restarted) until this time; otherwise it is a failure. */
+  outageUntil: () => number;
+}
+
+export interface VisitorResult {
+  id: number;
+  arrived: number;
+  /** ms from the first request to the first cell's output; null when it never came. */
+  firstOutputMs: number | null;
+  /** When the visitor left the queue (its first request past /hub/queue/), if it was queued. */
+  leftQueue: number | null;
+  queued: boolean;
+  user: string | null;
+  errors: string[];
+  reconnects: number;
+  cells: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class StormVisitor {
+  readonly result: VisitorResult;
+  private browser: Browser;
+  private ws: WebSocket | null = null;
+  private wsUrl = '';
+  private closed = false;
+  private readonly plan: VisitorPlan;
+
+  constructor(plan: VisitorPlan) {
+    this.plan = plan;
+    this.browser = new Browser(plan.origin);
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0 };
+  }
+
+  private fail(what: string): void {
+    this.result.errors.push(what);
+  }
+
+  /** A navigation that waits out a hub restart (connection refused while the outage lasts) like a reloading tab. */
+  private async go(url: string, init: Parameters<Browser['go']>[1] = {}): Promise<Page> {
+    for (;;) {
+      try {
+        return await this.browser.go(url, init);
+      } catch (err) {
+        if (Date.now() > this.plan.outageUntil()) throw err;
+        await sleep(250);
+      }
+    }
+  }
+
+  /** Arrive, reach a server and run the first cell. */
+  async arrive(): Promise<void> {
+    this.result.arrived = Date.now();
+    const t0 = performance.now();
+    try {
+      await this.reachServerAndRun(true);
+      this.result.firstOutputMs = performance.now() - t0;
+      if (this.plan.returns) {
+        this.closeTab();
+        await sleep(1000 + Math.random() * 4000);
+        this.closed = false;
+        await this.reachServerAndRun(false);
+      }
+    } catch (err) {
+      this.fail(`journey: ${(err as Error).message}`);
+    }
+  }
+
+  private async reachServerAndRun(first: boolean): Promise<void> {
+    let page = await this.go(this.plan.link);
+    if (/name="password"/.test(page.body)) page = await this.go(page.url, { form: { password: this.plan.password } });
+    // waiting is fine, waiting forever is not: a journey that has not reached a server in 5 minutes is a failure
+    const deadline = Date.now() + Number(process.env.STORM_DEADLINE_S ?? 300) * 1000;
+    while (page.status === 200 && /^\/hub\/(queue|spawn-pending)\//.test(page.url)) {
+      if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/[0-9a-f-]{36}/, '<user>')} after the deadline: ${page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
+      if (page.url.startsWith('/hub/queue/')) this.result.queued = true;
+      await sleep(page.url.startsWith('/hub/queue/') ? 1000 : 250);
+      page = await this.go(page.url);
+    }
+    for (const hop of page.hops) if (hop.status >= 400) throw new Error(`${hop.status} at ${hop.url}`);
+    if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
+    const m = /^\/user\/([^/?]+)\//.exec(page.url);
+    if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url}`);
+    const user = decodeURIComponent(m[1]!);
+    if (this.result.user && this.result.user !== user) throw new Error(`came back as ${user}, was ${this.result.user}`);
+    this.result.user = user;
+    const prefix = `/user/${m[1]}/`;
+    const nb = await this.go(`${prefix}notebooks/storm.ipynb`);
+    if (nb.status >= 400) throw new Error(`notebook page ${nb.status}`);
+    if (first || !this.wsUrl) {
+      const xsrf = this.browser.cookiesFor(prefix)._xsrf;
+      const res = await this.browser.request(`${prefix}api/kernels`, {
+        method: 'POST', body: JSON.stringify({ name: 'python3' }),
+        headers: { 'content-type': 'application/json', ...(xsrf ? { 'x-xsrftoken': xsrf } : {}) },
+      });
+      if (res.status !== 201) throw new Error(`kernel start ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      const { id } = (await res.json()) as { id: string };
+      this.wsUrl = `${this.plan.origin.replace(/^http/, 'ws')}${prefix}api/kernels/${id}/channels`;
+    }
+    await this.openSocket();
+    await this.runCell();
+  }
+
+  private closeTab(): void {
+    this.closed = true;
+    this.ws?.terminate();
+    this.ws = null;
+  }
+
+  private openSocket(): Promise<void> {
+    const cookies = Object.entries(this.browser.cookiesFor(new URL(this.wsUrl).pathname)).map(([k, v]) => `${k}=${v}`).join('; ');
+    const ws = new WebSocket(this.wsUrl, { headers: { cookie: cookies } });
+    this.ws = ws;
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => {
+        ws.on('close', () => void this.dropped(ws));
+        resolve();
+      });
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_q, res) => reject(new Error(`websocket refused: ${res.statusCode}`)));
+    });
+  }
+
+  /** JupyterLab reconnects a dropped kernel websocket with backoff; a drop outside a hub outage is a failure. */
+  private async dropped(ws: WebSocket): Promise<void> {
+    if (this.closed || this.ws !== ws) return;
+    if (Date.now() > this.plan.outageUntil()) this.fail('websocket dropped');
+    this.result.reconnects++;
+    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.openSocket();
+        return;
+      } catch {
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Runs print(<id>) and checks the output. */
+  async runCell(timeoutMs = 30_000): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) throw new Error('no open kernel websocket');
+    const msgId = randomUUID();
+    const want = `${this.plan.id}\n`;
+    const out = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => { ws.off('message', on); reject(new Error('no cell output in time')); }, timeoutMs);
+      const on = (data: WebSocket.RawData) => {
+        const msg = JSON.parse(String(data));
+        if (msg.parent_header?.msg_id !== msgId || msg.channel !== 'iopub') return;
+        if (msg.header.msg_type === 'stream') text += msg.content.text;
+        if (msg.header.msg_type === 'status' && msg.content.execution_state === 'idle') {
+          clearTimeout(timer);
+          ws.off('message', on);
+          resolve(text);
+        }
+      };
+      ws.on('message', on);
+      ws.send(JSON.stringify({
+        header: { msg_id: msgId, msg_type: 'execute_request', session: randomUUID(), username: 'storm', version: '5.3', date: new Date().toISOString() },
+        parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
+        content: { code: `print(${this.plan.id})`, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+      }));
+    });
+    if (out !== want) throw new Error(`cell printed ${JSON.stringify(out)}`);
+    this.result.cells++;
+  }
+
+  /** A cell now and then during the soak; the websocket stays open in between. */
+  async soakCell(): Promise<void> {
+    if (this.result.firstOutputMs === null) return;
+    for (let i = 0; i < 40 && (!this.ws || this.ws.readyState !== WebSocket.OPEN); i++) await sleep(250);
+    try {
+      await this.runCell();
+    } catch (err) {
+      this.fail(`soak cell: ${(err as Error).message}`);
+    }
+  }
+
+  end(): void {
+    this.closed = true;
+    this.ws?.terminate();
+  }
+}
