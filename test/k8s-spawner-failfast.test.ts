@@ -42,7 +42,8 @@ beforeAll(async () => {
           volume_mounts: [{ name: 'shared', mountPath: '/home/jovyan/shared', subPath: '_shared', readOnly: true }],
         }),
         profile('missing-claim', { volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: 'nope', readOnly: true } }] }),
-        profile('bad-trait', { cpu_limit: 'lots' }),
+        // Listed overrides are checked at start-up; free text can only be checked once a visitor types it.
+        { ...profile('bad-trait', {}), profile_options: { cpu: { display_name: 'CPUs', unlisted_choice: { enabled: true, kubespawner_override: { cpu_limit: '{value}' } } } } },
       ],
     },
   });
@@ -146,10 +147,14 @@ describe('fail fast', () => {
     await expectCleanedUp('claim');
   });
 
-  it('a bad trait in a profile fails the start with the trait named, without touching the cluster', async () => {
+  it('free text that makes a bad setting is a 400 naming it, without touching the cluster', async () => {
     const before = sim.stats().byVerb.create ?? 0;
-    const { last } = await spawn('traits', { profile: 'bad-trait' });
-    expect(last.message).toMatch(/^Spawn failed: KubeSpawner\.cpu_limit must be a number of CPUs/);
+    expect((await hub.api('/users/traits', { method: 'POST' })).status).toBe(201);
+    const res = await hub.api('/users/traits/server', {
+      method: 'POST', body: JSON.stringify({ profile: 'bad-trait', 'cpu--unlisted-choice': 'lots' }), headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toMatch(/cpu_limit must be a number of CPUs/);
     expect(sim.stats().byVerb.create ?? 0).toBe(before);
   });
 });

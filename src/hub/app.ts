@@ -2,7 +2,8 @@
 // pages. Cross-cutting concerns hook in once here: JupyterHub's headers, body parsing, errors, metrics.
 import { pageVars } from './web/page-vars.ts';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { validateHeaderValue, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../util/builtins.ts';
 import { registerXsrfCheck } from './web/xsrf.ts';
 import { createRequire } from 'node:module';
 import type { Hub } from './context.ts';
@@ -122,7 +123,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
     // would fall back to its bare 500 without the hub's headers. Such headers go, the hub's own are set again.
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       try {
-        for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue(name, String(v));
+        for (const v of Array.isArray(value) ? value : [value]) http.validateHeaderValue(name, String(v));
       } catch {
         reply.removeHeader(name);
       }

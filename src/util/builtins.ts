@@ -1,6 +1,6 @@
 // node:http, node:https and node:child_process for the hub's own modules. Not `import … from 'node:http'`: to make an
 // ES module of a built-in, Node reads every one of its exports once, and node:http's WebSocket, CloseEvent and
-// MessageEvent getters then load undici, web streams, worker_threads, http2 and zlib (node:child_process's pull in
+// MessageEvent getters then load undici, web streams, http2 and zlib (node:child_process's pull in
 // dgram). getBuiltinModule hands over the CommonJS exports, whose getters stay lazy. Measured on an idle hub: one ES
 // import of node:http anywhere costs ~12 MiB of resident memory. Type-only imports from 'node:http' are erased and
 // cost nothing, so modules keep using those.

@@ -6,7 +6,7 @@ import { HubError } from '../../util/errors.ts';
 import { findUser, requireUserScope } from './users.ts';
 import { bodyObject } from './body.ts';
 import { streamProgress } from '../progress.ts';
-import { selectUserOptions } from '../../servers/index.ts';
+import { effectiveSpawnerConfig } from '../../servers/index.ts';
 
 export function validServerName(name: string): string {
   if (name.includes('/')) throw new HubError(400, `Invalid server name: ${name}`);
@@ -16,7 +16,8 @@ export function validServerName(name: string): string {
 /** Starts a server for the API or a page; returns the active server. Named-server limits checked here, and the
  *  options against the profile list, so a bad choice is a 400 before anything starts. */
 export function startServer(hub: Hub, user: UserRecord, serverName: string, options: Record<string, unknown> | undefined) {
-  if (options) selectUserOptions(hub.config.spawner, options);
+  // Checked in full (profile, choices, free text and the settings they make) so a bad option is a 400 before anything starts.
+  if (options) effectiveSpawnerConfig(hub.config.spawner, options, hub.config.spawnerSection);
   if (serverName) {
     if (!hub.config.hub.allow_named_servers) throw new HubError(400, 'Named servers are not enabled.');
     const limit = hub.config.hub.named_server_limit_per_user;

@@ -10,7 +10,7 @@ import { hasAccess, pagePrincipal } from '../identity.ts';
 import { pageUser, requirePageScope } from './page-auth.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
 import { urlEscapePath } from '../../util/url.ts';
-import { serverPrefix, selectUserOptions, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
+import { effectiveSpawnerConfig, serverPrefix, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
 import { startServer, validServerName } from '../api/servers.ts';
 import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
 import { prefersJson, requestOrigin, requestUri } from '../http.ts';
@@ -92,7 +92,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
     return reply.type('text/html').send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
   }
   try {
-    selectUserOptions(hub.config.spawner, options ?? {});
+    effectiveSpawnerConfig(hub.config.spawner, options ?? {}, hub.config.spawnerSection);
   } catch (err) {
     if (!isDomainError(err, 'invalid')) throw err;
     return reply.code(400).type('text/html')
