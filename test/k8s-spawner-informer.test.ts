@@ -124,7 +124,9 @@ describe('supervised informer', () => {
   });
 
   it('restarts a stream that went silent (no events, no bookmarks) after stallMs', async () => {
-    const r = startReflector({ watchTimeoutSeconds: 1, stallMs: 1500 });
+    // A long server-side watch timeout: a stream the server ended by itself just as the stall began would be replaced
+    // by a working one without the stall ever being noticed (seen on a loaded machine).
+    const r = startReflector({ watchTimeoutSeconds: 30, stallMs: 1500 });
     await r.waitSynced(5000);
     await eventually(() => r.stats().watching);
     sim.faults.stallWatches(false); // the open stream goes silent; new ones work

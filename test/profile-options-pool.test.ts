@@ -32,7 +32,7 @@ const readyPool = () => eventually(() => pool().readyCounts().demo === 1, 20_000
 
 async function visit(spawnQuery: string): Promise<{ user: string; image: string }> {
   const v = new Visitor(hub.origin);
-  const page = await v.go(`/hub/tmplogin?next=${encodeURIComponent(`/hub/spawn?${spawnQuery}`)}`);
+  const page = await v.arrive(`/hub/tmplogin?next=${encodeURIComponent(`/hub/spawn?${spawnQuery}`)}`);
   expect(page.status, page.hops.map((h) => `${h.status} ${h.url}`).join(' -> ')).toBe(200);
   const user = userOf(page.url)!;
   const env = JSON.parse((await v.go(`/user/${user}/env`)).body);

@@ -72,7 +72,7 @@ describe('warm pool', () => {
     hub = await poolHub({ pool_size: 2 });
     await readyPool(hub, 2);
     const waiting = pool(hub).users();
-    const pages = await Promise.all(Array.from({ length: 6 }, () => new Visitor(hub!.origin).go('/hub/')));
+    const pages = await Promise.all(Array.from({ length: 6 }, () => new Visitor(hub!.origin).arrive('/hub/')));
     const users = pages.map((p) => userOf(p.url));
     for (const p of pages) expect(p.status, p.hops.map((h) => `${h.status} ${h.url}`).join(' -> ')).toBe(200);
     expect(new Set(users).size).toBe(6);

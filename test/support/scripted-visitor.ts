@@ -49,6 +49,19 @@ export class Visitor {
     }
     throw new Error(`too many redirects from ${path}: ${hops.map((h) => h.url).join(' -> ')}`);
   }
+
+  /** go(), then reloads a spawn-pending or queue page as its own refresh would until it leads on (a spawn slower than
+   *  the spawn page's one-second wait, as on a loaded machine, lands there first); the hops of every load are kept. */
+  async arrive(path: string, timeoutMs = 30_000): Promise<Visit> {
+    let page = await this.go(path);
+    const hops = [...page.hops];
+    for (const end = Date.now() + timeoutMs; /^\/hub\/(spawn-pending|queue)\//.test(page.url) && Date.now() < end;) {
+      await sleep(200);
+      page = await this.go(page.url);
+      hops.push(...page.hops);
+    }
+    return { ...page, hops };
+  }
 }
 
 /** The user name in a /user/<name>/… path, or null. */
