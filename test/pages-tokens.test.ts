@@ -112,6 +112,10 @@ describe('a stopped server at /hub/user/<name>/… (spec 3.2)', () => {
     // `curl -L` gets there in one go.
     const followed = await fetch(`${hub.origin}/user/alice/api/status`, { headers });
     expect(followed.status).toBe(424);
+    // An admin script's service token, as JupyterHub's needs_scope('access:servers') lets a service through.
+    const service = await fetch(`${hub.origin}/user/alice/api/status`, { headers: { authorization: `token ${hub.adminToken}`, accept: 'application/json' } });
+    expect(service.status).toBe(424);
+    expect((await service.json()).status).toBe(424);
   });
 
   it('answers a token that may not reach the server with 403, and one for another user with 404', async () => {

@@ -211,10 +211,10 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
       const p = pagePrincipal(hub, req);
       return failApi(p?.user?.name === ownerName ? namedServer(p.user) : '');
     }
-    const who = pageUser(hub, req);
+    // A service's token may ask too (an admin script reading a stopped server), as JupyterHub's needs_scope lets it.
+    const who = pagePrincipal(hub, req);
     if (!who) return loginRedirect(hub, req, reply);
-    const me = who.user;
-    requirePageScope(hub, who.principal, 'access:servers', ownerName);
+    requirePageScope(hub, who, 'access:servers', ownerName);
     const owner = hub.store.users.get(ownerName);
     if (!owner) throw new HubError(404, `No such user: ${ownerName}`);
     const isApi = tail.includes('api') || prefersJson(req);
@@ -235,7 +235,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
     if (active?.phase === 'spawning' || hub.servers.lastFailure(owner.name, serverName)) {
       return reply.redirect(pendingUrl(hub, owner.name, serverName, safeNext(hub, req, uri) || uri), 303);
     }
-    return reply.code(424).type('text/html').send(notRunningPage({ ...pageVars(hub), base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: me.name }));
+    return reply.code(424).type('text/html').send(notRunningPage({ ...pageVars(hub), base: hub.base, user: owner.name, serverName, spawnUrl, currentUser: who.user?.name ?? who.name }));
   };
   app.all(`${hp}user/*`, notRunning);
 }
