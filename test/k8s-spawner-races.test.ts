@@ -165,7 +165,7 @@ describe('the exit watch of a running server', () => {
   it('reports a pod that is already gone when the spawner is made after the informer listed', async () => {
     const config = await loadConfig({ file: null, env: {}, overrides: {
       'JupyterHub.spawner_class': 'kubernetes', 'KubeSpawner.kubeconfig': kubeconfig, 'KubeSpawner.namespace': NAMESPACE,
-      'KubeSpawner.prepuller_enabled': false,
+      'KubeSpawner.prepuller_enabled': 'false',
     } });
     const spec = (name: string): ServerSpec => ({
       user: { id: 1, name, admin: false }, serverName: '', prefix: `/user/${name}/`, apiToken: 't', hubApiUrl: 'http://hub/hub/api', baseUrl: '/',
