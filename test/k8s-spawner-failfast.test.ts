@@ -79,7 +79,7 @@ describe('fail fast', () => {
     const { events, last } = await spawn('pull', { profile: 'missing-image' });
     expect(last).toMatchObject({ failed: true, progress: 100 });
     expect(last.message).toMatch(/^Spawn failed: Could not pull image "nodehub-test\/missing:1" for the server container \(ErrImagePull\).*not found/);
-    expect(events.some((e) => /^Warning: Failed: Failed to pull image "nodehub-test\/missing:1"/.test(e.message))).toBe(true);
+    expect(events.some((e) => /^\S+ \[Warning\] Failed to pull image "nodehub-test\/missing:1"/.test(e.message))).toBe(true);
     await expectCleanedUp('pull');
     // the visitor's pending page says why
     const cookie = await login(hub, 'pull');
@@ -102,7 +102,7 @@ describe('fail fast', () => {
   it('no GPU node for the cuda profile, or not enough memory: unschedulable fails after unschedulable_timeout', async () => {
     const gpu = await spawn('gpu', { profile: 'cuda' });
     expect(gpu.last.message).toMatch(/^Spawn failed: The pod cannot be scheduled: 0\/1 nodes are available: .*nvidia\.com\/gpu|node affinity|selector/);
-    expect(gpu.events.some((e) => /^Warning: FailedScheduling: 0\/1 nodes are available/.test(e.message))).toBe(true);
+    expect(gpu.events.some((e) => /^\S+ \[Warning\] 0\/1 nodes are available/.test(e.message))).toBe(true);
     expect(gpu.ms).toBeGreaterThanOrEqual(900); // it waited for a scale-up that never came
     await expectCleanedUp('gpu');
     const huge = await spawn('huge', { profile: 'huge' });
@@ -125,7 +125,7 @@ describe('fail fast', () => {
     sim.nodes.add({ name: 'gpu-1', labels: { gpu: 'true' }, allocatable: { cpu: '4', memory: '16Gi', pods: '110', 'nvidia.com/gpu': '1' } });
     const events = await readProgress(hub, 'scale');
     expect(events.at(-1)).toMatchObject({ ready: true });
-    expect(events.some((e) => /^TriggeredScaleUp: pod triggered scale-up/.test(e.message))).toBe(true);
+    expect(events.some((e) => /^\S+ \[Normal\] pod triggered scale-up/.test(e.message))).toBe(true);
     await hub.api('/users/scale/server', { method: 'DELETE' });
     sim.nodes.remove('gpu-1');
   });

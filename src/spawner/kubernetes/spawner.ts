@@ -106,9 +106,9 @@ export class KubeSpawner implements Spawner {
     return pod;
   }
 
-  #push(message: string, progress?: number): void {
+  #push(message: string, progress?: number, rawEvent?: unknown): void {
     this.#progress = progress ?? this.#progress + (90 - this.#progress) / 3;
-    this.#feed.push({ progress: Math.round(this.#progress), message });
+    this.#feed.push({ progress: Math.round(this.#progress), message, ...(rawEvent !== undefined ? { raw_event: rawEvent } : {}) });
   }
 
   async #run(signal: AbortSignal): Promise<string> {
@@ -155,7 +155,7 @@ export class KubeSpawner implements Spawner {
   }
 
   #onEvent(e: PodEvent): void {
-    this.#push(formatEvent(e));
+    this.#push(formatEvent(e), undefined, e.raw);
     for (const hook of [...this.#eventHooks]) hook();
   }
 
