@@ -78,6 +78,16 @@ describe.each(deployTree().configs.map((f) => [relative(repo, f), f]))('%s', (_n
     for (const image of images) expect(image, 'a pinned tag, so pre-pulling pays off').toMatch(pinned);
     expect(spawner.image_pull_policy).toBe('IfNotPresent');
   });
+
+  it('every example reserves less than its limits: a cpu_limit without cpu_guarantee would make each pod request it all', async () => {
+    for (const file of [baseFile, ephemeralFile]) {
+      const spawner = spawnerOf(await load(file)) as Record<string, any>;
+      for (const [limit, guarantee] of [['cpu_limit', 'cpu_guarantee'], ['mem_limit', 'mem_guarantee']]) {
+        if (spawner[limit] !== null) expect(spawner[guarantee], `${file}: ${guarantee}`).not.toBeNull();
+      }
+      expect(Number(spawner.cpu_guarantee)).toBeLessThan(Number(spawner.cpu_limit));
+    }
+  });
 });
 
 describe('the ephemeral example is seed 000\'s hub', () => {
