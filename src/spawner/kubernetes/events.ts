@@ -101,6 +101,16 @@ export class StartEvents {
     this.#onEvent(e);
   }
 
+  /** How many Events the watch holds (only this pod's: the cache never sees the rest of the namespace). */
+  get cached(): number {
+    return this.#reflector.stats().objects;
+  }
+
+  /** Resolves once the first list of this pod's events is in. */
+  synced(ms: number): Promise<void> {
+    return this.#reflector.waitSynced(ms);
+  }
+
   close(): Promise<void> {
     return this.#reflector.stop();
   }
