@@ -88,8 +88,8 @@ export class KubeCluster {
    * Deletes this hub's server pods that no server record names (a previous hub's leftovers: its database was lost, or
    * it died between creating a pod and saving it). `keep` is read in the same tick as the informer's snapshot, so a
    * pod created by a start running right now is never mistaken for an orphan. Pods a KubeSpawner hub started are never
-   * deleted: with its database imported, their records name them and they are adopted; without, they are left running
-   * (their users' work) and listed in the log.
+   * deleted: a record naming one adopts it; without, it is left running
+   * (its user's work) and listed in the log.
    */
   async sweepOrphans(keep: () => Iterable<string>): Promise<string[]> {
     await this.ready(this.traits.requestRetryTimeoutMs);
@@ -97,7 +97,7 @@ export class KubeCluster {
     const unnamed = this.pods.list().filter((p) => isHubPod(p, this.traits) && !wanted.has(p.metadata?.name ?? '') && !p.metadata?.deletionTimestamp);
     for (const p of unnamed.filter(startedByKubeSpawner)) {
       const a = p.metadata?.annotations ?? {};
-      this.log.warn(`Pod ${this.namespace}/${p.metadata?.name} of ${a['hub.jupyter.org/username'] ?? '?'}${a['hub.jupyter.org/servername'] ? `/${a['hub.jupyter.org/servername']}` : ''} was started by KubeSpawner and no server record names it: left running (import the JupyterHub database to adopt it)`);
+      this.log.warn(`Pod ${this.namespace}/${p.metadata?.name} of ${a['hub.jupyter.org/username'] ?? '?'}${a['hub.jupyter.org/servername'] ? `/${a['hub.jupyter.org/servername']}` : ''} was started by KubeSpawner and no server record names it: left running (docs/kubernetes.md, switching over)`);
     }
     const orphans = unnamed.filter((p) => !startedByKubeSpawner(p));
     const deleted: string[] = [];
