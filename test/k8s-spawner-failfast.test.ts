@@ -176,6 +176,29 @@ describe('409 from a stale pod (spec 1.10)', () => {
 });
 
 describe('API trouble at create', () => {
+  it('an API server down when the hub starts: the hub serves at once, a spawn says it waits for the API, then starts', async () => {
+    const s = await startSim();
+    s.sim.faults.outage({ status: 503 });
+    // the retry time is far past the test's timeout: a hub that waited for the API before serving would fail the test
+    const downHub = await startK8sHub(s.kubeconfig, { KubeSpawner: { k8s_api_request_retry_timeout: 600 } });
+    try {
+      const info = await (await downHub.api('/info')).json();
+      expect(info.kubernetes.informer.synced).toBe(false);
+      expect((await downHub.api('/users/gina', { method: 'POST' })).status).toBe(201);
+      await downHub.api('/users/gina/server', { method: 'POST' });
+      const progress = downHub.api('/users/gina/server/progress').then((r) => r.text());
+      await eventually(async () => (await (await downHub.api('/users/gina')).json()).pending === 'spawn');
+      s.sim.faults.endOutage();
+      const text = await progress;
+      expect(text).toContain('Waiting for the Kubernetes API at http://127.0.0.1:');
+      expect(text).toContain('"ready":true');
+    } finally {
+      await downHub.close();
+      await s.sim.close();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
   it('an API outage fails the start once the retry time is used up, with the status', async () => {
     const s = await startSim();
     const outageHub = await startK8sHub(s.kubeconfig, { KubeSpawner: { k8s_api_request_retry_timeout: 2 } });

@@ -127,6 +127,7 @@ export class KubeSpawner implements Spawner {
       if (t.namespace && t.namespace !== cluster.namespace) {
         throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
       }
+      if (!cluster.pods.synced) this.#push(`Waiting for the Kubernetes API at ${cluster.client.server} (the hub has not listed its pods yet)`);
       await cluster.ready(t.requestRetryTimeoutMs);
       this.#push(`Creating pod ${cluster.namespace}/${this.#podName}`, 15);
       if (t.eventsEnabled) events = new StartEvents(cluster, this.#podName, (e) => this.#onEvent(e));
