@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startHubProcess, type HubProcess } from '../test/support/hub-process.ts';
@@ -54,10 +54,20 @@ interface Row { ready: number; label: string; restCpuPct: number; restRss: numbe
 async function run(label: string, pods: number, events: number): Promise<Row> {
   const s = await startSim({
     historyLimit: 2000,
+    // a /16 of its own: a /24 runs out with 200 pods plus whatever other simulators on this machine hold
+    podSubnet: `127.${randomInt(100, 250)}`,
     nodes: [{ name: 'node-1', allocatable: { cpu: '1000', memory: '4000Gi', pods: '1000' } }],
   });
   const dir = mkdtempSync(join(tmpdir(), 'nodehub-bench-k8s-'));
   let hub: HubProcess | null = null;
+  // an interrupted run still kills the hub and every pod process
+  const onSignal = () => void (async () => {
+    hub?.child.kill('SIGKILL');
+    await s.sim.close();
+    process.exit(130);
+  })();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     seed(s.sim, pods, events);
     const adminToken = randomBytes(16).toString('hex');
@@ -104,6 +114,8 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
     await sleep(3000);
     return { label, restCpuPct, restRss, burstCpuS, burstPeakRss: peak, burstWallS, afterRss: rssMiB(pid), ready };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     hub?.child.kill('SIGKILL');
     await hub?.exited;
     await s.sim.close();
