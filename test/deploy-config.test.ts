@@ -76,7 +76,18 @@ describe.each(deployTree().configs.map((f) => [relative(repo, f), f]))('%s', (_n
     const images = [spawner.image, ...spawner.profile_list.map((p) => p.kubespawner_override.image).filter(Boolean)];
     const pinned = /^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[0-9a-f]{64})$/; // a tag other than latest, or a digest
     for (const image of images) expect(image, 'a pinned tag, so pre-pulling pays off').toMatch(pinned);
-    expect(spawner.image_pull_policy).toBe('IfNotPresent');
+    // Unset, as KubeSpawner leaves it: Kubernetes then pulls a pinned tag only when the node lacks it.
+    expect(spawner.image_pull_policy).toBeNull();
+  });
+
+  it('every example reserves less than its limits: a cpu_limit without cpu_guarantee would make each pod request it all', async () => {
+    for (const file of [baseFile, ephemeralFile]) {
+      const spawner = spawnerOf(await load(file)) as Record<string, any>;
+      for (const [limit, guarantee] of [['cpu_limit', 'cpu_guarantee'], ['mem_limit', 'mem_guarantee']]) {
+        if (spawner[limit] !== null) expect(spawner[guarantee], `${file}: ${guarantee}`).not.toBeNull();
+      }
+      expect(Number(spawner.cpu_guarantee)).toBeLessThan(Number(spawner.cpu_limit));
+    }
   });
 });
 

@@ -50,10 +50,19 @@ describe('kubernetes spawner', () => {
     const last = events.at(-1)!;
     expect(last).toMatchObject({ ready: true, progress: 100, url: '/user/alice/' });
     const messages = events.map((e) => e.message as string);
-    const order = ['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started'].map((r) => messages.findIndex((m) => m.startsWith(`${r}: `)));
+    const order = ['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started'].map((r) => events.findIndex((e) => e.raw_event?.reason === r));
+    // KubeSpawner's wire format: "<lastTimestamp or eventTime> [<type>] <message>", with the Event itself as raw_event
+    const withRaw = events.filter((e) => e.raw_event);
+    expect(withRaw.length).toBeGreaterThanOrEqual(5);
+    for (const e of withRaw) {
+      const raw = e.raw_event;
+      expect(e.message).toBe(`${raw.lastTimestamp ?? raw.eventTime} [${raw.type}] ${raw.message}`);
+      expect(raw).toMatchObject({ involvedObject: { kind: 'Pod', name: 'jupyter-alice' } });
+      expect(raw.lastTimestamp ?? raw.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/);
+    }
     expect(order.every((i) => i > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(messages.find((m) => m.startsWith('Scheduled: '))).toMatch(/Successfully assigned jhub\/jupyter-alice to node-1/);
+    expect(messages.find((m) => /^\S+ \[Normal\] Successfully assigned/.test(m))).toMatch(/Successfully assigned jhub\/jupyter-alice to node-1/);
     const progress = events.map((e) => e.progress);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Pod } from 'kubernetes-models/v1';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { escapeSlug, expandTemplate, isValidLabel, multiSlug, safeSlug, SLUG_MAX_LENGTH, templateFields } from '../src/spawner/kubernetes/slugs.ts';
-import { hubPodSelector, makePod, podEnv, type EnvVar } from '../src/spawner/kubernetes/pod.ts';
+import { hubPodSelector, isHubPod, makePod, podEnv, type EnvVar } from '../src/spawner/kubernetes/pod.ts';
+import { JUPYTERHUB_VERSION } from '../src/util/version.ts';
 import { readKubeTraits } from '../src/spawner/kubernetes/traits.ts';
 import { classifyStartingPod, isPodRunning, podUrl, pollPod } from '../src/spawner/kubernetes/classify.ts';
 import { daemonSetName, makeDaemonSet, prepullGroups } from '../src/spawner/kubernetes/prepuller.ts';
@@ -14,10 +15,11 @@ import type { ServerSpec, SpawnerConfig } from '../src/spawner/types.ts';
 import { loadConfig } from '../src/config/index.ts';
 
 // Every KubeSpawner default as the loader fills it, with the image this file's pods use.
+const loadedDefaults = (await loadConfig({ file: null, env: {}, overrides: { 'JupyterHub.spawner_class': 'kubernetes' } })).spawner as Record<string, unknown>;
 const base = {
-  ...(await loadConfig({ file: null, env: {}, overrides: { 'JupyterHub.spawner_class': 'kubernetes' } })).spawner,
+  ...loadedDefaults,
   ip: '0.0.0.0', port: 8888, image: 'quay.io/jupyter/minimal-notebook:2025-01-01', image_pull_policy: 'IfNotPresent',
-} as SpawnerConfig;
+} as unknown as SpawnerConfig;
 
 function spec(user = 'alice', serverName = ''): ServerSpec {
   const prefix = `/user/${user}/${serverName ? `${serverName}/` : ''}`;
@@ -68,13 +70,23 @@ describe('pod manifest', () => {
   it('has KubeSpawner labels and annotations, and this hub\'s instance label for its informer', () => {
     const pod = build({}, spec('Alice@Example.com', 'gpu'));
     expect(pod.metadata.name).toBe('jupyter-alice-example-com---f8db6f2f--gpu');
-    expect(pod.metadata.labels).toMatchObject({
+    // KubeSpawner 7's labels exactly, plus nodehub's release/instance (which z2jh's common labels also carry)
+    expect(pod.metadata.labels).toEqual({
       component: 'singleuser-server', 'app.kubernetes.io/component': 'singleuser-server', app: 'jupyterhub', heritage: 'jupyterhub',
+      'app.kubernetes.io/name': 'jupyterhub', 'app.kubernetes.io/managed-by': 'kubespawner',
       release: 'nodehub', 'app.kubernetes.io/instance': 'nodehub', 'hub.jupyter.org/username': 'alice-example-com---f8db6f2f',
-      'hub.jupyter.org/servername': 'gpu', 'app.kubernetes.io/managed-by': 'nodehub',
+      'hub.jupyter.org/servername': 'gpu',
     });
-    expect(pod.metadata.annotations).toMatchObject({ 'hub.jupyter.org/username': 'Alice@Example.com', 'hub.jupyter.org/servername': 'gpu' });
-    expect(hubPodSelector(readKubeTraits(base))).toBe('component=singleuser-server,app.kubernetes.io/instance=nodehub');
+    expect(pod.metadata.annotations).toEqual({ 'hub.jupyter.org/username': 'Alice@Example.com', 'hub.jupyter.org/servername': 'gpu', 'hub.jupyter.org/jupyterhub-version': JUPYTERHUB_VERSION });
+    expect(hubPodSelector(readKubeTraits(base))).toBe('component=singleuser-server');
+    // the declared default leaves the pull policy to Kubernetes, as KubeSpawner does
+    expect(build({ image_pull_policy: loadedDefaults.image_pull_policy }).spec.containers[0].imagePullPolicy).toBeUndefined();
+    // whose pods: this hub's instance (or release), or a plain KubeSpawner hub's (neither label); never another instance's
+    const t = readKubeTraits(base);
+    expect(isHubPod(pod, t)).toBe(true);
+    expect(isHubPod({ metadata: { labels: { component: 'singleuser-server', app: 'jupyterhub' } } }, t)).toBe(true);
+    expect(isHubPod({ metadata: { labels: { component: 'singleuser-server', release: 'other' } } }, t)).toBe(false);
+    expect(isHubPod({ metadata: { labels: { component: 'singleuser-server', 'app.kubernetes.io/instance': 'other', release: 'nodehub' } } }, t)).toBe(false);
     // z2jh's common labels: release comes from them, and the instance follows it
     const z2jh = build({ common_labels: { app: 'jupyterhub', release: 'jhub', chart: 'jupyterhub-4.0.0' }, extra_labels: { 'hub.jupyter.org/network-access-hub': 'true', user: '{username}' } });
     expect(z2jh.metadata.labels).toMatchObject({ release: 'jhub', 'app.kubernetes.io/instance': 'jhub', chart: 'jupyterhub-4.0.0', 'hub.jupyter.org/network-access-hub': 'true', user: 'alice' });

@@ -153,12 +153,24 @@ describe('hub restart with pods', () => {
     labelled('jupyter-ghost', 'hub-b');
     labelled('jupyter-neighbour', 'hub-a');
     labelled('some-other-app', null);
+    // a user pod a KubeSpawner hub started in this namespace (its labels and annotations, no nodehub instance label)
+    sim.create('pods', NAMESPACE, {
+      metadata: {
+        name: 'jupyter-kube-user',
+        labels: { component: 'singleuser-server', 'app.kubernetes.io/component': 'singleuser-server', app: 'jupyterhub', heritage: 'jupyterhub',
+          'app.kubernetes.io/name': 'jupyterhub', 'app.kubernetes.io/managed-by': 'kubespawner', 'hub.jupyter.org/username': 'kube-user', 'hub.jupyter.org/servername': '' },
+        annotations: { 'hub.jupyter.org/username': 'kube-user', 'hub.jupyter.org/kubespawner-version': '7.0.0', 'hub.jupyter.org/jupyterhub-version': '5.3.0' },
+      },
+      spec: { containers: [{ name: 'notebook', image: IMAGE, command: SLEEPER }] },
+    });
 
     const second = await s.start();
     await sim.waitFor('pods', NAMESPACE, 'jupyter-carol', (p) => !p, 10_000);
     await sim.waitFor('pods', NAMESPACE, 'jupyter-ghost', (p) => !p, 10_000);
     expect(sim.get('pods', NAMESPACE, 'jupyter-neighbour')).toBeDefined();
     expect(sim.get('pods', NAMESPACE, 'some-other-app')).toBeDefined();
+    expect(sim.get('pods', NAMESPACE, 'jupyter-kube-user')).toBeDefined(); // seen by the sweep, never deleted
+    sim.delete('pods', NAMESPACE, 'jupyter-kube-user', { gracePeriodSeconds: 0 });
     sim.delete('pods', NAMESPACE, 'jupyter-neighbour', { gracePeriodSeconds: 0 });
     sim.delete('pods', NAMESPACE, 'some-other-app', { gracePeriodSeconds: 0 });
     await kill(second);

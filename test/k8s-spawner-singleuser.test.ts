@@ -43,7 +43,7 @@ describe.skipIf(!hasSingleuser)('real jupyterhub-singleuser in a pod', () => {
     expect([201, 202]).toContain((await hub.api('/users/alice/server', { method: 'POST' })).status);
     const events = await readProgress(hub, 'alice');
     expect(events.at(-1)).toMatchObject({ ready: true });
-    const reasons = events.map((e) => String(e.message).split(':')[0]);
+    const reasons = events.map((e) => e.raw_event?.reason);
     for (const r of ['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']) expect(reasons).toContain(r);
 
     const pod = sim.get('pods', NAMESPACE, 'jupyter-alice')!;

@@ -157,8 +157,9 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
   await stopBlockedServers(hub);
-  // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks.
-  await spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
+  // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks. Not
+  // awaited: the sweep may wait for an API server that is down, and the hub must serve meanwhile.
+  void spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
     .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));
 
   services.startAll();

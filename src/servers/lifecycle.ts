@@ -228,7 +228,7 @@ export class ServerManager {
       for await (const ev of spawner.progress()) {
         if (active.phase !== 'spawning') break;
         // Spawner events may not claim readiness; the hub decides that after the route exists.
-        this.emit(active, { progress: ev.progress, message: ev.message, html_message: ev.html_message });
+        this.emit(active, { progress: ev.progress, message: ev.message, html_message: ev.html_message, ...(ev.raw_event !== undefined ? { raw_event: ev.raw_event } : {}) });
       }
     } catch (err) {
       this.deps.log.debug(`progress of ${active.prefix} ended: ${String(err)}`);

@@ -27,6 +27,8 @@ export interface ProgressEvent {
   progress?: number;
   message: string;
   html_message?: string;
+  /** The source object behind the message, as KubeSpawner sends a pod's Kubernetes Event (JSON as the API wrote it). */
+  raw_event?: unknown;
 }
 
 export interface SpawnerInit {

@@ -143,6 +143,20 @@ export class Faults {
     return this.watches.expireAll();
   }
 
+  /**
+   * Watch events are held back until releaseWatches(), which writes each stream's held events as one chunk: the client
+   * reads them in one go, so its informer applies them all before any code awaiting the first one runs (e.g. a pod's
+   * "Running" and its container's exit in one read).
+   */
+  holdWatches(): void {
+    this.watches.holding = true;
+  }
+
+  /** Writes the held events (one chunk per stream) and delivers later ones as they happen; returns how many. */
+  releaseWatches(): number {
+    return this.watches.release();
+  }
+
   /** Open watches go silent (connection kept, no bytes, not even their timeout end); `alsoNew` for new ones too. */
   stallWatches(alsoNew = true): void {
     this.watches.stallAll();
@@ -206,6 +220,7 @@ export class Faults {
     this.failures = [];
     this.watches.stallNew = false;
     this.watches.expireNext = 0;
+    this.watches.release();
     this.schedulable();
   }
 }

@@ -5,8 +5,8 @@ import type { Identity, Rule } from './types.ts';
 /** What the hub's Role grants in spec 4.1 (pods, events, and the image-puller DaemonSet). */
 export const HUB_RULES: Rule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
+  { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list', 'watch', 'create', 'update', 'delete'] },
 ];
 
 export interface Access {

@@ -36,6 +36,8 @@ export interface Stats {
   maxWatchRequestsPerSecond: number;
   openWatches: number;
   byVerb: Record<string, number>;
+  /** Requests per "<group or core>/<resource>[/<subresource>]:<verb>", counted before RBAC decides (so refusals show). */
+  byAccess: Record<string, number>;
 }
 
 function send(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -79,7 +81,7 @@ export class HttpServer {
   private readonly deps: ServerDeps;
   private readonly server: http.Server;
   private readonly perSecond = new Map<number, number>();
-  readonly stats: Stats = { requests: 0, watchRequests: 0, maxWatchRequestsPerSecond: 0, openWatches: 0, byVerb: {} };
+  readonly stats: Stats = { requests: 0, watchRequests: 0, maxWatchRequestsPerSecond: 0, openWatches: 0, byVerb: {}, byAccess: {} };
   address = '';
 
   constructor(deps: ServerDeps) {
@@ -149,6 +151,8 @@ export class HttpServer {
     const route_ = r as Route;
     const identity = this.deps.rbac.authenticate(req.headers.authorization);
     const rbacResource = route_.resource.plural + (route_.subresource ? `/${route_.subresource}` : '');
+    const access = `${route_.resource.group || 'core'}/${rbacResource}:${route_.verb}`;
+    this.stats.byAccess[access] = (this.stats.byAccess[access] ?? 0) + 1;
     this.deps.rbac.authorize(identity, { verb: route_.verb, group: route_.resource.group, resource: rbacResource, namespace: route_.namespace, name: route_.name });
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await readBody(req) : undefined;
     await this.dispatch(route_, url.searchParams, body, req.headers['content-type'] ?? 'application/json', res);

@@ -21,6 +21,8 @@ export interface WatchRequest {
 interface Stream {
   res: ServerResponse;
   stalled: boolean;
+  /** lines held back while the watches are held, written in one chunk on release */
+  held: string[];
   close: () => void;
 }
 
@@ -45,6 +47,8 @@ export class Watches {
   stallNew = false;
   /** answer the next N watches with a 410 ERROR event */
   expireNext = 0;
+  /** while set, events are buffered per stream and written together by release() (one read on the client side) */
+  holding = false;
 
   constructor(store: Store, bookmarkMs: number) {
     this.store = store;
@@ -67,6 +71,7 @@ export class Watches {
     const stream: Stream = {
       res,
       stalled: this.stallNew,
+      held: [],
       close: () => {
         if (ended) return;
         ended = true;
@@ -79,7 +84,9 @@ export class Watches {
     };
     let unsubscribe = (): void => {};
     const send = (event: Event): void => {
-      if (!ended && !stream.stalled) res.write(`${JSON.stringify(event)}\n`);
+      if (ended || stream.stalled) return;
+      if (this.holding) stream.held.push(`${JSON.stringify(event)}\n`);
+      else res.write(`${JSON.stringify(event)}\n`);
     };
     this.streams.add(stream);
     res.on('close', stream.close);
@@ -126,6 +133,19 @@ export class Watches {
   private fail(stream: Stream, err: ApiError): void {
     if (!stream.stalled) stream.res.write(`${JSON.stringify({ type: 'ERROR', object: err.status })}\n`);
     stream.close();
+  }
+
+  /** Writes what each stream held back as one chunk, and stops holding. Returns the number of events written. */
+  release(): number {
+    this.holding = false;
+    let n = 0;
+    for (const s of this.streams) {
+      if (!s.held.length) continue;
+      n += s.held.length;
+      if (!s.stalled) s.res.write(s.held.join(''));
+      s.held = [];
+    }
+    return n;
   }
 
   /** Ends every open stream cleanly (clients see a normal end of stream). */

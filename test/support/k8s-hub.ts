@@ -5,7 +5,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createSimulator, HUB_RULES, type Simulator, type SimulatorOptions } from '../k8s-sim/index.ts';
+import { createSimulator, HUB_RULES, type Rule, type Simulator, type SimulatorOptions } from '../k8s-sim/index.ts';
 import { MOCK_SINGLEUSER, startTestHub, type TestHub } from './hub.ts';
 
 export const NAMESPACE = 'jhub';
@@ -13,12 +13,12 @@ export const IMAGE = 'nodehub-test/singleuser:1';
 
 export type Sections = Record<string, Record<string, unknown>>;
 
-/** A simulator with the `jhub` namespace, one node, and a hub token limited to the hub's Role. */
-export async function startSim(opts: SimulatorOptions = {}): Promise<{ sim: Simulator; kubeconfig: string; dir: string }> {
+/** A simulator with the `jhub` namespace, one node, and a hub token limited to the hub's Role (or `rules`). */
+export async function startSim(opts: SimulatorOptions = {}, rules: Rule[] = HUB_RULES): Promise<{ sim: Simulator; kubeconfig: string; dir: string }> {
   const hubToken = randomBytes(12).toString('hex');
   const sim = await createSimulator({
     namespaces: [NAMESPACE],
-    tokens: { [hubToken]: { user: `system:serviceaccount:${NAMESPACE}:hub`, rules: HUB_RULES } },
+    tokens: { [hubToken]: { user: `system:serviceaccount:${NAMESPACE}:hub`, rules } },
     ...opts,
   });
   const dir = mkdtempSync(join(tmpdir(), 'nodehub-k8s-'));

@@ -59,11 +59,10 @@ export function classifyStartingPod(pod: Obj, pullDetail?: string): Verdict {
   for (const c of s.containerStatuses ?? []) {
     const problem = containerProblem(c, false, pullDetail);
     if (problem) return { kind: 'failed', reason: problem };
-    const t = c.state?.terminated;
-    if (c.name === 'notebook' && t && !c.state?.waiting) {
-      // restartPolicy OnFailure restarts a failed container; one that exited 0 is done for good
-      if (t.exitCode === 0) return { kind: 'failed', reason: 'The server exited with code 0 before it became ready' };
-    }
+    // A server that exited during its start fails the start at once with its exit (restartPolicy OnFailure would
+    // restart it after a growing back-off, and a start must not wait for that).
+    const exit = c.name === 'notebook' ? serverExit(c) : null;
+    if (exit) return { kind: 'failed', reason: `The server exited with ${exit} before it became ready` };
   }
   const scheduled = (s.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
   // A pod that preempts others to make room gets a nominated node: room is on its way.
@@ -71,6 +70,23 @@ export function classifyStartingPod(pod: Obj, pullDetail?: string): Verdict {
     return { kind: 'unschedulable', reason: `The pod cannot be scheduled: ${scheduled.message ?? 'no node fits it'}` };
   }
   return null;
+}
+
+/**
+ * How the server container last exited, if it has exited since the pod was created ("code 3 (Error)"): its terminated
+ * state, or, once restarted, the last one. null while it has never exited.
+ */
+export function serverExit(c: Obj | undefined): string | null {
+  if (!c) return null;
+  const t = c.state?.terminated ?? ((c.restartCount ?? 0) > 0 ? c.lastState?.terminated : undefined);
+  if (!t) return null;
+  const code = t.exitCode !== undefined ? `code ${t.exitCode}` : t.signal !== undefined ? `signal ${t.signal}` : 'an unknown status';
+  return `${code}${t.reason ? ` (${t.reason})` : ''}`;
+}
+
+/** The server container's status in a pod. */
+export function notebookStatus(pod: Obj | undefined): Obj | undefined {
+  return (pod?.status?.containerStatuses ?? []).find((c: Obj) => c.name === 'notebook');
 }
 
 /** KubeSpawner's poll(): null while pending or running; the notebook container's exit code once it ended; 1 if gone. */

@@ -5,7 +5,7 @@ import type { HubConfig } from '../../config/types.ts';
 import type { Logger } from '../../util/log.ts';
 import { apiProblem, connect, withTimeout, type KubeClient } from './client.ts';
 import { sleep } from '../../util/time.ts';
-import { hubPodSelector } from './pod.ts';
+import { hubPodSelector, isHubPod, startedByKubeSpawner } from './pod.ts';
 import { Prepuller } from './prepuller.ts';
 import { Reflector, type ChangeType, type KObject, type ReflectorStats } from './reflector.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
@@ -87,12 +87,19 @@ export class KubeCluster {
   /**
    * Deletes this hub's server pods that no server record names (a previous hub's leftovers: its database was lost, or
    * it died between creating a pod and saving it). `keep` is read in the same tick as the informer's snapshot, so a
-   * pod created by a start running right now is never mistaken for an orphan.
+   * pod created by a start running right now is never mistaken for an orphan. Pods a KubeSpawner hub started are never
+   * deleted: a record naming one adopts it; without, it is left running
+   * (its user's work) and listed in the log.
    */
   async sweepOrphans(keep: () => Iterable<string>): Promise<string[]> {
     await this.ready(this.traits.requestRetryTimeoutMs);
     const wanted = new Set(keep());
-    const orphans = this.pods.list().filter((p) => !wanted.has(p.metadata?.name ?? '') && !p.metadata?.deletionTimestamp);
+    const unnamed = this.pods.list().filter((p) => isHubPod(p, this.traits) && !wanted.has(p.metadata?.name ?? '') && !p.metadata?.deletionTimestamp);
+    for (const p of unnamed.filter(startedByKubeSpawner)) {
+      const a = p.metadata?.annotations ?? {};
+      this.log.warn(`Pod ${this.namespace}/${p.metadata?.name} of ${a['hub.jupyter.org/username'] ?? '?'}${a['hub.jupyter.org/servername'] ? `/${a['hub.jupyter.org/servername']}` : ''} was started by KubeSpawner and no server record names it: left running (docs/kubernetes.md, switching over)`);
+    }
+    const orphans = unnamed.filter((p) => !startedByKubeSpawner(p));
     const deleted: string[] = [];
     await Promise.all(orphans.map(async (p) => {
       const name = p.metadata!.name!;

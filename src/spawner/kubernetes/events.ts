@@ -10,12 +10,31 @@ export interface PodEvent {
   reason: string;
   message: string;
   count: number;
+  /** The Event as the API wrote it (timestamps as RFC 3339 strings), for the progress stream's raw_event. */
+  raw: KObject;
 }
 
-/** One line for the progress bar: the event's reason and message, warnings marked as such. */
+/** One line for the progress bar, as KubeSpawner writes it: "<lastTimestamp or eventTime> [<type>] <message>". */
 export function formatEvent(e: PodEvent): string {
-  const repeat = e.count > 1 ? ` (x${e.count})` : '';
-  return `${e.type === 'Warning' ? 'Warning: ' : ''}${e.reason}: ${e.message}${repeat}`;
+  return `${e.raw.lastTimestamp ?? e.raw.eventTime ?? null} [${e.type}] ${e.raw.message ?? e.message}`;
+}
+
+/**
+ * An object from a list comes through client-node's typed deserialiser (timestamps become Dates); one from a watch is
+ * the API's JSON. Both leave here as the API's JSON: RFC 3339 seconds, and microseconds for MicroTime (eventTime).
+ */
+export function toWire(value: unknown, key = ''): unknown {
+  if (value instanceof Date) {
+    const iso = value.toISOString();
+    return key === 'eventTime' ? iso.replace(/\.(\d{3})Z$/, '.$1000Z') : iso.replace(/\.\d{3}Z$/, 'Z');
+  }
+  if (Array.isArray(value)) return value.map((v) => toWire(v));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWire(v, k);
+    return out;
+  }
+  return value;
 }
 
 export class StartEvents {
@@ -72,7 +91,7 @@ export class StartEvents {
     const before = this.#seen.get(id) ?? 0;
     if (count <= before) return;
     this.#seen.set(id, count);
-    const e: PodEvent = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: String(ev.message ?? '').trim(), count };
+    const e: PodEvent = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: String(ev.message ?? '').trim(), count, raw: toWire(ev) as KObject };
     if (e.reason === 'Failed' && /^Failed to pull image/.test(e.message)) this.pullDetail = e.message;
     if (e.reason === 'FailedMount') {
       this.failedMounts += count - before;
@@ -80,6 +99,16 @@ export class StartEvents {
     }
     if (e.reason === 'TriggeredScaleUp') this.scaleUp = true;
     this.#onEvent(e);
+  }
+
+  /** How many Events the watch holds (only this pod's: the cache never sees the rest of the namespace). */
+  get cached(): number {
+    return this.#reflector.stats().objects;
+  }
+
+  /** Resolves once the first list of this pod's events is in. */
+  synced(ms: number): Promise<void> {
+    return this.#reflector.waitSynced(ms);
   }
 
   close(): Promise<void> {

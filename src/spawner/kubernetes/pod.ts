@@ -41,9 +41,30 @@ export function podLabels(traits: KubeTraits, userName: string, serverName: stri
   };
 }
 
-/** The label selector of every server pod this hub owns (its informer and its orphan sweep use it). */
-export function hubPodSelector(traits: Pick<KubeTraits, 'componentLabel' | 'hubInstance'>): string {
-  return `component=${traits.componentLabel},app.kubernetes.io/instance=${traits.hubInstance}`;
+/**
+ * The informer's label selector: every user server pod in the namespace, by KubeSpawner's legacy `component` label as
+ * its own reflector selects them, so pods a KubeSpawner hub started are seen too (isHubPod says which are this hub's).
+ */
+export function hubPodSelector(traits: Pick<KubeTraits, 'componentLabel'>): string {
+  return `component=${traits.componentLabel}`;
+}
+
+type PodMeta = { metadata?: Record<string, any> };
+
+/**
+ * Whether a server pod is this hub's to adopt or sweep: its instance label (nodehub's, and z2jh's) or else its release
+ * label names this hub; a pod with neither was started by a plain KubeSpawner hub in this namespace, which this hub
+ * replaces. Pods of another hub instance are left alone.
+ */
+export function isHubPod(pod: PodMeta, traits: Pick<KubeTraits, 'hubInstance'>): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  const instance = labels['app.kubernetes.io/instance'] ?? labels.release;
+  return instance === undefined || instance === traits.hubInstance;
+}
+
+/** KubeSpawner (not nodehub) made this pod: it writes its version annotation. */
+export function startedByKubeSpawner(pod: PodMeta): boolean {
+  return pod.metadata?.annotations?.['hub.jupyter.org/kubespawner-version'] !== undefined;
 }
 
 /**

@@ -250,6 +250,8 @@ export class Reflector extends EventEmitter {
         if (err) reject(err);
         else resolve();
       };
+      // stop() may have come between the list and this watch (nothing to cancel then): do not open a stream it misses
+      if (this.#stopped) return reject(new Stopped());
       this.#cancel = () => finish(new Stopped());
       this.#lastActivity = Date.now();
       this.#watching = true;

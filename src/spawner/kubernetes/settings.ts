@@ -14,7 +14,7 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   env_keep: setting(t.strings, [], "Hub environment variables passed to the pods: none by default, a pod's image has its own environment."),
   namespace: setting(t.string, '', "Namespace the pods are created in; empty means the hub's own (POD_NAMESPACE, else the service account's namespace, else default)."),
   image: setting(t.string, 'quay.io/jupyterhub/singleuser:latest', 'Container image of the single-user server.', { deprecated: ['image_spec'] }),
-  image_pull_policy: setting(t.string, 'IfNotPresent', 'Kubernetes image pull policy.'),
+  image_pull_policy: setting(t.nullable(t.oneOf(['Always', 'IfNotPresent', 'Never'])), null, "Kubernetes image pull policy of the notebook container; null leaves it to Kubernetes (Always for a :latest or untagged image, else IfNotPresent)."),
   image_pull_secrets: setting(k.imagePullSecrets, [], 'Secrets (names or {name} objects) for pulling the image from a private registry.'),
   pod_name_template: setting(t.string, 'jupyter-{user_server}', 'Pod name ({username}, {servername}, {user_server} = username or username--servername, made safe).'),
   node_selector: setting(t.stringMap, {}, 'Node labels a pod must match.'),
@@ -47,7 +47,7 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   // The spawner's own settings (src/spawner/kubernetes/), KubeSpawner's names where it has them.
   environment: setting(k.environment, {}, 'Extra environment of the pods: strings ({username} etc. expanded) or Kubernetes EnvVar objects such as {valueFrom: {fieldRef: {fieldPath: status.podIP}}}.'),
   slug_scheme: setting(t.oneOf(['safe', 'escape']), 'safe', "How user and server names become Kubernetes names: 'safe' (KubeSpawner 7) or the legacy 'escape'."),
-  common_labels: setting(t.stringMap, { 'app.kubernetes.io/name': 'jupyterhub', 'app.kubernetes.io/managed-by': 'nodehub', app: 'jupyterhub', heritage: 'jupyterhub' }, 'Labels on every pod (z2jh sets app, release, chart and heritage here).'),
+  common_labels: setting(t.stringMap, { 'app.kubernetes.io/name': 'jupyterhub', 'app.kubernetes.io/managed-by': 'kubespawner', app: 'jupyterhub', heritage: 'jupyterhub' }, 'Labels on every pod (z2jh sets app, release, chart and heritage here).'),
   component_label: setting(t.string, 'singleuser-server', 'Value of the component labels of user pods.'),
   hub_instance: setting(t.string, '', "nodehub: names this hub's pods (label app.kubernetes.io/instance) so that its informer and orphan sweep never touch another hub's pods in the namespace; empty means common_labels' release, else 'nodehub'."),
   extra_containers: setting(k.objectsListOrDict('Container'), [], 'More containers in each pod, after the notebook container.'),

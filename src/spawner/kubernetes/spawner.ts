@@ -6,7 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
-import { classifyStartingPod, isPodRunning, podUrl, pollPod } from './classify.ts';
+import { classifyStartingPod, isPodRunning, notebookStatus, podUrl, pollPod, serverExit } from './classify.ts';
 import { apiProblem, TimeoutError, withTimeout } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import { clusterFor, type KubeCluster } from './cluster.ts';
@@ -15,9 +15,6 @@ import { makePod } from './pod.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
-
-/** The pod stopped running while its server was expected to answer (it may be restarted). */
-class ServerStopped extends Error {}
 
 export class KubeSpawner implements Spawner {
   readonly #init: SpawnerInit;
@@ -34,6 +31,8 @@ export class KubeSpawner implements Spawner {
   #startSettled: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
   #unwatchExit: (() => void) | null = null;
+  /** The exit watch's check, run again once a start has settled (exits seen while starting are the start's to report). */
+  #checkExit: (() => void) | null = null;
   /** A create attempt timed out or lost its connection: the pod may exist although no answer said so. */
   #createUncertain = false;
 
@@ -107,9 +106,9 @@ export class KubeSpawner implements Spawner {
     return pod;
   }
 
-  #push(message: string, progress?: number): void {
+  #push(message: string, progress?: number, rawEvent?: unknown): void {
     this.#progress = progress ?? this.#progress + (90 - this.#progress) / 3;
-    this.#feed.push({ progress: Math.round(this.#progress), message });
+    this.#feed.push({ progress: Math.round(this.#progress), message, ...(rawEvent !== undefined ? { raw_event: rawEvent } : {}) });
   }
 
   async #run(signal: AbortSignal): Promise<string> {
@@ -120,6 +119,7 @@ export class KubeSpawner implements Spawner {
       if (this.#stopping) await this.#stopping;
       this.#unwatchExit?.();
       this.#unwatchExit = null;
+      this.#checkExit = null;
       this.#feed.reset();
       this.#progress = 10;
       this.#uid = null;
@@ -127,6 +127,7 @@ export class KubeSpawner implements Spawner {
       if (t.namespace && t.namespace !== cluster.namespace) {
         throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
       }
+      if (!cluster.pods.synced) this.#push(`Waiting for the Kubernetes API at ${cluster.client.server} (the hub has not listed its pods yet)`);
       await cluster.ready(t.requestRetryTimeoutMs);
       this.#push(`Creating pod ${cluster.namespace}/${this.#podName}`, 15);
       if (t.eventsEnabled) events = new StartEvents(cluster, this.#podName, (e) => this.#onEvent(e));
@@ -134,22 +135,12 @@ export class KubeSpawner implements Spawner {
         adminAccess: this.#init.hubConfig?.hub?.admin_access === true });
       this.#uid = await this.#createPod(manifest, signal);
       events?.setUid(this.#uid);
-      const deadline = Date.now() + t.startTimeoutMs;
-      for (;;) {
-        const pod = await this.#waitRunning(signal, events, deadline);
-        const url = podUrl(pod, t.podConnectIp);
-        this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
-        try {
-          await this.#waitHttp(url, signal);
-        } catch (err) {
-          // restartPolicy OnFailure: Kubernetes restarts a server that died; a crash loop is caught by waitRunning
-          if (!(err instanceof ServerStopped)) throw err;
-          this.#push(`The server stopped before it answered (${err.message}); waiting for Kubernetes to restart it`);
-          continue;
-        }
-        this.#watchForExit();
-        return url;
-      }
+      const pod = await this.#waitRunning(signal, events, Date.now() + t.startTimeoutMs);
+      const url = podUrl(pod, t.podConnectIp);
+      this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
+      await this.#waitHttp(url, signal);
+      this.#watchForExit();
+      return url;
     } catch (err) {
       if (signal.aborted) throw new Error('Start was cancelled: the server was stopped while starting');
       // A pod that will not start is deleted at once (grace 0), not left to run into a timeout.
@@ -159,11 +150,13 @@ export class KubeSpawner implements Spawner {
       await events?.close();
       this.#starting = null;
       this.#feed.end();
+      // an exit that came while the start was finishing was skipped by the exit watch: look again now
+      this.#checkExit?.();
     }
   }
 
   #onEvent(e: PodEvent): void {
-    this.#push(formatEvent(e));
+    this.#push(formatEvent(e), undefined, e.raw);
     for (const hook of [...this.#eventHooks]) hook();
   }
 
@@ -220,9 +213,10 @@ export class KubeSpawner implements Spawner {
         }
         seen = true;
         if (pod.metadata?.deletionTimestamp) return finish(new Error(`Pod ${this.#podName} is being deleted`));
-        if (isPodRunning(pod)) return finish(null, pod);
+        // before "running": a pod seen running again after its server exited (one watch read) has still failed
         const verdict = classifyStartingPod(pod, events?.pullDetail);
         if (verdict?.kind === 'failed') return finish(new Error(verdict.reason));
+        if (isPodRunning(pod)) return finish(null, pod);
         if (events && events.failedMounts >= 2) return finish(new Error(`Could not mount the pod's volumes: ${events.lastFailedMount}`));
         if (verdict?.kind === 'unschedulable' && !events?.scaleUp) {
           unschedulableSince ??= Date.now();
@@ -260,13 +254,20 @@ export class KubeSpawner implements Spawner {
     return () => this.#eventHooks.delete(hook);
   }
 
-  /** Waits until the server in the pod answers; gives up at once when the pod stops running. */
+  /**
+   * Waits until the server in the pod answers; gives up at once when the pod stops running or its server exits (even
+   * if Kubernetes restarted it). Checks the pod the informer holds now, not only later changes: the exit may have come
+   * in the same watch read as "Running", before this subscribed.
+   */
   async #waitHttp(url: string, signal: AbortSignal): Promise<void> {
     const cluster = this.#cluster!;
     const stopped = new AbortController();
-    const unsubscribe = cluster.onPod(this.#podName, () => {
-      if (!isPodRunning(this.#ownPod())) stopped.abort();
-    });
+    const check = () => {
+      const pod = this.#ownPod();
+      if (!isPodRunning(pod) || serverExit(notebookStatus(pod))) stopped.abort();
+    };
+    const unsubscribe = cluster.onPod(this.#podName, check);
+    check();
     try {
       await waitForHttp(`${url}${this.#init.spec.prefix}`, {
         timeoutMs: this.#traits.httpTimeoutMs,
@@ -280,8 +281,9 @@ export class KubeSpawner implements Spawner {
       if (!pod) throw new Error(`Pod ${this.#podName} went away before its server answered`);
       if (verdict?.kind === 'failed') throw new Error(verdict.reason);
       if (stopped.signal.aborted) {
-        const exit = pod.status?.containerStatuses?.find((c: { name: string }) => c.name === 'notebook')?.state?.terminated?.exitCode;
-        throw new ServerStopped(exit !== undefined ? `exit code ${exit}` : `pod phase ${pod.status?.phase}`);
+        const exit = serverExit(notebookStatus(pod));
+        throw new Error(exit ? `The server exited with ${exit} before it answered at ${url}`
+          : `The pod stopped running (phase ${pod.status?.phase ?? 'unknown'}) before its server answered at ${url}`);
       }
       throw err;
     } finally {
@@ -292,6 +294,7 @@ export class KubeSpawner implements Spawner {
   /** Tells the hub at once when a running server's pod is deleted, evicted or exits (no waiting for the next poll). */
   #watchForExit(): void {
     this.#unwatchExit?.();
+    this.#checkExit = null;
     const cluster = this.#cluster!;
     const check = () => {
       if (!cluster.pods.synced || this.#starting || this.#stopping) return;
@@ -300,17 +303,22 @@ export class KubeSpawner implements Spawner {
       if (status === null) return;
       this.#unwatchExit?.();
       this.#unwatchExit = null;
+      this.#checkExit = null;
       const why = !pod ? `Pod ${this.#podName} is gone` : pod.status?.reason ? `Pod ${this.#podName} ${pod.status.reason}: ${pod.status.message ?? ''}`.trim()
         : `The server in pod ${this.#podName} exited with code ${status}`;
       this.#init.onExit(why);
     };
     this.#unwatchExit = cluster.onPod(this.#podName, check);
+    this.#checkExit = check;
+    // the pod as the informer holds it now: its exit may have been applied before this subscribed
+    check();
   }
 
   /** Deletes the pod (404 = already gone) and waits until the informer no longer has it. */
   async #deletePod(grace: number, signal?: AbortSignal): Promise<void> {
     this.#unwatchExit?.();
     this.#unwatchExit = null;
+    this.#checkExit = null;
     const cluster = this.#cluster!;
     const name = this.#podName;
     await cluster.deletePod(name, grace, signal);
