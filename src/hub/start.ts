@@ -5,6 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { http, https, STATUS_CODES } from '../util/builtins.ts';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import type { HubConfig } from '../config/types.ts';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from '../util/version.ts';
@@ -25,6 +26,9 @@ import { listenAddress } from './listen.ts';
 import { setupSharedPassword } from './web/password.ts';
 import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
+import { HubReloader, watchConfigFile } from './reload.ts';
+import type { ConfigLoader, ReloadResult } from './reload.ts';
+import { ConnectionDrain, canShareListener, controlSocketPath, findPredecessor, listenForControl, migrateWarning, requestHandover } from './handover.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -32,10 +36,22 @@ export interface RunningHub {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** Re-reads the configuration and applies what can change live (SIGHUP); see reload.ts. */
+  reload(): Promise<ReloadResult>;
+  /** Settles once this process handed over to a successor and finished draining: time to exit. */
+  handedOver: Promise<void>;
 }
 
-/** `env` is where the shared password is read from (NODEHUB_SHARED_PASSWORD[_FILE]); process.env by default. */
-export async function startHub(config: HubConfig, opts: { env?: Record<string, string | undefined> } = {}): Promise<RunningHub> {
+export interface StartOptions {
+  /** Where the shared password is read from (NODEHUB_SHARED_PASSWORD[_FILE]); process.env by default. */
+  env?: Record<string, string | undefined>;
+  /** Reads the configuration again for a reload; without it reload() re-applies the config the hub started with. */
+  loadConfig?: ConfigLoader;
+  /** The config file, watched for changes when JupyterHub.reload_on_config_change is on. */
+  configFile?: string | null;
+}
+
+export async function startHub(config: HubConfig, opts: StartOptions = {}): Promise<RunningHub> {
   const t0 = performance.now();
   configureLogging(config.hub);
   const log = createLogger('nodehub');
@@ -44,7 +60,8 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
-  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, env);
   const { host, port } = listenAddress(config);
   const isolation = spawnerClass.isolation?.({ hubConfig: config, log, temporaryUsers: authenticator.capabilities.temporaryUsers, host })
     ?? `Isolation: as ${spawnerClass.name} provides it`;
@@ -87,21 +104,33 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   let markStarted!: () => void;
   const startedUp = new Promise<void>((r) => (markStarted = r));
   const holdBack = (url: string | undefined) => !started && !isStartupProbe(hubPrefix, url);
+  const connections = new ConnectionDrain(server);
   server.on('request', (req, res) => {
+    connections.request(req, res);
     if (holdBack(req.url)) void startedUp.then(() => forwarder.request(req, res));
     else forwarder.request(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
+    connections.upgrade(req.socket);
     if (holdBack(req.url)) void startedUp.then(() => forwarder.upgrade(req, socket, head));
     else forwarder.upgrade(req, socket, head);
   });
   // Idle keep-alive sockets of browsers must not pin memory forever.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => resolve());
-  });
+  // A hub already running on this database and port hands over to this one (handover.ts): both hold the port for a
+  // moment, through SO_REUSEPORT, which every hub sets so that its successor can join.
+  const control = port !== 0 ? controlSocketPath(config) : null;
+  const predecessor = control ? await findPredecessor(control) : null;
+  const share = canShareListener && port !== 0;
+  // Without a predecessor the port must be free, as without reusePort: a plain bind says so before the shared one.
+  if (share && !predecessor) await listenOn(http.createServer(), { host, port }).then((probe) => new Promise((r) => probe.close(r)));
+  await listenOn(server, { host, port, reusePort: share || undefined });
+  if (predecessor) {
+    const asked = performance.now();
+    await requestHandover(predecessor, 120_000);
+    log.info(`The previous nodehub released the hub in ${Math.round(performance.now() - asked)} ms; taking over`);
+  }
   const actualPort = (server.address() as AddressInfo).port;
   const scheme = tls ? 'https' : 'http';
   const loopback = host === '::' || host === '0.0.0.0' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -162,7 +191,62 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   activity.start();
   const stopMaintenance = startMaintenance(hub);
   if (poolUsable) pool.start();
-  const culler = cullSettings ? startCuller(hub, cullSettings) : null;
+  const reloader = new HubReloader(
+    { hub, pool, services, culler: cullSettings ? startCuller(hub, cullSettings) : null, env },
+    opts.loadConfig ?? (async () => config),
+  );
+  const watcher = opts.configFile && config.hub.reload_on_config_change
+    ? watchConfigFile(opts.configFile, () => {
+      log.info(`${opts.configFile} changed; reloading the configuration`);
+      void reloader.reload();
+    })
+    : null;
+
+  // Handing over: stop accepting, stop every writer to the database, let the successor adopt, then drain and go.
+  let drainedAndClosed!: () => void;
+  const handedOver = new Promise<void>((r) => (drainedAndClosed = r));
+  const release = async () => {
+    const t = performance.now();
+    connections.draining = true;
+    // net.Server's close, not http.Server's: that one also closes idle keep-alive connections at once, failing a
+    // request a client is sending on one just then; ConnectionDrain lets them go gently instead.
+    const listenerClosed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
+    watcher?.close();
+    const migrate = migrateWarning();
+    if (migrate) log.warn(migrate);
+    activity.stop();
+    activity.flush();
+    stopMaintenance();
+    await reloader.culler?.stop();
+    await hub.pool?.close();
+    await services.stopAll();
+    // Spawns under way finish here first (bounded), so the successor adopts them ready instead of seeing them stopped.
+    const spawning = [...hub.servers.all()].filter((a) => a.phase === 'spawning').map((a) => a.spawned);
+    await Promise.race([Promise.all(spawning), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    await hub.servers.shutdown(false);
+    log.info(`Released the hub to the successor in ${Math.round(performance.now() - t)} ms; draining open connections`);
+    void drain(listenerClosed);
+  };
+  const drain = async (listenerClosed: Promise<void>) => {
+    const t = performance.now();
+    // Keep-alive connections go idle between requests; each is closed as soon as it does.
+    const idle = setInterval(() => connections.closeIdle(1000), 250);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), hub.config.hub.handover_drain_timeout * 1000)));
+    const clean = await Promise.race([listenerClosed.then(() => true), limit]);
+    clearTimeout(timer);
+    clearInterval(idle);
+    log.info(clean ? `Drained in ${Math.round(performance.now() - t)} ms; exiting`
+      : `Drain timeout (${hub.config.hub.handover_drain_timeout} s) passed; closing what is left and exiting`);
+    await spawnerClass.shutdown?.(classContext);
+    await forwarder.close();
+    server.closeAllConnections?.();
+    await app.close();
+    store.close();
+    closing = Promise.resolve();
+    drainedAndClosed();
+  };
+  const successor = control ? await listenForControl(control, { release, reload: () => reloader.reload() }, log) : null;
 
   let closing: Promise<void> | null = null;
   close = (opts: { servers?: boolean } = {}) => {
@@ -171,10 +255,12 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
       activity.stop();
       activity.flush();
       stopMaintenance();
+      watcher?.close();
+      successor?.close();
       await hub.pool?.close();
-      await culler?.stop();
+      await reloader.culler?.stop();
       await services.stopAll();
-      await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
+      await hub.servers.shutdown(opts.servers ?? hub.config.hub.cleanup_servers);
       await spawnerClass.shutdown?.(classContext);
       await forwarder.close();
       server.closeAllConnections?.();
@@ -192,7 +278,17 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   if (isolation.startsWith('Isolation: none')) log.warn(isolation);
   else log.info(isolation);
   log.info(`nodehub is running at ${url}`);
-  return { hub, url, port: actualPort, close: () => close() };
+  return { hub, url, port: actualPort, close: () => close(), reload: () => reloader.reload(), handedOver };
+}
+
+function listenOn<S extends Server>(server: S, opts: { host: string; port: number; reusePort?: boolean }): Promise<S> {
+  return new Promise<S>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }
 
 /** Is a re-adopted server still answering? A short check: a hub restart must not wait long on dead servers. */
