@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { eventually, testConfig } from './support/hub.ts';
-import { freePort, killHard, startHubProcess, type HubProcess } from './support/hub-process.ts';
+import { NODE24, ROOT, freePort, killHard, startHubProcess, type HubProcess } from './support/hub-process.ts';
 
 const hubs: HubProcess[] = [];
 const serverPids = new Set<number>();
@@ -158,6 +159,11 @@ it('a SIGHUP reload and an upgrade by handover drop no websocket and fail no req
   expect(await passes('second-password')).toBe(true);
   expect(await passes('first-password')).toBe(false);
   await eventually(async () => (await pooled()) === 1, 20_000);
+
+  // `nodehub reload` asks the running hub and says what happened.
+  const cli = spawnSync(NODE24, ['src/cli.ts', 'reload', '-f', configFile], { cwd: ROOT, encoding: 'utf8' });
+  expect(cli.stdout + cli.stderr).toContain('Reloaded');
+  expect(cli.status).toBe(0);
 
   // A config that does not load is refused whole, with its key; the running one stays.
   writeFileSync(configFile, JSON.stringify({ JupyterHub: { concurrent_spawn_limit: 'many' } }));

@@ -3,7 +3,7 @@
 // with its exact key and the running one kept. Settings only a new listener or database could honour are named in
 // one log line and kept as they were. Nothing running is stopped: servers keep what they were started with.
 // See docs/reload.md for what changes live.
-import { watch } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -162,6 +162,9 @@ function keepRestartOnly(current: HubConfig, next: HubConfig): string[] {
       nxt[t] = cur[t];
     }
   }
+  // bind_url is derived from ip, port and base_url when not given itself: name it only when it alone changed.
+  const listener = ['JupyterHub.ip', 'JupyterHub.port', 'JupyterHub.base_url'];
+  if (kept.some((k) => listener.includes(k))) return kept.filter((k) => k !== 'JupyterHub.bind_url');
   return kept;
 }
 
@@ -171,8 +174,16 @@ function keepRestartOnly(current: HubConfig, next: HubConfig): string[] {
  */
 export function watchConfigFile(file: string, onChange: () => void, debounceMs = 1000): { close(): void } {
   const path = resolve(file);
-  const digest = async () => createHash('sha256').update(await readFile(path).catch(() => Buffer.alloc(0))).digest('hex');
-  let last: Promise<string> = digest();
+  const hash = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+  const digest = async () => hash(await readFile(path).catch(() => Buffer.alloc(0)));
+  // The content the hub started from, read now: a change right after start must not be taken for the start state.
+  let last: Promise<string> = Promise.resolve(hash((() => {
+    try {
+      return readFileSync(path);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  })()));
   let timer: NodeJS.Timeout | null = null;
   let watcher: FSWatcher | null = null;
   const check = () => {
