@@ -18,7 +18,21 @@ const hubs: HubProcess[] = [];
 const serverPids = new Set<number>();
 const dir = mkdtempSync(join(tmpdir(), 'nodehub-handover-'));
 
+// As deploy/systemd/90-nodehub.conf sets it: a connection queued in the old listener as it closes moves to the new one
+// (it affects only SO_REUSEPORT groups). Without it (not root) such a connection is reset, and the test may see it.
+const MIGRATE = '/proc/sys/net/ipv4/tcp_migrate_req';
+const migrateBefore = (() => {
+  try {
+    const was = readFileSync(MIGRATE, 'utf8').trim();
+    writeFileSync(MIGRATE, '1');
+    return was;
+  } catch {
+    return null;
+  }
+})();
+
 afterAll(async () => {
+  if (migrateBefore !== null) writeFileSync(MIGRATE, migrateBefore);
   for (const h of hubs) if (h.child.exitCode === null && h.child.signalCode === null) h.child.kill('SIGKILL');
   await Promise.all(hubs.map((h) => h.exited));
   for (const pid of serverPids) killHard(pid);
