@@ -2,12 +2,13 @@
 // log level), what it names and keeps (listener, database, classes), a bad config refused whole, and the config file
 // watched. The SIGHUP path through a real process is in test/restart-reload-handover.test.ts.
 import { afterEach, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/index.ts';
 import { startHub, type RunningHub } from '../src/hub/start.ts';
+import { watchConfigFile } from '../src/hub/reload.ts';
 import { eventually, testConfig } from './support/hub.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -85,3 +86,21 @@ it('reloads when the config file changes', async () => {
   write({ JupyterHub: { active_server_limit: 7, log_level: 'warn' } });
   await eventually(() => running.hub.config.hub.active_server_limit === 7);
 }, 30_000);
+
+it('notices a Kubernetes ConfigMap update, which swaps a ..data symlink instead of writing the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nodehub-configmap-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  // The kubelet's layout: nodehub.yaml -> ..data/nodehub.yaml, ..data -> ..<timestamp>/
+  mkdirSync(join(dir, '..2024_01_01_one'));
+  writeFileSync(join(dir, '..2024_01_01_one', 'nodehub.yaml'), 'JupyterHub: {active_server_limit: 1}\n');
+  symlinkSync('..2024_01_01_one', join(dir, '..data'));
+  symlinkSync('..data/nodehub.yaml', join(dir, 'nodehub.yaml'));
+  let changes = 0;
+  const watcher = watchConfigFile(join(dir, 'nodehub.yaml'), () => changes++, 50);
+  cleanups.push(() => watcher.close());
+  mkdirSync(join(dir, '..2024_01_02_two'));
+  writeFileSync(join(dir, '..2024_01_02_two', 'nodehub.yaml'), 'JupyterHub: {active_server_limit: 2}\n');
+  symlinkSync('..2024_01_02_two', join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  await eventually(() => changes === 1);
+});
