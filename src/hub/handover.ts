@@ -6,12 +6,13 @@
 // exits without stopping user servers. The new one then adopts the servers from the database, as after a restart.
 // Why not pass the listening socket itself: Node sends socket handles only to its own children (child_process IPC),
 // not over a unix socket to an unrelated process, and a new process started by systemd is no child of the old one.
-import { connect, createServer } from 'node:net';
+import net, { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import type { HubConfig } from '../config/types.ts';
 import { parseDbUrl } from '../store/index.ts';
 import type { Logger } from '../util/log.ts';
+import type { ServerManager } from '../servers/index.ts';
 
 /** Where a running hub listens for its successor: beside the sqlite file, which is what the two share. */
 export function controlSocketPath(config: HubConfig): string | null {
@@ -189,5 +190,69 @@ export class ConnectionDrain {
     for (const [socket, s] of this.sockets) {
       if (!s.upgraded && s.busy === 0 && now - s.idleSince >= idleMs) socket.destroy();
     }
+  }
+}
+
+export interface HandoverParts {
+  /** The public listener. */
+  server: Server;
+  connections: ConnectionDrain;
+  servers: ServerManager;
+  log: Logger;
+  /** Stops everything that writes to the database on its own (activity, maintenance, pool, culler, services). */
+  stopWriters(): Promise<void>;
+  drainTimeoutMs(): number;
+  /** Closes what is left (proxy, app, store) once drained; servers are not touched. */
+  finish(): Promise<void>;
+}
+
+/** The old side of a handover: release (stop accepting, stop writing, forget the servers), then drain and finish. */
+export class Handover {
+  released = false;
+  /** Settles once drained and closed: the process may exit. */
+  readonly done: Promise<void>;
+  private markDone!: () => void;
+  private readonly parts: HandoverParts;
+
+  constructor(parts: HandoverParts) {
+    this.parts = parts;
+    this.done = new Promise((r) => (this.markDone = r));
+  }
+
+  async release(): Promise<void> {
+    const { server, connections, servers, log } = this.parts;
+    const t = performance.now();
+    this.released = true;
+    connections.draining = true;
+    // net.Server's close, not http.Server's: that one also closes idle keep-alive connections at once, failing a
+    // request a client is sending on one just then; ConnectionDrain lets them go gently instead. The callback comes
+    // once every connection, websockets included, has ended.
+    const allClosed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
+    const migrate = migrateWarning();
+    if (migrate) log.warn(migrate);
+    await this.parts.stopWriters();
+    // Spawns under way finish first (bounded), so the successor adopts them ready instead of this process stopping them.
+    const spawning = [...servers.all()].filter((a) => a.phase === 'spawning').map((a) => a.spawned);
+    await Promise.race([Promise.all(spawning), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    await servers.shutdown(false);
+    log.info(`Released the hub to the successor in ${Math.round(performance.now() - t)} ms; draining open connections`);
+    void this.drain(allClosed);
+  }
+
+  private async drain(allClosed: Promise<void>): Promise<void> {
+    const { connections, log } = this.parts;
+    const t = performance.now();
+    const limitMs = this.parts.drainTimeoutMs();
+    // Keep-alive connections go idle between requests; each is closed once it has been idle a second.
+    const idle = setInterval(() => connections.closeIdle(1000), 250);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), limitMs)));
+    const clean = await Promise.race([allClosed.then(() => true), limit]);
+    clearTimeout(timer);
+    clearInterval(idle);
+    log.info(clean ? `Drained in ${Math.round(performance.now() - t)} ms; exiting`
+      : `Drain timeout (${limitMs / 1000} s) passed; closing what is left and exiting`);
+    await this.parts.finish();
+    this.markDone();
   }
 }

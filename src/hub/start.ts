@@ -5,7 +5,6 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { http, https, STATUS_CODES } from '../util/builtins.ts';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import type { HubConfig } from '../config/types.ts';
 import type { Hub } from './context.ts';
 import { JUPYTERHUB_VERSION } from '../util/version.ts';
@@ -28,7 +27,7 @@ import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
 import { HubReloader, watchConfigFile } from './reload.ts';
 import type { ConfigLoader, ReloadResult } from './reload.ts';
-import { ConnectionDrain, canShareListener, controlSocketPath, findPredecessor, listenForControl, migrateWarning, requestHandover } from './handover.ts';
+import { ConnectionDrain, Handover, canShareListener, controlSocketPath, findPredecessor, listenForControl, requestHandover } from './handover.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -202,71 +201,43 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     })
     : null;
 
-  // Handing over: stop accepting, stop every writer to the database, let the successor adopt, then drain and go.
-  let drainedAndClosed!: () => void;
-  const handedOver = new Promise<void>((r) => (drainedAndClosed = r));
-  const release = async () => {
-    const t = performance.now();
-    connections.draining = true;
-    // net.Server's close, not http.Server's: that one also closes idle keep-alive connections at once, failing a
-    // request a client is sending on one just then; ConnectionDrain lets them go gently instead.
-    const listenerClosed = new Promise<void>((r) => net.Server.prototype.close.call(server, () => r()));
-    watcher?.close();
-    const migrate = migrateWarning();
-    if (migrate) log.warn(migrate);
+  let closing: Promise<void> | null = null;
+  // Everything that writes to the database on its own, stopped both at shut-down and when handing over.
+  const stopWriters = async () => {
     activity.stop();
     activity.flush();
     stopMaintenance();
-    await reloader.culler?.stop();
+    watcher?.close();
     await hub.pool?.close();
+    await reloader.culler?.stop();
     await services.stopAll();
-    // Spawns under way finish here first (bounded), so the successor adopts them ready instead of seeing them stopped.
-    const spawning = [...hub.servers.all()].filter((a) => a.phase === 'spawning').map((a) => a.spawned);
-    await Promise.race([Promise.all(spawning), new Promise((r) => setTimeout(r, 30_000).unref())]);
-    await hub.servers.shutdown(false);
-    log.info(`Released the hub to the successor in ${Math.round(performance.now() - t)} ms; draining open connections`);
-    void drain(listenerClosed);
   };
-  const drain = async (listenerClosed: Promise<void>) => {
-    const t = performance.now();
-    // Keep-alive connections go idle between requests; each is closed as soon as it does.
-    const idle = setInterval(() => connections.closeIdle(1000), 250);
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), hub.config.hub.handover_drain_timeout * 1000)));
-    const clean = await Promise.race([listenerClosed.then(() => true), limit]);
-    clearTimeout(timer);
-    clearInterval(idle);
-    log.info(clean ? `Drained in ${Math.round(performance.now() - t)} ms; exiting`
-      : `Drain timeout (${hub.config.hub.handover_drain_timeout} s) passed; closing what is left and exiting`);
+  const closeRest = async () => {
     await spawnerClass.shutdown?.(classContext);
     await forwarder.close();
     server.closeAllConnections?.();
+    await new Promise<void>((r) => server.close(() => r()));
     await app.close();
     store.close();
-    closing = Promise.resolve();
-    drainedAndClosed();
   };
-  const successor = control ? await listenForControl(control, { release, reload: () => reloader.reload() }, log) : null;
+  const handover = new Handover({
+    server, connections, servers: hub.servers, log, stopWriters,
+    drainTimeoutMs: () => hub.config.hub.handover_drain_timeout * 1000,
+    // A SIGTERM while draining has already closed everything (leaving the servers, which this process no longer tracks).
+    finish: () => (closing ??= closeRest()),
+  });
+  const successor = control ? await listenForControl(control, { release: () => handover.release(), reload: () => reloader.reload() }, log) : null;
 
-  let closing: Promise<void> | null = null;
   close = (opts: { servers?: boolean } = {}) => {
     closing ??= (async () => {
       log.info('Shutting down');
-      activity.stop();
-      activity.flush();
-      stopMaintenance();
-      watcher?.close();
       successor?.close();
-      await hub.pool?.close();
-      await reloader.culler?.stop();
-      await services.stopAll();
-      await hub.servers.shutdown(opts.servers ?? hub.config.hub.cleanup_servers);
-      await spawnerClass.shutdown?.(classContext);
-      await forwarder.close();
-      server.closeAllConnections?.();
-      await new Promise<void>((r) => server.close(() => r()));
-      await app.close();
-      store.close();
+      // After a handover the writers are stopped and the servers are the successor's: only the rest is closed.
+      if (!handover.released) {
+        await stopWriters();
+        await hub.servers.shutdown(opts.servers ?? hub.config.hub.cleanup_servers);
+      }
+      await closeRest();
     })();
     return closing;
   };
@@ -278,7 +249,11 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   if (isolation.startsWith('Isolation: none')) log.warn(isolation);
   else log.info(isolation);
   log.info(`nodehub is running at ${url}`);
-  return { hub, url, port: actualPort, close: () => close(), reload: () => reloader.reload(), handedOver };
+  // Once handed over the successor owns the configuration: a reload here would restart writers it just stopped.
+  const reload = (): Promise<ReloadResult> => handover.released
+    ? Promise.resolve({ ok: false, error: 'this hub has handed over to its successor; reload that one', kept: [] })
+    : reloader.reload();
+  return { hub, url, port: actualPort, close: () => close(), reload, handedOver: handover.done };
 }
 
 function listenOn<S extends Server>(server: S, opts: { host: string; port: number; reusePort?: boolean }): Promise<S> {
