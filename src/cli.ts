@@ -1,10 +1,11 @@
 // The `nodehub` command: read the command line and the configuration, then start the hub or run a subcommand.
 // Configuration and usage mistakes exit 2 with one line on stderr; anything else that stops start-up exits 1.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { parseCliArgs, usage } from './config/argv.ts';
 import type { CliArgs } from './config/argv.ts';
+import type { RunningHub } from './hub/start.ts';
 import { ConfigError, generateConfig, loadConfig } from './config/index.ts';
 import { configureLogging } from './util/log.ts';
 
@@ -56,6 +57,19 @@ function closeOnSignals(hub: { close(): Promise<void> }): void {
   process.on('SIGTERM', onSignal);
 }
 
+/** JupyterHub.pid_file: written once running, removed at exit unless a successor has written its own pid there. */
+function writePidFile(path: string): void {
+  if (!path) return;
+  writeFileSync(path, `${process.pid}\n`);
+  process.once('exit', () => {
+    try {
+      if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+    } catch {
+      // already gone
+    }
+  });
+}
+
 /** Runs the command line; resolves to an exit code, or null when the hub is now running and owns the process. */
 export async function run(argv: string[]): Promise<number | null> {
   let debug = argv.includes('--debug');
@@ -77,12 +91,20 @@ export async function run(argv: string[]): Promise<number | null> {
     if (args.generateConfig) return writeGeneratedConfig(args);
     if (args.command === 'token' && args.rest.length !== 1) throw new ConfigError('Usage: nodehub token USER');
     if (args.command === 'upgrade-db' && args.rest.length > 0) throw new ConfigError('Usage: nodehub upgrade-db');
+    if (args.command === 'reload' && args.rest.length > 0) throw new ConfigError('Usage: nodehub reload');
     if (args.command === 'start' && args.rest.length > 0) throw new ConfigError(`Unexpected argument ${args.rest[0]}`);
 
-    const config = await loadConfig({ file: configFile(args), overrides: args.overrides });
+    const file = configFile(args);
+    const load = (pin: Record<string, string> = {}) => loadConfig({ file, overrides: { ...args.overrides, ...pin } });
+    const config = await load();
     configureLogging(config.hub);
     // Loaded only now: --help, --version, --generate-config and config mistakes answer without the hub's weight.
-    const { createUserToken, startHub, upgradeDb } = await import('./hub/commands.ts');
+    const { createUserToken, reloadRunningHub, startHub, upgradeDb } = await import('./hub/commands.ts');
+    if (args.command === 'reload') {
+      const { code, message } = await reloadRunningHub(config);
+      (code ? process.stderr : process.stdout).write(`${code ? 'nodehub: ' : ''}${message}\n`);
+      return code;
+    }
     if (args.command === 'token') {
       process.stdout.write(`${await createUserToken(config, args.rest[0])}\n`);
       return 0;
@@ -93,10 +115,16 @@ export async function run(argv: string[]): Promise<number | null> {
     }
     // Signals are handled from before start-up: a SIGTERM that lands while the hub starts (or right after it says it is
     // running) still shuts it down cleanly, once it is up.
-    let resolveHub!: (hub: { close(): Promise<void> }) => void;
+    let resolveHub!: (hub: RunningHub) => void;
     closeOnSignals({ close: () => started.then((hub) => hub.close()) });
-    const started = new Promise<{ close(): Promise<void> }>((r) => (resolveHub = r));
-    resolveHub(await startHub(config));
+    const started = new Promise<RunningHub>((r) => (resolveHub = r));
+    // SIGHUP reloads (its default action would end the process); one during start-up waits for the hub.
+    process.on('SIGHUP', () => void started.then((hub) => hub.reload()));
+    const running = await startHub(config, { loadConfig: load, configFile: file ?? process.env.NODEHUB_CONFIG ?? null });
+    writePidFile(config.hub.pid_file);
+    // A successor took over and this process has drained: exit, leaving the user servers to it.
+    void running.handedOver.then(() => process.exit(0));
+    resolveHub(running);
     return null;
   } catch (err) {
     if (err instanceof ConfigError) {

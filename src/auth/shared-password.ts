@@ -121,18 +121,31 @@ export type PasswordCheck = { ok: true } | { ok: false; retryAfter: number };
 /** The password, its limiter and its pass cookie, for one hub. */
 export class SharedPassword {
   readonly limiter: AttemptLimiter;
-  private readonly password: string;
+  private password: string;
   private readonly secret: Buffer;
-  private readonly fingerprint: string;
+  private fingerprint: string;
 
   /** `limits` may be the hub's login limiter itself, so that wrong tries here and at the login form share buckets. */
   constructor(password: string, cookieSecret: Buffer, limits: LimiterOptions | AttemptLimiter = {}) {
     if (password === '') throw new SharedPasswordError('The shared password must not be empty');
-    this.password = password;
     this.secret = cookieSecret;
     this.limiter = limits instanceof AttemptLimiter ? limits : new AttemptLimiter(limits);
-    // Keyed with the cookie secret, so a pass cookie (readable by its holder) gives nothing to guess the password from.
-    this.fingerprint = createHmac('sha256', cookieSecret).update(`shared-password\0${password}`).digest('hex').slice(0, 16);
+    this.password = password;
+    this.fingerprint = this.fingerprintOf(password);
+  }
+
+  /** A config reload's new password: pass cookies of the old one stop being valid, as after a restart. */
+  replace(password: string): boolean {
+    if (password === '') throw new SharedPasswordError('The shared password must not be empty');
+    if (password === this.password) return false;
+    this.password = password;
+    this.fingerprint = this.fingerprintOf(password);
+    return true;
+  }
+
+  // Keyed with the cookie secret, so a pass cookie (readable by its holder) gives nothing to guess the password from.
+  private fingerprintOf(password: string): string {
+    return createHmac('sha256', this.secret).update(`shared-password\0${password}`).digest('hex').slice(0, 16);
   }
 
   /**

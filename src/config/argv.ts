@@ -3,7 +3,7 @@
 import { ConfigError, nearest } from './errors.ts';
 
 export interface CliArgs {
-  command: 'start' | 'token' | 'upgrade-db' | 'proxy';
+  command: 'start' | 'token' | 'upgrade-db' | 'reload' | 'proxy';
   /** Words after the command (the user name for `token`; for `proxy`, everything after it, unparsed). */
   rest: string[];
   file: string | undefined;
@@ -26,7 +26,7 @@ export const aliases: Record<string, string> = {
   'log-level': 'JupyterHub.log_level',
 };
 
-const commands = ['token', 'upgrade-db', 'proxy'] as const;
+const commands = ['token', 'upgrade-db', 'reload', 'proxy'] as const;
 const flags = ['help', 'version', 'generate-config', 'yes', 'debug', 'config'];
 
 export function parseCliArgs(argv: string[]): CliArgs {
@@ -96,6 +96,7 @@ Commands:
   (none)                 start the hub
   token USER             print a new API token for USER
   upgrade-db             bring the database up to date with this version of nodehub
+  reload                 make the hub running with this configuration re-read it (as SIGHUP; docs/reload.md)
   proxy [FLAGS]          run a configurable-http-proxy-compatible proxy (see nodehub proxy --help)
 
 Options:

@@ -7,7 +7,7 @@ import type { Hub } from './context.ts';
 
 /** What running services needs of the hub; built before the Hub itself, which then holds it. */
 export type ServiceDeps = Pick<Hub, 'config' | 'store' | 'routes' | 'log' | 'base' | 'apiUrl'>;
-import type { ServiceConfig } from '../config/types.ts';
+import type { HubConfig, ServiceConfig } from '../config/types.ts';
 import { newApiToken } from '../auth/index.ts';
 
 const MANAGED_TOKEN_NOTE = 'Managed service token';
@@ -24,6 +24,8 @@ interface Running {
   token: string;
   restarts: number;
   timer: NodeJS.Timeout | null;
+  /** Stopped on its own (a reload removed or changed it): not restarted when it exits. */
+  stopped?: boolean;
 }
 
 export class ManagedServices {
@@ -40,26 +42,50 @@ export class ManagedServices {
   }
 
   startAll(): void {
-    for (const svc of this.hub.config.hub.services) {
-      if (svc.url) {
-        this.hub.routes.add(`${this.hub.base}services/${svc.name}`, svc.url, { service: svc.name });
-      }
-      if (!svc.command.length) continue;
-      const rec = this.hub.store.services.get(svc.name)!;
-      // A service without a configured token gets a fresh one each start; it lives only in its environment.
-      let token = svc.api_token;
-      if (!token) {
-        // Only the process started now may act as the service: a copy a killed hub left running loses its power.
-        for (const t of this.hub.store.tokens.listForService(rec.id)) {
-          if (t.note === MANAGED_TOKEN_NOTE) this.hub.store.tokens.delete(t.id);
-        }
-        token = newApiToken();
-        this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: MANAGED_TOKEN_NOTE });
-      }
-      const r: Running = { config: svc, child: null, token, restarts: 0, timer: null };
-      this.running.set(svc.name, r);
-      this.launch(r);
+    for (const svc of this.hub.config.hub.services) this.startOne(svc);
+  }
+
+  /**
+   * A config reload (after the store was seeded from the new config): services that are new get their route and
+   * process, removed ones lose them, and a changed one is stopped and started again with its new settings.
+   */
+  async applyConfig(config: HubConfig): Promise<void> {
+    const before = new Map(this.hub.config.hub.services.map((s) => [s.name, s]));
+    const after = new Map(config.hub.services.map((s) => [s.name, s]));
+    this.hub.config = config;
+    const same = (a: ServiceConfig, b: ServiceConfig) => JSON.stringify(a) === JSON.stringify(b);
+    const gone = [...before.values()].filter((s) => !after.has(s.name) || !same(s, after.get(s.name)!));
+    for (const svc of gone) {
+      if (svc.url) this.hub.routes.remove(`${this.hub.base}services/${svc.name}`);
+      const r = this.running.get(svc.name);
+      this.running.delete(svc.name);
+      if (r) await this.stopOne(r);
+      this.hub.log.info(`Service ${svc.name} ${after.has(svc.name) ? 'changed' : 'removed'} by the config reload`);
     }
+    for (const svc of after.values()) {
+      if (!before.has(svc.name) || gone.includes(before.get(svc.name)!)) this.startOne(svc);
+    }
+  }
+
+  private startOne(svc: ServiceConfig): void {
+    if (svc.url) {
+      this.hub.routes.add(`${this.hub.base}services/${svc.name}`, svc.url, { service: svc.name });
+    }
+    if (!svc.command.length) return;
+    const rec = this.hub.store.services.get(svc.name)!;
+    // A service without a configured token gets a fresh one each start; it lives only in its environment.
+    let token = svc.api_token;
+    if (!token) {
+      // Only the process started now may act as the service: a copy a killed hub left running loses its power.
+      for (const t of this.hub.store.tokens.listForService(rec.id)) {
+        if (t.note === MANAGED_TOKEN_NOTE) this.hub.store.tokens.delete(t.id);
+      }
+      token = newApiToken();
+      this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: MANAGED_TOKEN_NOTE });
+    }
+    const r: Running = { config: svc, child: null, token, restarts: 0, timer: null };
+    this.running.set(svc.name, r);
+    this.launch(r);
   }
 
   private env(svc: ServiceConfig, token: string): Record<string, string> {
@@ -91,7 +117,7 @@ export class ManagedServices {
     // like a service that died, not left down for good.
     child.on('close', (code, signal) => {
       r.child = null;
-      if (this.stopping) return;
+      if (this.stopping || r.stopped) return;
       // A service that ran a while before dying starts again at once; one that keeps dying waits longer each time.
       r.restarts = Date.now() - started > 60_000 ? 0 : r.restarts + 1;
       const delay = Math.min(1000 * 2 ** r.restarts, 60_000);
@@ -106,7 +132,12 @@ export class ManagedServices {
 
   async stopAll(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.running.values()].map((r) => new Promise<void>((resolve) => {
+    await Promise.all([...this.running.values()].map((r) => this.stopOne(r)));
+  }
+
+  private stopOne(r: Running): Promise<void> {
+    r.stopped = true;
+    return new Promise<void>((resolve) => {
       if (r.timer) clearTimeout(r.timer);
       const child = r.child;
       if (!child || child.exitCode !== null) return resolve();
@@ -117,6 +148,6 @@ export class ManagedServices {
         resolve();
       });
       child.kill('SIGTERM');
-    })));
+    });
   }
 }

@@ -94,6 +94,9 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   template_vars: setting(t.jsonObject, {}, "Extra variables for the HTML pages; nodehub shows the strings announcement, announcement_login, announcement_home, announcement_spawn and announcement_logout (as JupyterHub's templates do) and ignores other keys."),
   logo_file: setting(t.string, '', 'Image file (png, svg, jpg, gif, ico, webp; at most 5 MiB) served at /hub/logo instead of the JupyterHub logo; read once at start-up.'),
   log_style: setting(t.oneOf(['text', 'json']), 'text', "nodehub: log lines as 'text' (JupyterHub's line format) or 'json' (one JSON object a line); JupyterHub's own log_format is not read."),
+  pid_file: setting(t.string, '', 'File the running hub writes its process id to (removed at exit); `nodehub reload` signals the process it names. Empty: no pid file.'),
+  reload_on_config_change: setting(t.bool, true, 'nodehub: re-read the configuration when its file changes (e.g. a Kubernetes ConfigMap update), as SIGHUP does; see docs/reload.md.'),
+  handover_drain_timeout: setting(t.float, 3600, 'nodehub: seconds a hub that handed over to its successor (see docs/reload.md) keeps relaying the websockets and requests it still holds before it exits; user servers keep running either way.'),
   log_level: setting(t.logLevel, 'INFO', 'Log level: DEBUG, INFO, WARN, ERROR (Python names and numbers accepted).'),
 });
 

@@ -26,6 +26,9 @@ import { loginLimiter, setupSharedPassword } from './web/password.ts';
 import { hubLogo } from './web/assets.ts';
 import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
+import { HubReloader, watchConfigFile } from './reload.ts';
+import type { ConfigLoader, ReloadResult } from './reload.ts';
+import { ConnectionDrain, Handover, canShareListener, controlSocketPath, findPredecessor, listenForControl, requestHandover } from './handover.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -33,10 +36,22 @@ export interface RunningHub {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** Re-reads the configuration and applies what can change live (SIGHUP); see reload.ts. */
+  reload(): Promise<ReloadResult>;
+  /** Settles once this process handed over to a successor and finished draining: time to exit. */
+  handedOver: Promise<void>;
 }
 
-/** `env` is where the shared password is read from (NODEHUB_SHARED_PASSWORD[_FILE]); process.env by default. */
-export async function startHub(config: HubConfig, opts: { env?: Record<string, string | undefined> } = {}): Promise<RunningHub> {
+export interface StartOptions {
+  /** Where the shared password is read from (NODEHUB_SHARED_PASSWORD[_FILE]); process.env by default. */
+  env?: Record<string, string | undefined>;
+  /** Reads the configuration again for a reload; without it reload() re-applies the config the hub started with. */
+  loadConfig?: ConfigLoader;
+  /** The config file, watched for changes when JupyterHub.reload_on_config_change is on. */
+  configFile?: string | null;
+}
+
+export async function startHub(config: HubConfig, opts: StartOptions = {}): Promise<RunningHub> {
   const t0 = performance.now();
   configureLogging(config.hub);
   const log = createLogger('nodehub');
@@ -45,8 +60,9 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
+  const env = opts.env ?? process.env;
   const limiter = loginLimiter(config);
-  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, opts.env ?? process.env, limiter);
+  const sharedPassword = setupSharedPassword(config, authenticator, cookieSecret, env, limiter);
   hubLogo(config);
   const { host, port } = listenAddress(config);
   const isolation = spawnerClass.isolation?.({ hubConfig: config, log, temporaryUsers: authenticator.capabilities.temporaryUsers, host })
@@ -90,21 +106,33 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   let markStarted!: () => void;
   const startedUp = new Promise<void>((r) => (markStarted = r));
   const holdBack = (url: string | undefined) => !started && !isStartupProbe(hubPrefix, url);
+  const connections = new ConnectionDrain(server);
   server.on('request', (req, res) => {
+    connections.request(req, res);
     if (holdBack(req.url)) void startedUp.then(() => forwarder.request(req, res));
     else forwarder.request(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
+    connections.upgrade(req.socket);
     if (holdBack(req.url)) void startedUp.then(() => forwarder.upgrade(req, socket, head));
     else forwarder.upgrade(req, socket, head);
   });
   // Idle keep-alive sockets of browsers must not pin memory forever.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => resolve());
-  });
+  // A hub already running on this database and port hands over to this one (handover.ts): both hold the port for a
+  // moment, through SO_REUSEPORT, which every hub sets so that its successor can join.
+  const control = port !== 0 ? controlSocketPath(config) : null;
+  const predecessor = control ? await findPredecessor(control) : null;
+  const share = canShareListener && port !== 0;
+  // Without a predecessor the port must be free, as without reusePort: a plain bind says so before the shared one.
+  if (share && !predecessor) await listenOn(http.createServer(), { host, port }).then((probe) => new Promise((r) => probe.close(r)));
+  await listenOn(server, { host, port, reusePort: share || undefined });
+  if (predecessor) {
+    const asked = performance.now();
+    await requestHandover(predecessor, 120_000);
+    log.info(`The previous nodehub released the hub in ${Math.round(performance.now() - asked)} ms; taking over`);
+  }
   const actualPort = (server.address() as AddressInfo).port;
   const scheme = tls ? 'https' : 'http';
   const loopback = host === '::' || host === '0.0.0.0' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -167,25 +195,54 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   activity.start();
   const stopMaintenance = startMaintenance(hub);
   if (poolUsable) pool.start();
-  const culler = cullSettings ? startCuller(hub, cullSettings) : null;
+  const reloader = new HubReloader(
+    { hub, pool, services, culler: cullSettings ? startCuller(hub, cullSettings) : null, env },
+    opts.loadConfig ?? (async () => config),
+  );
+  const watcher = opts.configFile && config.hub.reload_on_config_change
+    ? watchConfigFile(opts.configFile, () => {
+      log.info(`${opts.configFile} changed; reloading the configuration`);
+      void reloader.reload();
+    })
+    : null;
 
   let closing: Promise<void> | null = null;
+  // Everything that writes to the database on its own, stopped both at shut-down and when handing over.
+  const stopWriters = async () => {
+    activity.stop();
+    activity.flush();
+    stopMaintenance();
+    watcher?.close();
+    await hub.pool?.close();
+    await reloader.culler?.stop();
+    await services.stopAll();
+  };
+  const closeRest = async () => {
+    await spawnerClass.shutdown?.(classContext);
+    await forwarder.close();
+    server.closeAllConnections?.();
+    await new Promise<void>((r) => server.close(() => r()));
+    await app.close();
+    store.close();
+  };
+  const handover = new Handover({
+    server, connections, servers: hub.servers, log, stopWriters,
+    drainTimeoutMs: () => hub.config.hub.handover_drain_timeout * 1000,
+    // A SIGTERM while draining has already closed everything (leaving the servers, which this process no longer tracks).
+    finish: () => (closing ??= closeRest()),
+  });
+  const successor = control ? await listenForControl(control, { release: () => handover.release(), reload: () => reloader.reload() }, log) : null;
+
   close = (opts: { servers?: boolean } = {}) => {
     closing ??= (async () => {
       log.info('Shutting down');
-      activity.stop();
-      activity.flush();
-      stopMaintenance();
-      await hub.pool?.close();
-      await culler?.stop();
-      await services.stopAll();
-      await hub.servers.shutdown(opts.servers ?? config.hub.cleanup_servers);
-      await spawnerClass.shutdown?.(classContext);
-      await forwarder.close();
-      server.closeAllConnections?.();
-      await new Promise<void>((r) => server.close(() => r()));
-      await app.close();
-      store.close();
+      successor?.close();
+      // After a handover the writers are stopped and the servers are the successor's: only the rest is closed.
+      if (!handover.released) {
+        await stopWriters();
+        await hub.servers.shutdown(opts.servers ?? hub.config.hub.cleanup_servers);
+      }
+      await closeRest();
     })();
     return closing;
   };
@@ -197,7 +254,21 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   if (isolation.startsWith('Isolation: none')) log.warn(isolation);
   else log.info(isolation);
   log.info(`nodehub is running at ${url}`);
-  return { hub, url, port: actualPort, close: () => close() };
+  // Once handed over the successor owns the configuration: a reload here would restart writers it just stopped.
+  const reload = (): Promise<ReloadResult> => handover.released
+    ? Promise.resolve({ ok: false, error: 'this hub has handed over to its successor; reload that one', kept: [] })
+    : reloader.reload();
+  return { hub, url, port: actualPort, close: () => close(), reload, handedOver: handover.done };
+}
+
+function listenOn<S extends Server>(server: S, opts: { host: string; port: number; reusePort?: boolean }): Promise<S> {
+  return new Promise<S>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }
 
 /** Is a re-adopted server still answering? A short check: a hub restart must not wait long on dead servers. */

@@ -2,6 +2,7 @@
 // server's state; it writes the store, adds and removes routes, creates and deletes the server's token and OAuth client,
 // and emits progress events. A restarted hub replays the same steps through `adopt`, so recovery is not a second path.
 import { EventEmitter } from 'node:events';
+import type { HubConfig } from '../config/types.ts';
 import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle-types.ts';
 import type { SpawnerConfig } from '../config/types.ts';
 import type { ServerRecord } from '../store/types.ts';
@@ -30,6 +31,15 @@ export class ServerManager {
   constructor(deps: LifecycleDeps) {
     this.deps = deps;
     this.queue = new SpawnQueue({ persist: deps.store.spawnQueue });
+  }
+
+  /**
+   * A config reload: spawner settings, profiles and limits apply to spawns from now on; running servers keep what they
+   * were started with. Raised limits let waiting spawns go at once.
+   */
+  applyConfig(config: HubConfig): void {
+    this.deps.config = config;
+    this.drainQueue();
   }
 
   get(userName: string, serverName: string): ActiveServer | undefined {

@@ -42,7 +42,7 @@ export class ServerPool {
   /** Wanted pool size per profile slug. */
   private readonly targets = new Map<string, number>();
   private readonly entries = new Map<string, PoolEntry[]>();
-  private readonly maxAgeMs: number;
+  private maxAgeMs: number;
   private timer: NodeJS.Timeout | null = null;
   private fillScheduled = false;
   private closed = false;
@@ -52,8 +52,25 @@ export class ServerPool {
 
   constructor(deps: PoolDeps) {
     this.deps = deps;
-    const spawner = deps.config.spawner;
+    this.maxAgeMs = 1000;
+    this.setTargets(deps.config);
+  }
+
+  /**
+   * A config reload: new sizes (and profiles) apply to refills from now on. Pooled servers beyond a smaller size are
+   * not stopped; they wait to be handed out or to reach pool_max_age, and are not replaced.
+   */
+  applyConfig(config: HubConfig): void {
+    this.deps.config = config;
+    this.setTargets(config);
+    if (this.timer) this.scheduleFill();
+    else this.start();
+  }
+
+  private setTargets(config: HubConfig): void {
+    const spawner = config.spawner;
     this.maxAgeMs = Math.max(1, spawner.pool_max_age) * 1000;
+    this.targets.clear();
     const profiles = spawner.profile_list ?? [];
     if (profiles.length === 0) {
       this.targets.set('', Math.max(0, spawner.pool_size));
@@ -65,14 +82,14 @@ export class ServerPool {
         const size = Math.max(0, p.pool_size ?? (p === fallback ? spawner.pool_size : 0));
         // A profile whose option has only free text has no defaults to start a pooled server with.
         if (size > 0 && !startsWithDefaults(spawner, p.slug)) {
-          deps.log.warn(`Not pooling profile ${p.slug}: an option of it has no default choice`);
+          this.deps.log.warn(`Not pooling profile ${p.slug}: an option of it has no default choice`);
           this.targets.set(p.slug, 0);
         } else {
           this.targets.set(p.slug, size);
         }
       }
     }
-    for (const profile of this.targets.keys()) this.entries.set(profile, []);
+    for (const profile of this.targets.keys()) if (!this.entries.has(profile)) this.entries.set(profile, []);
   }
 
   /** A size is configured (whether or not there are users to give it: see `usable`). */

@@ -26,8 +26,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the hub from a config file and resolves once `GET <origin>/hub/api` answers 200. */
-export async function startHubProcess(configFile: string, origin: string, timeoutMs = 20_000): Promise<HubProcess> {
-  const env = { ...process.env };
+export async function startHubProcess(
+  configFile: string, origin: string, timeoutMs = 20_000, extraEnv: Record<string, string> = {},
+): Promise<HubProcess> {
+  const env = { ...process.env, ...extraEnv };
   delete env.NODEHUB_CONFIG;
   delete env.JPY_COOKIE_SECRET;
   const child = spawn(NODE24, ['src/cli.ts', '-f', configFile], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,7 +11,8 @@
 //   GET <prefix>api/contents[/...] 200 JSON directory listing or notebook model (empty)
 //   POST <prefix>api/kernels       201 JSON {id, name}; GET <prefix>api/kernels lists them
 //   WS  <prefix>api/kernels/<id>/channels  answers execute_request with stream(stdout) + idle status, as a kernel would
-//                                          (the code is not run: `print(x)` prints x, anything else prints "ok")
+//                                          (the code is not run: `print(x)` prints x, anything else prints "ok");
+//                                          any other message comes back as sent (a ping through the hub)
 //   anything else        404
 //
 // Behaviour switches (environment, for tests):
@@ -86,7 +87,7 @@ const server = http.createServer((req, res) => {
 const kernels = new Set();
 server.on('upgrade', (req, socket) => {
   const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}api/kernels/([^/]+)/channels`).exec(req.url || '');
-  if (!m || !kernels.has(m[1]) || !req.headers['sec-websocket-key']) {
+  if (!m || !req.headers['sec-websocket-key']) {
     socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
     return;
   }
@@ -105,8 +106,9 @@ server.on('upgrade', (req, socket) => {
   })));
   const onMessage = (text) => {
     let msg;
-    try { msg = JSON.parse(text); } catch { return; }
-    if (msg.header?.msg_type !== 'execute_request') return;
+    try { msg = JSON.parse(text); } catch { msg = null; }
+    // Anything but an execute request comes back as it was sent, so a test can ping a websocket through the hub.
+    if (msg?.header?.msg_type !== 'execute_request') return frame(1, Buffer.from(text));
     const printed = /^\s*print\((["']?)(.*?)\1\)\s*$/.exec(String(msg.content?.code ?? ''));
     reply(msg, 'status', { execution_state: 'busy' });
     reply(msg, 'stream', { name: 'stdout', text: `${printed ? printed[2] : 'ok'}\n` });
@@ -130,6 +132,7 @@ server.on('upgrade', (req, socket) => {
       if (masked) for (let i = 0; i < len; i++) payload[i] ^= buf[off + (i & 3)];
       buf = buf.subarray(total);
       if (opcode === 1) onMessage(payload.toString('utf8'));
+      else if (opcode === 2) frame(2, payload);
       else if (opcode === 9) frame(10, payload);
       else if (opcode === 8) { frame(8, payload.subarray(0, 2)); socket.end(); return; }
     }
