@@ -148,7 +148,7 @@ describe('registry', () => {
   });
 
   it('capabilities, not class names, say what an authenticator does', () => {
-    expect(resolveAuthenticator('tmp', cfg()).capabilities).toEqual({ temporaryUsers: true, passwordField: false, autoLogin: true });
+    expect(resolveAuthenticator('tmp', cfg()).capabilities).toEqual({ temporaryUsers: true, passwordField: false, autoLogin: true, systemUsers: false });
     expect(resolveAuthenticator('dummy', cfg()).capabilities.temporaryUsers).toBe(false);
   });
 

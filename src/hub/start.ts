@@ -43,6 +43,10 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   for (const warning of config.warnings) log.warn(warning);
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
+  if (authenticator.log) {
+    const authLog = log.child('auth');
+    authenticator.log = (message) => authLog.warn(message);
+  }
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
   const limiter = loginLimiter(config);
