@@ -142,8 +142,8 @@ describe('TmpAuthenticator', () => {
 
 describe('registry', () => {
   it('names the trait and the known classes for an unknown class', () => {
-    expect(() => resolveAuthenticator('ldapauthenticator.LDAPAuthenticator', cfg())).toThrow(
-      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); null /,
+    expect(() => resolveAuthenticator('oauthenticator.GitHubOAuthenticator', cfg())).toThrow(
+      /^Unknown JupyterHub.authenticator_class "oauthenticator.GitHubOAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); pam \(default, .*\); ldap \(ldapauthenticator.LDAPAuthenticator, .*\); null /,
     );
   });
 

@@ -115,7 +115,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const hubTarget = `${scheme}://${loopback}:${actualPort}`;
   const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
 
-  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics });
+  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator });
   const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
   const poolUsable = pool.usable;
