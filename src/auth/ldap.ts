@@ -10,6 +10,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../config/errors.ts';
 import type { AuthenticatorConfig, LDAPAuthenticatorConfig } from '../config/types.ts';
 import { BaseAuthenticator } from './base.ts';
+import { LDAPAuthenticator as LDAPSettings } from './settings.ts';
 import type { AuthResult, AuthenticatorCapabilities, LoginData } from './types.ts';
 
 const CLS = 'LDAPAuthenticator';
@@ -54,7 +55,10 @@ export class LDAPAuthenticator extends BaseAuthenticator {
 
   constructor(config: AuthenticatorConfig) {
     super(config);
-    const c = config as unknown as LDAPAuthenticatorConfig;
+    // The loader fills every default; an authenticator made directly (a plug-in, a test) gets the declared ones too.
+    const defaults = Object.fromEntries(Object.entries(LDAPSettings.settings).map(([k, v]) => [k, v.default]));
+    const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+    const c = { ...defaults, ...given } as unknown as LDAPAuthenticatorConfig;
     this.c = c;
     if (!c.server_address) throw new ConfigError(`${CLS}.server_address must be set to the LDAP server's host name or address`, `${CLS}.server_address`);
     // ldapauthenticator 2.0: use_ssl = true is the old spelling of on_connect; false (1.x) meant StartTLS, the default.
