@@ -71,7 +71,7 @@ describe('SharedPasswordAuthenticator', () => {
     const auth = resolveAuthenticator('jupyterhub.authenticators.shared:SharedPasswordAuthenticator', cfg({ user_password: USER_PW }));
     expect(auth).toBeInstanceOf(SharedPasswordAuthenticator);
     expect(auth.className).toBe('jupyterhub.authenticators.shared.SharedPasswordAuthenticator');
-    expect(auth.capabilities).toEqual({ temporaryUsers: false, passwordField: true, autoLogin: false });
+    expect(auth.capabilities).toEqual({ temporaryUsers: false, passwordField: true, autoLogin: false, systemUsers: false });
   });
 
   it('the user password lets any name in as a non-admin; the admin password only admin_users, as admins', async () => {

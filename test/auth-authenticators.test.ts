@@ -142,13 +142,13 @@ describe('TmpAuthenticator', () => {
 
 describe('registry', () => {
   it('names the trait and the known classes for an unknown class', () => {
-    expect(() => resolveAuthenticator('ldapauthenticator.LDAPAuthenticator', cfg())).toThrow(
-      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); null /,
+    expect(() => resolveAuthenticator('oauthenticator.GitHubOAuthenticator', cfg())).toThrow(
+      /^Unknown JupyterHub.authenticator_class "oauthenticator.GitHubOAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); pam \(default, .*\); ldap \(ldapauthenticator.LDAPAuthenticator, .*\); null /,
     );
   });
 
   it('capabilities, not class names, say what an authenticator does', () => {
-    expect(resolveAuthenticator('tmp', cfg()).capabilities).toEqual({ temporaryUsers: true, passwordField: false, autoLogin: true });
+    expect(resolveAuthenticator('tmp', cfg()).capabilities).toEqual({ temporaryUsers: true, passwordField: false, autoLogin: true, systemUsers: false });
     expect(resolveAuthenticator('dummy', cfg()).capabilities.temporaryUsers).toBe(false);
   });
 

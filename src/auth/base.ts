@@ -64,6 +64,11 @@ export abstract class BaseAuthenticator implements Authenticator {
     this.anyAllowConfig = optionalBool(config, 'any_allow_config') ?? (this.allowAll || this.allowExistingUsers || this.allowedUsers.size > 0);
   }
 
+  /** A class's own allow settings (allowed_groups) count for any_allow_config too. */
+  protected get hasExtraAllowConfig(): boolean {
+    return false;
+  }
+
   /** allow_all when the configuration leaves it unset. JupyterHub 5.4's base class: false (3.x allowed everyone when
    *  allowed_users was empty; the built-in classes that did so keep that default themselves). */
   protected defaultAllowAll(_hasAllowedUsers: boolean): boolean {
@@ -79,7 +84,7 @@ export abstract class BaseAuthenticator implements Authenticator {
       const joined = short.join('');
       out.push({ level: 'warn', text: `Allowed set contains single-character names: ${JSON.stringify(short.slice(0, 8))}; did you mean set(['${joined}']) instead of set('${joined}')?` });
     }
-    if (this.anyAllowConfig) return out;
+    if (this.anyAllowConfig || this.hasExtraAllowConfig) return out;
     return [...out, {
       level: 'warn',
       text: "No allow config found, it's possible that nobody can login to your Hub! Set Authenticator.allow_all = true to let " +
@@ -119,7 +124,7 @@ export abstract class BaseAuthenticator implements Authenticator {
     return null;
   }
 
-  checkAllowed(name: string, userExists: (name: string) => boolean = () => false): boolean {
+  checkAllowed(name: string, userExists: (name: string) => boolean = () => false, _authentication?: AuthResult): boolean | Promise<boolean> {
     if (this.blockedUsers.has(name)) return false;
     if (this.allowAll || this.allowedUsers.has(name)) return true;
     // JupyterHub 5.4 adds every database user to allowed_users at start; asking the database per login instead keeps

@@ -23,7 +23,7 @@ export class DummyAuthenticator extends BaseAuthenticator {
     const password = config.password ?? '';
     if (typeof password !== 'string') throw new Error('DummyAuthenticator.password must be a string');
     this.password = password;
-    this.capabilities = { temporaryUsers: false, passwordField: true, autoLogin: config.auto_login === true };
+    this.capabilities = { temporaryUsers: false, passwordField: true, autoLogin: config.auto_login === true, systemUsers: false };
   }
 
   // JupyterHub 5.0 kept the testing authenticator open by default, as it was before allow_all existed.

@@ -15,6 +15,8 @@ export type { Authenticator, AuthResult, LoginData, AuthenticatorFactory, Startu
 export { BaseAuthenticator } from './base.ts';
 export { DummyAuthenticator } from './dummy.ts';
 export { NullAuthenticator } from './null.ts';
+export { PAMAuthenticator } from './pam.ts';
+export { LDAPAuthenticator } from './ldap.ts';
 export { SharedPasswordAuthenticator } from './shared-password-authenticator.ts';
 export { TmpAuthenticator } from './tmp.ts';
 export { resolveAuthenticator, registerAuthenticator, knownAuthenticators } from './registry.ts';

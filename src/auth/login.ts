@@ -10,7 +10,7 @@ export async function getAuthenticatedUser(
   if (!result) return null;
   if (typeof result.name !== 'string') throw new Error(`${auth.className}.authenticate returned no user name`);
   const name = auth.normalizeUsername(result.name);
-  if (!auth.validateUsername(name) || !auth.checkAllowed(name, userExists)) return null;
+  if (!auth.validateUsername(name) || !(await auth.checkAllowed(name, userExists, result))) return null;
   return {
     name,
     // An explicit answer from the authenticator wins; otherwise only admin_users grants (never revokes) admin.

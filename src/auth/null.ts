@@ -7,7 +7,7 @@ export class NullAuthenticator extends BaseAuthenticator {
   readonly loginService = 'null';
   readonly loginUrl = null;
   // auto_login with the hub's own login URL: the login page tries authenticate() at once, which fails → 403.
-  readonly capabilities = { temporaryUsers: false, passwordField: false, autoLogin: true };
+  readonly capabilities = { temporaryUsers: false, passwordField: false, autoLogin: true, systemUsers: false };
 
   async authenticate(): Promise<AuthResult | null> {
     return null;

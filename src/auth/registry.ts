@@ -3,14 +3,18 @@
 import { knownClassNames, registerClassNames, resolveClass } from '../config/index.ts';
 import type { AuthenticatorConfig } from '../config/types.ts';
 import { DummyAuthenticator } from './dummy.ts';
+import { LDAPAuthenticator } from './ldap.ts';
 import { NullAuthenticator } from './null.ts';
+import { PAMAuthenticator } from './pam.ts';
 import { SharedPasswordAuthenticator } from './shared-password-authenticator.ts';
 import { TmpAuthenticator } from './tmp.ts';
 import type { Authenticator, AuthenticatorFactory } from './types.ts';
 
 const factories = new Map<string, AuthenticatorFactory>([
   ['DummyAuthenticator', (c) => new DummyAuthenticator(c)],
+  ['LDAPAuthenticator', (c) => new LDAPAuthenticator(c)],
   ['NullAuthenticator', (c) => new NullAuthenticator(c)],
+  ['PAMAuthenticator', (c) => new PAMAuthenticator(c)],
   ['SharedPasswordAuthenticator', (c) => new SharedPasswordAuthenticator(c)],
   ['TmpAuthenticator', (c) => new TmpAuthenticator(c)],
 ]);

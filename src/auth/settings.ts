@@ -32,6 +32,45 @@ export const NullAuthenticator = configurable('NullAuthenticator', Authenticator
   auto_login: setting(t.bool, true, 'No login page to show, so there is nothing to click.'),
 });
 
+export const LocalAuthenticator = configurable('LocalAuthenticator', Authenticator, "Settings of authenticators whose users are the machine's users (PAMAuthenticator): their servers run as that user.", {
+  create_system_users: setting(t.bool, false, 'Create the system account (add_user_cmd) of a user the hub adds who has none; without it, such a user cannot start a server.'),
+  add_user_cmd: setting(t.command, ['adduser', '-q', '--gecos', '""', '--disabled-password'], 'Command that creates a system user, as a list of words: USERNAME in any word is replaced by the name, and the name is appended as the last argument (JupyterHub\'s Linux default).'),
+  uids: setting(t.jsonObject, {}, 'Maps user names to the uid to create their account with (added to add_user_cmd as `-u <uid>`), so accounts made again get the same uid.'),
+  allowed_groups: setting(t.names, [], 'Unix groups whose members may log in (primary group included, from the system group database), besides allowed_users.', { deprecated: ['group_whitelist'] }),
+});
+
+export const PAMAuthenticator = configurable('PAMAuthenticator', LocalAuthenticator, "The machine's users log in with their system password, checked by PAM (JupyterHub's default authenticator).", {
+  service: setting(t.string, 'login', 'The PAM service (a file in /etc/pam.d) to authenticate with.'),
+  encoding: setting(t.string, 'utf8', 'Encoding of user names and passwords given to PAM.'),
+  open_sessions: setting(t.bool, true, 'Open a PAM session when a server starts and close it when it stops. A session that fails to open is logged and turns this off, as in JupyterHub.'),
+  check_account: setting(t.bool, true, 'Ask PAM whether the account may be used (pam_acct_mgmt: locked, expired) after the password, as JupyterHub does.'),
+  admin_groups: setting(t.names, [], 'Unix groups whose members are admins.'),
+});
+
+export const LDAPAuthenticator = configurable('LDAPAuthenticator', Authenticator, "ldapauthenticator's LDAPAuthenticator: a user logs in by binding to the directory with their DN and password.", {
+  server_address: setting(t.string, '', 'Host name or address of the LDAP server (required).'),
+  server_port: setting(t.nullable(t.int), null, 'Port of the LDAP server; null: 636 with tls_strategy on_connect, else 389.'),
+  use_ssl: setting(t.nullable(t.bool), null, 'Deprecated in ldapauthenticator 2.0 (use tls_strategy): true means tls_strategy on_connect (LDAPS); false, as in 1.x, means StartTLS before the bind.'),
+  tls_strategy: setting(t.oneOf(['before_bind', 'on_connect', 'insecure'] as const), 'before_bind', 'before_bind: StartTLS before binding; on_connect: LDAPS from the start; insecure: no TLS at all (passwords cross the network in clear).'),
+  tls_kwargs: setting(t.jsonObject, {}, 'Options for the TLS connection (Node tls.connect options such as ca, rejectUnauthorized, servername).'),
+  bind_dn_template: setting(t.command, [], 'DN template(s) to bind as, tried in order; {username} is replaced by the escaped user name, e.g. uid={username},ou=people,dc=example,dc=org.'),
+  lookup_dn: setting(t.bool, false, 'Find the user\'s DN by searching user_search_base for user_attribute = the typed name (with the search user), instead of bind_dn_template alone.'),
+  user_search_base: setting(t.nullable(t.string), null, 'Base DN to search for users (lookup_dn, search_filter).'),
+  user_attribute: setting(t.nullable(t.string), null, 'Attribute holding the login name, e.g. uid or sAMAccountName (lookup_dn).'),
+  lookup_dn_search_filter: setting(t.string, '({login_attr}={login})', 'Filter for the lookup_dn search; {login_attr} is user_attribute, {login} the escaped typed name.'),
+  lookup_dn_search_user: setting(t.nullable(t.string), null, 'DN to bind as for the lookup_dn search; null with no password: an anonymous search.'),
+  lookup_dn_search_password: setting(t.nullable(t.string), null, 'Password of lookup_dn_search_user.'),
+  lookup_dn_user_dn_attribute: setting(t.nullable(t.string), null, 'Attribute of the found entry whose value becomes the user name (with use_lookup_dn_username) and fills bind_dn_template, e.g. cn.'),
+  use_lookup_dn_username: setting(t.bool, true, 'With lookup_dn, the hub user name is the value of lookup_dn_user_dn_attribute rather than the typed name.'),
+  escape_userdn: setting(t.bool, false, 'Escape filter characters in the user DN (ldapauthenticator\'s option for servers that need it); the name inside the DN is always DN-escaped.'),
+  search_filter: setting(t.string, '', 'Filter (with {username} and {userattr}) the user must match under user_search_base after binding; empty: no search.'),
+  attributes: setting(t.strings, [], 'Attributes fetched by search_filter.'),
+  allowed_groups: setting(t.strings, [], 'Full DNs of groups whose members may log in (group_search_filter); empty: any user who can bind, subject to the Authenticator allow settings.'),
+  group_search_filter: setting(t.string, '(|(member={userdn})(uniqueMember={userdn})(memberUid={uid}))', 'Filter a group in allowed_groups must match for the user to be a member; {userdn} and {uid} are escaped.'),
+  valid_username_regex: setting(t.string, '^[a-z][.a-z0-9_-]*$', 'Typed names must match this (a first guard against LDAP injection; values are escaped anyway).'),
+  auth_state_attributes: setting(t.strings, [], "The user's attributes saved in auth_state (with enable_auth_state)."),
+});
+
 export const SharedPassword = configurable('SharedPassword', null, "nodehub: the event's shared password page. The password itself comes only from NODEHUB_SHARED_PASSWORD or NODEHUB_SHARED_PASSWORD_FILE.", {
   event_name: setting(t.string, '', 'Name of the event, the heading of the password page.'),
   message: setting(t.string, '', 'A note from the organisers shown on the password page.'),

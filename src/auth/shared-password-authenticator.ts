@@ -48,7 +48,7 @@ export class SharedPasswordAuthenticator extends BaseAuthenticator {
     if (this.adminPassword !== null && this.adminPassword === this.userPassword) {
       throw new ConfigError(`${CLS}.user_password and ${CLS}.admin_password cannot be the same`, `${CLS}.admin_password`);
     }
-    this.capabilities = { temporaryUsers: false, passwordField: true, autoLogin: config.auto_login === true };
+    this.capabilities = { temporaryUsers: false, passwordField: true, autoLogin: config.auto_login === true, systemUsers: false };
   }
 
   override startupMessages(): StartupMessage[] {

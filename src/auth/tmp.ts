@@ -8,7 +8,7 @@ export class TmpAuthenticator extends BaseAuthenticator {
   readonly loginService = 'Automatic Temporary Credentials';
   readonly loginUrl = 'tmplogin';
   // autoLogin always: tmpauthenticator defaults auto_login to True and the merged config cannot tell "unset" from False.
-  readonly capabilities = { temporaryUsers: true, passwordField: false, autoLogin: true };
+  readonly capabilities = { temporaryUsers: true, passwordField: false, autoLogin: true, systemUsers: false };
 
   mintTemporaryName(): string {
     return randomUUID();

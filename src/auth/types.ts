@@ -7,6 +7,9 @@ export interface AuthResult {
   /** true/false sets the user's admin flag; undefined leaves the stored flag as it is (JupyterHub's None). */
   admin?: boolean;
   auth_state?: unknown;
+  /** What the authenticator learnt for check_allowed (JupyterHub 5's authentication model), e.g. LDAP group DNs the
+   *  user is in; never stored. */
+  groups?: string[];
 }
 
 export interface LoginData {
@@ -22,6 +25,9 @@ export interface AuthenticatorCapabilities {
   readonly passwordField: boolean;
   /** Skip the login page and go straight to loginUrl (or try authenticate() with no data when loginUrl is null). */
   readonly autoLogin: boolean;
+  /** Users are the machine's users (PAM, LDAP backed by NSS): a local spawner runs their servers as that passwd entry
+   *  (uid, gid, groups, home, shell) instead of a uid from its range. */
+  readonly systemUsers: boolean;
 }
 
 /** A start-up note about the authenticator's configuration (JupyterHub's check_allow_config). */
@@ -59,9 +65,16 @@ export interface Authenticator {
   readonly blockedUsers: ReadonlySet<string>;
   readonly adminUsers: ReadonlySet<string>;
   /** `blocked_users` wins; then `allow_all`, `allowed_users`, and (with `allow_existing_users`) whether the user exists. */
-  checkAllowed(name: string, userExists?: (name: string) => boolean): boolean;
+  checkAllowed(name: string, userExists?: (name: string) => boolean, authentication?: AuthResult): boolean | Promise<boolean>;
   /** Warnings and errors about the configuration, logged once at start-up. */
   startupMessages(): StartupMessage[];
+  /** JupyterHub's pre_spawn_start: before a server of `name` starts (PAM opens its session; LocalAuthenticator creates
+   *  a missing system user). A throw fails the spawn with its message. */
+  preSpawnStart?(name: string): Promise<void>;
+  /** JupyterHub's post_spawn_stop: after a server of `name` stopped (PAM closes its session). Never throws. */
+  postSpawnStop?(name: string): Promise<void>;
+  /** Where an authenticator that talks to a system (PAM, LDAP) notes why a login failed; the hub points it at its log. */
+  log?: (message: string) => void;
   /** Whether the name is in `admin_users`. */
   isAdmin(name: string): boolean;
 }

@@ -1,8 +1,7 @@
 // The one table of class names: every name `JupyterHub.spawner_class` or `JupyterHub.authenticator_class` may give —
 // JupyterHub's entry-point names, Python class paths, bare class names — mapped to the class (its config section).
 // The registries in src/spawner and src/auth map a class to its implementation; neither keeps names of its own.
-// JupyterHub 5.4's entry points `default` and `pam` (PAMAuthenticator) are not here: nodehub has no PAM, and a name
-// that cannot do what it says must stop start-up rather than log in differently.
+// `default` is JupyterHub's default authenticator entry point, PAMAuthenticator, as in JupyterHub.
 // Matching ignores case and surrounding spaces, and reads an entry point's `module:Class` as `module.Class`.
 import { ConfigError } from './errors.ts';
 
@@ -28,6 +27,11 @@ const table: ClassNames[] = [
   {
     kind: 'authenticator', section: 'SharedPasswordAuthenticator',
     names: ['shared-password', 'jupyterhub.authenticators.shared.SharedPasswordAuthenticator', 'SharedPasswordAuthenticator'],
+  },
+  { kind: 'authenticator', section: 'PAMAuthenticator', names: ['pam', 'default', 'jupyterhub.auth.PAMAuthenticator', 'PAMAuthenticator'] },
+  {
+    kind: 'authenticator', section: 'LDAPAuthenticator',
+    names: ['ldap', 'ldapauthenticator.LDAPAuthenticator', 'ldapauthenticator.ldapauthenticator.LDAPAuthenticator', 'LDAPAuthenticator'],
   },
   { kind: 'authenticator', section: 'NullAuthenticator', names: ['null', 'jupyterhub.auth.NullAuthenticator', 'NullAuthenticator'] },
 ];

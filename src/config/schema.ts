@@ -8,13 +8,14 @@ import { Spawner } from '../spawner/settings.ts';
 import { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import { KubeSpawner } from '../spawner/kubernetes/settings.ts';
 import {
-  Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
+  Authenticator, DummyAuthenticator, LDAPAuthenticator, LocalAuthenticator, NullAuthenticator, PAMAuthenticator, SharedPassword,
+  SharedPasswordAuthenticator, TmpAuthenticator,
 } from '../auth/settings.ts';
 import { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
 export const configurables = [
   JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, Authenticator, DummyAuthenticator, SharedPasswordAuthenticator,
-  TmpAuthenticator, NullAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
+  TmpAuthenticator, NullAuthenticator, LocalAuthenticator, PAMAuthenticator, LDAPAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
 ] as const;
 
 export interface TraitSpec {

@@ -58,6 +58,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   for (const warning of config.warnings) log.warn(warning);
   const cookieSecret = loadOrCreateCookieSecret({ secretHex: config.hub.cookie_secret || undefined, file: config.hub.cookie_secret_file });
   const authenticator = resolveAuthenticator(config.hub.authenticator_class, config.authenticator);
+  if (authenticator.log) {
+    const authLog = log.child('auth');
+    authenticator.log = (message) => authLog.warn(message);
+  }
   const spawnerClass = resolveSpawnerClass(config.hub.spawner_class);
   const cullSettings = cullerSettings(config, authenticator);
   const env = opts.env ?? process.env;
@@ -139,7 +143,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const hubTarget = `${scheme}://${loopback}:${actualPort}`;
   const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
 
-  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics });
+  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator });
   const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
   const poolUsable = pool.usable;

@@ -1,4 +1,5 @@
 // Types of the server lifecycle (see lifecycle.ts): what an active server is, and what the lifecycle needs and tells.
+import type { Authenticator } from '../auth/types.ts';
 import type { EventEmitter } from 'node:events';
 import type { HubConfig } from '../config/types.ts';
 import type { Store } from '../store/types.ts';
@@ -56,6 +57,9 @@ export interface LifecycleDeps {
   /** How spawned servers reach the hub API, e.g. http://127.0.0.1:8000/hub/api */
   hubApiUrl: string;
   observe?: LifecycleObserver;
+  /** The authenticator's say in spawning: whether its users are system users, and its pre_spawn_start /
+   *  post_spawn_stop hooks (PAM sessions, create_system_users). */
+  authenticator?: Pick<Authenticator, 'capabilities' | 'preSpawnStart' | 'postSpawnStop'>;
 }
 
 /** Metrics and other listeners; all optional. */

@@ -186,10 +186,12 @@ export class ServerManager {
       spawnConfig = effectiveSpawnerConfig(config.spawner, options, config.spawnerSection);
       const spec = createServerCredentials(this.deps, active, options, spawnConfig);
       if (spawnConfig.pre_spawn_hook) await spawnConfig.pre_spawn_hook({ user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec });
+      await this.deps.authenticator?.preSpawnStart?.(active.user.name);
       const spawner = this.deps.spawnerClass.create({
         spec,
         config: spawnConfig,
         hubConfig: config,
+        systemUsers: this.deps.authenticator?.capabilities.systemUsers === true,
         state: {},
         log: log.child(`${active.user.name}/${active.name}`),
         onExit: (reason) => this.crashed(active, reason),
@@ -288,6 +290,7 @@ export class ServerManager {
       // A failed start: make sure nothing it began is left behind.
       await active.spawner.stop().catch(() => undefined);
     }
+    if (active.spawner) await this.deps.authenticator?.postSpawnStop?.(active.user.name).catch(() => undefined);
     releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
     this.active.delete(key(active.user.name, active.name));
     this.drainQueue();
@@ -347,6 +350,7 @@ export class ServerManager {
           oauthClientId: serverClientId(user.name, rec.name), oauthCallbackUrl: `${prefix}oauth_callback`,
           oauthAccessScopes: serverAccessScopes(user.name, rec.name), userOptions: rec.user_options },
         config: spawnConfig, hubConfig: this.deps.config, state: rec.state, log: this.deps.log.child(`${user.name}/${rec.name}`),
+        systemUsers: this.deps.authenticator?.capabilities.systemUsers === true,
         onExit: (reason) => this.crashed(active, reason),
       });
       active.spawner = spawner;

@@ -50,6 +50,9 @@ export interface SpawnerInit {
    * no server its successor cannot find: the record is written first, then the process is let go.
    */
   recordState?: (state: Record<string, unknown>) => void;
+  /** The authenticator's users are system users (capabilities.systemUsers): a local server runs as the user's passwd
+   *  entry. */
+  systemUsers?: boolean;
 }
 
 export interface Spawner {

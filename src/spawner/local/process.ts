@@ -41,6 +41,8 @@ export interface LaunchRequest {
   logFile: string;
   /** Run under this uid (and gid = uid, no supplementary groups); null keeps the hub's. */
   uid: number | null;
+  /** A system user's gid and supplementary gids (primary first); with them, uid is that user's and gid is not uid. */
+  groups?: number[] | null;
   /** cgroup.procs files the process is put into before it runs user code (Spawner.mem_limit / cpu_limit). */
   cgroupProcs: string[];
   /** RLIMIT_AS in bytes where no cgroup can carry mem_limit; null for none. */
@@ -78,11 +80,18 @@ export async function spawnChild(req: LaunchRequest): Promise<ServerProcess> {
   // O_NOFOLLOW: under uid_range the directory belongs to the visitor, who must not aim the root hub's write elsewhere
   const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
   const fd = fs.openSync(req.logFile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
-  const ids = req.uid !== null ? { uid: req.uid, gid: req.uid } : {};
+  // spawn() can set uid and gid but clears supplementary groups; a system user keeps theirs through setpriv, which sets
+  // all three and execs the gate (same pid).
+  const groups = req.uid !== null && req.groups?.length ? req.groups : null;
+  const ids = req.uid !== null && !groups ? { uid: req.uid, gid: req.uid } : {};
   // prlimit sets the limit on itself, then execs the server (same pid): spawn cannot set an rlimit before exec
   const [file, args] = req.rlimitAs !== null ? ['prlimit', [`--as=${req.rlimitAs}`, '--', req.file, ...req.args]] : [req.file, req.args];
+  const gate = [SHELL, '-c', GATE, 'sh', file, ...args];
+  const argv = groups
+    ? ['setpriv', `--reuid=${req.uid}`, `--regid=${groups[0]}`, `--groups=${groups.join(',')}`, '--', ...gate]
+    : gate;
   try {
-    const child = childProcess.spawn(SHELL, ['-c', GATE, 'sh', file, ...args], {
+    const child = childProcess.spawn(argv[0]!, argv.slice(1), {
       cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd, 'pipe'], ...ids,
     });
     await new Promise<void>((resolve, reject) => {

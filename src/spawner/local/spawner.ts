@@ -34,6 +34,7 @@ import { describeExit, exitStatus, groupAlive, launchProcess, type ProcessExit, 
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 import { ServerCgroup } from './limits.ts';
 import { checkLocalIsolation } from './isolation.ts';
+import { lookupSystemUser, systemGroupIds, type SystemUser } from '../../util/system-users.ts';
 
 const PORT_ATTEMPTS = 3;
 const ADOPTED_WATCH_MS = 1000;
@@ -61,6 +62,9 @@ export class LocalProcessSpawner implements Spawner {
   #startTime: number | null = null;
   /** The uid the server runs under (uid_range), null when it runs as the hub's user. */
   #uid: number | null = null;
+  /** With an authenticator of system users: the user's passwd entry and gids; the server runs as them, in their home,
+   *  and neither the uid range nor home_dir_template apply (nothing of the account is made, reclaimed or removed). */
+  #system: { user: SystemUser; groups: number[] } | null = null;
   /** The cgroup carrying Spawner.mem_limit / cpu_limit, null without limits or cgroups. */
   #cgroup: ServerCgroup | null = null;
   /** Exit status once the process is known to be gone (null while running or never started). */
@@ -82,6 +86,7 @@ export class LocalProcessSpawner implements Spawner {
     if (this.#pid === null) return {};
     const state: Record<string, unknown> = { pid: this.#pid, port: this.#port, home: this.#home, home_created: this.#homeCreated, start_time: this.#startTime };
     if (this.#uid !== null) state.uid = this.#uid;
+    if (this.#system) state.system_user = this.#system.user.name;
     if (this.#cgroup) state.cgroup = this.#cgroup.name;
     return state;
   }
@@ -138,12 +143,17 @@ export class LocalProcessSpawner implements Spawner {
     this.#feed.push({ progress: 10, message: 'Starting server process…' });
     try {
       const { spec } = this.#init;
-      const home = this.#homeFor(spec.user.name, spec.serverName);
-      this.#homeCreated = await acquireHome(home, this.#owner());
-      this.#home = home;
-      if (this.#traits.uidSwitch) {
+      if (this.#init.systemUsers) {
+        this.#system = await systemAccount(spec.user.name);
+        this.#home = this.#system.user.home;
+      } else {
+        const home = this.#homeFor(spec.user.name, spec.serverName);
+        this.#homeCreated = await acquireHome(home, this.#owner());
+        this.#home = home;
+      }
+      if (this.#traits.uidSwitch && !this.#system) {
         this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName);
-        await giveHomeTo(home, this.#uid);
+        await giveHomeTo(this.#home!, this.#uid);
       }
       this.#cgroup = ServerCgroup.create(this.#traits.memLimit, this.#traits.cpuLimit);
       for (let attempt = 1; ; attempt++) {
@@ -180,18 +190,22 @@ export class LocalProcessSpawner implements Spawner {
     const connectHost = toConnectHost(this.#traits.ip);
     const origin = `http://${urlHost(connectHost)}:${port}`;
     const bindOrigin = `http://${urlHost(this.#traits.ip || '0.0.0.0')}:${port}`;
+    const sys = this.#system?.user;
+    // JupyterHub's LocalProcessSpawner sets the login environment from the passwd entry.
     const env = buildServerEnv(spec, this.#init.config, bindOrigin, {
-      user: spec.user.name,
+      user: sys?.name ?? spec.user.name,
       home,
-      shell: '/bin/bash',
+      shell: sys?.shell ?? '/bin/bash',
       adminAccess: this.#init.hubConfig?.hub?.admin_access === true,
     });
     const [file, ...args] = this.#command();
     if (signal.aborted) throw new Error('aborted before spawning');
     const logFile = this.#logFile();
-    const preload = this.#traits.preload ? preloadServersFor(this.#init.hubConfig) : null;
+    // The fork server drops to a uid and gid only, not to a user's groups: system users' servers spawn directly.
+    const preload = this.#traits.preload && !this.#system ? preloadServersFor(this.#init.hubConfig) : null;
     const child = await launchProcess({
-      file: file!, args, cwd: home, env, logFile, uid: this.#uid,
+      file: file!, args, cwd: home, env, logFile, uid: this.#system ? this.#system.user.uid : this.#uid,
+      groups: this.#system?.groups ?? null,
       cgroupProcs: this.#cgroup?.procs ?? [],
       rlimitAs: this.#cgroup ? null : this.#traits.memLimit,
     }, preload, log);
@@ -250,14 +264,19 @@ export class LocalProcessSpawner implements Spawner {
     this.#pid = pid;
     this.#port = typeof state.port === 'number' ? state.port : null;
     this.#startTime = typeof state.start_time === 'number' ? state.start_time : null;
-    if (Number.isInteger(state.uid)) {
+    if (typeof state.system_user === 'string') {
+      // a system user's server: nothing of the uid range to claim, and the home is theirs, never ours to remove
+      this.#system = { user: { name: state.system_user, uid: -1, gid: -1, home: String(state.home ?? ''), shell: '' }, groups: [] };
+    } else if (Number.isInteger(state.uid)) {
       this.#uid = state.uid as number;
       if (!claimUid(this.#uid, this.#init.spec.user.name, this.#init.spec.serverName)) {
         this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server holds`);
       }
     }
     if (typeof state.cgroup === 'string') this.#cgroup = ServerCgroup.open(state.cgroup);
-    if (typeof state.home === 'string' && state.home) {
+    if (typeof state.home === 'string' && state.home && this.#system) {
+      this.#home = state.home;
+    } else if (typeof state.home === 'string' && state.home) {
       this.#home = state.home;
       this.#homeCreated = state.home_created === true;
       adoptHome(this.#home, this.#owner(), this.#homeCreated);
@@ -343,7 +362,7 @@ export class LocalProcessSpawner implements Spawner {
       if (!(await waitUntil(() => cgroup.remove(), this.#traits.killTimeoutMs, 50))) log.warn(`Could not remove cgroup ${cgroup.name}`);
       this.#cgroup = null;
     }
-    if (this.#home) {
+    if (this.#home && !this.#system) {
       const removed = await releaseHome(this.#home, this.#owner(), this.#traits.removeHomeDir).catch((err: Error) => {
         log.warn(`Could not remove ${this.#home}: ${err.message}`);
         return false;
@@ -353,6 +372,7 @@ export class LocalProcessSpawner implements Spawner {
     this.#resetProcess();
     this.#home = null;
     this.#homeCreated = false;
+    this.#system = null;
   }
 
   #resetProcess(): void {
@@ -371,7 +391,7 @@ export class LocalProcessSpawner implements Spawner {
   #command(): string[] {
     const cmd = [...this.#traits.cmd, ...this.#traits.args];
     // jupyter refuses to run as root without it (spec 9); with a uid switch the server would not be root
-    const runsAsRoot = process.getuid?.() === 0 && !this.#traits.uidSwitch;
+    const runsAsRoot = this.#system ? this.#system.user.uid === 0 : process.getuid?.() === 0 && !this.#traits.uidSwitch;
     if (runsAsRoot && !cmd.includes('--allow-root')) cmd.push('--allow-root');
     return cmd;
   }
@@ -392,6 +412,20 @@ export class LocalProcessSpawner implements Spawner {
     const name = this.#init.spec.serverName;
     return path.join(this.#home!, `.nodehub-server${name ? `-${urlEscapePath(name)}` : ''}.log`);
   }
+}
+
+/** The passwd entry and groups a system user's server runs with; a clear error when the server cannot run as them. */
+async function systemAccount(name: string): Promise<{ user: SystemUser; groups: number[] }> {
+  const user = await lookupSystemUser(name);
+  if (!user) {
+    throw new Error(`User ${name} has no system account (getent passwd ${name} finds none), so their server cannot run as them; ` +
+      'create the account, or set LocalAuthenticator.create_system_users = true');
+  }
+  const hubUid = process.getuid?.();
+  if (hubUid !== 0 && hubUid !== user.uid) {
+    throw new Error(`The hub runs as uid ${hubUid}, not root, so it cannot start a server as system user ${name} (uid ${user.uid})`);
+  }
+  return { user, groups: await systemGroupIds(user) };
 }
 
 function describe(spec: SpawnerInit['spec']): string {
