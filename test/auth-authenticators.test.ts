@@ -18,6 +18,10 @@ const cfg = (extra: Partial<AuthenticatorConfig> = {}): AuthenticatorConfig => (
   username_pattern: '',
   username_map: {},
   auto_login: false,
+  enable_auth_state: false,
+  manage_groups: false,
+  refresh_pre_spawn: false,
+  auth_refresh_age: 300,
   ...extra,
 });
 const login = (username: string, password = '') => ({ username, password });

@@ -3,6 +3,7 @@
 import { knownClassNames, registerClassNames, resolveClass } from '../config/index.ts';
 import type { AuthenticatorConfig } from '../config/types.ts';
 import { DummyAuthenticator } from './dummy.ts';
+import { GenericOAuthenticator } from './generic-oauth.ts';
 import { NullAuthenticator } from './null.ts';
 import { SharedPasswordAuthenticator } from './shared-password-authenticator.ts';
 import { TmpAuthenticator } from './tmp.ts';
@@ -10,6 +11,7 @@ import type { Authenticator, AuthenticatorFactory } from './types.ts';
 
 const factories = new Map<string, AuthenticatorFactory>([
   ['DummyAuthenticator', (c) => new DummyAuthenticator(c)],
+  ['GenericOAuthenticator', (c) => new GenericOAuthenticator(c)],
   ['NullAuthenticator', (c) => new NullAuthenticator(c)],
   ['SharedPasswordAuthenticator', (c) => new SharedPasswordAuthenticator(c)],
   ['TmpAuthenticator', (c) => new TmpAuthenticator(c)],

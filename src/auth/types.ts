@@ -7,6 +7,28 @@ export interface AuthResult {
   /** true/false sets the user's admin flag; undefined leaves the stored flag as it is (JupyterHub's None). */
   admin?: boolean;
   auth_state?: unknown;
+  /** The user's groups at the provider, for manage_groups; undefined leaves hub groups alone. */
+  groups?: string[];
+}
+
+/** What the login redirect remembers until the provider sends the browser back (kept in a signed cookie). */
+export interface OAuthPending {
+  state: string;
+  redirectUri: string;
+  verifier?: string;
+  nonce?: string;
+  next?: string;
+}
+
+/** An authenticator that logs in through an OAuth 2.0 provider (GenericOAuthenticator). */
+export interface OAuthFlow {
+  /** oauth_callback_url as configured; empty: derived from the request. */
+  readonly callbackUrl: string;
+  readonly logoutRedirectUrl: string;
+  readonly manageGroups: boolean;
+  authorizeUrl(redirectUri: string): Promise<{ url: string; pending: OAuthPending }>;
+  /** The user from the provider's answer at the callback URL; throws when state, PKCE or the grant fail. */
+  callback(currentUrl: URL, pending: OAuthPending): Promise<AuthResult>;
 }
 
 export interface LoginData {
@@ -62,6 +84,12 @@ export interface Authenticator {
   checkAllowed(name: string, userExists?: (name: string) => boolean): boolean;
   /** Warnings and errors about the configuration, logged once at start-up. */
   startupMessages(): StartupMessage[];
+  /** Present on OAuth authenticators: the login redirect and callback. */
+  readonly oauth?: OAuthFlow;
+  /** The allow decision with what authenticate returned (groups); checkAllowed is used when absent. */
+  checkAllowedResult?(name: string, result: AuthResult, userExists?: (name: string) => boolean): boolean;
+  /** JupyterHub's refresh_user: true (still valid), a fresh result (new auth state), or false (log in again). */
+  refreshUser?(authState: unknown): Promise<AuthResult | true | false>;
   /** Whether the name is in `admin_users`. */
   isAdmin(name: string): boolean;
 }

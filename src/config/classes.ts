@@ -29,6 +29,10 @@ const table: ClassNames[] = [
     kind: 'authenticator', section: 'SharedPasswordAuthenticator',
     names: ['shared-password', 'jupyterhub.authenticators.shared.SharedPasswordAuthenticator', 'SharedPasswordAuthenticator'],
   },
+  {
+    kind: 'authenticator', section: 'GenericOAuthenticator',
+    names: ['generic-oauth', 'oauthenticator.generic.GenericOAuthenticator', 'oauthenticator.GenericOAuthenticator', 'GenericOAuthenticator'],
+  },
   { kind: 'authenticator', section: 'NullAuthenticator', names: ['null', 'jupyterhub.auth.NullAuthenticator', 'NullAuthenticator'] },
 ];
 

@@ -8,13 +8,13 @@ import { Spawner } from '../spawner/settings.ts';
 import { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import { KubeSpawner } from '../spawner/kubernetes/settings.ts';
 import {
-  Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
+  Authenticator, DummyAuthenticator, GenericOAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
 } from '../auth/settings.ts';
 import { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
 export const configurables = [
   JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, Authenticator, DummyAuthenticator, SharedPasswordAuthenticator,
-  TmpAuthenticator, NullAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
+  TmpAuthenticator, NullAuthenticator, GenericOAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
 ] as const;
 
 export interface TraitSpec {

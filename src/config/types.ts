@@ -7,7 +7,7 @@ import type { Profile, Spawner } from '../spawner/settings.ts';
 import type { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import type { KubeSpawner } from '../spawner/kubernetes/settings.ts';
 import type {
-  Authenticator, DummyAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
+  Authenticator, DummyAuthenticator, GenericOAuthenticator, NullAuthenticator, SharedPassword, SharedPasswordAuthenticator, TmpAuthenticator,
 } from '../auth/settings.ts';
 import type { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
@@ -23,6 +23,7 @@ export type ProfileConfig = Profile;
 export type JupyterHubConfig = ValuesOf<typeof JupyterHub>;
 export type IdleCullerConfig = ValuesOf<typeof IdleCuller>;
 export type SharedPasswordConfig = ValuesOf<typeof SharedPassword>;
+export type GenericOAuthenticatorConfig = ValuesOf<typeof GenericOAuthenticator>;
 export type SharedPasswordAuthenticatorConfig = ValuesOf<typeof SharedPasswordAuthenticator>;
 
 /** The Spawner settings, plus those of the selected spawner class (read by that class through its own type). */
@@ -44,6 +45,7 @@ export interface SectionsConfig {
   SharedPasswordAuthenticator: ValuesOf<typeof SharedPasswordAuthenticator>;
   TmpAuthenticator: ValuesOf<typeof TmpAuthenticator>;
   NullAuthenticator: ValuesOf<typeof NullAuthenticator>;
+  GenericOAuthenticator: ValuesOf<typeof GenericOAuthenticator>;
   IdleCuller: IdleCullerConfig;
   SharedPassword: SharedPasswordConfig;
   ConfigurableHTTPProxy: ValuesOf<typeof ConfigurableHTTPProxy>;

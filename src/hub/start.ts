@@ -26,6 +26,7 @@ import { loginLimiter, setupSharedPassword } from './web/password.ts';
 import { hubLogo } from './web/assets.ts';
 import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
+import { authStateKeeper, type AuthStateKeeper } from './auth-state.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -54,6 +55,13 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const dbFile = parseDbUrl(config.hub.db_url);
   if (!dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
   const store = openStore(config.hub.db_url);
+  let authState: AuthStateKeeper;
+  try {
+    authState = authStateKeeper(config, opts.env ?? process.env, store);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
   const hubPrefix = `${config.hub.base_url}hub/`;
 
@@ -111,7 +119,10 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   const hubTarget = `${scheme}://${loopback}:${actualPort}`;
   const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
 
-  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics });
+  const servers = new ServerManager({
+    config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics,
+    authState: (user) => { const u = store.users.getById(user.id); return u ? authState.get(u) : null; },
+  });
   const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
   const poolUsable = pool.usable;
@@ -120,7 +131,7 @@ export async function startHub(config: HubConfig, opts: { env?: Record<string, s
   let markReady!: () => void;
   let close!: (opts?: { servers?: boolean }) => Promise<void>;
   const hub: Hub = {
-    config, store, routes, servers, authenticator, cookieSecret, log, metrics, sharedPassword, loginLimiter: limiter,
+    config, store, routes, servers, authenticator, authState, cookieSecret, log, metrics, sharedPassword, loginLimiter: limiter,
     base: config.hub.base_url,
     hubPrefix,
     apiUrl,

@@ -56,6 +56,8 @@ export interface LifecycleDeps {
   /** How spawned servers reach the hub API, e.g. http://127.0.0.1:8000/hub/api */
   hubApiUrl: string;
   observe?: LifecycleObserver;
+  /** The user's decrypted auth state, for auth_state_hook and pre_spawn_hook. */
+  authState?: (user: UserRef) => unknown;
 }
 
 /** Metrics and other listeners; all optional. */
