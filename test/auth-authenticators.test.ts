@@ -147,7 +147,7 @@ describe('TmpAuthenticator', () => {
 describe('registry', () => {
   it('names the trait and the known classes for an unknown class', () => {
     expect(() => resolveAuthenticator('ldapauthenticator.LDAPAuthenticator', cfg())).toThrow(
-      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); null /,
+      /^Unknown JupyterHub.authenticator_class "ldapauthenticator.LDAPAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); generic-oauth \(oauthenticator.generic.GenericOAuthenticator, oauthenticator.GenericOAuthenticator, GenericOAuthenticator\); null /,
     );
   });
 
