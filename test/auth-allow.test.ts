@@ -7,7 +7,7 @@ import { getAuthenticatedUser, resolveAuthenticator, SharedPasswordAuthenticator
 
 const cfg = (extra: Record<string, unknown> = {}): AuthenticatorConfig => ({
   allowed_users: [], admin_users: [], blocked_users: [], allow_all: null, allow_existing_users: null, any_allow_config: null,
-  username_pattern: '', username_map: {}, auto_login: false, ...extra,
+  username_pattern: '', username_map: {}, auto_login: false, enable_auth_state: false, manage_groups: false, refresh_pre_spawn: false, auth_refresh_age: 300, ...extra,
 });
 const login = (username: string, password = '') => ({ username, password });
 const USER_PW = 'eight-ch';

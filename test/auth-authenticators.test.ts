@@ -18,6 +18,10 @@ const cfg = (extra: Partial<AuthenticatorConfig> = {}): AuthenticatorConfig => (
   username_pattern: '',
   username_map: {},
   auto_login: false,
+  enable_auth_state: false,
+  manage_groups: false,
+  refresh_pre_spawn: false,
+  auth_refresh_age: 300,
   ...extra,
 });
 const login = (username: string, password = '') => ({ username, password });
@@ -142,8 +146,8 @@ describe('TmpAuthenticator', () => {
 
 describe('registry', () => {
   it('names the trait and the known classes for an unknown class', () => {
-    expect(() => resolveAuthenticator('oauthenticator.GitHubOAuthenticator', cfg())).toThrow(
-      /^Unknown JupyterHub.authenticator_class "oauthenticator.GitHubOAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); pam \(default, .*\); ldap \(ldapauthenticator.LDAPAuthenticator, .*\); null /,
+    expect(() => resolveAuthenticator('dockerauth.NopeAuthenticator', cfg())).toThrow(
+      /^Unknown JupyterHub.authenticator_class "dockerauth.NopeAuthenticator"; known authenticators: tmp \(tmpauthenticator, .*\); dummy \(jupyterhub.auth.DummyAuthenticator, DummyAuthenticator\); shared-password \(jupyterhub.authenticators.shared.SharedPasswordAuthenticator, SharedPasswordAuthenticator\); pam \(default, .*\); ldap \(ldapauthenticator.LDAPAuthenticator, .*\); null /,
     );
   });
 

@@ -11,7 +11,7 @@ export {
   type CookieOptions,
 } from './cookies.ts';
 export { COOKIE_SECRET_BYTES, type CookieSecretOptions } from './cookie-secret.ts';
-export type { Authenticator, AuthResult, LoginData, AuthenticatorFactory, StartupMessage } from './types.ts';
+export type { Authenticator, AuthResult, OAuthFlow, OAuthPending, LoginData, AuthenticatorFactory, StartupMessage } from './types.ts';
 export { BaseAuthenticator } from './base.ts';
 export { DummyAuthenticator } from './dummy.ts';
 export { NullAuthenticator } from './null.ts';
@@ -20,5 +20,7 @@ export { LDAPAuthenticator } from './ldap.ts';
 export { SharedPasswordAuthenticator } from './shared-password-authenticator.ts';
 export { TmpAuthenticator } from './tmp.ts';
 export { resolveAuthenticator, registerAuthenticator, knownAuthenticators } from './registry.ts';
-export { getAuthenticatedUser } from './login.ts';
+export { getAuthenticatedUser, checkResult } from './login.ts';
+export { GenericOAuthenticator } from './generic-oauth.ts';
+export { CryptKeeper } from './crypt.ts';
 export { temporaryUsers, type TemporaryUsers } from './temporary-users.ts';

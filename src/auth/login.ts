@@ -6,15 +6,22 @@ import type { AuthResult, Authenticator, LoginData } from './types.ts';
 export async function getAuthenticatedUser(
   auth: Authenticator, data: LoginData, userExists?: (name: string) => boolean,
 ): Promise<AuthResult | null> {
-  const result = await auth.authenticate(data);
+  return checkResult(auth, await auth.authenticate(data), userExists);
+}
+
+/** The checks after authentication, for results that come from elsewhere (an OAuth callback, a refresh). */
+export async function checkResult(auth: Authenticator, result: AuthResult | null, userExists?: (name: string) => boolean): Promise<AuthResult | null> {
   if (!result) return null;
   if (typeof result.name !== 'string') throw new Error(`${auth.className}.authenticate returned no user name`);
   const name = auth.normalizeUsername(result.name);
-  if (!auth.validateUsername(name) || !(await auth.checkAllowed(name, userExists, result))) return null;
+  if (!auth.validateUsername(name)) return null;
+  const allowed = auth.checkAllowedResult ? auth.checkAllowedResult(name, result, userExists) : await auth.checkAllowed(name, userExists, result);
+  if (!allowed) return null;
   return {
     name,
     // An explicit answer from the authenticator wins; otherwise only admin_users grants (never revokes) admin.
     admin: result.admin ?? (auth.isAdmin(name) ? true : undefined),
     auth_state: result.auth_state ?? null,
+    groups: result.groups,
   };
 }

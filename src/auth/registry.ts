@@ -4,6 +4,7 @@ import { knownClassNames, registerClassNames, resolveClass } from '../config/ind
 import type { AuthenticatorConfig } from '../config/types.ts';
 import { DummyAuthenticator } from './dummy.ts';
 import { LDAPAuthenticator } from './ldap.ts';
+import { GenericOAuthenticator } from './generic-oauth.ts';
 import { NullAuthenticator } from './null.ts';
 import { PAMAuthenticator } from './pam.ts';
 import { SharedPasswordAuthenticator } from './shared-password-authenticator.ts';
@@ -13,6 +14,7 @@ import type { Authenticator, AuthenticatorFactory } from './types.ts';
 const factories = new Map<string, AuthenticatorFactory>([
   ['DummyAuthenticator', (c) => new DummyAuthenticator(c)],
   ['LDAPAuthenticator', (c) => new LDAPAuthenticator(c)],
+  ['GenericOAuthenticator', (c) => new GenericOAuthenticator(c)],
   ['NullAuthenticator', (c) => new NullAuthenticator(c)],
   ['PAMAuthenticator', (c) => new PAMAuthenticator(c)],
   ['SharedPasswordAuthenticator', (c) => new SharedPasswordAuthenticator(c)],

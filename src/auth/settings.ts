@@ -13,6 +13,10 @@ export const Authenticator = configurable('Authenticator', null, 'Settings for e
   username_pattern: setting(t.string, '', 'Regular expression every user name must match at its start (Python re.match); empty allows any name.'),
   username_map: setting(t.stringMap, {}, 'Maps the (lowercased) names the authenticator gives to hub user names.'),
   auto_login: setting(t.bool, false, 'Skip the login page and start the login at once.'),
+  enable_auth_state: setting(t.bool, false, "Keep what the authenticator returns as auth_state (tokens, claims) per user, encrypted with JUPYTERHUB_CRYPT_KEY; start-up stops without that key."),
+  manage_groups: setting(t.bool, false, "The authenticator's groups for a user replace the user's hub groups at each login (groups are created as needed)."),
+  refresh_pre_spawn: setting(t.bool, false, "Refresh the user's auth (refresh_user) before every spawn; a failed refresh refuses the spawn and sends the browser to log in again."),
+  auth_refresh_age: setting(t.int, 300, "Seconds after which a user's auth is refreshed (refresh_user) when they spawn; 0 never refreshes on age."),
 });
 
 export const DummyAuthenticator = configurable('DummyAuthenticator', Authenticator, 'Any user name logs in (for testing), optionally with one shared password.', {
@@ -69,6 +73,30 @@ export const LDAPAuthenticator = configurable('LDAPAuthenticator', Authenticator
   group_search_filter: setting(t.string, '(|(member={userdn})(uniqueMember={userdn})(memberUid={uid}))', 'Filter a group in allowed_groups must match for the user to be a member; {userdn} and {uid} are escaped.'),
   valid_username_regex: setting(t.string, '^[a-z][.a-z0-9_-]*$', 'Typed names must match this (a first guard against LDAP injection; values are escaped anyway).'),
   auth_state_attributes: setting(t.strings, [], "The user's attributes saved in auth_state (with enable_auth_state)."),
+});
+
+export const GenericOAuthenticator = configurable('GenericOAuthenticator', Authenticator, "oauthenticator 17's GenericOAuthenticator: log in with any OAuth 2.0 / OpenID Connect provider (authorization code flow, state and PKCE).", {
+  client_id: setting(t.string, '', 'OAuth client id registered with the provider (env OAUTH_CLIENT_ID when empty).'),
+  client_secret: setting(t.string, '', 'OAuth client secret (env OAUTH_CLIENT_SECRET when empty); empty makes a public client.'),
+  oauth_callback_url: setting(t.string, '', 'Callback URL registered with the provider, e.g. https://hub.example.org/hub/oauth_callback (env OAUTH_CALLBACK_URL); empty: derived from the request.'),
+  authorize_url: setting(t.string, '', "The provider's authorization endpoint (env OAUTH2_AUTHORIZE_URL)."),
+  token_url: setting(t.string, '', "The provider's token endpoint (env OAUTH2_TOKEN_URL)."),
+  userdata_url: setting(t.string, '', "The provider's user-info endpoint (env OAUTH2_USERDATA_URL); required."),
+  scope: setting(t.strings, [], 'Scopes asked for, e.g. [openid, profile, email, groups].'),
+  username_claim: setting(t.string, 'username', 'Field of the user info that is the user name (e.g. preferred_username); a dotted path reaches into nested objects.', { deprecated: ['username_key'] }),
+  login_service: setting(t.string, 'OAuth 2.0', 'Name on the login button: "Sign in with {login_service}" (env LOGIN_SERVICE).'),
+  allowed_groups: setting(t.strings, [], 'Members of these provider groups may log in (needs manage_groups).'),
+  admin_groups: setting(t.strings, [], 'Members of these provider groups are admins; others lose admin at login (needs manage_groups).'),
+  auth_state_groups_key: setting(t.string, 'oauth_user.groups', "Dotted path into the auth state to the user's list of groups."),
+  claim_groups_key: setting(t.string, '', 'Deprecated (oauthenticator 17): the user-info claim with the groups; use auth_state_groups_key = "oauth_user.<claim>".'),
+  logout_redirect_url: setting(t.string, '', "Where logout sends the browser after clearing the hub session (e.g. the provider's end-session URL); empty: the login page."),
+  token_params: setting(t.stringMap, {}, 'Extra parameters sent to the token endpoint.', { deprecated: ['extra_params'] }),
+  userdata_params: setting(t.stringMap, {}, 'Extra query parameters sent to the user-info endpoint.'),
+  basic_auth: setting(t.bool, false, 'Send the client credentials to the token endpoint with HTTP Basic auth instead of in the body.'),
+  validate_server_cert: setting(t.bool, true, "Check the provider's TLS certificate."),
+  enable_pkce: setting(t.bool, true, 'Use PKCE (S256) in the authorization code flow.'),
+  authorize_params: setting(t.stringMap, {}, 'Extra parameters sent to the authorization endpoint.'),
+  oidc_issuer: setting(t.string, '', 'nodehub: an OpenID issuer URL; when set, endpoints left empty come from its discovery document, and the ID token is verified against its JWKS (with a nonce).'),
 });
 
 export const SharedPassword = configurable('SharedPassword', null, "nodehub: the event's shared password page. The password itself comes only from NODEHUB_SHARED_PASSWORD or NODEHUB_SHARED_PASSWORD_FILE.", {

@@ -7,9 +7,29 @@ export interface AuthResult {
   /** true/false sets the user's admin flag; undefined leaves the stored flag as it is (JupyterHub's None). */
   admin?: boolean;
   auth_state?: unknown;
-  /** What the authenticator learnt for check_allowed (JupyterHub 5's authentication model), e.g. LDAP group DNs the
-   *  user is in; never stored. */
+  /** The user's groups as the authenticator learnt them: LDAP group DNs for check_allowed (never stored), or the
+   *  provider's groups for manage_groups (undefined leaves hub groups alone). */
   groups?: string[];
+}
+
+/** What the login redirect remembers until the provider sends the browser back (kept in a signed cookie). */
+export interface OAuthPending {
+  state: string;
+  redirectUri: string;
+  verifier?: string;
+  nonce?: string;
+  next?: string;
+}
+
+/** An authenticator that logs in through an OAuth 2.0 provider (GenericOAuthenticator). */
+export interface OAuthFlow {
+  /** oauth_callback_url as configured; empty: derived from the request. */
+  readonly callbackUrl: string;
+  readonly logoutRedirectUrl: string;
+  readonly manageGroups: boolean;
+  authorizeUrl(redirectUri: string): Promise<{ url: string; pending: OAuthPending }>;
+  /** The user from the provider's answer at the callback URL; throws when state, PKCE or the grant fail. */
+  callback(currentUrl: URL, pending: OAuthPending): Promise<AuthResult>;
 }
 
 export interface LoginData {
@@ -75,6 +95,12 @@ export interface Authenticator {
   postSpawnStop?(name: string): Promise<void>;
   /** Where an authenticator that talks to a system (PAM, LDAP) notes why a login failed; the hub points it at its log. */
   log?: (message: string) => void;
+  /** Present on OAuth authenticators: the login redirect and callback. */
+  readonly oauth?: OAuthFlow;
+  /** The allow decision with what authenticate returned (groups); checkAllowed is used when absent. */
+  checkAllowedResult?(name: string, result: AuthResult, userExists?: (name: string) => boolean): boolean;
+  /** JupyterHub's refresh_user: true (still valid), a fresh result (new auth state), or false (log in again). */
+  refreshUser?(authState: unknown): Promise<AuthResult | true | false>;
   /** Whether the name is in `admin_users`. */
   isAdmin(name: string): boolean;
 }

@@ -33,6 +33,10 @@ const table: ClassNames[] = [
     kind: 'authenticator', section: 'LDAPAuthenticator',
     names: ['ldap', 'ldapauthenticator.LDAPAuthenticator', 'ldapauthenticator.ldapauthenticator.LDAPAuthenticator', 'LDAPAuthenticator'],
   },
+  {
+    kind: 'authenticator', section: 'GenericOAuthenticator',
+    names: ['generic-oauth', 'oauthenticator.generic.GenericOAuthenticator', 'oauthenticator.GenericOAuthenticator', 'GenericOAuthenticator'],
+  },
   { kind: 'authenticator', section: 'NullAuthenticator', names: ['null', 'jupyterhub.auth.NullAuthenticator', 'NullAuthenticator'] },
 ];
 

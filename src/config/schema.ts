@@ -9,13 +9,13 @@ import { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import { KubeSpawner } from '../spawner/kubernetes/settings.ts';
 import {
   Authenticator, DummyAuthenticator, LDAPAuthenticator, LocalAuthenticator, NullAuthenticator, PAMAuthenticator, SharedPassword,
-  SharedPasswordAuthenticator, TmpAuthenticator,
+  SharedPasswordAuthenticator, TmpAuthenticator, GenericOAuthenticator,
 } from '../auth/settings.ts';
 import { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
 export const configurables = [
   JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, Authenticator, DummyAuthenticator, SharedPasswordAuthenticator,
-  TmpAuthenticator, NullAuthenticator, LocalAuthenticator, PAMAuthenticator, LDAPAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
+  TmpAuthenticator, NullAuthenticator, LocalAuthenticator, PAMAuthenticator, LDAPAuthenticator, GenericOAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
 ] as const;
 
 export interface TraitSpec {

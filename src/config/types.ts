@@ -8,7 +8,7 @@ import type { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import type { KubeSpawner } from '../spawner/kubernetes/settings.ts';
 import type {
   Authenticator, DummyAuthenticator, LDAPAuthenticator, LocalAuthenticator, NullAuthenticator, PAMAuthenticator, SharedPassword,
-  SharedPasswordAuthenticator, TmpAuthenticator,
+  SharedPasswordAuthenticator, TmpAuthenticator, GenericOAuthenticator,
 } from '../auth/settings.ts';
 import type { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
@@ -26,6 +26,7 @@ export type IdleCullerConfig = ValuesOf<typeof IdleCuller>;
 export type SharedPasswordConfig = ValuesOf<typeof SharedPassword>;
 export type PAMAuthenticatorConfig = ValuesOf<typeof PAMAuthenticator>;
 export type LDAPAuthenticatorConfig = ValuesOf<typeof LDAPAuthenticator>;
+export type GenericOAuthenticatorConfig = ValuesOf<typeof GenericOAuthenticator>;
 export type SharedPasswordAuthenticatorConfig = ValuesOf<typeof SharedPasswordAuthenticator>;
 
 /** The Spawner settings, plus those of the selected spawner class (read by that class through its own type). */
@@ -50,6 +51,7 @@ export interface SectionsConfig {
   LocalAuthenticator: ValuesOf<typeof LocalAuthenticator>;
   PAMAuthenticator: ValuesOf<typeof PAMAuthenticator>;
   LDAPAuthenticator: ValuesOf<typeof LDAPAuthenticator>;
+  GenericOAuthenticator: ValuesOf<typeof GenericOAuthenticator>;
   IdleCuller: IdleCullerConfig;
   SharedPassword: SharedPasswordConfig;
   ConfigurableHTTPProxy: ValuesOf<typeof ConfigurableHTTPProxy>;

@@ -7,6 +7,7 @@ import type { ServerManager, ServerPool } from '../servers/index.ts';
 import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';
+import type { AuthStateKeeper } from './auth-state.ts';
 import type { AttemptLimiter, SharedPassword } from '../auth/shared-password.ts';
 
 export interface Hub {
@@ -15,6 +16,8 @@ export interface Hub {
   routes: RouteTable;
   servers: ServerManager;
   authenticator: Authenticator;
+  /** Users' auth state, encrypted at rest with enable_auth_state. */
+  authState: AuthStateKeeper;
   cookieSecret: Buffer;
   log: Logger;
   metrics: HubMetrics;

@@ -76,7 +76,7 @@ export function userModel(hub: Hub, p: Principal, user: UserRecord,
   for (const [k, v] of Object.entries(full)) if (fields.has(k)) out[k] = v;
   out.kind = 'user';
   out.name = user.name;
-  if (fields.has('auth_state')) out.auth_state = user.auth_state ?? null;
+  if (fields.has('auth_state')) out.auth_state = hub.authState.get(user) ?? null;
   if (fields.has('servers')) {
     const withState = checkAccess(held, ['admin:server_state'], { user: user.name, server: `${user.name}/`, userGroups: groups }) === 'ok';
     const servers: Record<string, unknown> = {};

@@ -29,6 +29,7 @@ import { cullerSettings, startCuller } from './culler.ts';
 import { HubReloader, watchConfigFile } from './reload.ts';
 import type { ConfigLoader, ReloadResult } from './reload.ts';
 import { ConnectionDrain, Handover, canShareListener, controlSocketPath, findPredecessor, listenForControl, requestHandover } from './handover.ts';
+import { authStateKeeper, type AuthStateKeeper } from './auth-state.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -74,6 +75,13 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const dbFile = parseDbUrl(config.hub.db_url);
   if (!dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
   const store = openStore(config.hub.db_url);
+  let authState: AuthStateKeeper;
+  try {
+    authState = authStateKeeper(config, opts.env ?? process.env, store);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
   const hubPrefix = `${config.hub.base_url}hub/`;
 
@@ -143,7 +151,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const hubTarget = `${scheme}://${loopback}:${actualPort}`;
   const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
 
-  const servers = new ServerManager({ config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator });
+  const servers = new ServerManager({
+    config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator,
+    authState: (user) => { const u = store.users.getById(user.id); return u ? authState.get(u) : null; },
+  });
   const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
   const poolUsable = pool.usable;
@@ -152,7 +163,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   let markReady!: () => void;
   let close!: (opts?: { servers?: boolean }) => Promise<void>;
   const hub: Hub = {
-    config, store, routes, servers, authenticator, cookieSecret, log, metrics, sharedPassword, loginLimiter: limiter,
+    config, store, routes, servers, authenticator, authState, cookieSecret, log, metrics, sharedPassword, loginLimiter: limiter,
     base: config.hub.base_url,
     hubPrefix,
     apiUrl,

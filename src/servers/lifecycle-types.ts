@@ -60,6 +60,8 @@ export interface LifecycleDeps {
   /** The authenticator's say in spawning: whether its users are system users, and its pre_spawn_start /
    *  post_spawn_stop hooks (PAM sessions, create_system_users). */
   authenticator?: Pick<Authenticator, 'capabilities' | 'preSpawnStart' | 'postSpawnStop'>;
+  /** The user's decrypted auth state, for auth_state_hook and pre_spawn_hook. */
+  authState?: (user: UserRef) => unknown;
 }
 
 /** Metrics and other listeners; all optional. */

@@ -183,9 +183,13 @@ export class ServerManager {
     const k = key(active.user.name, active.name);
     let spawnConfig: SpawnerConfig;
     try {
-      spawnConfig = effectiveSpawnerConfig(config.spawner, options, config.spawnerSection);
+      const effective = effectiveSpawnerConfig(config.spawner, options, config.spawnerSection);
+      // Each spawn's own copy: a hook setting this user's environment must never reach the shared config (and so
+      // the next user's server).
+      spawnConfig = { ...effective, environment: { ...effective.environment } };
       const spec = createServerCredentials(this.deps, active, options, spawnConfig);
-      if (spawnConfig.pre_spawn_hook) await spawnConfig.pre_spawn_hook({ user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec });
+      await runPreSpawnHooks(spawnConfig, { user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec },
+        this.deps.authState?.(active.user) ?? null);
       await this.deps.authenticator?.preSpawnStart?.(active.user.name);
       const spawner = this.deps.spawnerClass.create({
         spec,
@@ -414,4 +418,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** JupyterHub's order: auth_state_hook(spawner, auth_state), then pre_spawn_hook(spawner). The object the hooks get
+ *  also answers JupyterHub's `spawner.environment` (the effective config's) and `spawner.auth_state`. */
+async function runPreSpawnHooks(config: SpawnerConfig, base: Record<string, unknown>, authState: unknown): Promise<void> {
+  if (!config.auth_state_hook && !config.pre_spawn_hook) return;
+  const spawner = Object.defineProperties({ ...base, auth_state: authState }, {
+    environment: { get: () => config.environment, set: (v: Record<string, string>) => { config.environment = v; }, enumerable: true },
+  });
+  if (config.auth_state_hook) await config.auth_state_hook(spawner, authState);
+  if (config.pre_spawn_hook) await config.pre_spawn_hook(spawner);
 }

@@ -48,6 +48,7 @@ export const Spawner = configurable('Spawner', null, 'Settings for every spawner
   mem_guarantee: setting(t.nullable(t.bytes), null, 'Memory reserved for a server, e.g. 512M (where the spawner can reserve it).'),
   cpu_guarantee: setting(t.nullable(t.float), null, 'CPU cores reserved for a server (where the spawner can reserve them).'),
   pre_spawn_hook: setting(t.hook, null, 'Function called with the spawner before each start (a .mjs/.js config sets it).'),
+  auth_state_hook: setting(t.hook, null, "Function called as auth_state_hook(spawner, auth_state) before each start, with the user's decrypted auth state (null without enable_auth_state); may set spawner.environment."),
   post_stop_hook: setting(t.hook, null, 'Function called with the spawner after each stop (a .mjs/.js config sets it).'),
   profile_list: setting(t.objects<typeof profileFields, Profile>('profile', profileFields, finishProfiles), [], 'Server profiles offered on the spawn form.'),
   pool_size: setting(t.int, 0, 'nodehub: servers kept started in advance for new users (0 disables the pool).'),

@@ -11,6 +11,8 @@ export interface UserRecord {
   /** Random id the login cookie carries instead of the name, so renaming or deleting a user invalidates it. */
   cookie_id: string;
   auth_state: unknown;
+  /** The auth state as a Fernet token (JUPYTERHUB_CRYPT_KEY), or null; only src/hub/auth-state.ts reads it. */
+  encrypted_auth_state: string | null;
 }
 
 export interface ServerRecord {
@@ -143,6 +145,7 @@ export interface Store {
     getByCookieId(cookieId: string): UserRecord | undefined;
     create(name: string, opts?: { admin?: boolean }): UserRecord;
     update(id: number, patch: { name?: string; admin?: boolean; auth_state?: unknown }): UserRecord;
+    setEncryptedAuthState(id: number, value: string | null): void;
     /** Moves last_activity forward only. */
     touch(id: number, when: number): void;
     delete(id: number): void;

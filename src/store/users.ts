@@ -13,6 +13,7 @@ interface UserRow {
   last_activity: number | null;
   cookie_id: string;
   auth_state: string | null;
+  encrypted_auth_state: string | null;
 }
 
 function toRecord(row: UserRow): UserRecord {
@@ -74,6 +75,7 @@ export function usersRepo(db: Db): Store['users'] {
   const touch = db.prepare<[number, number, number]>(
     'UPDATE users SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)',
   );
+  const setEncrypted = db.prepare<[string | null, number]>('UPDATE users SET encrypted_auth_state = ? WHERE id = ?');
   const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
   // Walks ix_users_idle from the oldest entry; users with a started server are skipped, and there are at most as many
@@ -147,6 +149,9 @@ export function usersRepo(db: Db): Store['users'] {
       });
       if (!row) throw new Error(`no user with id ${id}`);
       return toRecord(row);
+    },
+    setEncryptedAuthState(id, value) {
+      setEncrypted.run(value, id);
     },
     touch(id, when) {
       touch.run(when, id, when);

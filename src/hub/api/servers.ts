@@ -7,6 +7,7 @@ import { findUser, requireUserScope } from './users.ts';
 import { bodyObject } from './body.ts';
 import { streamProgress } from '../progress.ts';
 import { effectiveSpawnerConfig } from '../../servers/index.ts';
+import { freshAuth } from '../auth-state.ts';
 
 export function validServerName(name: string): string {
   if (name.includes('/')) throw new HubError(400, `Invalid server name: ${name}`);
@@ -36,6 +37,7 @@ async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, na
   const existing = hub.servers.get(user.name, serverName);
   if (existing?.phase === 'ready') throw new HubError(400, `${name}'s server${serverName ? ' ' + serverName : ''} is already running`);
   const body = req.body === undefined || req.body === null || req.body === '' ? undefined : bodyObject(req.body);
+  if (!(await freshAuth(hub, user))) throw new HubError(403, `auth has expired for ${user.name}, login again`);
   const active = startServer(hub, user, serverName, body);
   const ready = await hub.servers.waitReady(active, hub.config.hub.slow_spawn_timeout * 1000);
   if (!ready && active.phase !== 'spawning') {

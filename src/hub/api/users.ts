@@ -122,10 +122,11 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
     if (body.admin !== undefined) patch.admin = body.admin as boolean;
     if (body.auth_state !== undefined) {
       requireScopes(p, ['admin:auth_state'], { user: name });
-      patch.auth_state = body.auth_state;
+      if (!hub.authState.encrypted) patch.auth_state = body.auth_state;
     }
-    const updated = hub.store.users.update(user.id, patch);
-    return { ...userModel(hub, p, updated), auth_state: updated.auth_state ?? null };
+    let updated = hub.store.users.update(user.id, patch);
+    if (body.auth_state !== undefined && hub.authState.encrypted) updated = hub.authState.set(updated, body.auth_state);
+    return { ...userModel(hub, p, updated), auth_state: hub.authState.get(updated) ?? null };
   });
 
   app.delete(`${api}/users/:name`, async (req, reply) => {

@@ -5,11 +5,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
 import { forbiddenNameChars } from '../../auth/names.ts';
-import { getAuthenticatedUser } from '../../auth/index.ts';
+import { checkResult, getAuthenticatedUser, parseCookies, serializeCookie, signValue, verifySignedValue } from '../../auth/index.ts';
+import type { OAuthPending } from '../../auth/index.ts';
+import { applyAuthResult, markRefreshed } from '../auth-state.ts';
+import { requestOrigin } from '../http.ts';
 import { limiterKey, realClientAddress, trustedProxies } from '../client-address.ts';
 import { loginLimiter } from './password.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { clearLoginCookies, cookieUser, ensureSessionId, pageTokenOf, setLoginCookie } from '../identity.ts';
+import { appendCookie, clearLoginCookies, cookieUser, ensureSessionId, pageTokenOf, setLoginCookie } from '../identity.ts';
 import { HubError } from '../../util/errors.ts';
 import { loginPage, logoutPage } from '../pages/index.ts';
 import { nextUrl, safeNext } from './redirects.ts';
@@ -58,6 +61,7 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       ...pageVars(hub, 'login'),
       base: hub.base, next: safeNext(hub, req, queryNext(req)), error, username, showPassword: auth.capabilities.passwordField,
       loginService: auth.loginService, xsrf: xsrfToken(hub, req, reply),
+      loginUrl: auth.oauth ? `${hub.hubPrefix}${auth.loginUrl}${queryNext(req) ? `?next=${encodeURIComponent(queryNext(req)!)}` : ''}` : undefined,
     });
 
   app.get(`${hub.hubPrefix}login`, async (req, reply) => {
@@ -104,7 +108,8 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     return reply.redirect(nextUrl(hub, req, user.name), 302);
   });
 
-  if (auth.loginUrl) {
+  if (auth.oauth) registerOAuthPages(app, hub);
+  else if (auth.loginUrl) {
     // The tmp authenticator: every visit here mints a new user and replaces whoever this browser was (tmpauthenticator 1.0).
     app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
       refuseTokenLogin(req);
@@ -124,7 +129,76 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     if (user && hub.config.hub.shutdown_on_logout) {
       await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
     }
+    // GenericOAuthenticator.logout_redirect_url: the provider's end-session page, so its session ends too.
+    if (auth.oauth?.logoutRedirectUrl) return reply.redirect(auth.oauth.logoutRedirectUrl, 302);
     if (auth.capabilities.autoLogin) return reply.type('text/html').send(logoutPage({ ...pageVars(hub, 'logout'), base: hub.base, loginUrl: `${hub.hubPrefix}login` }));
     return reply.redirect(`${hub.hubPrefix}login`, 302);
   });
+}
+
+const STATE_COOKIE = 'oauthenticator-state';
+
+/** /hub/oauth_login sends the browser to the provider (state, PKCE and nonce kept in a signed cookie for ten minutes);
+ *  /hub/oauth_callback checks them, logs the user in and keeps the tokens as auth state. */
+function registerOAuthPages(app: FastifyInstance, hub: Hub): void {
+  const auth = hub.authenticator;
+  const oauth = auth.oauth!;
+  const userExists = (name: string) => hub.store.users.get(name) !== undefined;
+  const callbackUrl = (req: FastifyRequest) => oauth.callbackUrl || `${requestOrigin(req)}${hub.hubPrefix}oauth_callback`;
+  const cookiePath = hub.hubPrefix;
+
+  app.get(`${hub.hubPrefix}oauth_login`, async (req, reply) => {
+    refuseTokenLogin(req);
+    let target;
+    try {
+      target = await oauth.authorizeUrl(callbackUrl(req));
+    } catch (err) {
+      hub.log.warn(`OAuth login could not reach the provider: ${(err as Error).message}`);
+      throw new HubError(502, 'The login provider cannot be reached right now; try again in a moment');
+    }
+    const pending: OAuthPending = { ...target.pending, next: safeNext(hub, req, queryNext(req)) };
+    appendCookie(reply, serializeState(hub, req, JSON.stringify(pending), cookiePath, 600));
+    return reply.redirect(target.url, 302);
+  });
+
+  app.get(`${hub.hubPrefix}oauth_callback`, async (req, reply) => {
+    refuseTokenLogin(req);
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const raw = parseCookies(req.headers.cookie ?? '')[STATE_COOKIE];
+    const value = raw ? verifySignedValue(hub.cookieSecret, STATE_COOKIE, raw, 600 / 86400) : null;
+    appendCookie(reply, serializeState(hub, req, '', cookiePath, 0));
+    if (typeof q.error === 'string') throw new HubError(403, `The login provider refused: ${String(q.error_description ?? q.error).slice(0, 200)}`);
+    if (!value) throw new HubError(400, 'OAuth state missing or expired: start the login again');
+    let pending: OAuthPending;
+    try {
+      pending = JSON.parse(value) as OAuthPending;
+    } catch {
+      throw new HubError(400, 'OAuth state is not valid: start the login again');
+    }
+    if (q.state !== pending.state) throw new HubError(400, 'OAuth state mismatch: start the login again');
+    let result;
+    try {
+      result = await oauth.callback(new URL(req.url, requestOrigin(req)), pending);
+    } catch (err) {
+      hub.log.warn(`OAuth callback failed: ${(err as Error).message}`);
+      throw new HubError(403, `Login failed: ${(err as Error).message.slice(0, 200)}`);
+    }
+    const checked = await checkResult(auth, result, userExists);
+    if (!checked) {
+      hub.log.info(`OAuth user ${JSON.stringify(String(result.name).slice(0, 100))} is not allowed`);
+      throw new HubError(403, `User ${String(result.name).slice(0, 100)} is not allowed to use this hub. Ask an administrator for access.`);
+    }
+    let user = loginUser(hub, checked.name, checked.admin);
+    user = applyAuthResult(hub, user, checked);
+    markRefreshed(hub.store, user.id);
+    startSession(hub, req, reply, user);
+    hub.log.info(`User logged in: ${user.name}`);
+    const next = pending.next && pending.next.startsWith('/') && !pending.next.startsWith('//') ? pending.next : null;
+    return reply.redirect(next ?? nextUrl(hub, req, user.name), 302);
+  });
+}
+
+function serializeState(hub: Hub, req: FastifyRequest, value: string, path: string, maxAge: number): string {
+  const signed = value ? signValue(hub.cookieSecret, STATE_COOKIE, value) : '';
+  return serializeCookie(STATE_COOKIE, signed, { path, httpOnly: true, secure: requestOrigin(req).startsWith('https:'), sameSite: 'Lax', maxAge });
 }

@@ -1,6 +1,8 @@
 // Spawn, spawn-pending, user-redirect and the "server not running" flow (spec 3.2): the pages between a link and a
 // running server.
 import { pageVars } from './page-vars.ts';
+import { freshAuth } from '../auth-state.ts';
+import { clearLoginCookies } from '../identity.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { xsrfToken } from './xsrf.ts';
@@ -97,6 +99,12 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
     if (!isDomainError(err, 'invalid')) throw err;
     return reply.code(400).type('text/html')
       .send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, error: err.message, next, currentUser: me.name, submitted: options, xsrf: xsrfToken(hub, req, reply) }));
+  }
+  if (!(await freshAuth(hub, owner))) {
+    // JupyterHub: the provider no longer accepts the user, so the hub session ends and the browser logs in again.
+    if (me.name !== owner.name) throw new HubError(403, `auth has expired for ${owner.name}, login again`);
+    clearLoginCookies(hub, req, reply);
+    return reply.redirect(`${hub.hubPrefix}login?next=${encodeURIComponent(req.url)}`, 302);
   }
   let started;
   try {
