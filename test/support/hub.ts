@@ -35,7 +35,7 @@ export function testConfig(dir: string, adminToken: string, extra: Sections = {}
       ip: '127.0.0.1', port: 0, db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`,
       cookie_secret_file: join(dir, 'cookie_secret'), authenticator_class: 'dummy',
       services: [{ name: 'admin-svc', api_token: adminToken, admin: true }],
-      log_level: process.env.NODEHUB_TEST_LOG_LEVEL ?? 'error', // the access log's 4xx warnings would drown the suite's output
+      log_level: 'warn',
     },
     Spawner: { cmd: [process.execPath, MOCK_SINGLEUSER], http_timeout: 20, start_timeout: 20 },
     // Servers run as the test runner's user (uid_range null) in the test's private temp dir; the isolation defaults
@@ -53,7 +53,9 @@ export async function startTestHub(
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'nodehub-test-'));
   const adminToken = opts.adminToken ?? randomBytes(16).toString('hex');
   const file = join(dir, 'nodehub.json');
-  writeFileSync(file, JSON.stringify(testConfig(dir, adminToken, extra)));
+  // In-process hubs log into the suite's own output, where the access log's 4xx warnings would drown it.
+  const quiet = { JupyterHub: { log_level: process.env.NODEHUB_TEST_LOG_LEVEL ?? 'error' } };
+  writeFileSync(file, JSON.stringify(testConfig(dir, adminToken, merge(quiet, extra))));
   const config = await loadConfig({ file, env: {} });
   // The hub reads its shared password from here, never from the test runner's own environment.
   const running = await startHub(config, { env: opts.env ?? {} });
