@@ -39,7 +39,8 @@ describe('loadConfig: files', () => {
     expect(c.spawner.home_dir_template).toContain('{username}');
     expect(c.authenticator).toEqual({
       allowed_users: [], admin_users: [], blocked_users: [], allow_all: null, allow_existing_users: null, any_allow_config: null,
-      username_pattern: '', username_map: {}, auto_login: false, force_new_server: false,
+      username_pattern: '', username_map: {}, auto_login: false, enable_auth_state: false, manage_groups: false, refresh_pre_spawn: false,
+      auth_refresh_age: 300, force_new_server: false,
     });
     expect(c.sections.IdleCuller).toEqual({ enabled: null, timeout: 600, cull_every: 0, max_age: 0, cull_users: null });
   });
