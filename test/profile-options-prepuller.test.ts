@@ -71,7 +71,8 @@ describe('pre-puller and profile_options', () => {
     const r = await hub.api('/users/ann/server', { method: 'POST', body: JSON.stringify({ profile: 'choose', image: 'ds' }), headers: { 'content-type': 'application/json' } });
     expect([201, 202]).toContain(r.status);
     const messages = (await readProgress(hub, 'ann')).map((e) => e.message as string);
-    expect(messages).toContain(`Pulled: Container image "${DS}" already present on machine`);
+    // KubeSpawner 7's progress format: "<timestamp> [Normal] <message>".
+    expect(messages.some((m) => m.endsWith(`[Normal] Container image "${DS}" already present on machine`))).toBe(true);
     const pod = sim.list('pods', NAMESPACE).find((p) => p.metadata.name === 'jupyter-ann')!;
     expect(pod.spec.containers[0].image).toBe(DS);
   });
