@@ -127,7 +127,8 @@ async function killHub(h: HubProcess): Promise<void> {
   expect(await h.exited).toBe('SIGKILL');
 }
 
-/** pgid of each ready server (its recorded pid leads its group) that is also routed. */
+/** pgid of each ready server (its recorded pid leads its group) that is also routed, and of each server the restarted
+ *  hub is starting itself (a spawn the kill interrupted is taken up again: the spawn queue survives a restart). */
 async function adoptedGroups(s: Site, users: string[]): Promise<Set<number>> {
   const routes = Object.keys(await (await s.api('/proxy')).json());
   const out = new Set<number>();
@@ -135,7 +136,8 @@ async function adoptedGroups(s: Site, users: string[]): Promise<Set<number>> {
     const r = await s.api(`/users/${u}`);
     if (r.status !== 200) continue;
     const server = (await r.json()).servers?.[''];
-    if (server?.ready && routes.includes(`/user/${u}/`) && Number.isInteger(server.state?.pid)) out.add(server.state.pid);
+    const known = (server?.ready && routes.includes(`/user/${u}/`)) || server?.pending === 'spawn';
+    if (known && Number.isInteger(server.state?.pid)) out.add(server.state.pid);
   }
   return out;
 }
