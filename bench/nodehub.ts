@@ -30,9 +30,12 @@ export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
       db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`,
       authenticator_class: 'dummy',
       services: [{ name: 'bench', api_token: token, admin: true }],
+      log_level: process.env.BENCH_LOG_LEVEL ?? 'INFO',
     },
     Spawner: { cmd: [opts.node, opts.mock] },
-    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}') },
+    // Like for like with the reference's SimpleLocalProcessSpawner: servers as the hub's user, in the bench's own
+    // private temp dir (which per-user uids could not enter).
+    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}'), uid_range: null, allow_unisolated: true },
   } as Record<string, Record<string, unknown>>;
   for (const [section, values] of Object.entries(opts.nodehubConfig ?? {})) config[section] = { ...config[section], ...values };
   const configPath = join(dir, 'nodehub.yaml');

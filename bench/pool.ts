@@ -85,7 +85,7 @@ async function startVisitorNodehub(label: string, poolSize: number, kind: Server
       services: [{ name: 'bench', api_token: token, admin: true }],
     },
     Spawner: { cmd: kind.cmd, environment: kind.environment, pool_size: poolSize },
-    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}'), preload },
+    LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}'), preload, uid_range: null, allow_unisolated: true },
   };
   const configPath = join(dir, 'nodehub.yaml');
   writeFileSync(configPath, stringify(config));
