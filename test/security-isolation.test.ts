@@ -126,6 +126,7 @@ describe('the hub\'s own files', () => {
     let running: RunningHub | undefined;
     try {
       running = await startHub(await loadConfig({ file, env: {} }), { env: {} });
+      await new Promise((r) => setImmediate(r)); // log lines reach stderr once per turn of the event loop
     } finally {
       process.stderr.write = write;
     }
