@@ -1,7 +1,7 @@
 // Profile overrides (a profile's kubespawner_override, a profile option's choices, and an unlisted choice once the
 // visitor's text is in) set spawner settings, so they are checked against the same declarations as the config file:
 // a bad value is refused with its full path at start-up, or (free text) when the visitor picks it.
-import { ConfigError, nearest, unknownKey } from './errors.ts';
+import { nearest, unknownKey } from './errors.ts';
 import { sections, traitsOf } from './schema.ts';
 import type { SpawnerConfig } from './types.ts';
 
@@ -93,4 +93,3 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export { ConfigError };

@@ -3,7 +3,7 @@
 // for its profile_options, in option order (profile-choices.ts).
 import type { ProfileConfig, SpawnerConfig } from '../config/types.ts';
 import { DomainError } from '../util/errors.ts';
-import { applyOverrides, ConfigError } from '../config/overrides.ts';
+import { applyOverrides, ConfigError } from '../config/index.ts';
 import { choiceOverrides, selectChoices, type OptionSelection } from './profile-choices.ts';
 
 /** A profile with every one of its options decided. */
