@@ -7,7 +7,8 @@ set -e
 cd "$(dirname "$0")/.."
 
 debs="jupyterhub jupyter-server python3-notebook python3-ipykernel python3-nbgitpuller python3-pamela git"
-[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap slapd ldap-utils"
+# postgresql: the store contract tests and the PostgreSQL hub tests start a throw-away server with initdb + pg_ctl
+[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap slapd ldap-utils postgresql"
 
 missing=""
 for p in $debs; do
