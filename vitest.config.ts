@@ -8,5 +8,7 @@ export default defineConfig({
     // Integration tests start real jupyterhub-singleuser processes; two cores do not take more at once.
     maxWorkers: 2,
     reporters: ['default'],
+    // One throw-away PostgreSQL for the PostgreSQL tests (started only when the run includes one).
+    globalSetup: ['test/support/postgres-global.ts'],
   },
 });

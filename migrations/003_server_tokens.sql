@@ -7,7 +7,8 @@ CREATE INDEX ix_api_tokens_server ON api_tokens (server_id) WHERE server_id IS N
 -- Tokens minted by earlier versions for servers still running: the old code noted them "Server at <prefix>" and made
 -- the same token the secret of the server's OAuth client jupyterhub-user-<user>[-<server>] (names URL-quoted with
 -- uri_component, registered by src/store/migrate.ts). Matching the secret as well as the note leaves alone a token
--- a user merely noted that way.
+-- a user merely noted that way. (sqlite only: no PostgreSQL database predates this migration.)
+-- sqlite only
 UPDATE api_tokens SET server_id = (
   SELECT s.id FROM servers s
   JOIN users u ON u.id = s.user_id
@@ -16,3 +17,4 @@ UPDATE api_tokens SET server_id = (
   WHERE s.user_id = api_tokens.user_id AND c.secret_hash = api_tokens.hash
 )
 WHERE kind = 'api' AND user_id IS NOT NULL AND note LIKE 'Server at %';
+-- end sqlite only

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { latestVersion, migrate, openDatabase, openStore, parseDbUrl, pendingMigrations } from '../src/store/index.ts';
+import { latestVersion, migrate, openDatabase, openStore, parseDbUrl, pendingMigrations, redactDbUrl } from '../src/store/index.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -17,25 +17,49 @@ afterEach(() => {
 
 describe('parseDbUrl', () => {
   it('reads the sqlite URL forms JupyterHub uses', () => {
-    expect(parseDbUrl('sqlite:///jupyterhub.sqlite')).toEqual({ filename: resolve('jupyterhub.sqlite'), memory: false });
-    expect(parseDbUrl('sqlite:////srv/hub/db.sqlite')).toEqual({ filename: '/srv/hub/db.sqlite', memory: false });
-    expect(parseDbUrl('sqlite://')).toEqual({ filename: ':memory:', memory: true });
-    expect(parseDbUrl('sqlite:///:memory:')).toEqual({ filename: ':memory:', memory: true });
+    expect(parseDbUrl('sqlite:///jupyterhub.sqlite')).toEqual({ kind: 'sqlite', filename: resolve('jupyterhub.sqlite'), memory: false });
+    expect(parseDbUrl('sqlite:////srv/hub/db.sqlite')).toEqual({ kind: 'sqlite', filename: '/srv/hub/db.sqlite', memory: false });
+    expect(parseDbUrl('sqlite://')).toEqual({ kind: 'sqlite', filename: ':memory:', memory: true });
+    expect(parseDbUrl('sqlite:///:memory:')).toEqual({ kind: 'sqlite', filename: ':memory:', memory: true });
     expect(parseDbUrl('/var/lib/nodehub/hub.sqlite').filename).toBe('/var/lib/nodehub/hub.sqlite');
     expect(parseDbUrl('data/hub.sqlite').filename).toBe(resolve('data/hub.sqlite'));
   });
 
-  it('refuses other databases, naming the setting but not the password', () => {
-    let message = '';
-    try {
-      parseDbUrl('postgresql://hub:s3cret@db.example/jupyterhub');
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message).toContain('JupyterHub.db_url');
-    expect(message).toContain('only sqlite is supported');
-    expect(message).toContain('postgresql');
-    expect(message).not.toContain('s3cret');
+  it('reads the PostgreSQL URL forms JupyterHub uses, and shows them only without the password', () => {
+    const redacted = 'postgresql://hub:***@db.example:5433/jupyterhub';
+    expect(parseDbUrl('postgresql://hub:s3cret@db.example:5433/jupyterhub')).toEqual({
+      kind: 'postgres', memory: false, host: 'db.example', port: 5433, user: 'hub', password: 's3cret', database: 'jupyterhub', redacted,
+    });
+    expect(parseDbUrl('postgresql+psycopg2://hub:s3cret@db.example:5433/jupyterhub')).toMatchObject({
+      kind: 'postgres', host: 'db.example', port: 5433, user: 'hub', password: 's3cret', database: 'jupyterhub',
+      redacted: 'postgresql+psycopg2://hub:***@db.example:5433/jupyterhub',
+    });
+    expect(parseDbUrl('postgres://db/hub')).toMatchObject({ kind: 'postgres', host: 'db', database: 'hub', redacted: 'postgres://db/hub' });
+    // a password with URL-quoted characters, and SQLAlchemy's unix socket form
+    expect(parseDbUrl('postgresql://hub:p%40ss%2Fw@db/hub')).toMatchObject({ password: 'p@ss/w', redacted: 'postgresql://hub:***@db/hub' });
+    expect(parseDbUrl('postgresql://hub@/hub?host=/var/run/postgresql')).toMatchObject({ host: '/var/run/postgresql', user: 'hub', database: 'hub' });
+    expect(redactDbUrl('postgresql://u@/d?host=/s&password=s3cret')).toBe('postgresql://u@/d?host=/s&password=***');
+  });
+
+  it('refuses other databases and unknown options, naming the setting but not the password', () => {
+    const messageOf = (url: string) => {
+      try {
+        parseDbUrl(url);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    };
+    const mysql = messageOf('mysql://hub:s3cret@db.example/jupyterhub');
+    expect(mysql).toContain('JupyterHub.db_url');
+    expect(mysql).toContain('nodehub supports sqlite and PostgreSQL, got a mysql URL');
+    expect(mysql).not.toContain('s3cret');
+    const option = messageOf('postgresql://hub:s3cret@db.example/jupyterhub?sslmode=require');
+    expect(option).toContain('"sslmode" is not supported');
+    expect(option).not.toContain('s3cret');
+    const bad = messageOf('postgresql://hub:s3cret@db.example:notaport/jupyterhub');
+    expect(bad).toContain('is not a valid PostgreSQL URL');
+    expect(bad).not.toContain('s3cret');
   });
 
   it('refuses malformed sqlite URLs and empty values', () => {
@@ -47,13 +71,13 @@ describe('parseDbUrl', () => {
 });
 
 describe('openStore', () => {
-  it('creates the parent directory, applies every migration and records the version', () => {
+  it('creates the parent directory, applies every migration and records the version', async () => {
     const file = join(dir, 'nested', 'deeper', 'hub.sqlite');
-    const store = openStore(`sqlite:///${file}`);
+    const store = await openStore(`sqlite:///${file}`);
     expect(existsSync(file)).toBe(true);
     expect(store.version).toBe(latestVersion());
     expect(store.version).toBeGreaterThanOrEqual(1);
-    store.close();
+    await store.close();
     const raw = new Database(file);
     expect(raw.pragma('user_version', { simple: true })).toBe(latestVersion());
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -69,59 +93,59 @@ describe('openStore', () => {
     db.close();
   });
 
-  it('is idempotent on reopen: data kept, nothing pending, nothing reapplied', () => {
+  it('is idempotent on reopen: data kept, nothing pending, nothing reapplied', async () => {
     const url = join(dir, 'hub.sqlite');
-    const first = openStore(url);
-    first.users.create('alice');
-    first.close();
+    const first = await openStore(url);
+    await first.users.create('alice');
+    await first.close();
     const db = openDatabase(url);
     expect(pendingMigrations(db)).toEqual([]);
     expect(migrate(db)).toEqual([]);
     db.close();
-    const second = openStore(url);
+    const second = await openStore(url);
     expect(second.version).toBe(latestVersion());
-    expect(second.users.get('alice')?.name).toBe('alice');
-    expect(second.users.count()).toBe(1);
-    second.close();
+    expect((await second.users.get('alice'))?.name).toBe('alice');
+    expect(await second.users.count()).toBe(1);
+    await second.close();
   });
 
-  it('refuses a database written by a newer nodehub', () => {
+  it('refuses a database written by a newer nodehub', async () => {
     const url = join(dir, 'hub.sqlite');
-    openStore(url).close();
+    await (await openStore(url)).close();
     const raw = new Database(url);
     raw.pragma(`user_version = ${latestVersion() + 5}`);
     raw.close();
-    expect(() => openStore(url)).toThrow(
+    await expect(openStore(url)).rejects.toThrow(
       `database schema version ${latestVersion() + 5} is newer than this nodehub supports (${latestVersion()}); upgrade nodehub`,
     );
   });
 
-  it('with migrate:false reports a database that needs upgrade-db instead of changing it', () => {
+  it('with migrate:false reports a database that needs upgrade-db instead of changing it', async () => {
     const url = join(dir, 'hub.sqlite');
-    expect(() => openStore(url, { migrate: false })).toThrow(/run `nodehub upgrade-db`/);
+    await expect(openStore(url, { migrate: false })).rejects.toThrow(/run `nodehub upgrade-db`/);
     const db = openDatabase(url);
     expect(pendingMigrations(db).map((m) => m.version)).toEqual(
       Array.from({ length: latestVersion() }, (_, i) => i + 1),
     );
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     db.close();
-    openStore(url).close();
-    const store = openStore(url, { migrate: false });
+    await (await openStore(url)).close();
+    const store = await openStore(url, { migrate: false });
     expect(store.version).toBe(latestVersion());
-    store.close();
+    await store.close();
   });
 
-  it('gives a clear error for a file that is not a database', () => {
+  it('gives a clear error for a file that is not a database', async () => {
     const file = join(dir, 'garbage.sqlite');
     writeFileSync(file, 'this is not sqlite at all, just some text that is long enough to have a header '.repeat(20));
-    expect(() => openStore(file)).toThrow(new RegExp(`cannot open database ${file}`));
+    await expect(openStore(file)).rejects.toThrow(new RegExp(`cannot open database ${file}`));
   });
 
-  it('works in memory', () => {
-    const store = openStore('sqlite://');
-    store.users.create('mem');
-    expect(store.users.count()).toBe(1);
-    store.close();
+  it('works in memory', async () => {
+    const store = await openStore('sqlite://');
+    await store.users.create('mem');
+    expect(await store.users.count()).toBe(1);
+    await store.close();
   });
 });
 

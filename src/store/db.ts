@@ -1,8 +1,5 @@
-// Small helpers shared by the aggregate modules: the connection type, token hashing and JSON column codecs.
+// Small helpers shared by the aggregate modules: token hashing, JSON column codecs, error codes.
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
-
-export type Db = Database.Database;
 
 /** sha256 hex: how tokens, OAuth codes and client secrets are stored and looked up. */
 export function hashToken(token: string): string {
@@ -16,4 +13,10 @@ export function toJson(value: unknown): string {
 export function fromJson<T>(text: string | null, fallback: T): T {
   if (text === null || text === undefined) return fallback;
   return JSON.parse(text) as T;
+}
+
+/** A UNIQUE constraint refused the write, on either backend. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -1,6 +1,7 @@
 // Groups and their members.
 import type { GroupRecord, Store } from './types.ts';
-import { type Db, fromJson, toJson } from './db.ts';
+import { fromJson, isUniqueViolation, toJson } from './db.ts';
+import { type Exec, stmt } from './sql.ts';
 import { checkPage, groupByUser } from './users.ts';
 
 interface GroupRow {
@@ -13,74 +14,76 @@ function toRecord(row: GroupRow): GroupRecord {
   return { ...row, properties: fromJson(row.properties, {}) };
 }
 
-export function groupsRepo(db: Db): Store['groups'] {
-  const get = db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE name = ?');
-  const pageAll = db.prepare<[number, number], GroupRow>('SELECT * FROM groups ORDER BY id LIMIT ? OFFSET ?');
-  const countAll = db.prepare<[], number>('SELECT COUNT(*) FROM groups').pluck();
-  const inNames = 'name IN (SELECT value FROM json_each(?))';
-  const pageNames = db.prepare<[string, number, number], GroupRow>(
-    `SELECT * FROM groups WHERE ${inNames} ORDER BY id LIMIT ? OFFSET ?`,
-  );
-  const countNames = db.prepare<[string], number>(`SELECT COUNT(*) FROM groups WHERE ${inNames}`).pluck();
-  const insert = db.prepare<[string, string], GroupRow>('INSERT INTO groups (name, properties) VALUES (?, ?) RETURNING *');
-  const updateProperties = db.prepare<[string, number], GroupRow>('UPDATE groups SET properties = ? WHERE id = ? RETURNING *');
-  const remove = db.prepare<[number]>('DELETE FROM groups WHERE id = ?');
-  const addUser = db.prepare<[number, number]>('INSERT OR IGNORE INTO user_group_map (group_id, user_id) VALUES (?, ?)');
-  const removeUser = db.prepare<[number, number]>('DELETE FROM user_group_map WHERE group_id = ? AND user_id = ?');
-  const memberNames = db.prepare<[number], string>(`
-    SELECT u.name FROM user_group_map m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.name`).pluck();
-  const groupsOfUser = db.prepare<[number], string>(`
-    SELECT g.name FROM user_group_map m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name`).pluck();
-  const groupsOfUsers = db.prepare<[string], { user_id: number; name: string }>(`
-    SELECT m.user_id, g.name FROM user_group_map m JOIN groups g ON g.id = m.group_id
-    WHERE m.user_id IN (SELECT value FROM json_each(?)) ORDER BY m.user_id, g.name`);
-  const addUsers = db.transaction((groupId: number, userIds: number[]) => {
-    for (const userId of userIds) addUser.run(groupId, userId);
-  });
-  const removeUsers = db.transaction((groupId: number, userIds: number[]) => {
-    for (const userId of userIds) removeUser.run(groupId, userId);
-  });
+const get = stmt('groups_get', 'SELECT * FROM groups WHERE name = $1');
+const pageAll = stmt('groups_page', 'SELECT * FROM groups ORDER BY id LIMIT $1 OFFSET $2');
+const countAll = stmt('groups_count', 'SELECT COUNT(*) FROM groups');
+const pageNames = stmt('groups_page_names', 'SELECT * FROM groups WHERE name IN_LIST($1) ORDER BY id LIMIT $2 OFFSET $3');
+const countNames = stmt('groups_count_names', 'SELECT COUNT(*) FROM groups WHERE name IN_LIST($1)');
+const insert = stmt('groups_insert', 'INSERT INTO groups (name, properties) VALUES ($1, $2) RETURNING *');
+const updateProperties = stmt('groups_set_properties', 'UPDATE groups SET properties = $1 WHERE id = $2 RETURNING *');
+const remove = stmt('groups_delete', 'DELETE FROM groups WHERE id = $1');
+const addUser = stmt('groups_add_user', 'INSERT INTO user_group_map (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING');
+const removeUser = stmt('groups_remove_user', 'DELETE FROM user_group_map WHERE group_id = $1 AND user_id = $2');
+const memberNames = stmt('groups_member_names', `
+  SELECT u.name FROM user_group_map m JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY u.name`);
+const groupsOfUser = stmt('groups_of_user', `
+  SELECT g.name FROM user_group_map m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 ORDER BY g.name`);
+const groupsOfUsers = stmt('groups_of_users', `
+  SELECT m.user_id, g.name FROM user_group_map m JOIN groups g ON g.id = m.group_id
+  WHERE m.user_id IN_LIST($1) ORDER BY m.user_id, g.name`);
 
+const names = (rows: { name: string }[]) => rows.map((r) => r.name);
+
+export function groupsRepo(x: Exec): Store['groups'] {
   return {
-    get(name) {
-      const row = get.get(name);
+    async get(name) {
+      const row = await x.get<GroupRow>(get, [name]);
       return row && toRecord(row);
     },
-    page(q) {
+    async page(q) {
       checkPage(q);
       if (q.names === undefined) {
-        return { items: pageAll.all(q.limit, q.offset).map(toRecord), total: countAll.get()! };
+        return { items: (await x.all<GroupRow>(pageAll, [q.limit, q.offset])).map(toRecord), total: (await x.value<number>(countAll))! };
       }
-      const names = JSON.stringify(q.names);
-      return { items: pageNames.all(names, q.limit, q.offset).map(toRecord), total: countNames.get(names)! };
+      return {
+        items: (await x.all<GroupRow>(pageNames, [q.names, q.limit, q.offset])).map(toRecord),
+        total: (await x.value<number>(countNames, [q.names]))!,
+      };
     },
-    create(name, properties = {}) {
+    async create(name, properties = {}) {
       if (typeof name !== 'string' || name === '') throw new Error('group name must be a non-empty string');
-      if (get.get(name)) throw new Error(`group ${name} already exists`);
-      return toRecord(insert.get(name, toJson(properties))!);
+      if (await x.get(get, [name])) throw new Error(`group ${name} already exists`);
+      const row = await x.get<GroupRow>(insert, [name, toJson(properties)]).catch((err: unknown) => {
+        throw isUniqueViolation(err) ? new Error(`group ${name} already exists`) : err;
+      });
+      return toRecord(row!);
     },
-    setProperties(id, properties) {
-      const row = updateProperties.get(toJson(properties), id);
+    async setProperties(id, properties) {
+      const row = await x.get<GroupRow>(updateProperties, [toJson(properties), id]);
       if (!row) throw new Error(`no group with id ${id}`);
       return toRecord(row);
     },
-    delete(id) {
-      remove.run(id);
+    async delete(id) {
+      await x.run(remove, [id]);
     },
-    addUsers(groupId, userIds) {
-      addUsers(groupId, userIds);
+    async addUsers(groupId, userIds) {
+      await x.tx(async (t) => {
+        for (const userId of userIds) await t.run(addUser, [groupId, userId]);
+      });
     },
-    removeUsers(groupId, userIds) {
-      removeUsers(groupId, userIds);
+    async removeUsers(groupId, userIds) {
+      await x.tx(async (t) => {
+        for (const userId of userIds) await t.run(removeUser, [groupId, userId]);
+      });
     },
-    memberNames(groupId) {
-      return memberNames.all(groupId);
+    async memberNames(groupId) {
+      return names(await x.all(memberNames, [groupId]));
     },
-    groupsOfUser(userId) {
-      return groupsOfUser.all(userId);
+    async groupsOfUser(userId) {
+      return names(await x.all(groupsOfUser, [userId]));
     },
-    groupsOfUsers(userIds) {
-      return groupByUser(groupsOfUsers.all(JSON.stringify(userIds)));
+    async groupsOfUsers(userIds) {
+      return groupByUser(await x.all(groupsOfUsers, [userIds]));
     },
   };
 }

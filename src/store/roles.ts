@@ -1,7 +1,7 @@
 // Role definitions and which users, groups and services hold them. Scope expansion lives in auth/, not here.
-import type Database from 'better-sqlite3';
 import type { RoleRecord, Store } from './types.ts';
-import { type Db, fromJson, toJson } from './db.ts';
+import { fromJson, toJson } from './db.ts';
+import { type Exec, type Stmt, stmt } from './sql.ts';
 import { groupByUser } from './users.ts';
 
 interface RoleRow {
@@ -15,68 +15,63 @@ function toRecord(row: RoleRow): RoleRecord {
 }
 
 type Holder = 'user' | 'group' | 'service';
-type Statement = Database.Statement<unknown[], unknown>;
 
-export type RolesRepo = Store['roles'] & {
-  /** Deletes a role definition; holders lose it through the foreign keys. */
-  delete(name: string): void;
-};
+// Upsert keeps the row id, so replacing a definition keeps who holds it.
+const upsert = stmt('roles_upsert', `
+  INSERT INTO roles (name, description, scopes) VALUES ($1, $2, $3)
+  ON CONFLICT (name) DO UPDATE SET description = excluded.description, scopes = excluded.scopes`);
+const get = stmt('roles_get', 'SELECT name, description, scopes FROM roles WHERE name = $1');
+const list = stmt('roles_list', 'SELECT name, description, scopes FROM roles ORDER BY name');
+const remove = stmt('roles_delete', 'DELETE FROM roles WHERE name = $1');
+const ofUsers = stmt('roles_of_users', `
+  SELECT m.user_id, r.name FROM user_role_map m JOIN roles r ON r.id = m.role_id
+  WHERE m.user_id IN_LIST($1) ORDER BY m.user_id, r.name`);
 
-export function rolesRepo(db: Db): RolesRepo {
-  // Upsert keeps the row id, so replacing a definition keeps who holds it.
-  const upsert = db.prepare<[string, string, string]>(`
-    INSERT INTO roles (name, description, scopes) VALUES (?, ?, ?)
-    ON CONFLICT (name) DO UPDATE SET description = excluded.description, scopes = excluded.scopes`);
-  const get = db.prepare<[string], RoleRow>('SELECT name, description, scopes FROM roles WHERE name = ?');
-  const list = db.prepare<[], RoleRow>('SELECT name, description, scopes FROM roles ORDER BY name');
-  const remove = db.prepare<[string]>('DELETE FROM roles WHERE name = ?');
-  const ofUsers = db.prepare<[string], { user_id: number; name: string }>(`
-    SELECT m.user_id, r.name FROM user_role_map m JOIN roles r ON r.id = m.role_id
-    WHERE m.user_id IN (SELECT value FROM json_each(?)) ORDER BY m.user_id, r.name`);
+const maps = {} as Record<Holder, { clear: Stmt; add: Stmt; of: Stmt }>;
+for (const holder of ['user', 'group', 'service'] as const) {
+  const table = `${holder}_role_map`;
+  const col = `${holder}_id`;
+  maps[holder] = {
+    clear: stmt(`roles_clear_${holder}`, `DELETE FROM ${table} WHERE ${col} = $1`),
+    add: stmt(`roles_add_${holder}`, `INSERT INTO ${table} (${col}, role_id) SELECT CAST($1 AS BIGINT), id FROM roles WHERE name = $2 ON CONFLICT DO NOTHING`),
+    of: stmt(`roles_of_${holder}`, `SELECT r.name FROM ${table} m JOIN roles r ON r.id = m.role_id WHERE m.${col} = $1 ORDER BY r.name`),
+  };
+}
 
-  const maps = {} as Record<Holder, { clear: Statement; add: Statement; of: Statement }>;
-  for (const holder of ['user', 'group', 'service'] as const) {
-    const table = `${holder}_role_map`;
-    const col = `${holder}_id`;
-    maps[holder] = {
-      clear: db.prepare(`DELETE FROM ${table} WHERE ${col} = ?`),
-      add: db.prepare(`INSERT OR IGNORE INTO ${table} (${col}, role_id) SELECT ?, id FROM roles WHERE name = ?`),
-      of: db.prepare(`SELECT r.name FROM ${table} m JOIN roles r ON r.id = m.role_id WHERE m.${col} = ? ORDER BY r.name`).pluck(),
-    };
-  }
-
-  const add = (holder: Holder, id: number, role: string) => {
-    if (!get.get(role)) throw new Error(`no role named ${role}`);
-    maps[holder].add.run(id, role);
+export function rolesRepo(x: Exec): Store['roles'] {
+  const add = async (t: Exec, holder: Holder, id: number, role: string) => {
+    if (!(await t.get(get, [role]))) throw new Error(`no role named ${role}`);
+    await t.run(maps[holder].add, [id, role]);
   };
   // All or nothing: an unknown role name leaves the holder's roles as they were.
-  const set = db.transaction((holder: Holder, id: number, roles: string[]) => {
-    maps[holder].clear.run(id);
-    for (const role of roles) add(holder, id, role);
-  });
-  const of = (holder: Holder, id: number) => maps[holder].of.all(id) as string[];
+  const set = (holder: Holder, id: number, roles: string[]) =>
+    x.tx(async (t) => {
+      await t.run(maps[holder].clear, [id]);
+      for (const role of roles) await add(t, holder, id, role);
+    });
+  const of = async (holder: Holder, id: number) => (await x.all<{ name: string }>(maps[holder].of, [id])).map((r) => r.name);
 
   return {
-    upsert(r) {
+    async upsert(r) {
       if (typeof r.name !== 'string' || r.name === '') throw new Error('role name must be a non-empty string');
-      upsert.run(r.name, r.description ?? '', toJson(r.scopes ?? []));
+      await x.run(upsert, [r.name, r.description ?? '', toJson(r.scopes ?? [])]);
     },
-    get(name) {
-      const row = get.get(name);
+    async get(name) {
+      const row = await x.get<RoleRow>(get, [name]);
       return row && toRecord(row);
     },
-    list() {
-      return list.all().map(toRecord);
+    async list() {
+      return (await x.all<RoleRow>(list)).map(toRecord);
     },
-    delete(name) {
-      remove.run(name);
+    async delete(name) {
+      await x.run(remove, [name]);
     },
     setForUser: (userId, roles) => set('user', userId, roles),
     setForGroup: (groupId, roles) => set('group', groupId, roles),
     setForService: (serviceId, roles) => set('service', serviceId, roles),
-    addToUser: (userId, role) => add('user', userId, role),
+    addToUser: (userId, role) => add(x, 'user', userId, role),
     ofUser: (userId) => of('user', userId),
-    ofUsers: (userIds) => groupByUser(ofUsers.all(JSON.stringify(userIds))),
+    ofUsers: async (userIds) => groupByUser(await x.all(ofUsers, [userIds])),
     ofGroup: (groupId) => of('group', groupId),
     ofService: (serviceId) => of('service', serviceId),
   };

@@ -1,6 +1,7 @@
 // The servers table: one record per (user, server name) the user ever asked for; `started` marks the active ones.
 import type { ActiveServerRecord, ServerRecord, Store } from './types.ts';
-import { type Db, fromJson, toJson } from './db.ts';
+import { fromJson, toJson } from './db.ts';
+import { type Exec, stmt } from './sql.ts';
 
 interface ServerRow {
   id: number;
@@ -19,74 +20,66 @@ function toRecord(row: ServerRow): ServerRecord {
 
 const patchable = ['started', 'last_activity', 'state', 'user_options', 'url'] as const;
 
-export function serversRepo(db: Db): Store['servers'] {
-  const get = db.prepare<[number, string], ServerRow>('SELECT * FROM servers WHERE user_id = ? AND name = ?');
-  const listForUser = db.prepare<[number], ServerRow>('SELECT * FROM servers WHERE user_id = ? ORDER BY name');
-  const listForUsers = db.prepare<[string], ServerRow>(
-    'SELECT * FROM servers WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, name',
-  );
-  const ensure = db.prepare<[number, string]>(
-    'INSERT INTO servers (user_id, name) VALUES (?, ?) ON CONFLICT (user_id, name) DO NOTHING',
-  );
-  // Flags say which fields the patch carries, so one prepared statement serves every patch and null can be written.
-  const update = db.prepare<[Record<string, unknown>]>(`
-    UPDATE servers SET
-      ${patchable.map((f) => `${f} = CASE WHEN @set_${f} THEN @${f} ELSE ${f} END`).join(',\n      ')}
-    WHERE id = @id`);
-  const touch = db.prepare<[number, number, number]>(
-    'UPDATE servers SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)',
-  );
-  const remove = db.prepare<[number]>('DELETE FROM servers WHERE id = ?');
-  // Both read only the partial index of started servers: start-up work follows active servers, not users.
-  const listActive = db.prepare<[], ServerRow & { user_name: string }>(`
-    SELECT s.*, u.name AS user_name FROM servers s INDEXED BY ix_servers_active
-    JOIN users u ON u.id = s.user_id
-    WHERE s.started IS NOT NULL`);
-  const countActive = db.prepare<[], number>(
-    'SELECT COUNT(*) FROM servers INDEXED BY ix_servers_active WHERE started IS NOT NULL',
-  ).pluck();
+const get = stmt('servers_get', 'SELECT * FROM servers WHERE user_id = $1 AND name = $2');
+const listForUser = stmt('servers_for_user', 'SELECT * FROM servers WHERE user_id = $1 ORDER BY name');
+const listForUsers = stmt('servers_for_users', 'SELECT * FROM servers WHERE user_id IN_LIST($1) ORDER BY user_id, name');
+const ensure = stmt('servers_ensure', 'INSERT INTO servers (user_id, name) VALUES ($1, $2) ON CONFLICT (user_id, name) DO NOTHING');
+// Flags say which fields the patch carries, so one prepared statement serves every patch and null can be written:
+// field i is $(2i+2), its flag $(2i+3).
+const update = stmt('servers_update', `
+  UPDATE servers SET
+    ${patchable.map((f, i) => `${f} = CASE WHEN $${2 * i + 3} = 1 THEN $${2 * i + 2} ELSE ${f} END`).join(',\n    ')}
+  WHERE id = $1`);
+const touch = stmt('servers_touch', 'UPDATE servers SET last_activity = $1 WHERE id = $2 AND (last_activity IS NULL OR last_activity < $1)');
+const remove = stmt('servers_delete', 'DELETE FROM servers WHERE id = $1');
+// Both read only the partial index of started servers: start-up work follows active servers, not users.
+const listActive = stmt('servers_active', `
+  SELECT s.*, u.name AS user_name FROM servers s INDEXED BY ix_servers_active
+  JOIN users u ON u.id = s.user_id
+  WHERE s.started IS NOT NULL`);
+const countActive = stmt('servers_count_active', 'SELECT COUNT(*) FROM servers INDEXED BY ix_servers_active WHERE started IS NOT NULL');
 
+export function serversRepo(x: Exec): Store['servers'] {
   return {
-    get(userId, name) {
-      const row = get.get(userId, name);
+    async get(userId, name) {
+      const row = await x.get<ServerRow>(get, [userId, name]);
       return row && toRecord(row);
     },
-    listForUser(userId) {
-      return listForUser.all(userId).map(toRecord);
+    async listForUser(userId) {
+      return (await x.all<ServerRow>(listForUser, [userId])).map(toRecord);
     },
-    listForUsers(userIds) {
+    async listForUsers(userIds) {
       const byUser = new Map<number, ServerRecord[]>();
-      for (const row of listForUsers.all(JSON.stringify(userIds))) {
+      for (const row of await x.all<ServerRow>(listForUsers, [userIds])) {
         const list = byUser.get(row.user_id);
         if (list) list.push(toRecord(row));
         else byUser.set(row.user_id, [toRecord(row)]);
       }
       return byUser;
     },
-    ensure(userId, name) {
-      ensure.run(userId, name);
-      return toRecord(get.get(userId, name)!);
+    async ensure(userId, name) {
+      await x.run(ensure, [userId, name]);
+      return toRecord((await x.get<ServerRow>(get, [userId, name]))!);
     },
-    update(id, patch) {
-      const params: Record<string, unknown> = { id };
+    async update(id, patch) {
+      const params: unknown[] = [id];
       for (const f of patchable) {
         const v = patch[f];
-        params[`set_${f}`] = v !== undefined ? 1 : 0;
-        params[f] = v === undefined ? null : f === 'state' || f === 'user_options' ? toJson(v ?? {}) : v;
+        params.push(v === undefined ? null : f === 'state' || f === 'user_options' ? toJson(v ?? {}) : v, v !== undefined ? 1 : 0);
       }
-      update.run(params);
+      await x.run(update, params);
     },
-    touch(id, when) {
-      touch.run(when, id, when);
+    async touch(id, when) {
+      await x.run(touch, [when, id]);
     },
-    delete(id) {
-      remove.run(id);
+    async delete(id) {
+      await x.run(remove, [id]);
     },
-    listActive(): ActiveServerRecord[] {
-      return listActive.all().map((row) => ({ ...toRecord(row), user_name: row.user_name }));
+    async listActive(): Promise<ActiveServerRecord[]> {
+      return (await x.all<ServerRow & { user_name: string }>(listActive)).map((row) => ({ ...toRecord(row), user_name: row.user_name }));
     },
-    countActive() {
-      return countActive.get()!;
+    async countActive() {
+      return (await x.value<number>(countActive))!;
     },
   };
 }

@@ -1,6 +1,6 @@
 // Services from the configuration (JupyterHub.services); their tokens and roles go with them when removed.
 import type { ServiceRecord, Store } from './types.ts';
-import type { Db } from './db.ts';
+import { type Exec, stmt } from './sql.ts';
 
 interface ServiceRow {
   id: number;
@@ -12,33 +12,33 @@ function toRecord(row: ServiceRow): ServiceRecord {
   return { ...row, admin: row.admin === 1 };
 }
 
-export function servicesRepo(db: Db): Store['services'] {
-  const upsert = db.prepare<[string, number], ServiceRow>(`
-    INSERT INTO services (name, admin) VALUES (?, ?)
-    ON CONFLICT (name) DO UPDATE SET admin = excluded.admin RETURNING *`);
-  const get = db.prepare<[string], ServiceRow>('SELECT * FROM services WHERE name = ?');
-  const getById = db.prepare<[number], ServiceRow>('SELECT * FROM services WHERE id = ?');
-  const list = db.prepare<[], ServiceRow>('SELECT * FROM services ORDER BY name');
-  const deleteExcept = db.prepare<[string]>('DELETE FROM services WHERE name NOT IN (SELECT value FROM json_each(?))');
+const upsert = stmt('services_upsert', `
+  INSERT INTO services (name, admin) VALUES ($1, $2)
+  ON CONFLICT (name) DO UPDATE SET admin = excluded.admin RETURNING *`);
+const get = stmt('services_get', 'SELECT * FROM services WHERE name = $1');
+const getById = stmt('services_get_by_id', 'SELECT * FROM services WHERE id = $1');
+const list = stmt('services_list', 'SELECT * FROM services ORDER BY name');
+const deleteExcept = stmt('services_delete_except', 'DELETE FROM services WHERE name NOT_IN_LIST($1)');
 
+export function servicesRepo(x: Exec): Store['services'] {
   return {
-    upsert(name, admin) {
+    async upsert(name, admin) {
       if (typeof name !== 'string' || name === '') throw new Error('service name must be a non-empty string');
-      return toRecord(upsert.get(name, admin ? 1 : 0)!);
+      return toRecord((await x.get<ServiceRow>(upsert, [name, admin ? 1 : 0]))!);
     },
-    get(name) {
-      const row = get.get(name);
+    async get(name) {
+      const row = await x.get<ServiceRow>(get, [name]);
       return row && toRecord(row);
     },
-    getById(id) {
-      const row = getById.get(id);
+    async getById(id) {
+      const row = await x.get<ServiceRow>(getById, [id]);
       return row && toRecord(row);
     },
-    list() {
-      return list.all().map(toRecord);
+    async list() {
+      return (await x.all<ServiceRow>(list)).map(toRecord);
     },
-    deleteExcept(names) {
-      deleteExcept.run(JSON.stringify(names));
+    async deleteExcept(names) {
+      await x.run(deleteExcept, [names]);
     },
   };
 }

@@ -1,6 +1,7 @@
 // API and OAuth access tokens. Only the sha256 of a token is stored; finding one is a single read of a unique index.
 import type { NewToken, Store, TokenKind, TokenRecord } from './types.ts';
-import { type Db, fromJson, hashToken, toJson } from './db.ts';
+import { fromJson, hashToken, toJson } from './db.ts';
+import { type Exec, stmt } from './sql.ts';
 
 interface TokenRow {
   id: number;
@@ -26,80 +27,76 @@ function toRecord(row: TokenRow): TokenRecord {
 
 const prefixLength = 4;
 
-export function tokensRepo(db: Db): Store['tokens'] {
-  const insert = db.prepare<[Record<string, unknown>], TokenRow>(`
-    INSERT INTO api_tokens (hash, prefix, user_id, service_id, server_id, kind, note, scopes, session_id, client_id, created, expires_at)
-    VALUES (@hash, @prefix, @user_id, @service_id, @server_id, @kind, @note, @scopes, @session_id, @client_id, @created, @expires_at)
-    RETURNING *`);
-  const find = db.prepare<[string, number], TokenRow>(
-    'SELECT * FROM api_tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)',
-  );
-  const get = db.prepare<[number], TokenRow>('SELECT * FROM api_tokens WHERE id = ?');
-  const forUser = db.prepare<[number], TokenRow>('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id');
-  const forService = db.prepare<[number], TokenRow>('SELECT * FROM api_tokens WHERE service_id = ? ORDER BY id');
-  const touch = db.prepare<[number, number, number]>(
-    'UPDATE api_tokens SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)',
-  );
-  const remove = db.prepare<[number]>('DELETE FROM api_tokens WHERE id = ?');
-  const removeForClient = db.prepare<[string]>('DELETE FROM api_tokens WHERE client_id = ?');
-  const removeForClientUser = db.prepare<[string, number]>('DELETE FROM api_tokens WHERE client_id = ? AND user_id = ?');
-  const removeForSession = db.prepare<[string]>('DELETE FROM api_tokens WHERE session_id = ?');
-  const removeForServer = db.prepare<[number]>('DELETE FROM api_tokens WHERE server_id = ?');
-  const purgeExpired = db.prepare<[number]>('DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= ?');
+const insert = stmt('tokens_insert', `
+  INSERT INTO api_tokens (hash, prefix, user_id, service_id, server_id, kind, note, scopes, session_id, client_id, created, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  RETURNING *`);
+const find = stmt('tokens_find', 'SELECT * FROM api_tokens WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)');
+const get = stmt('tokens_get', 'SELECT * FROM api_tokens WHERE id = $1');
+const forUser = stmt('tokens_for_user', 'SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY id');
+const forService = stmt('tokens_for_service', 'SELECT * FROM api_tokens WHERE service_id = $1 ORDER BY id');
+const touch = stmt('tokens_touch', 'UPDATE api_tokens SET last_activity = $1 WHERE id = $2 AND (last_activity IS NULL OR last_activity < $1)');
+const remove = stmt('tokens_delete', 'DELETE FROM api_tokens WHERE id = $1');
+const removeForClient = stmt('tokens_delete_client', 'DELETE FROM api_tokens WHERE client_id = $1');
+const removeForClientUser = stmt('tokens_delete_client_user', 'DELETE FROM api_tokens WHERE client_id = $1 AND user_id = $2');
+const removeForSession = stmt('tokens_delete_session', 'DELETE FROM api_tokens WHERE session_id = $1');
+const removeForServer = stmt('tokens_delete_server', 'DELETE FROM api_tokens WHERE server_id = $1');
+const purgeExpired = stmt('tokens_purge', 'DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= $1');
 
+export function tokensRepo(x: Exec): Store['tokens'] {
   return {
-    create(t: NewToken) {
+    async create(t: NewToken) {
       if (typeof t.token !== 'string' || t.token.length < 8) throw new Error('a token must be a string of at least 8 characters');
       if (t.kind !== 'api' && t.kind !== 'oauth') throw new Error(`token kind must be 'api' or 'oauth', got ${String(t.kind)}`);
-      const row = insert.get({
-        hash: hashToken(t.token),
-        prefix: t.token.slice(0, prefixLength),
-        user_id: t.user_id ?? null,
-        service_id: t.service_id ?? null,
-        server_id: t.server_id ?? null,
-        kind: t.kind,
-        note: t.note ?? '',
-        scopes: toJson(t.scopes ?? []),
-        session_id: t.session_id ?? null,
-        client_id: t.client_id ?? 'jupyterhub',
-        created: Date.now(),
-        expires_at: t.expires_at ?? null,
-      });
+      const row = await x.get<TokenRow>(insert, [
+        hashToken(t.token),
+        t.token.slice(0, prefixLength),
+        t.user_id ?? null,
+        t.service_id ?? null,
+        t.server_id ?? null,
+        t.kind,
+        t.note ?? '',
+        toJson(t.scopes ?? []),
+        t.session_id ?? null,
+        t.client_id ?? 'jupyterhub',
+        Date.now(),
+        t.expires_at ?? null,
+      ]);
       return toRecord(row!);
     },
-    find(token) {
+    async find(token) {
       if (typeof token !== 'string' || token === '') return undefined;
-      const row = find.get(hashToken(token), Date.now());
+      const row = await x.get<TokenRow>(find, [hashToken(token), Date.now()]);
       return row && toRecord(row);
     },
-    get(id) {
-      const row = get.get(id);
+    async get(id) {
+      const row = await x.get<TokenRow>(get, [id]);
       return row && toRecord(row);
     },
-    listForUser(userId) {
-      return forUser.all(userId).map(toRecord);
+    async listForUser(userId) {
+      return (await x.all<TokenRow>(forUser, [userId])).map(toRecord);
     },
-    listForService(serviceId) {
-      return forService.all(serviceId).map(toRecord);
+    async listForService(serviceId) {
+      return (await x.all<TokenRow>(forService, [serviceId])).map(toRecord);
     },
-    touch(id, when) {
-      touch.run(when, id, when);
+    async touch(id, when) {
+      await x.run(touch, [when, id]);
     },
-    delete(id) {
-      remove.run(id);
+    async delete(id) {
+      await x.run(remove, [id]);
     },
-    deleteForClient(clientId, userId) {
-      if (userId === undefined) removeForClient.run(clientId);
-      else removeForClientUser.run(clientId, userId);
+    async deleteForClient(clientId, userId) {
+      if (userId === undefined) await x.run(removeForClient, [clientId]);
+      else await x.run(removeForClientUser, [clientId, userId]);
     },
-    deleteForSession(sessionId) {
-      removeForSession.run(sessionId);
+    async deleteForSession(sessionId) {
+      await x.run(removeForSession, [sessionId]);
     },
-    deleteForServer(serverId) {
-      removeForServer.run(serverId);
+    async deleteForServer(serverId) {
+      await x.run(removeForServer, [serverId]);
     },
     purgeExpired(now) {
-      return purgeExpired.run(now).changes;
+      return x.run(purgeExpired, [now]);
     },
   };
 }

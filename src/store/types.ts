@@ -1,4 +1,5 @@
-// What the rest of nodehub may ask of the database. Every method is one prepared statement (or a short transaction);
+// What the rest of nodehub may ask of the database, the same on sqlite and PostgreSQL; every method is asynchronous
+// (PostgreSQL answers over the network). Every method is one prepared statement (or a short transaction);
 // nothing here reads all users except the paginated listing, which reads one page through an index.
 // Times are epoch milliseconds; JSON columns come back parsed.
 
@@ -134,128 +135,139 @@ export interface AdminUserQuery {
 }
 
 export interface Store {
-  /** The file's schema version after migrations. */
+  /** The schema version after migrations (the same numbers on sqlite and PostgreSQL). */
   readonly version: number;
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data lives, for logs: the sqlite file, or the PostgreSQL URL without its password. */
+  readonly location: string;
+  /**
+   * Runs fn in one transaction, all or nothing, with `s` the store bound to it: use `s`, not the outer store, inside
+   * (on PostgreSQL the outer store is another connection, outside the transaction).
+   */
+  tx<T>(fn: (s: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 
   users: {
-    get(name: string): UserRecord | undefined;
-    getById(id: number): UserRecord | undefined;
-    getByCookieId(cookieId: string): UserRecord | undefined;
-    create(name: string, opts?: { admin?: boolean }): UserRecord;
-    update(id: number, patch: { name?: string; admin?: boolean; auth_state?: unknown }): UserRecord;
-    setEncryptedAuthState(id: number, value: string | null): void;
+    get(name: string): Promise<UserRecord | undefined>;
+    getById(id: number): Promise<UserRecord | undefined>;
+    getByCookieId(cookieId: string): Promise<UserRecord | undefined>;
+    create(name: string, opts?: { admin?: boolean }): Promise<UserRecord>;
+    update(id: number, patch: { name?: string; admin?: boolean; auth_state?: unknown }): Promise<UserRecord>;
+    setEncryptedAuthState(id: number, value: string | null): Promise<void>;
     /** Moves last_activity forward only. */
-    touch(id: number, when: number): void;
-    delete(id: number): void;
+    touch(id: number, when: number): Promise<void>;
+    delete(id: number): Promise<void>;
     /** `total` is left out when the query says withTotal: false. */
-    page(q: UserPageQuery): { items: UserRecord[]; total?: number };
-    count(): number;
+    page(q: UserPageQuery): Promise<{ items: UserRecord[]; total?: number }>;
+    count(): Promise<number>;
     /** Non-admin users without a started server, last seen (or created) before `before`, oldest first: what the idle
      *  culler may delete. */
-    listIdle(before: number, limit: number): UserRecord[];
+    listIdle(before: number, limit: number): Promise<UserRecord[]>;
     /** A page of the admin page's listing; `more` says whether rows follow (no total is counted). */
-    adminPage(q: AdminUserQuery): { items: UserRecord[]; more: boolean };
+    adminPage(q: AdminUserQuery): Promise<{ items: UserRecord[]; more: boolean }>;
   };
 
   servers: {
-    get(userId: number, name: string): ServerRecord | undefined;
-    listForUser(userId: number): ServerRecord[];
+    get(userId: number, name: string): Promise<ServerRecord | undefined>;
+    listForUser(userId: number): Promise<ServerRecord[]>;
     /** listForUser for a page of users in one query; users without a server record are absent from the map. */
-    listForUsers(userIds: readonly number[]): Map<number, ServerRecord[]>;
+    listForUsers(userIds: readonly number[]): Promise<Map<number, ServerRecord[]>>;
     /** Creates the record if missing (a server record exists for every server the user ever asked for). */
-    ensure(userId: number, name: string): ServerRecord;
-    update(id: number, patch: Partial<Omit<ServerRecord, 'id' | 'user_id' | 'name'>>): void;
+    ensure(userId: number, name: string): Promise<ServerRecord>;
+    update(id: number, patch: Partial<Omit<ServerRecord, 'id' | 'user_id' | 'name'>>): Promise<void>;
     /** Moves last_activity forward only. */
-    touch(id: number, when: number): void;
-    delete(id: number): void;
+    touch(id: number, when: number): Promise<void>;
+    delete(id: number): Promise<void>;
     /** Servers with started != null, joined with their user's name: what a restarted hub must re-adopt. */
-    listActive(): ActiveServerRecord[];
-    countActive(): number;
+    listActive(): Promise<ActiveServerRecord[]>;
+    countActive(): Promise<number>;
   };
 
   /** Places in the spawn queue, in arrival order (src/servers/queue.ts writes through to it). */
   spawnQueue: {
     /** Joins at the back; a place already held keeps its position and takes the new options. */
-    add(userId: number, serverName: string, options: Record<string, unknown> | undefined, enqueued: number): void;
-    remove(userId: number, serverName: string): void;
-    list(): { user: { id: number; name: string; admin: boolean }; serverName: string; options: Record<string, unknown> | undefined; enqueued: number }[];
-    clear(): void;
+    add(userId: number, serverName: string, options: Record<string, unknown> | undefined, enqueued: number): Promise<void>;
+    remove(userId: number, serverName: string): Promise<void>;
+    list(): Promise<{ user: { id: number; name: string; admin: boolean }; serverName: string; options: Record<string, unknown> | undefined; enqueued: number }[]>;
+    clear(): Promise<void>;
   };
 
   tokens: {
-    create(t: NewToken): TokenRecord;
+    create(t: NewToken): Promise<TokenRecord>;
     /** The unexpired token whose hash matches, or undefined. */
-    find(token: string): TokenRecord | undefined;
-    get(id: number): TokenRecord | undefined;
-    listForUser(userId: number): TokenRecord[];
-    listForService(serviceId: number): TokenRecord[];
-    touch(id: number, when: number): void;
-    delete(id: number): void;
-    deleteForClient(clientId: string, userId?: number): void;
-    deleteForSession(sessionId: string): void;
+    find(token: string): Promise<TokenRecord | undefined>;
+    get(id: number): Promise<TokenRecord | undefined>;
+    listForUser(userId: number): Promise<TokenRecord[]>;
+    listForService(serviceId: number): Promise<TokenRecord[]>;
+    touch(id: number, when: number): Promise<void>;
+    delete(id: number): Promise<void>;
+    deleteForClient(clientId: string, userId?: number): Promise<void>;
+    deleteForSession(sessionId: string): Promise<void>;
     /** The tokens minted for this server record. */
-    deleteForServer(serverId: number): void;
-    purgeExpired(now: number): number;
+    deleteForServer(serverId: number): Promise<void>;
+    purgeExpired(now: number): Promise<number>;
   };
 
   oauth: {
-    upsertClient(c: Omit<OAuthClientRecord, 'secret_hash'> & { secret: string }): void;
-    getClient(identifier: string): OAuthClientRecord | undefined;
+    upsertClient(c: Omit<OAuthClientRecord, 'secret_hash'> & { secret: string }): Promise<void>;
+    getClient(identifier: string): Promise<OAuthClientRecord | undefined>;
     /** Also deletes the client's tokens and codes. */
-    deleteClient(identifier: string): void;
+    deleteClient(identifier: string): Promise<void>;
     /** Stores a code (hashed) valid until expires_at. */
-    createCode(code: string, rec: OAuthCodeRecord): void;
+    createCode(code: string, rec: OAuthCodeRecord): Promise<void>;
     /** Returns and deletes the code in one step, so a code can be used once; undefined if unknown or expired. */
-    consumeCode(code: string, now: number): OAuthCodeRecord | undefined;
+    consumeCode(code: string, now: number): Promise<OAuthCodeRecord | undefined>;
+    /** Deletes codes that expired unused; returns how many. */
+    purgeExpiredCodes(now: number): Promise<number>;
   };
 
   groups: {
-    get(name: string): GroupRecord | undefined;
-    page(q: { offset: number; limit: number; names?: string[] }): { items: GroupRecord[]; total: number };
-    create(name: string, properties?: Record<string, unknown>): GroupRecord;
+    get(name: string): Promise<GroupRecord | undefined>;
+    page(q: { offset: number; limit: number; names?: string[] }): Promise<{ items: GroupRecord[]; total: number }>;
+    create(name: string, properties?: Record<string, unknown>): Promise<GroupRecord>;
     /** Replaces the group's properties (JupyterHub 3.2+ PUT /groups/:name/properties); the updated record. */
-    setProperties(id: number, properties: Record<string, unknown>): GroupRecord;
-    delete(id: number): void;
-    addUsers(groupId: number, userIds: number[]): void;
-    removeUsers(groupId: number, userIds: number[]): void;
-    memberNames(groupId: number): string[];
-    groupsOfUser(userId: number): string[];
+    setProperties(id: number, properties: Record<string, unknown>): Promise<GroupRecord>;
+    delete(id: number): Promise<void>;
+    addUsers(groupId: number, userIds: number[]): Promise<void>;
+    removeUsers(groupId: number, userIds: number[]): Promise<void>;
+    memberNames(groupId: number): Promise<string[]>;
+    groupsOfUser(userId: number): Promise<string[]>;
     /** groupsOfUser for a page of users in one query; users in no group are absent from the map. */
-    groupsOfUsers(userIds: readonly number[]): Map<number, string[]>;
+    groupsOfUsers(userIds: readonly number[]): Promise<Map<number, string[]>>;
   };
 
   roles: {
     /** Creates or replaces a role definition. */
-    upsert(r: RoleRecord): void;
-    get(name: string): RoleRecord | undefined;
-    list(): RoleRecord[];
+    upsert(r: RoleRecord): Promise<void>;
+    get(name: string): Promise<RoleRecord | undefined>;
+    list(): Promise<RoleRecord[]>;
+    /** Deletes a role definition; holders lose it through the foreign keys. */
+    delete(name: string): Promise<void>;
     /** Replaces the roles held by a user / group / service. */
-    setForUser(userId: number, roles: string[]): void;
-    setForGroup(groupId: number, roles: string[]): void;
-    setForService(serviceId: number, roles: string[]): void;
-    addToUser(userId: number, role: string): void;
-    ofUser(userId: number): string[];
+    setForUser(userId: number, roles: string[]): Promise<void>;
+    setForGroup(groupId: number, roles: string[]): Promise<void>;
+    setForService(serviceId: number, roles: string[]): Promise<void>;
+    addToUser(userId: number, role: string): Promise<void>;
+    ofUser(userId: number): Promise<string[]>;
     /** ofUser for a page of users in one query; users holding no role are absent from the map. */
-    ofUsers(userIds: readonly number[]): Map<number, string[]>;
-    ofGroup(groupId: number): string[];
-    ofService(serviceId: number): string[];
+    ofUsers(userIds: readonly number[]): Promise<Map<number, string[]>>;
+    ofGroup(groupId: number): Promise<string[]>;
+    ofService(serviceId: number): Promise<string[]>;
   };
 
   services: {
-    upsert(name: string, admin: boolean): ServiceRecord;
-    get(name: string): ServiceRecord | undefined;
-    getById(id: number): ServiceRecord | undefined;
-    list(): ServiceRecord[];
+    upsert(name: string, admin: boolean): Promise<ServiceRecord>;
+    get(name: string): Promise<ServiceRecord | undefined>;
+    getById(id: number): Promise<ServiceRecord | undefined>;
+    list(): Promise<ServiceRecord[]>;
     /** Removes services no longer in the configuration. */
-    deleteExcept(names: string[]): void;
+    deleteExcept(names: string[]): Promise<void>;
   };
 
   /** Compact activity record: counts users active in a window even after the user is deleted (issue: culling). */
   activity: {
-    record(userName: string, when: number): void;
-    countSince(since: number): number;
-    prune(before: number): void;
+    record(userName: string, when: number): Promise<void>;
+    countSince(since: number): Promise<number>;
+    prune(before: number): Promise<void>;
   };
 }

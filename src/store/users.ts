@@ -1,8 +1,8 @@
 // The users table: look-ups by name, id and login-cookie id, and the paginated listing behind GET /hub/api/users.
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { Store, UserPageQuery, UserRecord, UserState } from './types.ts';
-import { type Db, fromJson, toJson } from './db.ts';
+import { fromJson, isUniqueViolation, toJson } from './db.ts';
+import { type Exec, type Stmt, stmt } from './sql.ts';
 import { adminUsersPage } from './admin-users.ts';
 
 interface UserRow {
@@ -16,7 +16,7 @@ interface UserRow {
   encrypted_auth_state: string | null;
 }
 
-function toRecord(row: UserRow): UserRecord {
+export function toRecord(row: UserRow): UserRecord {
   return { ...row, admin: row.admin === 1, auth_state: fromJson(row.auth_state, null) };
 }
 
@@ -57,128 +57,124 @@ export function checkPage(q: { offset: number; limit: number }): void {
   if (!Number.isInteger(q.limit) || q.limit < 0) throw new Error(`limit must be a non-negative integer, got ${q.limit}`);
 }
 
-export function usersRepo(db: Db): Store['users'] {
-  const byName = db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?');
-  const byId = db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?');
-  const byCookie = db.prepare<[string], UserRow>('SELECT * FROM users WHERE cookie_id = ?');
-  const insert = db.prepare<[string, number, number, string], UserRow>(
-    'INSERT INTO users (name, admin, created, cookie_id) VALUES (?, ?, ?, ?) RETURNING *',
-  );
-  // One statement for any subset of fields; a rename also replaces cookie_id so existing login cookies stop working.
-  const update = db.prepare<[Record<string, unknown>], UserRow>(`
-    UPDATE users SET
-      cookie_id = CASE WHEN @set_name AND @name <> name THEN @cookie_id ELSE cookie_id END,
-      name = CASE WHEN @set_name THEN @name ELSE name END,
-      admin = CASE WHEN @set_admin THEN @admin ELSE admin END,
-      auth_state = CASE WHEN @set_auth_state THEN @auth_state ELSE auth_state END
-    WHERE id = @id RETURNING *`);
-  const touch = db.prepare<[number, number, number]>(
-    'UPDATE users SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)',
-  );
-  const setEncrypted = db.prepare<[string | null, number]>('UPDATE users SET encrypted_auth_state = ? WHERE id = ?');
-  const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
-  const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users');
-  // Walks ix_users_idle from the oldest entry; users with a started server are skipped, and there are at most as many
-  // of those as active servers.
-  const idle = db.prepare<[number, number], UserRow>(`
-    SELECT u.* FROM users u
-    WHERE u.admin = 0 AND coalesce(u.last_activity, u.created) < ?
-      AND NOT EXISTS (SELECT 1 FROM servers s WHERE s.user_id = u.id AND s.started IS NOT NULL)
-    ORDER BY coalesce(u.last_activity, u.created) LIMIT ?`);
+const byName = stmt('users_by_name', 'SELECT * FROM users WHERE name = $1');
+const byId = stmt('users_by_id', 'SELECT * FROM users WHERE id = $1');
+const byCookie = stmt('users_by_cookie', 'SELECT * FROM users WHERE cookie_id = $1');
+const insert = stmt('users_insert', 'INSERT INTO users (name, admin, created, cookie_id) VALUES ($1, $2, $3, $4) RETURNING *');
+// One statement for any subset of fields; a rename also replaces cookie_id so existing login cookies stop working.
+const update = stmt('users_update', `
+  UPDATE users SET
+    cookie_id = CASE WHEN $2 = 1 AND $3 <> name THEN $4 ELSE cookie_id END,
+    name = CASE WHEN $2 = 1 THEN $3 ELSE name END,
+    admin = CASE WHEN $5 = 1 THEN $6 ELSE admin END,
+    auth_state = CASE WHEN $7 = 1 THEN $8 ELSE auth_state END
+  WHERE id = $1 RETURNING *`);
+const touch = stmt('users_touch', 'UPDATE users SET last_activity = $1 WHERE id = $2 AND (last_activity IS NULL OR last_activity < $1)');
+const setEncrypted = stmt('users_set_encrypted', 'UPDATE users SET encrypted_auth_state = $1 WHERE id = $2');
+const remove = stmt('users_delete', 'DELETE FROM users WHERE id = $1');
+const count = stmt('users_count', 'SELECT COUNT(*) AS n FROM users');
+// Walks ix_users_idle from the oldest entry; users with a started server are skipped, and there are at most as many
+// of those as active servers.
+const idle = stmt('users_idle', `
+  SELECT u.* FROM users u
+  WHERE u.admin = 0 AND coalesce(u.last_activity, u.created) < $1
+    AND NOT EXISTS (SELECT 1 FROM servers s WHERE s.user_id = u.id AND s.started IS NOT NULL)
+  ORDER BY coalesce(u.last_activity, u.created) LIMIT $2`);
 
-  const pages = new Map<string, { items: Database.Statement; total: Database.Statement }>();
-  for (const state of [undefined, 'active', 'ready', 'inactive'] as const) {
-    for (const filterName of [false, true]) {
-      for (const filterNames of [false, true]) {
-        const conds = ['1'];
-        if (filterName) conds.push("u.name LIKE @like ESCAPE '\\'");
-        if (filterNames) conds.push('u.name IN (SELECT value FROM json_each(@names))');
-        const base = conds.join(' AND ');
-        const where = state ? `${base} AND ${stateCondition[state]}` : base;
-        // Counting inactive users directly probes servers once per user; all minus active reads two indexes instead.
-        const total =
-          state === 'inactive'
-            ? `SELECT (SELECT COUNT(*) FROM users u WHERE ${base}) - (SELECT COUNT(*) FROM users u WHERE ${base} AND ${stateCondition.active})`
-            : `SELECT COUNT(*) FROM users u WHERE ${where}`;
-        pages.set(variantKey(state, filterName, filterNames), {
-          items: db.prepare(`SELECT u.* FROM users u WHERE ${where} ORDER BY u.id LIMIT @limit OFFSET @offset`),
-          total: db.prepare(total).pluck(),
-        });
-      }
+// Placeholders: $1 the LIKE pattern, $2 the list of names (each only in the variants that filter by it), then limit
+// and offset.
+const pages = new Map<string, { items: Stmt; total: Stmt }>();
+for (const state of [undefined, 'active', 'ready', 'inactive'] as const) {
+  for (const filterName of [false, true]) {
+    for (const filterNames of [false, true]) {
+      const conds = ['TRUE'];
+      let n = 0;
+      if (filterName) conds.push(`u.name ILIKE $${++n} ESCAPE '\\'`);
+      if (filterNames) conds.push(`u.name IN_LIST($${++n})`);
+      const base = conds.join(' AND ');
+      const where = state ? `${base} AND ${stateCondition[state]}` : base;
+      // Counting inactive users directly probes servers once per user; all minus active reads two indexes instead.
+      const total =
+        state === 'inactive'
+          ? `SELECT (SELECT COUNT(*) FROM users u WHERE ${base}) - (SELECT COUNT(*) FROM users u WHERE ${base} AND ${stateCondition.active})`
+          : `SELECT COUNT(*) FROM users u WHERE ${where}`;
+      const key = variantKey(state, filterName, filterNames);
+      pages.set(key, {
+        items: stmt(`users_page_${key}`, `SELECT u.* FROM users u WHERE ${where} ORDER BY u.id LIMIT $${n + 1} OFFSET $${n + 2}`),
+        total: stmt(`users_total_${key}`, total),
+      });
     }
   }
+}
 
-  const get = (name: string) => {
-    const row = byName.get(name);
+export function usersRepo(x: Exec): Store['users'] {
+  const one = async (s: Stmt, params: unknown[]) => {
+    const row = await x.get<UserRow>(s, params);
     return row && toRecord(row);
   };
 
-  const adminPage = adminUsersPage(db, toRecord as (row: never) => UserRecord);
-
   return {
-    get,
-    adminPage,
-    getById(id) {
-      const row = byId.get(id);
-      return row && toRecord(row);
-    },
-    getByCookieId(cookieId) {
-      const row = byCookie.get(cookieId);
-      return row && toRecord(row);
-    },
-    create(name, opts = {}) {
+    get: (name) => one(byName, [name]),
+    getById: (id) => one(byId, [id]),
+    getByCookieId: (cookieId) => one(byCookie, [cookieId]),
+    adminPage: adminUsersPage(x),
+    async create(name, opts = {}) {
       if (typeof name !== 'string' || name === '') throw new Error('user name must be a non-empty string');
-      if (byName.get(name)) throw new Error(`user ${name} already exists`);
-      return toRecord(insert.get(name, opts.admin ? 1 : 0, Date.now(), newCookieId())!);
+      if (await x.get(byName, [name])) throw new Error(`user ${name} already exists`);
+      const row = await x.get<UserRow>(insert, [name, opts.admin ? 1 : 0, Date.now(), newCookieId()]).catch((err: unknown) => {
+        // another hub on the same PostgreSQL may have created the name between the check and the insert
+        throw isUniqueViolation(err) ? new Error(`user ${name} already exists`) : err;
+      });
+      return toRecord(row!);
     },
-    update(id, patch) {
+    async update(id, patch) {
       if (patch.name !== undefined) {
         if (typeof patch.name !== 'string' || patch.name === '') throw new Error('user name must be a non-empty string');
-        const other = byName.get(patch.name);
+        const other = await x.get<UserRow>(byName, [patch.name]);
         if (other && other.id !== id) throw new Error(`user ${patch.name} already exists`);
       }
-      const row = update.get({
+      const row = await x.get<UserRow>(update, [
         id,
-        set_name: patch.name !== undefined ? 1 : 0,
-        name: patch.name ?? null,
-        cookie_id: newCookieId(),
-        set_admin: patch.admin !== undefined ? 1 : 0,
-        admin: patch.admin ? 1 : 0,
-        set_auth_state: patch.auth_state !== undefined ? 1 : 0,
-        auth_state: patch.auth_state === undefined || patch.auth_state === null ? null : toJson(patch.auth_state),
-      });
+        patch.name !== undefined ? 1 : 0,
+        patch.name ?? null,
+        newCookieId(),
+        patch.admin !== undefined ? 1 : 0,
+        patch.admin ? 1 : 0,
+        patch.auth_state !== undefined ? 1 : 0,
+        patch.auth_state === undefined || patch.auth_state === null ? null : toJson(patch.auth_state),
+      ]);
       if (!row) throw new Error(`no user with id ${id}`);
       return toRecord(row);
     },
-    setEncryptedAuthState(id, value) {
-      setEncrypted.run(value, id);
+    async setEncryptedAuthState(id, value) {
+      await x.run(setEncrypted, [value, id]);
     },
-    touch(id, when) {
-      touch.run(when, id, when);
+    async touch(id, when) {
+      await x.run(touch, [when, id]);
     },
-    delete(id) {
-      remove.run(id);
+    async delete(id) {
+      await x.run(remove, [id]);
     },
-    page(q: UserPageQuery) {
+    async page(q: UserPageQuery) {
       checkPage(q);
       const filterName = q.nameFilter !== undefined && q.nameFilter !== '';
       const filterNames = q.names !== undefined;
       if (q.state !== undefined && !Object.hasOwn(stateCondition, q.state)) throw new Error(`unknown user state ${String(q.state)}`);
       const stmts = pages.get(variantKey(q.state, filterName, filterNames))!;
-      const params: Record<string, unknown> = {};
-      if (filterName) params.like = likeSubstring(q.nameFilter!);
-      if (filterNames) params.names = JSON.stringify(q.names);
-      const items = (stmts.items.all({ ...params, limit: q.limit, offset: q.offset }) as UserRow[]).map(toRecord);
+      const params: unknown[] = [];
+      if (filterName) params.push(likeSubstring(q.nameFilter!));
+      if (filterNames) params.push(q.names);
+      const items = (await x.all<UserRow>(stmts.items, [...params, q.limit, q.offset])).map(toRecord);
       if (q.withTotal === false) return { items };
-      return { items, total: stmts.total.get(params) as number };
+      return { items, total: (await x.value<number>(stmts.total, params))! };
     },
-    count() {
-      return count.get()!.n;
+    async count() {
+      return (await x.value<number>(count))!;
     },
-    listIdle(before, limit) {
+    async listIdle(before, limit) {
       if (!Number.isFinite(before)) throw new Error(`before must be a finite epoch ms, got ${before}`);
       if (!Number.isInteger(limit) || limit < 0) throw new Error(`limit must be a non-negative integer, got ${limit}`);
-      return idle.all(before, limit).map(toRecord);
+      return (await x.all<UserRow>(idle, [before, limit])).map(toRecord);
     },
   };
 }

@@ -1,0 +1,91 @@
+// A throw-away PostgreSQL for the tests, from Debian's `postgresql` package: initdb and pg_ctl in a temp dir, run as
+// an unprivileged user (nobody when the tests run as root, as PostgreSQL refuses to run as root), listening only on a
+// unix socket in that dir. One server serves every PostgreSQL test of a run (test/support/postgres-global.ts starts
+// it); each test file or case takes its own database.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface PgServer {
+  /** The socket directory: connect with host=<dir>. */
+  dir: string;
+  stop(): void;
+}
+
+function pgBin(name: string): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const path = join(root, v, 'bin', name);
+    if (existsSync(path)) return path;
+  }
+  throw new Error(`${name} not found under ${root}: install Debian's postgresql package (scripts/setup.sh --test does)`);
+}
+
+export function startPostgres(): PgServer {
+  const dir = mkdtempSync(join(tmpdir(), 'nodehub-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  const ids = asRoot ? { uid: 65534, gid: 65534 } : {};
+  if (asRoot) {
+    chownSync(dir, 65534, 65534);
+    chmodSync(dir, 0o755);
+  }
+  const data = join(dir, 'data');
+  const run = (bin: string, args: string[]) => {
+    const r = spawnSync(pgBin(bin), args, { ...ids, cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+    if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed: ${r.stderr || r.stdout || r.error}`);
+  };
+  // C locale: text sorts bytewise, as the schema asks anyway; no fsync: the data dies with the test run.
+  run('initdb', ['-D', data, '-U', 'nodehub', '-A', 'trust', '--locale=C', '-E', 'UTF8', '--no-sync']);
+  const opts = `-c listen_addresses='' -c unix_socket_directories='${dir}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', 'start']);
+  return {
+    dir,
+    stop() {
+      try {
+        execFileSync(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...ids, stdio: 'ignore' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The db_url of a database on the shared server (PG_SOCKET_DIR); the password is ignored (trust) but shows redaction. */
+export function pgUrl(database: string): string {
+  const dir = process.env.NODEHUB_TEST_PG_DIR;
+  if (!dir) throw new Error('no test PostgreSQL: test/support/postgres-global.ts starts one for the PostgreSQL tests');
+  return `postgresql://nodehub:not-a-secret@/${database}?host=${encodeURIComponent(dir)}`;
+}
+
+let counter = 0;
+
+/** A new empty database on the shared server, named after the test file; its db_url. */
+export async function createDatabase(prefix: string): Promise<string> {
+  const name = `${prefix.replace(/\W/g, '_')}_${process.pid}_${++counter}`.toLowerCase();
+  const admin = new pg.Client({ host: process.env.NODEHUB_TEST_PG_DIR, user: 'nodehub', database: 'postgres' });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return pgUrl(name);
+}
+
+/** Empties every nodehub table but the schema version and the salt: a fresh database for the next case, without the
+ *  second CREATE DATABASE costs (a checkpoint). */
+export async function emptyDatabase(url: string): Promise<void> {
+  const database = new URL(url.replace(/^[^:]+:/, 'http:').replace('@/', '@x/')).pathname.slice(1);
+  const c = new pg.Client({ host: process.env.NODEHUB_TEST_PG_DIR, user: 'nodehub', database });
+  await c.connect();
+  try {
+    const r = await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('hub_meta', 'nodehub_schema')");
+    const tables = (r.rows as { tablename: string }[]).map((t) => pg.escapeIdentifier(t.tablename));
+    if (tables.length) await c.query(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
