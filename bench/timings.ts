@@ -36,7 +36,7 @@ for (let r = 0; r < rounds; r++) {
     const total = 100_000;
     for (let batch = 0; batch < total / 1000; batch++) {
       h.store.transaction(() => {
-        for (let i = batch * 1000; i < (batch + 1) * 1000; i++) h.store.users.touch(h.store.users.create(`visitor-${i}`).id, now - 3_600_000 - i);
+        for (let i = batch * 1000; i < (batch + 1) * 1000; i++) await h.store.users.touch((await h.store.users.create(`visitor-${i}`)).id, now - 3_600_000 - i);
       });
     }
     const culler = new IdleCuller(h, { timeoutMs: 600_000, everyMs: 3_600_000, maxAgeMs: 0, cullUsers: true });

@@ -124,7 +124,7 @@ export abstract class BaseAuthenticator implements Authenticator {
     return null;
   }
 
-  checkAllowed(name: string, userExists: (name: string) => boolean = () => false, _authentication?: AuthResult): boolean | Promise<boolean> {
+  checkAllowed(name: string, userExists: (name: string) => boolean | Promise<boolean> = () => false, _authentication?: AuthResult): boolean | Promise<boolean> {
     if (this.blockedUsers.has(name)) return false;
     if (this.allowAll || this.allowedUsers.has(name)) return true;
     // JupyterHub 5.4 adds every database user to allowed_users at start; asking the database per login instead keeps

@@ -187,9 +187,9 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   }
 
   /** oauthenticator 17's check_allowed: the base rules, or membership of allowed_groups, or admin. */
-  checkAllowedResult(name: string, result: AuthResult, userExists?: (name: string) => boolean): boolean {
+  async checkAllowedResult(name: string, result: AuthResult, userExists?: (name: string) => boolean | Promise<boolean>): Promise<boolean> {
     if (this.blockedUsers.has(name)) return false;
-    if (this.checkAllowed(name, userExists)) return true;
+    if (await this.checkAllowed(name, userExists)) return true;
     if (result.admin === true) return true;
     return (result.groups ?? []).some((g) => this.allowedGroups.has(g));
   }

@@ -88,9 +88,9 @@ export class LDAPAuthenticator extends BaseAuthenticator {
     return this.c.allowed_groups.length > 0;
   }
 
-  override checkAllowed(name: string, userExists?: (name: string) => boolean, authentication?: AuthResult): boolean {
+  override async checkAllowed(name: string, userExists?: (name: string) => boolean | Promise<boolean>, authentication?: AuthResult): Promise<boolean> {
     if (this.blockedUsers.has(name)) return false;
-    if (super.checkAllowed(name, userExists, authentication) === true) return true;
+    if ((await super.checkAllowed(name, userExists, authentication)) === true) return true;
     const groups = new Set(authentication?.groups ?? []);
     return this.c.allowed_groups.some((g) => groups.has(g));
   }

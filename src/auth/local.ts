@@ -31,7 +31,7 @@ export abstract class LocalAuthenticator extends BaseAuthenticator {
     return this.allowedGroups.size > 0;
   }
 
-  override async checkAllowed(name: string, userExists?: (name: string) => boolean, authentication?: AuthResult): Promise<boolean> {
+  override async checkAllowed(name: string, userExists?: (name: string) => boolean | Promise<boolean>, authentication?: AuthResult): Promise<boolean> {
     if (this.blockedUsers.has(name)) return false;
     if (await super.checkAllowed(name, userExists, authentication)) return true;
     if (this.allowedGroups.size === 0) return false;

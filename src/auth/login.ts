@@ -4,18 +4,18 @@ import type { AuthResult, Authenticator, LoginData } from './types.ts';
 
 /** `userExists` answers allow_existing_users (the hub's database); without it only the configured lists count. */
 export async function getAuthenticatedUser(
-  auth: Authenticator, data: LoginData, userExists?: (name: string) => boolean,
+  auth: Authenticator, data: LoginData, userExists?: (name: string) => boolean | Promise<boolean>,
 ): Promise<AuthResult | null> {
   return checkResult(auth, await auth.authenticate(data), userExists);
 }
 
 /** The checks after authentication, for results that come from elsewhere (an OAuth callback, a refresh). */
-export async function checkResult(auth: Authenticator, result: AuthResult | null, userExists?: (name: string) => boolean): Promise<AuthResult | null> {
+export async function checkResult(auth: Authenticator, result: AuthResult | null, userExists?: (name: string) => boolean | Promise<boolean>): Promise<AuthResult | null> {
   if (!result) return null;
   if (typeof result.name !== 'string') throw new Error(`${auth.className}.authenticate returned no user name`);
   const name = auth.normalizeUsername(result.name);
   if (!auth.validateUsername(name)) return null;
-  const allowed = auth.checkAllowedResult ? auth.checkAllowedResult(name, result, userExists) : await auth.checkAllowed(name, userExists, result);
+  const allowed = auth.checkAllowedResult ? await auth.checkAllowedResult(name, result, userExists) : await auth.checkAllowed(name, userExists, result);
   if (!allowed) return null;
   return {
     name,

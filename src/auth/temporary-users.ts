@@ -4,8 +4,8 @@ import type { Store } from '../store/types.ts';
 import type { Authenticator } from './types.ts';
 
 export interface TemporaryUsers {
-  create(): { id: number; name: string; admin: false };
-  discard(id: number): void;
+  create(): Promise<{ id: number; name: string; admin: false }>;
+  discard(id: number): Promise<void>;
 }
 
 /** The source of temporary users, or null when the authenticator does not mint them (the pool then stays off). */
@@ -13,9 +13,9 @@ export function temporaryUsers(store: Store, authenticator: Authenticator): Temp
   const mint = authenticator.mintTemporaryName?.bind(authenticator);
   if (!authenticator.capabilities.temporaryUsers || !mint) return null;
   return {
-    create: () => {
-      const record = store.users.create(mint());
-      return { id: record.id, name: record.name, admin: false };
+    create: async () => {
+      const record = await store.users.create(mint());
+      return { id: record.id, name: record.name, admin: false as const };
     },
     discard: (id) => store.users.delete(id),
   };

@@ -85,7 +85,7 @@ export interface Authenticator {
   readonly blockedUsers: ReadonlySet<string>;
   readonly adminUsers: ReadonlySet<string>;
   /** `blocked_users` wins; then `allow_all`, `allowed_users`, and (with `allow_existing_users`) whether the user exists. */
-  checkAllowed(name: string, userExists?: (name: string) => boolean, authentication?: AuthResult): boolean | Promise<boolean>;
+  checkAllowed(name: string, userExists?: (name: string) => boolean | Promise<boolean>, authentication?: AuthResult): boolean | Promise<boolean>;
   /** Warnings and errors about the configuration, logged once at start-up. */
   startupMessages(): StartupMessage[];
   /** JupyterHub's pre_spawn_start: before a server of `name` starts (PAM opens its session; LocalAuthenticator creates
@@ -98,7 +98,7 @@ export interface Authenticator {
   /** Present on OAuth authenticators: the login redirect and callback. */
   readonly oauth?: OAuthFlow;
   /** The allow decision with what authenticate returned (groups); checkAllowed is used when absent. */
-  checkAllowedResult?(name: string, result: AuthResult, userExists?: (name: string) => boolean): boolean;
+  checkAllowedResult?(name: string, result: AuthResult, userExists?: (name: string) => boolean | Promise<boolean>): Promise<boolean>;
   /** JupyterHub's refresh_user: true (still valid), a fresh result (new auth state), or false (log in again). */
   refreshUser?(authState: unknown): Promise<AuthResult | true | false>;
   /** Whether the name is in `admin_users`. */

@@ -16,7 +16,7 @@ export class ActivityFlusher {
 
   start(): void {
     const every = Math.min(FLUSH_MS, this.hub.config.hub.last_activity_interval * 1000);
-    this.timer = setInterval(() => this.flush(), every);
+    this.timer = setInterval(() => void this.flush(), every);
     this.timer.unref();
   }
 
@@ -25,24 +25,31 @@ export class ActivityFlusher {
     this.timer = null;
   }
 
-  flush(): void {
+  /** Resolves once the batch is written; a failed write is logged and retried with the next batch. */
+  async flush(): Promise<void> {
     const { servers, store } = this.hub;
-    const moved: { userId: number; userName: string; recordId: number; when: number }[] = [];
+    const moved: { prefix: string; userId: number; userName: string; recordId: number; when: number }[] = [];
     for (const active of servers.all()) {
       const route = this.hub.routes.get(active.prefix);
       if (!route) continue;
       if ((this.written.get(active.prefix) ?? 0) >= route.lastActivity) continue;
       this.written.set(active.prefix, route.lastActivity);
-      moved.push({ userId: active.user.id, userName: active.user.name, recordId: active.recordId, when: route.lastActivity });
+      moved.push({ prefix: active.prefix, userId: active.user.id, userName: active.user.name, recordId: active.recordId, when: route.lastActivity });
     }
     for (const prefix of this.written.keys()) if (!this.hub.routes.get(prefix)) this.written.delete(prefix);
     if (moved.length === 0) return;
-    store.transaction(() => {
-      for (const m of moved) {
-        store.servers.touch(m.recordId, m.when);
-        store.users.touch(m.userId, m.when);
-        store.activity.record(m.userName, m.when);
-      }
-    });
+    try {
+      await store.tx(async (s) => {
+        for (const m of moved) {
+          await s.servers.touch(m.recordId, m.when);
+          await s.users.touch(m.userId, m.when);
+          await s.activity.record(m.userName, m.when);
+        }
+      });
+    } catch (err) {
+      // the database is away (PostgreSQL restarting): the stamps stay in the routes and go with the next batch
+      for (const m of moved) this.written.delete(m.prefix);
+      this.hub.log.warn(`Could not record activity: ${(err as Error).message}`);
+    }
   }
 }

@@ -131,7 +131,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
     securityHeaders(req, reply);
     return renderError(hub, err, req, reply, isApi(req.url) && !isApiPage(req.url));
   });
-  app.setNotFoundHandler((req, reply) => {
+  app.setNotFoundHandler(async (req, reply) => {
     if (isApi(req.url)) return renderError(hub, new HubError(404, 'Not found'), req, reply, true);
     if (req.url.startsWith(hub.hubPrefix) || req.url === hub.hubPrefix.slice(0, -1)) {
       return renderError(hub, new HubError(404, 'Page not found'), req, reply, false);
@@ -161,7 +161,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   return app;
 }
 
-function renderError(hub: Hub, thrown: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
+async function renderError(hub: Hub, thrown: FastifyError | HubError | Error, req: FastifyRequest, reply: FastifyReply, api: boolean) {
   const err = toHttpError(thrown) as FastifyError | HubError | Error;
   let status = 500;
   let message = 'Internal server error';
@@ -179,7 +179,7 @@ function renderError(hub: Hub, thrown: FastifyError | HubError | Error, req: Fas
   if (api || prefersJson(req)) return reply.type('application/json').send({ status, message });
   let user: string | undefined;
   try {
-    user = cookieUser(hub, req)?.name;
+    user = (await cookieUser(hub, req))?.name;
   } catch {
     user = undefined;
   }

@@ -9,8 +9,8 @@ import type { Store, UserRecord } from '../store/types.ts';
 
 export interface AuthStateKeeper {
   readonly encrypted: boolean;
-  get(user: UserRecord): unknown;
-  set(user: UserRecord, state: unknown): UserRecord;
+  get(user: UserRecord): Promise<unknown>;
+  set(user: UserRecord, state: unknown): Promise<UserRecord>;
 }
 
 export function authStateKeeper(config: HubConfig, env: Record<string, string | undefined>, store: Store): AuthStateKeeper {
@@ -24,7 +24,7 @@ export function authStateKeeper(config: HubConfig, env: Record<string, string | 
   if (!enabled) {
     return {
       encrypted: false,
-      get: (user) => user.auth_state ?? null,
+      get: async (user) => user.auth_state ?? null,
       set: (user, state) => store.users.update(user.id, { auth_state: state ?? null }),
     };
   }
@@ -35,8 +35,8 @@ export function authStateKeeper(config: HubConfig, env: Record<string, string | 
   const keeper = crypt;
   return {
     encrypted: true,
-    get(user) {
-      const fresh = store.users.getById(user.id);
+    async get(user) {
+      const fresh = await store.users.getById(user.id);
       if (!fresh?.encrypted_auth_state) return null;
       try {
         return keeper.decrypt(fresh.encrypted_auth_state);
@@ -45,25 +45,25 @@ export function authStateKeeper(config: HubConfig, env: Record<string, string | 
         return null;
       }
     },
-    set(user, state) {
-      store.users.setEncryptedAuthState(user.id, state === null || state === undefined ? null : keeper.encrypt(state));
-      return store.users.getById(user.id)!;
+    async set(user, state) {
+      await store.users.setEncryptedAuthState(user.id, state === null || state === undefined ? null : keeper.encrypt(state));
+      return (await store.users.getById(user.id))!;
     },
   };
 }
 
 /** manage_groups: the provider's groups become the user's hub groups (created when missing), no more, no less. */
-export function syncGroups(store: Store, user: UserRecord, groups: readonly string[]): void {
-  store.transaction(() => {
+export async function syncGroups(store: Store, user: UserRecord, groups: readonly string[]): Promise<void> {
+  await store.tx(async (s) => {
     const want = new Set(groups);
-    for (const name of store.groups.groupsOfUser(user.id)) {
-      if (!want.has(name)) store.groups.removeUsers(store.groups.get(name)!.id, [user.id]);
+    for (const name of await s.groups.groupsOfUser(user.id)) {
+      if (!want.has(name)) await s.groups.removeUsers((await s.groups.get(name))!.id, [user.id]);
     }
-    const have = new Set(store.groups.groupsOfUser(user.id));
+    const have = new Set(await s.groups.groupsOfUser(user.id));
     for (const name of want) {
       if (have.has(name)) continue;
-      const group = store.groups.get(name) ?? store.groups.create(name);
-      store.groups.addUsers(group.id, [user.id]);
+      const group = (await s.groups.get(name)) ?? (await s.groups.create(name));
+      await s.groups.addUsers(group.id, [user.id]);
     }
   });
 }
@@ -76,7 +76,7 @@ const refreshed = new WeakMap<object, Map<number, number>>();
 export async function refreshBeforeSpawn(
   deps: { config: HubConfig; store: Store; authenticator: Authenticator; authState: AuthStateKeeper },
   user: UserRecord,
-  apply: (result: AuthResult) => void,
+  apply: (result: AuthResult) => unknown,
 ): Promise<boolean> {
   const { authenticator: auth, config } = deps;
   if (!auth.refreshUser) return true;
@@ -86,9 +86,9 @@ export async function refreshBeforeSpawn(
   const last = times.get(user.id) ?? 0;
   const due = config.authenticator.refresh_pre_spawn || (age > 0 && Date.now() - last > age * 1000);
   if (!due) return true;
-  const answer = await auth.refreshUser(deps.authState.get(user));
+  const answer = await auth.refreshUser(await deps.authState.get(user));
   if (answer === false) return false;
-  if (answer !== true) apply(answer);
+  if (answer !== true) await apply(answer);
   times.set(user.id, Date.now());
   return true;
 }
@@ -102,15 +102,15 @@ export function markRefreshed(store: Store, userId: number): void {
 
 /** What a login or refresh brings besides the name: auth state (kept when the authenticator gave one), admin, and
  *  (with manage_groups) the groups. Returns the updated user. */
-export function applyAuthResult(hub: { store: Store; authState: AuthStateKeeper; config: HubConfig }, user: UserRecord, result: AuthResult): UserRecord {
+export async function applyAuthResult(hub: { store: Store; authState: AuthStateKeeper; config: HubConfig }, user: UserRecord, result: AuthResult): Promise<UserRecord> {
   let out = user;
-  if (result.auth_state !== undefined && result.auth_state !== null && hub.config.authenticator.enable_auth_state) out = hub.authState.set(out, result.auth_state);
-  if (result.admin !== undefined && result.admin !== out.admin) out = hub.store.users.update(out.id, { admin: result.admin });
-  if (hub.config.authenticator.manage_groups && result.groups) syncGroups(hub.store, out, result.groups);
+  if (result.auth_state !== undefined && result.auth_state !== null && hub.config.authenticator.enable_auth_state) out = await hub.authState.set(out, result.auth_state);
+  if (result.admin !== undefined && result.admin !== out.admin) out = await hub.store.users.update(out.id, { admin: result.admin });
+  if (hub.config.authenticator.manage_groups && result.groups) await syncGroups(hub.store, out, result.groups);
   return out;
 }
 
 /** refreshBeforeSpawn with the result applied; false: the user must log in again. */
 export function freshAuth(hub: { config: HubConfig; store: Store; authenticator: Authenticator; authState: AuthStateKeeper }, user: UserRecord): Promise<boolean> {
-  return refreshBeforeSpawn(hub, user, (result) => { applyAuthResult(hub, user, result); });
+  return refreshBeforeSpawn(hub, user, (result) => applyAuthResult(hub, user, result));
 }

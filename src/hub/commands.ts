@@ -1,7 +1,7 @@
 // What the command line runs: the hub itself, `nodehub token USER`, and `nodehub upgrade-db`.
 import { readFileSync } from 'node:fs';
 import type { HubConfig } from '../config/types.ts';
-import { openStore, pendingMigrations, openDatabase } from '../store/index.ts';
+import { openStore, pendingMigrationsFor } from '../store/index.ts';
 import { newApiToken } from '../auth/index.ts';
 import { startHub as start } from './start.ts';
 import type { RunningHub, StartOptions } from './start.ts';
@@ -42,24 +42,22 @@ export async function reloadRunningHub(config: HubConfig): Promise<{ code: numbe
 
 /** A new API token for USER (created if missing), like `jupyterhub token USER`. */
 export async function createUserToken(config: HubConfig, name: string): Promise<string> {
-  const store = openStore(config.hub.db_url);
+  const store = await openStore(config.hub.db_url);
   try {
-    const user = store.users.get(name) ?? store.users.create(name);
+    const user = (await store.users.get(name)) ?? (await store.users.create(name));
     const token = newApiToken();
-    store.tokens.create({ user_id: user.id, kind: 'api', token, note: 'Requested via nodehub token' });
+    await store.tokens.create({ user_id: user.id, kind: 'api', token, note: 'Requested via nodehub token' });
     return token;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 export async function upgradeDb(config: HubConfig): Promise<string> {
-  const db = openDatabase(config.hub.db_url);
-  const pending = pendingMigrations(db);
-  db.close();
+  const pending = await pendingMigrationsFor(config.hub.db_url);
   if (pending.length === 0) return 'The database is up to date.';
-  const store = openStore(config.hub.db_url);
+  const store = await openStore(config.hub.db_url);
   const version = store.version;
-  store.close();
+  await store.close();
   return `Applied ${pending.length} migration(s); the database is at version ${version}.`;
 }

@@ -89,9 +89,13 @@ export class IdleCuller {
   }
 
   private async run(now: number): Promise<CullResult> {
-    const doomed = [...this.hub.servers.all()].filter((a) => this.shouldStop(a, now));
-    await Promise.all(doomed.map((a) => {
-      this.hub.log.info(`Culling server ${a.prefix}: ${this.why(a, now)}`);
+    const doomed: { a: ActiveServer; why: string }[] = [];
+    for (const a of [...this.hub.servers.all()]) {
+      const why = await this.shouldStop(a, now);
+      if (why) doomed.push({ a, why });
+    }
+    await Promise.all(doomed.map(({ a, why }) => {
+      this.hub.log.info(`Culling server ${a.prefix}: ${why}`);
       return this.hub.servers.stop(a.user.name, a.name);
     }));
     const users = this.settings.cullUsers ? await this.cullUsers(now) : 0;
@@ -99,12 +103,17 @@ export class IdleCuller {
     return { servers: doomed.length, users };
   }
 
-  /** Only ready servers are judged: a spawn in progress or a stop under way is someone else's business. */
-  private shouldStop(a: ActiveServer, now: number): boolean {
+  /**
+   * Why the server should stop, or null. Only ready servers are judged: a spawn in progress or a stop under way is
+   * someone else's business.
+   */
+  private async shouldStop(a: ActiveServer, now: number): Promise<string | null> {
     if (a.pooled) this.seenPooled.add(a);
-    if (a.phase !== 'ready' || a.pooled || this.keepUser(a.user.name)) return false;
-    if (this.settings.maxAgeMs && now - this.since(a, now) > this.settings.maxAgeMs) return true;
-    return now - this.lastActivity(a, now) > this.settings.timeoutMs;
+    if (a.phase !== 'ready' || a.pooled || this.keepUser(a.user.name)) return null;
+    const age = now - this.since(a, now);
+    if (this.settings.maxAgeMs && age > this.settings.maxAgeMs) return `running for ${Math.round(age / 1000)} s`;
+    const idle = now - (await this.lastActivity(a, now));
+    return idle > this.settings.timeoutMs ? `idle for ${Math.round(idle / 1000)} s` : null;
   }
 
   /**
@@ -120,16 +129,10 @@ export class IdleCuller {
   }
 
   /** The latest of: proxied traffic (in memory, freshest), activity the server reported, and since(). */
-  private lastActivity(a: ActiveServer, now: number): number {
+  private async lastActivity(a: ActiveServer, now: number): Promise<number> {
     const route = this.hub.routes.get(a.prefix);
-    const record = this.hub.store.servers.get(a.user.id, a.name);
+    const record = await this.hub.store.servers.get(a.user.id, a.name);
     return Math.max(this.since(a, now), route?.lastActivity ?? 0, record?.last_activity ?? 0);
-  }
-
-  private why(a: ActiveServer, now: number): string {
-    const age = now - this.since(a, now);
-    if (this.settings.maxAgeMs && age > this.settings.maxAgeMs) return `running for ${Math.round(age / 1000)} s`;
-    return `idle for ${Math.round((now - this.lastActivity(a, now)) / 1000)} s`;
   }
 
   /** Deletes idle users in small transactions, yielding between them so requests keep flowing. */
@@ -141,19 +144,19 @@ export class IdleCuller {
     const skipped = new Set<number>();
     for (;;) {
       if (this.stopped) break;
-      const batch = store.users.listIdle(before, USER_BATCH + skipped.size).filter((u) => !skipped.has(u.id));
+      const batch = (await store.users.listIdle(before, USER_BATCH + skipped.size)).filter((u) => !skipped.has(u.id));
       if (batch.length === 0) break;
       // The store says no started server; memory also knows spawns that have not reached the store yet.
       const busy = new Set<string>();
       for (const a of this.hub.servers.all()) busy.add(a.user.name);
-      store.transaction(() => {
+      await store.tx(async (s) => {
         for (const u of batch) {
           // a visitor waiting in the spawn queue has no server yet but is anything but idle
           if (busy.has(u.name) || this.hub.servers.queue.has(u.name, '') || this.keepUser(u.name)) {
             skipped.add(u.id);
             continue;
           }
-          store.users.delete(u.id);
+          await s.users.delete(u.id);
           deleted++;
         }
       });

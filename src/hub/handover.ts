@@ -17,6 +17,8 @@ import type { ServerManager } from '../servers/index.ts';
 /** Where a running hub listens for its successor: beside the sqlite file, which is what the two share. */
 export function controlSocketPath(config: HubConfig): string | null {
   const db = parseDbUrl(config.hub.db_url);
+  // PostgreSQL: hubs on one host that share a database still hand over, through a socket named after the port
+  if (db.kind === 'postgres') return process.platform === 'linux' ? `/tmp/nodehub-${config.hub.port}.handover` : null;
   if (db.memory || process.platform !== 'linux') return null;
   return `${db.filename}.handover`;
 }

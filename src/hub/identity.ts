@@ -30,31 +30,35 @@ export interface Principal {
 }
 
 /** Raw scopes of the roles; custom roles come from the store (load_roles), and a role deleted since is ignored. */
-function roleScopes(hub: Hub, roles: string[]): Set<string> {
+// The look-ups below run side by side (Promise.all): on PostgreSQL each is a round trip, on sqlite it costs nothing.
+async function roleScopes(hub: Hub, roles: string[]): Promise<Set<string>> {
   const defs: RoleDef[] = [];
   const known: string[] = [];
-  for (const name of roles) {
-    const r = hub.store.roles.get(name);
+  const found = await Promise.all(roles.map((name) => hub.store.roles.get(name)));
+  roles.forEach((name, i) => {
+    const r = found[i];
     if (r) defs.push(r);
     if (r || ['user', 'admin', 'server', 'token'].includes(name)) known.push(name);
-  }
+  });
   return new Set(rolesToScopes(known, defs));
 }
 
-export function userScopes(hub: Hub, user: UserRecord): Set<string> {
-  const roles = new Set<string>(['user', ...hub.store.roles.ofUser(user.id)]);
+export async function userScopes(hub: Hub, user: UserRecord): Promise<Set<string>> {
+  const [own, groupNames] = await Promise.all([hub.store.roles.ofUser(user.id), hub.store.groups.groupsOfUser(user.id)]);
+  const roles = new Set<string>(['user', ...own]);
   if (user.admin) roles.add('admin');
-  for (const g of hub.store.groups.groupsOfUser(user.id)) {
-    const group = hub.store.groups.get(g);
-    if (group) for (const r of hub.store.roles.ofGroup(group.id)) roles.add(r);
-  }
-  return expandScopes(roleScopes(hub, [...roles]), { kind: 'user', name: user.name });
+  const groupRoles = await Promise.all(groupNames.map(async (g) => {
+    const group = await hub.store.groups.get(g);
+    return group ? hub.store.roles.ofGroup(group.id) : [];
+  }));
+  for (const list of groupRoles) for (const r of list) roles.add(r);
+  return expandScopes(await roleScopes(hub, [...roles]), { kind: 'user', name: user.name });
 }
 
-export function serviceScopes(hub: Hub, service: ServiceRecord): Set<string> {
-  const roles = new Set<string>(hub.store.roles.ofService(service.id));
+export async function serviceScopes(hub: Hub, service: ServiceRecord): Promise<Set<string>> {
+  const roles = new Set<string>(await hub.store.roles.ofService(service.id));
   if (service.admin) roles.add('admin');
-  return expandScopes(roleScopes(hub, [...roles]), { kind: 'service', name: service.name });
+  return expandScopes(await roleScopes(hub, [...roles]), { kind: 'service', name: service.name });
 }
 
 /** The scopes a token carries: its owner's, cut to the token's own list when it has one. */
@@ -65,43 +69,44 @@ export function tokenScopes(owner: Set<string>, token: TokenRecord, ownerRef: { 
 
 const ACTIVITY_RESOLUTION_MS = 30_000;
 
-export function principalForToken(hub: Hub, plain: string): Principal | null {
-  const token = hub.store.tokens.find(plain);
+export async function principalForToken(hub: Hub, plain: string): Promise<Principal | null> {
+  const token = await hub.store.tokens.find(plain);
   if (!token) return null;
   const now = Date.now();
-  if (token.last_activity === null || now - token.last_activity > ACTIVITY_RESOLUTION_MS) hub.store.tokens.touch(token.id, now);
+  // activity stamps are not awaited: the request need not wait for them (and a failed one is only a stamp)
+  if (token.last_activity === null || now - token.last_activity > ACTIVITY_RESOLUTION_MS) hub.store.tokens.touch(token.id, now).catch(() => {});
   if (token.user_id !== null) {
-    const user = hub.store.users.getById(token.user_id);
+    const user = await hub.store.users.getById(token.user_id);
     if (!user) return null;
     // A server's own token acting (activity reports) is not the user being active (spec 1.7).
     if (token.server_id === null && (user.last_activity === null || now - user.last_activity > ACTIVITY_RESOLUTION_MS)) {
-      hub.store.users.touch(user.id, now);
+      hub.store.users.touch(user.id, now).catch(() => {});
     }
     const ref = { kind: 'user' as const, name: user.name };
-    return { kind: 'user', name: user.name, user, service: null, token, scopes: tokenScopes(userScopes(hub, user), token, ref), via: 'token' };
+    return { kind: 'user', name: user.name, user, service: null, token, scopes: tokenScopes(await userScopes(hub, user), token, ref), via: 'token' };
   }
   if (token.service_id !== null) {
-    const service = hub.store.services.getById(token.service_id);
+    const service = await hub.store.services.getById(token.service_id);
     if (!service) return null;
     const ref = { kind: 'service' as const, name: service.name };
-    return { kind: 'service', name: service.name, user: null, service, token, scopes: tokenScopes(serviceScopes(hub, service), token, ref), via: 'token' };
+    return { kind: 'service', name: service.name, user: null, service, token, scopes: tokenScopes(await serviceScopes(hub, service), token, ref), via: 'token' };
   }
   return null;
 }
 
 /** The user the hub login cookie names, if the cookie is valid and the user still exists. */
-export function cookieUser(hub: Hub, req: FastifyRequest): UserRecord | null {
+export async function cookieUser(hub: Hub, req: FastifyRequest): Promise<UserRecord | null> {
   const raw = parseCookies(req.headers.cookie ?? '')[LOGIN_COOKIE];
   if (!raw) return null;
   const cookieId = verifySignedValue(hub.cookieSecret, LOGIN_COOKIE, raw, hub.config.hub.cookie_max_age_days);
   if (!cookieId) return null;
-  const user = hub.store.users.getByCookieId(cookieId) ?? null;
+  const user = (await hub.store.users.getByCookieId(cookieId)) ?? null;
   if (user) noteRequester(req, user.name);
   return user;
 }
 
-export function principalForUser(hub: Hub, user: UserRecord): Principal {
-  return { kind: 'user', name: user.name, user, service: null, token: null, scopes: userScopes(hub, user), via: 'cookie' };
+export async function principalForUser(hub: Hub, user: UserRecord): Promise<Principal> {
+  return { kind: 'user', name: user.name, user, service: null, token: null, scopes: await userScopes(hub, user), via: 'cookie' };
 }
 
 /** The token a page request presents: `Authorization: token|bearer X`, else a single `?token=X`; null when none. */
@@ -112,7 +117,7 @@ export function pageTokenOf(req: FastifyRequest): string | null {
   return typeof q.token === 'string' && q.token !== '' ? q.token : null;
 }
 
-const pagePrincipals = new WeakMap<FastifyRequest, Principal | null>();
+const pagePrincipals = new WeakMap<FastifyRequest, Promise<Principal | null>>();
 
 /**
  * The caller of a page request, or null (a visitor). A known token wins over the login cookie, as in JupyterHub's
@@ -121,17 +126,24 @@ const pagePrincipals = new WeakMap<FastifyRequest, Principal | null>();
  * token's scopes. A token never logs a browser in: no cookie is set from it (JupyterHub sets one only in the
  * single-user server's HubOAuth, for ?token=). Memoised per request: the XSRF check and the handler both ask.
  */
-export function pagePrincipal(hub: Hub, req: FastifyRequest): Principal | null {
-  if (pagePrincipals.has(req)) return pagePrincipals.get(req) ?? null;
-  const plain = pageTokenOf(req);
-  let p = plain ? principalForToken(hub, plain) : null;
-  if (p) noteRequester(req, p.name);
+export function pagePrincipal(hub: Hub, req: FastifyRequest): Promise<Principal | null> {
+  let p = pagePrincipals.get(req);
   if (!p) {
-    const user = cookieUser(hub, req);
-    p = user ? principalForUser(hub, user) : null;
+    p = findPagePrincipal(hub, req);
+    pagePrincipals.set(req, p);
   }
-  pagePrincipals.set(req, p);
   return p;
+}
+
+async function findPagePrincipal(hub: Hub, req: FastifyRequest): Promise<Principal | null> {
+  const plain = pageTokenOf(req);
+  const p = plain ? await principalForToken(hub, plain) : null;
+  if (p) {
+    noteRequester(req, p.name);
+    return p;
+  }
+  const user = await cookieUser(hub, req);
+  return user ? await principalForUser(hub, user) : null;
 }
 
 /**
@@ -157,17 +169,17 @@ function cookieAllowedForApi(hub: Hub, req: FastifyRequest): boolean {
 }
 
 /** The caller of an API request, or null (anonymous). */
-export function apiPrincipal(hub: Hub, req: FastifyRequest): Principal | null {
+export async function apiPrincipal(hub: Hub, req: FastifyRequest): Promise<Principal | null> {
   const header = req.headers.authorization;
   if (header) {
     const plain = parseAuthorizationHeader(header);
-    const p = plain ? principalForToken(hub, plain) : null;
+    const p = plain ? await principalForToken(hub, plain) : null;
     if (p) noteRequester(req, p.name);
     return p;
   }
   if (!cookieAllowedForApi(hub, req)) return null;
-  const user = cookieUser(hub, req);
-  return user ? principalForUser(hub, user) : null;
+  const user = await cookieUser(hub, req);
+  return user ? await principalForUser(hub, user) : null;
 }
 
 /** Throws the 403 or 404 JupyterHub answers when the principal's scopes don't reach the resource. */
@@ -207,9 +219,9 @@ export function ensureSessionId(hub: Hub, req: FastifyRequest, reply: FastifyRep
   return sid;
 }
 
-export function clearLoginCookies(hub: Hub, req: FastifyRequest, reply: FastifyReply): void {
+export async function clearLoginCookies(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const sid = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
-  if (sid) hub.store.tokens.deleteForSession(sid);
+  if (sid) await hub.store.tokens.deleteForSession(sid);
   const gone = { httpOnly: true, maxAge: 0, expires: new Date(0) };
   appendCookie(reply, serializeCookie(LOGIN_COOKIE, '', { ...gone, path: hub.hubPrefix }));
   appendCookie(reply, serializeCookie(SESSION_COOKIE, '', { ...gone, path: hub.base }));

@@ -6,12 +6,12 @@ const EVERY_MS = 3600_000;
 const KEEP_ACTIVITY_MS = 31 * 86400_000;
 
 export function startMaintenance(hub: Hub): () => void {
-  const run = () => {
+  const run = async () => {
     const now = Date.now();
     try {
-      hub.store.tokens.purgeExpired(now);
-      (hub.store.oauth as { purgeExpiredCodes?: (n: number) => number }).purgeExpiredCodes?.(now);
-      hub.store.activity.prune(now - KEEP_ACTIVITY_MS);
+      await hub.store.tokens.purgeExpired(now);
+      await hub.store.oauth.purgeExpiredCodes(now);
+      await hub.store.activity.prune(now - KEEP_ACTIVITY_MS);
     } catch (err) {
       hub.log.warn('Housekeeping failed', err);
     }

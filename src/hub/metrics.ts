@@ -37,10 +37,10 @@ const TIMINGS = {
 export type TimingName = keyof typeof TIMINGS;
 
 export interface MetricSources {
-  totalUsers(): number;
+  totalUsers(): number | Promise<number>;
   runningServers(): number;
   /** Users active within the last `periodMs` milliseconds. */
-  activeUsers(periodMs: number): number;
+  activeUsers(periodMs: number): number | Promise<number>;
   /** nodehub: ready pooled servers per profile slug ('' without a profile list). */
   poolSizes?(): Record<string, number>;
   /** nodehub: spawns waiting in the queue. */
@@ -78,10 +78,10 @@ export function createMetrics(): HubMetrics {
   const registry = new Registry();
   let sources: MetricSources | undefined;
   // A failing count must not break the whole scrape: report 0 and let the next scrape try again.
-  const count = (read: (s: MetricSources) => number): number => {
+  const count = async (read: (s: MetricSources) => number | Promise<number>): Promise<number> => {
     if (!sources) return 0;
     try {
-      const n = read(sources);
+      const n = await read(sources);
       return Number.isFinite(n) ? n : 0;
     } catch {
       return 0;
@@ -103,20 +103,20 @@ export function createMetrics(): HubMetrics {
 
   new Gauge({
     name: 'jupyterhub_running_servers', help: 'Servers currently running', registers: [registry],
-    collect() {
-      this.set(count((s) => s.runningServers()));
+    async collect() {
+      this.set(await count((s) => s.runningServers()));
     },
   });
   new Gauge({
     name: 'jupyterhub_total_users', help: 'Users in the database', registers: [registry],
-    collect() {
-      this.set(count((s) => s.totalUsers()));
+    async collect() {
+      this.set(await count((s) => s.totalUsers()));
     },
   });
   new Gauge({
     name: 'jupyterhub_active_users', help: 'Users active within the period', labelNames: ['period'], registers: [registry],
-    collect() {
-      for (const [period, ms] of Object.entries(ACTIVE_USER_PERIODS)) this.set({ period }, count((s) => s.activeUsers(ms)));
+    async collect() {
+      for (const [period, ms] of Object.entries(ACTIVE_USER_PERIODS)) this.set({ period }, await count((s) => s.activeUsers(ms)));
     },
   });
 
@@ -138,8 +138,8 @@ export function createMetrics(): HubMetrics {
   const poolMisses = new Counter({ name: 'nodehub_pool_misses_total', help: 'New visitors who found the pool empty', labelNames: ['profile'], registers: [registry] });
   new Gauge({
     name: 'nodehub_spawn_queue_length', help: 'Spawns waiting for a free slot', registers: [registry],
-    collect() {
-      this.set(count((s) => s.queueLength?.() ?? 0));
+    async collect() {
+      this.set(await count((s) => s.queueLength?.() ?? 0));
     },
   });
 
@@ -189,16 +189,16 @@ export function createMetrics(): HubMetrics {
 }
 
 /** As JupyterHub's metrics page: token header first, then the login cookie (a page, so no Referer rule). */
-function metricsPrincipal(hub: Hub, req: FastifyRequest): Principal | null {
-  const p = req.headers.authorization ? apiPrincipal(hub, req) : null;
+async function metricsPrincipal(hub: Hub, req: FastifyRequest): Promise<Principal | null> {
+  const p = req.headers.authorization ? await apiPrincipal(hub, req) : null;
   if (p) return p;
-  const user = cookieUser(hub, req);
-  return user ? principalForUser(hub, user) : null;
+  const user = await cookieUser(hub, req);
+  return user ? (await principalForUser(hub, user)) : null;
 }
 
 export function registerMetricsRoutes(app: FastifyInstance, hub: Hub): void {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (hub.config.hub.authenticate_prometheus && !hasAccess(metricsPrincipal(hub, req), ['read:metrics'])) {
+    if (hub.config.hub.authenticate_prometheus && !hasAccess(await metricsPrincipal(hub, req), ['read:metrics'])) {
       throw new HubError(403, "Access to metrics requires scope 'read:metrics'");
     }
     const { contentType, body } = await hub.metrics.render();

@@ -44,28 +44,28 @@ export interface UserFacts {
 }
 
 /** UserFacts for a page of users: three queries in all instead of three per user. */
-export function userFacts(hub: Hub, p: Principal, users: readonly UserRecord[]): (user: UserRecord) => UserFacts {
+export async function userFacts(hub: Hub, p: Principal, users: readonly UserRecord[]): Promise<(user: UserRecord) => UserFacts> {
   const ids = users.map((u) => u.id);
-  const groups = hub.store.groups.groupsOfUsers(ids);
-  const servers = hub.store.servers.listForUsers(ids);
-  const roles = hub.store.roles.ofUsers(ids);
+  const groups = await hub.store.groups.groupsOfUsers(ids);
+  const servers = await hub.store.servers.listForUsers(ids);
+  const roles = await hub.store.roles.ofUsers(ids);
   const scopes = parseScopes(p.scopes);
   return (u) => ({ groups: groups.get(u.id) ?? [], servers: servers.get(u.id) ?? [], roles: roles.get(u.id) ?? [], scopes });
 }
 
-export function userModel(hub: Hub, p: Principal, user: UserRecord,
-  opts: { includeStopped?: boolean; facts?: UserFacts } = {}): Record<string, unknown> {
+export async function userModel(hub: Hub, p: Principal, user: UserRecord,
+  opts: { includeStopped?: boolean; facts?: UserFacts } = {}): Promise<Record<string, unknown>> {
   const held = opts.facts?.scopes ?? p.scopes;
-  const groups = opts.facts?.groups ?? hub.store.groups.groupsOfUser(user.id);
+  const groups = opts.facts?.groups ?? await hub.store.groups.groupsOfUser(user.id);
   const fields = userModelFields(held, user.name, groups);
-  const records = opts.facts?.servers ?? hub.store.servers.listForUser(user.id);
+  const records = opts.facts?.servers ?? await hub.store.servers.listForUser(user.id);
   const def = records.find((r) => r.name === '');
   const defActive = hub.servers.get(user.name, '');
   const full: Record<string, unknown> = {
     kind: 'user',
     name: user.name,
     admin: user.admin,
-    roles: userRoles(user, opts.facts?.roles ?? hub.store.roles.ofUser(user.id)),
+    roles: userRoles(user, opts.facts?.roles ?? await hub.store.roles.ofUser(user.id)),
     groups,
     server: defActive?.phase === 'ready' ? serverPrefix(hub.base, user.name, '') : null,
     pending: pendingOf(defActive),
@@ -76,7 +76,7 @@ export function userModel(hub: Hub, p: Principal, user: UserRecord,
   for (const [k, v] of Object.entries(full)) if (fields.has(k)) out[k] = v;
   out.kind = 'user';
   out.name = user.name;
-  if (fields.has('auth_state')) out.auth_state = hub.authState.get(user) ?? null;
+  if (fields.has('auth_state')) out.auth_state = (await hub.authState.get(user)) ?? null;
   if (fields.has('servers')) {
     const withState = checkAccess(held, ['admin:server_state'], { user: user.name, server: `${user.name}/`, userGroups: groups }) === 'ok';
     const servers: Record<string, unknown> = {};
@@ -97,24 +97,24 @@ function userRoles(user: UserRecord, held: string[]): string[] {
   return [...roles].sort();
 }
 
-export function tokenModel(hub: Hub, t: TokenRecord): Record<string, unknown> {
+export async function tokenModel(hub: Hub, t: TokenRecord): Promise<Record<string, unknown>> {
   const owner: Record<string, unknown> = {};
   if (t.user_id !== null) {
-    const u = hub.store.users.getById(t.user_id);
+    const u = await hub.store.users.getById(t.user_id);
     owner.user = u?.name ?? null;
   } else if (t.service_id !== null) {
-    owner.service = hub.store.services.getById(t.service_id)?.name ?? null;
+    owner.service = (await hub.store.services.getById(t.service_id))?.name ?? null;
   }
   // Expanded and cut to what the owner holds now, as JupyterHub shows them.
   let scopes: string[] = t.scopes;
   if (t.user_id !== null) {
-    const u = hub.store.users.getById(t.user_id);
-    if (u) scopes = [...tokenScopes(userScopes(hub, u), t, { kind: 'user', name: u.name })].sort();
+    const u = await hub.store.users.getById(t.user_id);
+    if (u) scopes = [...tokenScopes(await userScopes(hub, u), t, { kind: 'user', name: u.name })].sort();
   } else if (t.service_id !== null) {
-    const s = hub.store.services.getById(t.service_id);
-    if (s) scopes = [...tokenScopes(serviceScopes(hub, s), t, { kind: 'service', name: s.name })].sort();
+    const s = await hub.store.services.getById(t.service_id);
+    if (s) scopes = [...tokenScopes(await serviceScopes(hub, s), t, { kind: 'service', name: s.name })].sort();
   }
-  const client = t.client_id === 'jupyterhub' ? 'JupyterHub' : hub.store.oauth.getClient(t.client_id)?.description ?? t.client_id;
+  const client = t.client_id === 'jupyterhub' ? 'JupyterHub' : (await hub.store.oauth.getClient(t.client_id))?.description ?? t.client_id;
   return {
     ...owner,
     id: `a${t.id}`,
@@ -130,13 +130,13 @@ export function tokenModel(hub: Hub, t: TokenRecord): Record<string, unknown> {
   };
 }
 
-export function groupModel(hub: Hub, g: GroupRecord): Record<string, unknown> {
-  return { kind: 'group', name: g.name, users: hub.store.groups.memberNames(g.id), roles: hub.store.roles.ofGroup(g.id), properties: g.properties };
+export async function groupModel(hub: Hub, g: GroupRecord): Promise<Record<string, unknown>> {
+  return { kind: 'group', name: g.name, users: await hub.store.groups.memberNames(g.id), roles: await hub.store.roles.ofGroup(g.id), properties: g.properties };
 }
 
-export function serviceModel(hub: Hub, s: ServiceRecord): Record<string, unknown> {
+export async function serviceModel(hub: Hub, s: ServiceRecord): Promise<Record<string, unknown>> {
   const cfg = hub.config.hub.services.find((x) => x.name === s.name);
-  const roles = new Set(hub.store.roles.ofService(s.id));
+  const roles = new Set(await hub.store.roles.ofService(s.id));
   if (s.admin) roles.add('admin');
   const running = hub.managedServices?.pid(s.name) ?? 0;
   return {

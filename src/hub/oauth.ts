@@ -36,10 +36,10 @@ function grantedScopes(client: OAuthClientRecord): string[] {
   return [...new Set([...client.allowed_scopes, 'read:users:name!user', 'read:users:groups!user'])];
 }
 
-function issueCode(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord, client: OAuthClientRecord, state: string) {
+async function issueCode(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord, client: OAuthClientRecord, state: string) {
   const sessionId = ensureSessionId(hub, req, reply);
   const code = newOAuthCode();
-  hub.store.oauth.createCode(code, {
+  await hub.store.oauth.createCode(code, {
     client_id: client.identifier, user_id: user.id, scopes: grantedScopes(client), session_id: sessionId,
     redirect_uri: client.redirect_uri, expires_at: Date.now() + CODE_TTL_MS,
   });
@@ -48,9 +48,9 @@ function issueCode(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: Use
   return reply.redirect(target, 302);
 }
 
-function checkAuthorizeRequest(hub: Hub, q: Record<string, unknown>): OAuthClientRecord {
+async function checkAuthorizeRequest(hub: Hub, q: Record<string, unknown>): Promise<OAuthClientRecord> {
   const clientId = param(q, 'client_id');
-  const client = clientId ? hub.store.oauth.getClient(clientId) : undefined;
+  const client = clientId ? await hub.store.oauth.getClient(clientId) : undefined;
   if (!client) throw new HubError(400, `Invalid OAuth client: ${JSON.stringify(clientId)}`);
   if (param(q, 'response_type') !== 'code') throw new HubError(400, 'Only response_type=code is supported');
   const redirect = param(q, 'redirect_uri');
@@ -62,19 +62,19 @@ export function registerOAuth(app: FastifyInstance, hub: Hub): void {
   const authorize = `${hub.hubPrefix}api/oauth2/authorize`;
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, confirmed: boolean) => {
-    const user = cookieUser(hub, req);
+    const user = await cookieUser(hub, req);
     if (!user) return loginRedirect(hub, req, reply);
     const q = (req.query ?? {}) as Record<string, unknown>;
-    const client = checkAuthorizeRequest(hub, q);
+    const client = await checkAuthorizeRequest(hub, q);
     const access = accessResource(client);
-    const scopes = userScopes(hub, user);
+    const scopes = await userScopes(hub, user);
     if (access && checkAccess(scopes, [access.scope], access.resource) !== 'ok') {
       throw new HubError(403, `You do not have permission to access ${client.description}`);
     }
     const svc = access?.resource.service ? hub.config.hub.services.find((s) => s.name === access.resource.service) : undefined;
     const own = access?.resource.user === user.name;
-    const known = hub.store.tokens.listForUser(user.id).some((t) => t.client_id === client.identifier);
-    if (own || svc?.oauth_no_confirm || known || confirmed) return issueCode(hub, req, reply, user, client, param(q, 'state'));
+    const known = (await hub.store.tokens.listForUser(user.id)).some((t) => t.client_id === client.identifier);
+    if (own || svc?.oauth_no_confirm || known || confirmed) return await issueCode(hub, req, reply, user, client, param(q, 'state'));
     reply.type('text/html');
     return oauthConfirmPage({ ...pageVars(hub), base: hub.base, user: user.name, clientDescription: client.description, action: requestUri(req), xsrf: xsrfToken(hub, req, reply) });
   };
@@ -92,24 +92,24 @@ export function registerOAuth(app: FastifyInstance, hub: Hub): void {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const clientId = param(body, 'client_id');
     const secret = param(body, 'client_secret');
-    const client = clientId ? hub.store.oauth.getClient(clientId) : undefined;
+    const client = clientId ? await hub.store.oauth.getClient(clientId) : undefined;
     const given = Buffer.from(hashToken(secret || '-'), 'hex');
     const stored = Buffer.from(client?.secret_hash ?? '0'.repeat(64), 'hex');
     if (!client || !secret || given.length !== stored.length || !timingSafeEqual(given, stored)) {
       return reply.code(401).send({ error: 'invalid_client' });
     }
     if (param(body, 'grant_type') !== 'authorization_code') return reply.code(400).send({ error: 'unsupported_grant_type' });
-    const code = hub.store.oauth.consumeCode(param(body, 'code'), Date.now());
+    const code = await hub.store.oauth.consumeCode(param(body, 'code'), Date.now());
     const redirect = param(body, 'redirect_uri');
     if (!code || code.client_id !== client.identifier || (redirect && redirect !== code.redirect_uri)) {
       return reply.code(400).send({ error: 'invalid_grant' });
     }
-    const user = hub.store.users.getById(code.user_id);
+    const user = await hub.store.users.getById(code.user_id);
     if (!user) return reply.code(400).send({ error: 'invalid_grant' });
     const expiresIn = hub.config.hub.cookie_max_age_days * 86400;
     const token = newOAuthToken();
     const scopes = code.scopes.map((s) => (s.endsWith('!user') ? `${s}=${user.name}` : s));
-    hub.store.tokens.create({
+    await hub.store.tokens.create({
       user_id: user.id, kind: 'oauth', token, scopes, session_id: code.session_id, client_id: client.identifier,
       expires_at: Date.now() + expiresIn * 1000, note: '',
     });

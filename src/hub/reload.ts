@@ -115,7 +115,7 @@ export class HubReloader {
         password = undefined;
       }
       // Services and roles in the database: one transaction, so a refusal here leaves the old ones whole.
-      seedFromConfig({ ...hub, config: next });
+      await seedFromConfig({ ...hub, config: next });
       this.apply(next, authenticator, culling, password);
       if (kept.length) log.warn(`Config reloaded; these changed settings need a restart and keep their running values: ${kept.join(', ')}`);
       else log.info('Config reloaded');

@@ -3,32 +3,33 @@
 // tokens, api_tokens, load_roles, then blocked_users lose what they held. Proportional to the size of the
 // configuration; users not named in it are never read.
 import type { Hub } from './context.ts';
+import type { Store } from '../store/types.ts';
 import { isValidScope } from '../auth/index.ts';
 import { ConfigError } from '../config/errors.ts';
 
-export function seedFromConfig(hub: Hub): void {
-  const { store, config, log, authenticator: auth } = hub;
+export async function seedFromConfig(hub: Hub): Promise<void> {
+  const { config, log, authenticator: auth } = hub;
   for (const m of auth.startupMessages()) (m.level === 'error' ? log.error : log.warn).call(log, m.text);
-  store.transaction(() => {
-    const userId = (name: string, admin = false) => {
-      const u = store.users.get(name) ?? store.users.create(name, { admin });
-      if (admin && !u.admin) store.users.update(u.id, { admin: true });
+  await hub.store.tx(async (store) => {
+    const userId = async (name: string, admin = false) => {
+      const u = (await store.users.get(name)) ?? (await store.users.create(name, { admin }));
+      if (admin && !u.admin) await store.users.update(u.id, { admin: true });
       return u.id;
     };
     // Normalised and checked by the authenticator already; admins are in allowedUsers too when it is not empty.
-    for (const name of auth.adminUsers) userId(name, true);
-    for (const name of auth.allowedUsers) userId(name);
-    seedGroups(hub, userId);
+    for (const name of auth.adminUsers) await userId(name, true);
+    for (const name of auth.allowedUsers) await userId(name);
+    await seedGroups(hub, store, userId);
 
     const serviceIds = new Map<string, number>();
     for (const svc of config.hub.services) {
-      const rec = store.services.upsert(svc.name, svc.admin);
+      const rec = await store.services.upsert(svc.name, svc.admin);
       serviceIds.set(svc.name, rec.id);
-      if (svc.api_token) ensureToken(hub, svc.api_token, { service_id: rec.id }, `service ${svc.name}`);
+      if (svc.api_token) await ensureToken(store, svc.api_token, { service_id: rec.id }, `service ${svc.name}`);
     }
-    store.services.deleteExcept(config.hub.services.map((s) => s.name));
+    await store.services.deleteExcept(config.hub.services.map((s) => s.name));
 
-    for (const [token, name] of Object.entries(config.hub.api_tokens)) ensureToken(hub, token, { user_id: userId(name) }, `user ${name}`);
+    for (const [token, name] of Object.entries(config.hub.api_tokens)) await ensureToken(store, token, { user_id: await userId(name) }, `user ${name}`);
 
     const userRoles = new Map<number, string[]>();
     const groupRoles = new Map<number, string[]>();
@@ -37,80 +38,81 @@ export function seedFromConfig(hub: Hub): void {
     for (const role of config.hub.load_roles) {
       const bad = role.scopes.filter((s) => !isValidScope(s));
       if (bad.length) throw new Error(`JupyterHub.load_roles: role ${role.name} has invalid scopes: ${bad.join(', ')}`);
-      store.roles.upsert({ name: role.name, description: role.description ?? '', scopes: role.scopes });
-      for (const u of role.users) push(userRoles, userId(u), role.name);
-      for (const g of role.groups) push(groupRoles, (store.groups.get(g) ?? store.groups.create(g)).id, role.name);
+      await store.roles.upsert({ name: role.name, description: role.description ?? '', scopes: role.scopes });
+      for (const u of role.users) push(userRoles, await userId(u), role.name);
+      for (const g of role.groups) push(groupRoles, ((await store.groups.get(g)) ?? (await store.groups.create(g))).id, role.name);
       for (const s of role.services) {
         const id = serviceIds.get(s);
         if (id === undefined) throw new Error(`JupyterHub.load_roles: role ${role.name} names service ${s}, which is not in JupyterHub.services`);
         push(serviceRoles, id, role.name);
       }
     }
-    for (const [id, roles] of userRoles) store.roles.setForUser(id, roles);
-    for (const [id, roles] of groupRoles) store.roles.setForGroup(id, roles);
-    for (const [id, roles] of serviceRoles) store.roles.setForService(id, roles);
-    revokeBlocked(hub);
+    for (const [id, roles] of userRoles) await store.roles.setForUser(id, roles);
+    for (const [id, roles] of groupRoles) await store.roles.setForGroup(id, roles);
+    for (const [id, roles] of serviceRoles) await store.roles.setForService(id, roles);
+    await revokeBlocked(hub, store);
   });
   log.debug(`Seeded ${config.hub.services.length} services and ${config.hub.load_roles.length} roles from the configuration`);
 }
 
-function ensureToken(hub: Hub, token: string, owner: { user_id?: number; service_id?: number }, who: string): void {
-  const existing = hub.store.tokens.find(token);
+async function ensureToken(store: Store, token: string, owner: { user_id?: number; service_id?: number }, who: string): Promise<void> {
+  const existing = await store.tokens.find(token);
   if (existing) {
     if ((owner.user_id ?? null) !== existing.user_id || (owner.service_id ?? null) !== existing.service_id) {
       throw new Error(`A configured api_token for ${who} is already in use by another owner`);
     }
     return;
   }
-  hub.store.tokens.create({ ...owner, kind: 'api', token, note: `from config` });
+  await store.tokens.create({ ...owner, kind: 'api', token, note: `from config` });
 }
 
 /** JupyterHub.load_groups: groups and members are only added; given properties replace the stored ones. */
-function seedGroups(hub: Hub, userId: (name: string) => number): void {
-  const { store, authenticator: auth, log } = hub;
+async function seedGroups(hub: Hub, store: Store, userId: (name: string) => Promise<number>): Promise<void> {
+  const { authenticator: auth, log } = hub;
   for (const [name, spec] of Object.entries(hub.config.hub.load_groups)) {
     if (Array.isArray(spec)) {
       log.warn("JupyterHub.load_groups: the `'groupname': [usernames]` form is deprecated in JupyterHub 3.2, use `'groupname': {'users': [usernames], ...}`");
     }
     const { users = [], properties } = Array.isArray(spec) ? { users: spec, properties: undefined } : spec;
-    let group = store.groups.get(name);
+    let group = await store.groups.get(name);
     if (!group) {
       log.info(`Creating group ${name}`);
-      group = store.groups.create(name, properties ?? {});
+      group = await store.groups.create(name, properties ?? {});
     } else if (properties && JSON.stringify(properties) !== JSON.stringify(group.properties)) {
-      store.groups.setProperties(group.id, properties);
+      await store.groups.setProperties(group.id, properties);
     }
-    const ids = users.map((raw) => {
+    const ids: number[] = [];
+    for (const raw of users) {
       const member = auth.normalizeUsername(raw);
       const problem = auth.usernameProblem(member);
       if (problem) {
         throw new ConfigError(`JupyterHub.load_groups.${name}.users: user name ${JSON.stringify(member)} is not valid: ${problem}`, `JupyterHub.load_groups.${name}.users`);
       }
-      return userId(member);
-    });
-    store.groups.addUsers(group.id, ids);
+      ids.push(await userId(member));
+    }
+    await store.groups.addUsers(group.id, ids);
   }
 }
 
 /** JupyterHub 5.2+: blocked users found in the database lose admin, roles and groups, so their tokens stop working. */
-function revokeBlocked(hub: Hub): void {
-  const { store, log } = hub;
+async function revokeBlocked(hub: Hub, store: Store): Promise<void> {
+  const { log } = hub;
   for (const name of hub.authenticator.blockedUsers) {
-    const user = store.users.get(name);
+    const user = await store.users.get(name);
     if (!user) continue;
     if (user.admin) {
       log.warn(`Removing admin permissions from blocked user ${name}`);
-      store.users.update(user.id, { admin: false });
+      await store.users.update(user.id, { admin: false });
     }
-    const roles = store.roles.ofUser(user.id);
+    const roles = await store.roles.ofUser(user.id);
     if (roles.length) {
       log.warn(`Removing blocked user ${name} from roles: ${roles.join(', ')}`);
-      store.roles.setForUser(user.id, []);
+      await store.roles.setForUser(user.id, []);
     }
-    const groups = store.groups.groupsOfUser(user.id);
+    const groups = await store.groups.groupsOfUser(user.id);
     if (groups.length) {
       log.warn(`Removing blocked user ${name} from groups: ${groups.join(', ')}`);
-      for (const g of groups) store.groups.removeUsers(store.groups.get(g)!.id, [user.id]);
+      for (const g of groups) await store.groups.removeUsers((await store.groups.get(g))!.id, [user.id]);
     }
   }
 }

@@ -41,8 +41,8 @@ export class ManagedServices {
     return this.running.get(name)?.child?.pid ?? 0;
   }
 
-  startAll(): void {
-    for (const svc of this.hub.config.hub.services) this.startOne(svc);
+  async startAll(): Promise<void> {
+    for (const svc of this.hub.config.hub.services) await this.startOne(svc);
   }
 
   /**
@@ -63,25 +63,25 @@ export class ManagedServices {
       this.hub.log.info(`Service ${svc.name} ${after.has(svc.name) ? 'changed' : 'removed'} by the config reload`);
     }
     for (const svc of after.values()) {
-      if (!before.has(svc.name) || gone.includes(before.get(svc.name)!)) this.startOne(svc);
+      if (!before.has(svc.name) || gone.includes(before.get(svc.name)!)) await this.startOne(svc);
     }
   }
 
-  private startOne(svc: ServiceConfig): void {
+  private async startOne(svc: ServiceConfig): Promise<void> {
     if (svc.url) {
       this.hub.routes.add(`${this.hub.base}services/${svc.name}`, svc.url, { service: svc.name });
     }
     if (!svc.command.length) return;
-    const rec = this.hub.store.services.get(svc.name)!;
+    const rec = (await this.hub.store.services.get(svc.name))!;
     // A service without a configured token gets a fresh one each start; it lives only in its environment.
     let token = svc.api_token;
     if (!token) {
       // Only the process started now may act as the service: a copy a killed hub left running loses its power.
-      for (const t of this.hub.store.tokens.listForService(rec.id)) {
-        if (t.note === MANAGED_TOKEN_NOTE) this.hub.store.tokens.delete(t.id);
+      for (const t of await this.hub.store.tokens.listForService(rec.id)) {
+        if (t.note === MANAGED_TOKEN_NOTE) await this.hub.store.tokens.delete(t.id);
       }
       token = newApiToken();
-      this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: MANAGED_TOKEN_NOTE });
+      await this.hub.store.tokens.create({ service_id: rec.id, kind: 'api', token, note: MANAGED_TOKEN_NOTE });
     }
     const r: Running = { config: svc, child: null, token, restarts: 0, timer: null };
     this.running.set(svc.name, r);

@@ -73,13 +73,13 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const isolation = spawnerClass.isolation?.({ hubConfig: config, log, temporaryUsers: authenticator.capabilities.temporaryUsers, host })
     ?? `Isolation: as ${spawnerClass.name} provides it`;
   const dbFile = parseDbUrl(config.hub.db_url);
-  if (!dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
-  const store = openStore(config.hub.db_url);
+  if (dbFile.kind === 'sqlite' && !dbFile.memory) for (const fixed of makePrivate([dbFile.filename, `${dbFile.filename}-wal`, `${dbFile.filename}-shm`])) log.warn(fixed);
+  const store = await openStore(config.hub.db_url);
   let authState: AuthStateKeeper;
   try {
     authState = authStateKeeper(config, opts.env ?? process.env, store);
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
@@ -153,7 +153,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
 
   const servers = new ServerManager({
     config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator,
-    authState: (user) => { const u = store.users.getById(user.id); return u ? authState.get(u) : null; },
+    authState: async (user) => { const u = await store.users.getById(user.id); return u ? authState.get(u) : null; },
   });
   const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
@@ -191,11 +191,11 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     queueLength: () => servers.queue.length,
   });
 
-  seedFromConfig(hub);
+  await seedFromConfig(hub);
   const classContext = { hubConfig: config, log };
   await spawnerClass.prepare?.(classContext);
-  const adoption = await hub.servers.adopt(store.servers.listActive(), (id) => {
-    const u = store.users.getById(id);
+  const adoption = await hub.servers.adopt(await store.servers.listActive(), async (id) => {
+    const u = await store.users.getById(id);
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
   }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
@@ -205,7 +205,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   void spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
     .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));
 
-  services.startAll();
+  await services.startAll();
   const activity = new ActivityFlusher(hub);
   activity.start();
   const stopMaintenance = startMaintenance(hub);
@@ -225,7 +225,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   // Everything that writes to the database on its own, stopped both at shut-down and when handing over.
   const stopWriters = async () => {
     activity.stop();
-    activity.flush();
+    await activity.flush();
     stopMaintenance();
     watcher?.close();
     await hub.pool?.close();
@@ -238,7 +238,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     server.closeAllConnections?.();
     await new Promise<void>((r) => server.close(() => r()));
     await app.close();
-    store.close();
+    await store.close();
   };
   const handover = new Handover({
     server, connections, servers: hub.servers, log, stopWriters,

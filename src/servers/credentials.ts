@@ -6,18 +6,18 @@ import type { ServerSpec } from '../spawner/types.ts';
 import { serverClientId, serverAccessScopes, serverTokenScopes } from './naming.ts';
 import { newApiToken } from '../auth/tokens.ts';
 
-export function createServerCredentials(deps: LifecycleDeps, active: ActiveServer, options: Record<string, unknown>,
-  spawnConfig: SpawnerConfig): ServerSpec {
+export async function createServerCredentials(deps: LifecycleDeps, active: ActiveServer, options: Record<string, unknown>,
+  spawnConfig: SpawnerConfig): Promise<ServerSpec> {
   const { store, config } = deps;
   const { user, name } = active;
   const apiToken = newApiToken();
-  store.tokens.create({
+  await store.tokens.create({
     user_id: user.id, server_id: active.recordId, kind: 'api', token: apiToken, note: `Server at ${active.prefix}`,
     scopes: serverTokenScopes(user.name),
   });
   const clientId = serverClientId(user.name, name);
   const callback = `${active.prefix}oauth_callback`;
-  store.oauth.upsertClient({
+  await store.oauth.upsertClient({
     identifier: clientId, description: `Server at ${active.prefix}`, redirect_uri: callback,
     // The server's own access scope first: the authorize endpoint checks the visitor holds it (JupyterHub 3 does the same).
     allowed_scopes: [`access:servers!server=${user.name}/${name}`, ...spawnConfig.oauth_client_allowed_scopes], secret: apiToken,
@@ -30,12 +30,11 @@ export function createServerCredentials(deps: LifecycleDeps, active: ActiveServe
 }
 
 /** Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped. */
-export function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number): void {
-  const { store } = deps;
-  store.transaction(() => {
-    store.oauth.deleteClient(serverClientId(userName, serverName));
-    store.tokens.deleteForServer(recordId);
-    store.servers.update(recordId, { started: null, url: null, state: {} });
-    store.servers.touch(recordId, Date.now());
+export async function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number): Promise<void> {
+  await deps.store.tx(async (s) => {
+    await s.oauth.deleteClient(serverClientId(userName, serverName));
+    await s.tokens.deleteForServer(recordId);
+    await s.servers.update(recordId, { started: null, url: null, state: {} });
+    await s.servers.touch(recordId, Date.now());
   });
 }

@@ -27,6 +27,10 @@ export class SpawnQueue {
   private readonly now: () => number;
   private readonly persist: Store['spawnQueue'] | undefined;
 
+  /** The store's copy changes in the order the line does: each write waits for the one before (on PostgreSQL two
+   *  writes on two pooled connections could otherwise land the other way round). */
+  private writes: Promise<void> = Promise.resolve();
+
   constructor(opts: { idleMs?: number; now?: () => number; persist?: Store['spawnQueue'] } = {}) {
     this.idleMs = opts.idleMs ?? QUEUE_IDLE_MS;
     this.now = opts.now ?? Date.now;
@@ -37,9 +41,9 @@ export class SpawnQueue {
    * A restarted hub's line: `first` (spawns that were under way when the hub went down; they had been served before
    * anyone still waiting) ahead of the stored places, each in its order. The stored line is rewritten to match.
    */
-  restore(first: { user: UserRef; serverName: string; options: Record<string, unknown> | undefined }[] = []): number {
+  async restore(first: { user: UserRef; serverName: string; options: Record<string, unknown> | undefined }[] = []): Promise<number> {
     const t = this.now();
-    const stored = this.persist?.list() ?? [];
+    const stored = (await this.persist?.list()) ?? [];
     this.entries.clear();
     for (const e of [...first, ...stored]) {
       const k = key(e.user.name, e.serverName);
@@ -47,9 +51,12 @@ export class SpawnQueue {
       this.entries.set(k, { user: e.user, serverName: e.serverName, options: e.options, enqueued: 'enqueued' in e ? (e.enqueued as number) : t, lastSeen: t });
     }
     if (this.persist && first.length) {
-      const persist = this.persist;
-      persist.clear();
-      for (const e of this.entries.values()) persist.add(e.user.id, e.serverName, e.options, e.enqueued);
+      const line = [...this.entries.values()];
+      this.write(async (p) => {
+        await p.clear();
+        for (const e of line) await p.add(e.user.id, e.serverName, e.options, e.enqueued);
+      });
+      await this.writes;
     }
     return this.entries.size;
   }
@@ -64,12 +71,12 @@ export class SpawnQueue {
       held.lastSeen = t;
       if (options !== undefined) {
         held.options = options;
-        this.persist?.add(user.id, serverName, options, held.enqueued);
+        this.write((p) => p.add(user.id, serverName, options, held.enqueued));
       }
       return held;
     }
     const entry: QueuedSpawn = { user, serverName, options, enqueued: t, lastSeen: t };
-    this.persist?.add(user.id, serverName, options, t);
+    this.write((p) => p.add(user.id, serverName, options, t));
     this.entries.set(k, entry);
     return entry;
   }
@@ -97,7 +104,7 @@ export class SpawnQueue {
     const k = key(userName, serverName);
     const entry = this.entries.get(k);
     if (!entry) return false;
-    this.persist?.remove(entry.user.id, serverName);
+    this.write((p) => p.remove(entry.user.id, serverName));
     return this.entries.delete(k);
   }
 
@@ -113,6 +120,18 @@ export class SpawnQueue {
     return this.entries.size;
   }
 
+  private write(fn: (p: Store['spawnQueue']) => Promise<void>): void {
+    const persist = this.persist;
+    if (!persist) return;
+    // a failed write (the database away for a moment) loses only the copy a restarted hub would read
+    this.writes = this.writes.then(() => fn(persist)).catch(() => {});
+  }
+
+  /** Resolves once every change so far is in the store (before the hub exits or hands over). */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
   /** Forgets the line in memory (hub shutdown); the stored places stay for the next hub. */
   clear(): void {
     this.entries.clear();
@@ -125,7 +144,7 @@ export class SpawnQueue {
     for (const [k, e] of this.entries) {
       if (e.lastSeen >= cutoff) continue;
       this.entries.delete(k);
-      this.persist?.remove(e.user.id, e.serverName);
+      this.write((p) => p.remove(e.user.id, e.serverName));
     }
   }
 }

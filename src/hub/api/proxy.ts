@@ -75,7 +75,7 @@ export function registerProxyApi(app: FastifyInstance, hub: Hub): void {
   const path = `${hub.hubPrefix}api/proxy`;
 
   app.get(path, async (req: FastifyRequest) => {
-    requireScopes(apiPrincipal(hub, req), ['proxy']);
+    requireScopes(await apiPrincipal(hub, req), ['proxy']);
     const page = readPage(hub, req);
     const t0 = performance.now();
     const all = hub.routes.all().map(routeModel);
@@ -87,14 +87,14 @@ export function registerProxyApi(app: FastifyInstance, hub: Hub): void {
   });
 
   app.post(path, async (req, reply) => {
-    requireScopes(apiPrincipal(hub, req), ['proxy']);
+    requireScopes(await apiPrincipal(hub, req), ['proxy']);
     checkRoutes(hub);
     reply.code(200).header('content-type', 'application/json');
     return '';
   });
 
   app.patch(path, async (req, reply) => {
-    requireScopes(apiPrincipal(hub, req), ['proxy']);
+    requireScopes(await apiPrincipal(hub, req), ['proxy']);
     const body = parsedBody(req.body);
     if (body === undefined || body === null || body === '') throw new HubError(400, 'need JSON body');
     if (typeof body !== 'object' || Array.isArray(body)) throw new HubError(400, 'Request body must be JSON dict');

@@ -29,7 +29,7 @@ export function registerRootApi(app: FastifyInstance, hub: Hub): void {
   app.get(`${api}/`, version);
 
   app.get(`${api}/info`, async (req) => {
-    requireScopes(apiPrincipal(hub, req), ['read:hub']);
+    requireScopes(await apiPrincipal(hub, req), ['read:hub']);
     return {
       version: JUPYTERHUB_VERSION,
       nodehub: process.env.npm_package_version ?? null,
@@ -45,13 +45,13 @@ export function registerRootApi(app: FastifyInstance, hub: Hub): void {
 
   app.get(`${api}/user`, async (req) => {
     // 403, not 401: jupyterhub-singleuser treats only 403 as "no user" (spec 1.4).
-    const p = apiPrincipal(hub, req);
+    const p = await apiPrincipal(hub, req);
     if (!p) throw new HubError(403, 'Forbidden');
     return whoami(hub, p);
   });
 
   app.post(`${api}/shutdown`, async (req, reply) => {
-    requireScopes(apiPrincipal(hub, req), ['shutdown']);
+    requireScopes(await apiPrincipal(hub, req), ['shutdown']);
     const body = bodyObject(req.body);
     for (const k of ['servers', 'proxy'] as const) {
       if (body[k] !== undefined && typeof body[k] !== 'boolean') throw new HubError(400, `${k} must be true or false`);
@@ -63,8 +63,8 @@ export function registerRootApi(app: FastifyInstance, hub: Hub): void {
   });
 
   app.get(`${api}/authorizations/token/:token`, async (req) => {
-    if (!apiPrincipal(hub, req)) throw new HubError(403, 'Forbidden');
-    const owner = principalForToken(hub, (req.params as { token: string }).token);
+    if (!(await apiPrincipal(hub, req))) throw new HubError(403, 'Forbidden');
+    const owner = await principalForToken(hub, (req.params as { token: string }).token);
     if (!owner) throw new HubError(404, 'No such token');
     return whoami(hub, owner);
   });

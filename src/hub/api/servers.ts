@@ -31,8 +31,8 @@ export function startServer(hub: Hub, user: UserRecord, serverName: string, opti
 }
 
 async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, name: string, serverName: string) {
-  requireUserScope(hub, req, ['servers'], name, serverName);
-  const user = findUser(hub, name);
+  await requireUserScope(hub, req, ['servers'], name, serverName);
+  const user = await findUser(hub, name);
   validServerName(serverName);
   const existing = hub.servers.get(user.name, serverName);
   if (existing?.phase === 'ready') throw new HubError(400, `${name}'s server${serverName ? ' ' + serverName : ''} is already running`);
@@ -48,12 +48,12 @@ async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, na
 }
 
 async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, name: string, serverName: string) {
-  requireUserScope(hub, req, ['delete:servers'], name, serverName);
-  const user = findUser(hub, name);
+  await requireUserScope(hub, req, ['delete:servers'], name, serverName);
+  const user = await findUser(hub, name);
   const body = bodyObject(req.body);
   const remove = body.remove === true;
   if (serverName === '' && remove) throw new HubError(400, 'Cannot delete the default server');
-  if (serverName !== '' && !hub.store.servers.get(user.id, serverName)) throw new HubError(404, `${name} has no server named ${serverName}`);
+  if (serverName !== '' && !await hub.store.servers.get(user.id, serverName)) throw new HubError(404, `${name} has no server named ${serverName}`);
   const active = hub.servers.get(user.name, serverName);
   if (active?.phase === 'spawning') {
     throw new HubError(400, `${name}'s server${serverName ? ' ' + serverName : ''} is pending spawn. Wait for it to finish before stopping.`);
@@ -61,18 +61,18 @@ async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, 
   const stopping = hub.servers.stop(user.name, serverName);
   const done = await Promise.race([stopping.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
   if (remove) {
-    void stopping.then(() => {
-      const rec = hub.store.servers.get(user.id, serverName);
-      if (rec) hub.store.servers.delete(rec.id);
+    void stopping.then(async () => {
+      const rec = await hub.store.servers.get(user.id, serverName);
+      if (rec) await hub.store.servers.delete(rec.id);
     });
   }
   return reply.code(done ? 204 : 202).header('content-type', 'text/plain').send();
 }
 
 async function progress(hub: Hub, req: FastifyRequest, reply: FastifyReply, name: string, serverName: string) {
-  requireUserScope(hub, req, ['read:servers'], name, serverName);
-  const user = findUser(hub, name);
-  if (serverName && !hub.store.servers.get(user.id, serverName)) throw new HubError(404, `${name} has no server named ${serverName}`);
+  await requireUserScope(hub, req, ['read:servers'], name, serverName);
+  const user = await findUser(hub, name);
+  if (serverName && !await hub.store.servers.get(user.id, serverName)) throw new HubError(404, `${name} has no server named ${serverName}`);
   const active = hub.servers.get(user.name, serverName);
   const failure = hub.servers.lastFailure(user.name, serverName);
   if (!active && !failure) throw new HubError(400, `${name}'s server${serverName ? ' ' + serverName : ''} is not starting`);

@@ -8,10 +8,10 @@ import { apiPrincipal, requireScopes, type Principal } from '../identity.ts';
 import { serviceModel } from '../models.ts';
 
 /** The service model cut to the fields the caller's scopes reveal (read:services, read:services:name, read:roles:services). */
-function visibleServiceModel(hub: Hub, p: Principal, s: ServiceRecord): Record<string, unknown> {
+async function visibleServiceModel(hub: Hub, p: Principal, s: ServiceRecord): Promise<Record<string, unknown>> {
   const fields = serviceModelFields(p.scopes, s.name);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(serviceModel(hub, s))) if (fields.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(await serviceModel(hub, s))) if (fields.has(k)) out[k] = v;
   return out;
 }
 
@@ -19,19 +19,19 @@ export function registerServiceApi(app: FastifyInstance, hub: Hub): void {
   const api = `${hub.hubPrefix}api`;
 
   app.get(`${api}/services`, async (req) => {
-    const p = requireScopes(apiPrincipal(hub, req), ['list:services']);
+    const p = requireScopes(await apiPrincipal(hub, req), ['list:services']);
     const f = filterFor(p.scopes, 'list:services');
     const out: Record<string, unknown> = {};
-    for (const s of hub.store.services.list()) {
-      if (f.all || f.services.has(s.name)) out[s.name] = visibleServiceModel(hub, p, s);
+    for (const s of await hub.store.services.list()) {
+      if (f.all || f.services.has(s.name)) out[s.name] = await visibleServiceModel(hub, p, s);
     }
     return out;
   });
 
   app.get(`${api}/services/:name`, async (req: FastifyRequest) => {
     const name = (req.params as { name: string }).name;
-    const p = requireScopes(apiPrincipal(hub, req), ['read:services', 'read:services:name', 'read:roles:services'], { service: name });
-    const service = hub.store.services.get(name);
+    const p = requireScopes(await apiPrincipal(hub, req), ['read:services', 'read:services:name', 'read:roles:services'], { service: name });
+    const service = await hub.store.services.get(name);
     if (!service) throw new HubError(404, `No such service: ${name}`);
     return visibleServiceModel(hub, p, service);
   });

@@ -14,16 +14,16 @@ import { limiterKey, realClientAddress, trustedProxies } from '../client-address
 type Params = { name: string; token_id?: string };
 
 /** Raw scopes of a role: a definition in the store (load_roles may redefine defaults) wins over the built-in one. */
-function roleScopes(hub: Hub, name: string): readonly string[] | undefined {
-  return hub.store.roles.get(name)?.scopes ?? DEFAULT_ROLES.find((r) => r.name === name)?.scopes;
+async function roleScopes(hub: Hub, name: string): Promise<readonly string[] | undefined> {
+  return (await hub.store.roles.get(name))?.scopes ?? DEFAULT_ROLES.find((r) => r.name === name)?.scopes;
 }
 
 /** Ids are `a<int>`; anything else, or another user's token, is the same 404 so ids can't be probed. */
-function findToken(hub: Hub, user: UserRecord, tokenId: string): TokenRecord {
+async function findToken(hub: Hub, user: UserRecord, tokenId: string): Promise<TokenRecord> {
   const notFound = new HubError(404, `No such token ${tokenId} for user ${user.name}`);
   const m = /^a(\d{1,15})$/.exec(tokenId);
   if (!m) throw notFound;
-  const token = hub.store.tokens.get(Number(m[1]));
+  const token = await hub.store.tokens.get(Number(m[1]));
   if (!token || token.user_id !== user.id) throw notFound;
   return token;
 }
@@ -44,16 +44,16 @@ async function principalFromAuthBody(hub: Hub, req: FastifyRequest, body: Record
     const result = await getAuthenticatedUser(hub.authenticator, {
       username: typeof username === 'string' ? username : '',
       password: typeof password === 'string' ? password : '',
-    }, (n) => hub.store.users.get(n) !== undefined);
+    }, async (n) => (await hub.store.users.get(n)) !== undefined);
     name = result?.name ?? null;
     if (name === null) limiter?.recordFailure(bucket);
   } catch (err) {
     // An authenticator not made for this kind of data must not turn into a 500.
     hub.log.error(`Error authenticating token request: ${(err as Error).message}`);
   }
-  const user = name === null ? undefined : hub.store.users.get(name);
+  const user = name === null ? undefined : await hub.store.users.get(name);
   if (!user) throw new HubError(403, 'Forbidden');
-  return principalForUser(hub, user);
+  return await principalForUser(hub, user);
 }
 
 export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
@@ -62,27 +62,27 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
 
   app.get(`${api}/users/:name/tokens`, async (req) => {
     const { name } = params(req);
-    requireUserScope(hub, req, ['read:tokens'], name);
-    const user = findUser(hub, name);
+    await requireUserScope(hub, req, ['read:tokens'], name);
+    const user = await findUser(hub, name);
     const now = Date.now();
-    hub.store.tokens.purgeExpired(now);
-    const tokens = hub.store.tokens
-      .listForUser(user.id)
+    await hub.store.tokens.purgeExpired(now);
+    const tokens = (await hub.store.tokens
+      .listForUser(user.id))
       .filter((t) => t.expires_at === null || t.expires_at > now)
       .sort((a, b) => (a.last_activity ?? a.created) - (b.last_activity ?? b.created));
-    return { api_tokens: tokens.map((t) => tokenModel(hub, t)) };
+    return { api_tokens: await Promise.all(tokens.map((t) => tokenModel(hub, t))) };
   });
 
   app.post(`${api}/users/:name/tokens`, async (req, reply) => {
     const { name } = params(req);
     const body = bodyObject(req.body);
-    let requester = apiPrincipal(hub, req);
+    let requester = await apiPrincipal(hub, req);
     if (!requester) {
       requester = await principalFromAuthBody(hub, req, body);
       if (requester.name !== name) throw new HubError(403, `User ${name} not found or no permissions to generate tokens`);
     }
-    const user = hub.store.users.get(name);
-    const userGroups = user ? hub.store.groups.groupsOfUser(user.id) : [];
+    const user = await hub.store.users.get(name);
+    const userGroups = user ? await hub.store.groups.groupsOfUser(user.id) : [];
     if (!user || !hasAccess(requester, ['tokens'], { user: name, userGroups })) {
       const kind = requester.kind === 'user' ? 'User' : 'Service';
       throw new HubError(403, `${kind} ${name} not found or no permissions to generate tokens`);
@@ -93,20 +93,30 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
     if (!note) note = self ? 'Requested via api' : `Requested via api by ${requester.kind} ${requester.name}`;
     const now = Date.now();
     const expiresAt = tokenExpiry(body.expires_in, now);
+    // The checks below are synchronous: the groups of the users the scopes name and the roles asked for are read first.
+    const named = new Set<string>([user.name]);
+    for (const s of Array.isArray(body.scopes) ? body.scopes : []) {
+      const m = /!(?:user|server)=([^/]+)/.exec(String(s));
+      if (m) named.add(m[1]!);
+    }
+    const groupsByName = new Map<string, string[]>();
+    for (const n of named) {
+      const u = await hub.store.users.get(n);
+      groupsByName.set(n, u ? await hub.store.groups.groupsOfUser(u.id) : []);
+    }
+    const roleDefs = new Map<string, readonly string[] | undefined>();
+    for (const r of Array.isArray(body.roles) ? body.roles : []) if (typeof r === 'string') roleDefs.set(r, await roleScopes(hub, r));
     const scopes = tokenScopesFor(
       { scopes: body.scopes, roles: body.roles },
       {
         ref: { kind: 'user', name: user.name },
-        scopes: userScopes(hub, user),
-        groupsOf: (n) => {
-          const u = hub.store.users.get(n);
-          return u ? hub.store.groups.groupsOfUser(u.id) : [];
-        },
+        scopes: await userScopes(hub, user),
+        groupsOf: (n) => groupsByName.get(n) ?? [],
       },
-      (role) => roleScopes(hub, role),
+      (role) => roleDefs.get(role),
     );
     const plain = newApiToken();
-    const record = hub.store.tokens.create({
+    const record = await hub.store.tokens.create({
       user_id: user.id, kind: 'api', token: plain, note, scopes, client_id: 'jupyterhub', expires_at: expiresAt,
     });
     hub.log.info(self ? `User ${user.name} requested new API token` : `${requester.kind === 'user' ? 'User' : 'Service'} ${requester.name} requested API token for ${user.name}`);
@@ -116,21 +126,21 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
 
   app.get(`${api}/users/:name/tokens/:token_id`, async (req) => {
     const { name, token_id } = params(req);
-    requireUserScope(hub, req, ['read:tokens'], name);
-    const user = findUser(hub, name);
-    const token = findToken(hub, user, token_id ?? '');
+    await requireUserScope(hub, req, ['read:tokens'], name);
+    const user = await findUser(hub, name);
+    const token = await findToken(hub, user, token_id ?? '');
     if (token.expires_at !== null && token.expires_at <= Date.now()) throw new HubError(404, `No such token ${token_id} for user ${user.name}`);
-    return tokenModel(hub, token);
+    return await tokenModel(hub, token);
   });
 
   app.delete(`${api}/users/:name/tokens/:token_id`, async (req, reply) => {
     const { name, token_id } = params(req);
-    requireUserScope(hub, req, ['tokens'], name);
-    const user = findUser(hub, name);
-    const token = findToken(hub, user, token_id ?? '');
+    await requireUserScope(hub, req, ['tokens'], name);
+    const user = await findUser(hub, name);
+    const token = await findToken(hub, user, token_id ?? '');
     // Revoking one OAuth token revokes the client's access for this user altogether, as JupyterHub does.
-    if (token.client_id !== 'jupyterhub') hub.store.tokens.deleteForClient(token.client_id, user.id);
-    else hub.store.tokens.delete(token.id);
+    if (token.client_id !== 'jupyterhub') await hub.store.tokens.deleteForClient(token.client_id, user.id);
+    else await hub.store.tokens.delete(token.id);
     // No payload at all: fastify drops the content type of a 204 that carries one, and JupyterHub sends text/plain.
     return reply.code(204).header('content-type', 'text/plain').send();
   });

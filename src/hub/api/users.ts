@@ -11,17 +11,17 @@ import { pageReply, readPage } from './paging.ts';
 import { filterFor } from '../../auth/index.ts';
 import { bodyObject, flag, queryArg } from './body.ts';
 
-export function findUser(hub: Hub, name: string): UserRecord {
-  const user = hub.store.users.get(name);
+export async function findUser(hub: Hub, name: string): Promise<UserRecord> {
+  const user = await hub.store.users.get(name);
   if (!user) throw new HubError(404, `No such user: ${name}`);
   return user;
 }
 
 /** Scope check against one user, with the user's groups so group-filtered scopes apply. */
-export function requireUserScope(hub: Hub, req: FastifyRequest, scopes: string[], name: string, server?: string): Principal {
-  const user = hub.store.users.get(name);
-  const userGroups = user ? hub.store.groups.groupsOfUser(user.id) : [];
-  const p = requireScopes(apiPrincipal(hub, req), scopes, { user: name, userGroups, server: server === undefined ? undefined : `${name}/${server}` });
+export async function requireUserScope(hub: Hub, req: FastifyRequest, scopes: string[], name: string, server?: string): Promise<Principal> {
+  const user = await hub.store.users.get(name);
+  const userGroups = user ? await hub.store.groups.groupsOfUser(user.id) : [];
+  const p = requireScopes(await apiPrincipal(hub, req), scopes, { user: name, userGroups, server: server === undefined ? undefined : `${name}/${server}` });
   return p;
 }
 
@@ -39,7 +39,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
   const param = (req: FastifyRequest) => (req.params as { name: string }).name;
 
   app.get(`${api}/users`, async (req) => {
-    const p = requireScopes(apiPrincipal(hub, req), ['list:users']);
+    const p = requireScopes(await apiPrincipal(hub, req), ['list:users']);
     const state = queryArg(req.query, 'state');
     if (state !== undefined && state !== 'active' && state !== 'ready' && state !== 'inactive') {
       throw new HubError(400, `Unrecognized state filter: ${JSON.stringify(state)}. Must be one of active, ready, inactive`);
@@ -50,59 +50,62 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
     if (!('all' in f && f.all)) {
       const set = new Set<string>('users' in f ? f.users : []);
       for (const g of 'groups' in f ? f.groups : []) {
-        const group = hub.store.groups.get(g);
-        if (group) for (const m of hub.store.groups.memberNames(group.id)) set.add(m);
+        const group = await hub.store.groups.get(g);
+        if (group) for (const m of await hub.store.groups.memberNames(group.id)) set.add(m);
       }
       names = [...set];
     }
     const includeStopped = flag(queryArg(req.query, 'include_stopped_servers'));
-    // Groups, servers and roles of the whole page are read at once (three queries, not three per user), all in one
-    // read transaction. Only the paginated envelope carries a total, so a plain list does not count the users.
-    return hub.store.transaction(() => {
-      const { items, total } = hub.store.users.page({
-        offset: page.offset, limit: page.limit, state: state as UserState | undefined, nameFilter: queryArg(req.query, 'name_filter') || undefined, names,
-        withTotal: page.envelope,
-      });
-      const facts = userFacts(hub, p, items);
-      return pageReply(req, page, items.map((u) => userModel(hub, p, u, { includeStopped, facts: facts(u) })), total ?? items.length);
+    // Groups, servers and roles of the whole page are read at once (three queries, not three per user). Only the
+    // paginated envelope carries a total, so a plain list does not count the users.
+    const { items, total } = await hub.store.users.page({
+      offset: page.offset, limit: page.limit, state: state as UserState | undefined, nameFilter: queryArg(req.query, 'name_filter') || undefined, names,
+      withTotal: page.envelope,
     });
+    const facts = await userFacts(hub, p, items);
+    return pageReply(req, page, await Promise.all(items.map((u) => userModel(hub, p, u, { includeStopped, facts: facts(u) }))), total ?? items.length);
   });
 
   app.post(`${api}/users`, async (req, reply) => {
-    const p = requireScopes(apiPrincipal(hub, req), ['admin:users']);
+    const p = requireScopes(await apiPrincipal(hub, req), ['admin:users']);
     const body = bodyObject(req.body);
     if (!Array.isArray(body.usernames) || body.usernames.length === 0) throw new HubError(400, 'Must specify at least one user to create');
     if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new HubError(400, 'admin must be a boolean');
     const names = [...new Set(body.usernames.map((n) => validNewName(hub, n)))];
-    const fresh = names.filter((n) => !hub.store.users.get(n));
+    const fresh: string[] = [];
+    for (const n of names) if (!(await hub.store.users.get(n))) fresh.push(n);
     if (fresh.length === 0) throw new HubError(409, `All ${names.length} users already exist`);
-    const created = hub.store.transaction(() => fresh.map((n) => hub.store.users.create(n, { admin: body.admin === true })));
+    const created = await hub.store.tx(async (s) => {
+      const made = [];
+      for (const n of fresh) made.push(await s.users.create(n, { admin: body.admin === true }));
+      return made;
+    });
     reply.code(201);
-    return created.map((u) => userModel(hub, p, u));
+    return Promise.all(created.map((u) => userModel(hub, p, u)));
   });
 
   app.get(`${api}/users/:name`, async (req) => {
     const name = param(req);
-    const p = requireUserScope(hub, req, ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users'], name);
-    return userModel(hub, p, findUser(hub, name), { includeStopped: flag(queryArg(req.query, 'include_stopped_servers')) });
+    const p = await requireUserScope(hub, req, ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users'], name);
+    return await userModel(hub, p, await findUser(hub, name), { includeStopped: flag(queryArg(req.query, 'include_stopped_servers')) });
   });
 
   app.post(`${api}/users/:name`, async (req, reply) => {
     const name = param(req);
-    const p = requireScopes(apiPrincipal(hub, req), ['admin:users']);
+    const p = requireScopes(await apiPrincipal(hub, req), ['admin:users']);
     const body = bodyObject(req.body);
     if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new HubError(400, 'admin must be a boolean');
     const valid = validNewName(hub, name);
-    if (hub.store.users.get(valid)) throw new HubError(409, `User ${valid} already exists`);
-    const user = hub.store.users.create(valid, { admin: body.admin === true });
+    if (await hub.store.users.get(valid)) throw new HubError(409, `User ${valid} already exists`);
+    const user = await hub.store.users.create(valid, { admin: body.admin === true });
     reply.code(201);
-    return userModel(hub, p, user);
+    return await userModel(hub, p, user);
   });
 
   app.patch(`${api}/users/:name`, async (req) => {
     const name = param(req);
-    const p = requireUserScope(hub, req, ['admin:users'], name);
-    const user = findUser(hub, name);
+    const p = await requireUserScope(hub, req, ['admin:users'], name);
+    const user = await findUser(hub, name);
     const body = bodyObject(req.body);
     const allowed = new Set(['name', 'admin', 'groups', 'roles', 'auth_state']);
     for (const k of Object.keys(body)) if (!allowed.has(k)) throw new HubError(400, `Unknown field in user model: ${k}`);
@@ -115,7 +118,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
     const patch: { name?: string; admin?: boolean; auth_state?: unknown } = {};
     if (body.name !== undefined) {
       const newName = validNewName(hub, body.name);
-      if (newName !== user.name && hub.store.users.get(newName)) throw new HubError(400, `User ${newName} already exists, username must be unique`);
+      if (newName !== user.name && await hub.store.users.get(newName)) throw new HubError(400, `User ${newName} already exists, username must be unique`);
       if (hub.servers.ofUser(user.name).length) throw new HubError(400, `Can't rename ${user.name} while a server is running`);
       patch.name = newName;
     }
@@ -124,29 +127,29 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
       requireScopes(p, ['admin:auth_state'], { user: name });
       if (!hub.authState.encrypted) patch.auth_state = body.auth_state;
     }
-    let updated = hub.store.users.update(user.id, patch);
-    if (body.auth_state !== undefined && hub.authState.encrypted) updated = hub.authState.set(updated, body.auth_state);
-    return { ...userModel(hub, p, updated), auth_state: hub.authState.get(updated) ?? null };
+    let updated = await hub.store.users.update(user.id, patch);
+    if (body.auth_state !== undefined && hub.authState.encrypted) updated = await hub.authState.set(updated, body.auth_state);
+    return { ...(await userModel(hub, p, updated)), auth_state: (await hub.authState.get(updated)) ?? null };
   });
 
   app.delete(`${api}/users/:name`, async (req, reply) => {
     const name = param(req);
-    const p = requireUserScope(hub, req, ['delete:users'], name);
-    const user = findUser(hub, name);
+    const p = await requireUserScope(hub, req, ['delete:users'], name);
+    const user = await findUser(hub, name);
     if (p.user?.id === user.id) throw new HubError(400, "Can't delete yourself");
     for (const a of hub.servers.ofUser(user.name)) {
       if (a.phase === 'spawning') throw new HubError(400, `${user.name}'s server is in the process of spawning. Wait for it to finish first.`);
     }
     await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
-    hub.store.users.delete(user.id);
+    await hub.store.users.delete(user.id);
     return reply.code(204).header('content-type', 'text/plain').send();
   });
 
   app.post(`${api}/users/:name/activity`, async (req, reply) => {
     const name = param(req);
-    requireUserScope(hub, req, ['users:activity'], name);
-    const user = findUser(hub, name);
-    applyActivity(hub, user, req.body);
+    await requireUserScope(hub, req, ['users:activity'], name);
+    const user = await findUser(hub, name);
+    await applyActivity(hub, user, req.body);
     reply.code(200).header('content-type', 'application/json');
     return '';
   });
@@ -163,7 +166,7 @@ function activityTime(v: unknown, where: string): number {
 }
 
 /** Validates the whole body first so a bad entry changes nothing (no half-applied report). */
-function applyActivity(hub: Hub, user: UserRecord, raw: unknown): void {
+async function applyActivity(hub: Hub, user: UserRecord, raw: unknown): Promise<void> {
   const body = bodyObject(raw);
   if (body.last_activity === undefined && body.servers === undefined) {
     throw new HubError(400, 'body must contain at least one of `last_activity` or `servers`');
@@ -173,22 +176,22 @@ function applyActivity(hub: Hub, user: UserRecord, raw: unknown): void {
   if (body.servers !== undefined) {
     if (typeof body.servers !== 'object' || body.servers === null || Array.isArray(body.servers)) throw new HubError(400, 'servers must be a dict');
     for (const [sn, entry] of Object.entries(body.servers as Record<string, unknown>)) {
-      const rec = hub.store.servers.get(user.id, sn);
+      const rec = await hub.store.servers.get(user.id, sn);
       if (!rec) throw new HubError(400, `No such server '${sn}' for user ${user.name}`);
       if (typeof entry !== 'object' || entry === null) throw new HubError(400, `servers.${sn} must be a dict`);
       const t = activityTime((entry as Record<string, unknown>).last_activity, `servers.${sn}`);
       updates.push([rec.id, t]);
     }
   }
-  hub.store.transaction(() => {
+  await hub.store.tx(async (s) => {
     let latest = userTime ?? 0;
     for (const [id, t] of updates) {
-      hub.store.servers.touch(id, t);
+      await s.servers.touch(id, t);
       latest = Math.max(latest, t);
     }
     if (latest) {
-      hub.store.users.touch(user.id, latest);
-      hub.store.activity.record(user.name, latest);
+      await s.users.touch(user.id, latest);
+      await s.activity.record(user.name, latest);
     }
   });
 }

@@ -83,25 +83,23 @@ function toRow(model: Record<string, unknown>): AdminUserRow {
 }
 
 /** The page of users the caller may list (the REST listing's rule), with their models. */
-function listUsers(hub: Hub, p: Principal, view: AdminView): { users: AdminUserRow[]; more: boolean } {
+async function listUsers(hub: Hub, p: Principal, view: AdminView): Promise<{ users: AdminUserRow[]; more: boolean }> {
   if (!hasAccess(p, ['list:users'])) return { users: [], more: false };
   const f = filterFor(p.scopes, 'list:users');
   let names: string[] | undefined;
   if (!f.all) {
     const set = new Set<string>(f.users);
     for (const g of f.groups) {
-      const group = hub.store.groups.get(g);
-      if (group) for (const m of hub.store.groups.memberNames(group.id)) set.add(m);
+      const group = await hub.store.groups.get(g);
+      if (group) for (const m of await hub.store.groups.memberNames(group.id)) set.add(m);
     }
     names = [...set];
   }
-  return hub.store.transaction(() => {
-    const { items, more } = hub.store.users.adminPage({
-      offset: view.offset, limit: view.limit, sort: view.sort, dir: view.dir, nameFilter: view.q || undefined, names,
-    });
-    const facts = userFacts(hub, p, items);
-    return { users: items.map((u) => toRow(userModel(hub, p, u, { includeStopped: true, facts: facts(u) }))), more };
+  const { items, more } = await hub.store.users.adminPage({
+    offset: view.offset, limit: view.limit, sort: view.sort, dir: view.dir, nameFilter: view.q || undefined, names,
   });
+  const facts = await userFacts(hub, p, items);
+  return { users: await Promise.all(items.map(async (u) => toRow(await userModel(hub, p, u, { includeStopped: true, facts: facts(u) })))), more };
 }
 
 export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
@@ -109,14 +107,14 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   const adminPath = `${hp}admin`;
 
   /** The logged-in caller with admin-ui, or a login redirect (null) / a 403 page (thrown). */
-  const caller = (req: FastifyRequest, reply: FastifyReply): { me: UserRecord; p: Principal } | null => {
-    const me = cookieUser(hub, req);
+  const caller = async (req: FastifyRequest, reply: FastifyReply): Promise<{ me: UserRecord; p: Principal } | null> => {
+    const me = await cookieUser(hub, req);
     if (!me) {
       if (req.method === 'GET') loginRedirect(hub, req, reply);
       else throw new HubError(403, 'You must be logged in to use the admin page');
       return null;
     }
-    const p = principalForUser(hub, me);
+    const p = await principalForUser(hub, me);
     if (!hasAccess(p, ['admin-ui'])) throw new HubError(403, 'The admin page needs the admin-ui scope, which you do not have.');
     return { me, p };
   };
@@ -162,12 +160,12 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   };
 
   app.get(adminPath, async (req, reply) => {
-    const who = caller(req, reply);
+    const who = await caller(req, reply);
     if (!who) return reply;
     const view = readView((req.query ?? {}) as Query);
     const notice = parseCookies(req.headers.cookie ?? '')[NOTICE_COOKIE];
     if (notice !== undefined) appendCookie(reply, serializeCookie(NOTICE_COOKIE, '', { path: adminPath, maxAge: 0, expires: new Date(0) }));
-    const { users, more } = listUsers(hub, who.p, view);
+    const { users, more } = await listUsers(hub, who.p, view);
     const p = who.p;
     const html = adminPage({
       base: hub.base, currentUser: who.me.name, xsrf: xsrfToken(hub, req, reply), users, view, more,
@@ -184,7 +182,7 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   });
 
   app.post(`${adminPath}/users`, async (req, reply) => {
-    if (!caller(req, reply)) return reply;
+    if (!await caller(req, reply)) return reply;
     const view = back(req);
     const usernames = str(form(req), 'usernames').split(/[\s,]+/).filter((n) => n !== '');
     const admin = str(form(req), 'admin') === '1';
@@ -194,7 +192,7 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   });
 
   app.post(`${adminPath}/users/:name/admin`, async (req, reply) => {
-    if (!caller(req, reply)) return reply;
+    if (!await caller(req, reply)) return reply;
     const name = userParam(req);
     const admin = str(form(req), 'admin') === '1';
     await callApi(req, 'PATCH', `/users/${urlEscapePath(name)}`, { admin });
@@ -202,7 +200,7 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   });
 
   app.post(`${adminPath}/users/:name/groups`, async (req, reply) => {
-    if (!caller(req, reply)) return reply;
+    if (!await caller(req, reply)) return reply;
     const name = userParam(req);
     const op = str(form(req), 'op');
     const group = str(form(req), 'group').trim();
@@ -213,7 +211,7 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   });
 
   app.post(`${adminPath}/users/:name/start`, async (req, reply) => {
-    if (!caller(req, reply)) return reply;
+    if (!await caller(req, reply)) return reply;
     const name = userParam(req);
     const server = str(form(req), 'server');
     const path = server ? `/users/${urlEscapePath(name)}/servers/${urlEscapePath(server)}` : `/users/${urlEscapePath(name)}/server`;
@@ -224,12 +222,12 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
 
   // Destructive actions: a GET shows what will happen and a form to confirm; only the confirmed POST acts.
   const confirmGet = (kind: 'delete' | 'stop') => async (req: FastifyRequest, reply: FastifyReply) => {
-    const who = caller(req, reply);
+    const who = await caller(req, reply);
     if (!who) return reply;
     const name = userParam(req);
     const q = (req.query ?? {}) as Query;
     const view = readView(q);
-    if (!hub.store.users.get(name)) throw new HubError(404, `No such user: ${name}`);
+    if (!await hub.store.users.get(name)) throw new HubError(404, `No such user: ${name}`);
     const server = kind === 'stop' ? str(q, 'server') : '';
     const label = server ? `${name}'s server “${server}”` : `${name}'s server`;
     const fields: Record<string, string> = { back: withQuery('', viewQuery(view)).replace(/^\?/, '') };
@@ -249,14 +247,14 @@ export function registerAdminPages(app: FastifyInstance, hub: Hub): void {
   app.get(`${adminPath}/users/:name/stop`, confirmGet('stop'));
 
   app.post(`${adminPath}/users/:name/delete`, async (req, reply) => {
-    if (!caller(req, reply)) return reply;
+    if (!await caller(req, reply)) return reply;
     const name = userParam(req);
     await callApi(req, 'DELETE', `/users/${urlEscapePath(name)}`);
     return done(req, reply, back(req), `Deleted user ${name}.`);
   });
 
   app.post(`${adminPath}/users/:name/stop`, async (req, reply) => {
-    if (!caller(req, reply)) return reply;
+    if (!await caller(req, reply)) return reply;
     const name = userParam(req);
     const server = str(form(req), 'server');
     const path = server ? `/users/${urlEscapePath(name)}/servers/${urlEscapePath(server)}` : `/users/${urlEscapePath(name)}/server`;

@@ -36,7 +36,7 @@ function withQuery(url: string, query: string): string {
 }
 
 /** GET `<base>hub/`: JupyterHub's RootHandler, plus force_new_server. */
-export function frontPage(hub: Hub, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function frontPage(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const hp = hub.hubPrefix;
   // Extra query keys (e.g. ?profile=gpu) travel to the spawn URL, so a profile chosen on the front URL reaches the spawn.
   const query = queryWithoutNext(req);
@@ -45,7 +45,7 @@ export function frontPage(hub: Hub, req: FastifyRequest, reply: FastifyReply): F
     const target = withQuery(first, query);
     return reply.redirect(`${hp}${hub.authenticator.loginUrl}?next=${encodeURIComponent(target)}`, 302);
   }
-  const me = pageUser(hub, req)?.user;
+  const me = (await pageUser(hub, req))?.user;
   if (!me) return loginRedirect(hub, req, reply);
   if (hub.config.hub.default_url) return reply.redirect(hub.config.hub.default_url, 302);
   const next = nextUrl(hub, req, me.name);

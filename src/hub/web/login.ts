@@ -21,19 +21,19 @@ import { takePooledUser } from './pool-login.ts';
 
 /** Finds or creates the user an authenticator named. An explicit admin true/false from the authenticator sets the
  *  flag (SharedPasswordAuthenticator's user password takes admin away); otherwise admin_users only ever grants it. */
-export function loginUser(hub: Hub, name: string, admin?: boolean): UserRecord {
+export async function loginUser(hub: Hub, name: string, admin?: boolean): Promise<UserRecord> {
   const isAdmin = admin ?? (hub.authenticator.isAdmin(name) ? true : undefined);
-  const existing = hub.store.users.get(name);
-  if (!existing) return hub.store.users.create(name, { admin: isAdmin === true });
-  if (isAdmin !== undefined && isAdmin !== existing.admin) return hub.store.users.update(existing.id, { admin: isAdmin });
+  const existing = await hub.store.users.get(name);
+  if (!existing) return await hub.store.users.create(name, { admin: isAdmin === true });
+  if (isAdmin !== undefined && isAdmin !== existing.admin) return await hub.store.users.update(existing.id, { admin: isAdmin });
   return existing;
 }
 
-function startSession(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord): void {
+async function startSession(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<void> {
   setLoginCookie(hub, req, reply, user);
   ensureSessionId(hub, req, reply);
-  hub.store.users.touch(user.id, Date.now());
-  hub.store.activity.record(user.name, Date.now());
+  await hub.store.users.touch(user.id, Date.now());
+  await hub.store.activity.record(user.name, Date.now());
 }
 
 function queryNext(req: FastifyRequest): string | undefined {
@@ -51,7 +51,7 @@ function refuseTokenLogin(req: FastifyRequest): void {
 
 export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
-  const userExists = (name: string) => hub.store.users.get(name) !== undefined;
+  const userExists = async (name: string) => await hub.store.users.get(name) !== undefined;
   // Wrong passwords here count in the same buckets as at the event's password gate.
   const limiter = hub.loginLimiter ?? hub.sharedPassword?.limiter ?? loginLimiter(hub.config);
   const trusted = trustedProxies(hub.config.hub.trusted_downstream_ips);
@@ -65,9 +65,9 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     });
 
   app.get(`${hub.hubPrefix}login`, async (req, reply) => {
-    const user = cookieUser(hub, req);
+    const user = await cookieUser(hub, req);
     if (user) {
-      startSession(hub, req, reply, user);
+      await startSession(hub, req, reply, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);
     }
     if (auth.capabilities.autoLogin && auth.loginUrl) {
@@ -102,8 +102,8 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       hub.log.info(`Failed login for ${JSON.stringify(username.slice(0, 100))}`);
       return reply.code(200).type('text/html').send(page(req, reply, 'Invalid username or password', username));
     }
-    const user = loginUser(hub, result.name, result.admin);
-    startSession(hub, req, reply, user);
+    const user = await loginUser(hub, result.name, result.admin);
+    await startSession(hub, req, reply, user);
     hub.log.info(`User logged in: ${user.name}`);
     return reply.redirect(nextUrl(hub, req, user.name), 302);
   });
@@ -113,19 +113,19 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
     // The tmp authenticator: every visit here mints a new user and replaces whoever this browser was (tmpauthenticator 1.0).
     app.get(`${hub.hubPrefix}${auth.loginUrl}`, async (req, reply) => {
       refuseTokenLogin(req);
-      const previous = cookieUser(hub, req);
+      const previous = await cookieUser(hub, req);
       const result = await getAuthenticatedUser(auth, { username: '', password: '' }, userExists);
       if (!result) return reply.code(403).type('text/html').send(page(req, reply, 'Login is not possible right now'));
-      const user = takePooledUser(hub, req) ?? loginUser(hub, result.name, result.admin);
-      startSession(hub, req, reply, user);
+      const user = (await takePooledUser(hub, req)) ?? (await loginUser(hub, result.name, result.admin));
+      await startSession(hub, req, reply, user);
       retirePreviousUser(hub, previous, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);
     });
   }
 
   app.get(`${hub.hubPrefix}logout`, async (req, reply) => {
-    const user = cookieUser(hub, req);
-    clearLoginCookies(hub, req, reply);
+    const user = await cookieUser(hub, req);
+    await clearLoginCookies(hub, req, reply);
     if (user && hub.config.hub.shutdown_on_logout) {
       await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
     }
@@ -143,7 +143,7 @@ const STATE_COOKIE = 'oauthenticator-state';
 function registerOAuthPages(app: FastifyInstance, hub: Hub): void {
   const auth = hub.authenticator;
   const oauth = auth.oauth!;
-  const userExists = (name: string) => hub.store.users.get(name) !== undefined;
+  const userExists = async (name: string) => await hub.store.users.get(name) !== undefined;
   const callbackUrl = (req: FastifyRequest) => oauth.callbackUrl || `${requestOrigin(req)}${hub.hubPrefix}oauth_callback`;
   const cookiePath = hub.hubPrefix;
 
@@ -188,10 +188,10 @@ function registerOAuthPages(app: FastifyInstance, hub: Hub): void {
       hub.log.info(`OAuth user ${JSON.stringify(String(result.name).slice(0, 100))} is not allowed`);
       throw new HubError(403, `User ${String(result.name).slice(0, 100)} is not allowed to use this hub. Ask an administrator for access.`);
     }
-    let user = loginUser(hub, checked.name, checked.admin);
-    user = applyAuthResult(hub, user, checked);
+    let user = await loginUser(hub, checked.name, checked.admin);
+    user = await applyAuthResult(hub, user, checked);
     markRefreshed(hub.store, user.id);
-    startSession(hub, req, reply, user);
+    await startSession(hub, req, reply, user);
     hub.log.info(`User logged in: ${user.name}`);
     const next = pending.next && pending.next.startsWith('/') && !pending.next.startsWith('//') ? pending.next : null;
     return reply.redirect(next ?? nextUrl(hub, req, user.name), 302);

@@ -36,7 +36,7 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
     const raw = (req.params as { code: string }).code;
     const code = /^\d{3}$/.test(raw) ? Number(raw) : 0;
     const status = code >= 400 && code < 600 ? code : 404;
-    return reply.code(status).type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status, user: pagePrincipal(hub, req)?.name }));
+    return reply.code(status).type('text/html').send(errorPage({ ...pageVars(hub), base: hub.base, status, user: (await pagePrincipal(hub, req))?.name }));
   });
 
   app.post(`${hp}security/csp-report`, async (_req, reply) => reply.code(204).send());
@@ -44,42 +44,42 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   app.get(hp, async (req, reply) => frontPage(hub, req, reply));
 
   app.get(`${hp}home`, async (req, reply) => {
-    const who = pageUser(hub, req);
+    const who = await pageUser(hub, req);
     if (!who) return loginRedirect(hub, req, reply);
     const me = who.user;
-    requirePageScope(hub, who.principal, 'read:servers', me.name);
+    await requirePageScope(hub, who.principal, 'read:servers', me.name);
     const active = hub.servers.get(me.name, '');
     const server = active ? { url: serverPrefix(hub.base, me.name, ''), ready: active.phase === 'ready', pending: pendingOf(active) } : null;
     const named = hub.servers.ofUser(me.name).filter((a) => a.name).map((a) => ({ name: a.name, url: a.prefix, ready: a.phase === 'ready', pending: pendingOf(a) }));
-    const adminLink = hasAccess(principalForUser(hub, me), ['admin-ui']);
+    const adminLink = hasAccess(await principalForUser(hub, me), ['admin-ui']);
     return reply.type('text/html').send(homePage({ ...pageVars(hub, 'home'), base: hub.base, user: me.name, server, namedServers: named, adminLink }));
   });
 
-  const tokenRows = (userId: number) => hub.store.tokens.listForUser(userId).filter((t) => t.server_id === null).map((t) => ({
+  const tokenRows = async (userId: number) => (await hub.store.tokens.listForUser(userId)).filter((t) => t.server_id === null).map((t) => ({
     id: `a${t.id}`, note: t.note, created: isoTime(t.created), last_activity: isoTime(t.last_activity), expires_at: isoTime(t.expires_at),
   }));
 
   app.get(`${hp}token`, async (req, reply) => {
-    const who = pageUser(hub, req);
+    const who = await pageUser(hub, req);
     if (!who) return loginRedirect(hub, req, reply);
     const me = who.user;
-    requirePageScope(hub, who.principal, 'read:tokens', me.name);
-    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
+    await requirePageScope(hub, who.principal, 'read:tokens', me.name);
+    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: await tokenRows(me.id), xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.post(`${hp}token`, async (req, reply) => {
-    const who = pageUser(hub, req);
+    const who = await pageUser(hub, req);
     if (!who) throw new HubError(403, 'You must be logged in to request a token');
     const me = who.user;
-    requirePageScope(hub, who.principal, 'tokens', me.name);
+    await requirePageScope(hub, who.principal, 'tokens', me.name);
     const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const note = typeof form.note === 'string' && form.note.trim() ? form.note.trim().slice(0, 200) : 'Requested via token page';
     // The form's "Never" is an empty value; anything else is held to the API's rule.
     const raw = typeof form.expires_in === 'string' ? form.expires_in.trim() : '';
     const expiresAt = raw === '' ? null : tokenExpiry(/^\d{1,12}$/.test(raw) ? Number(raw) : raw, Date.now());
     const token = newApiToken();
-    hub.store.tokens.create({ user_id: me.id, kind: 'api', token, note, expires_at: expiresAt });
-    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
+    await hub.store.tokens.create({ user_id: me.id, kind: 'api', token, note, expires_at: expiresAt });
+    return reply.type('text/html').send(tokenPage({ ...pageVars(hub), base: hub.base, user: me.name, tokens: await tokenRows(me.id), newToken: token, xsrf: xsrfToken(hub, req, reply) }));
   });
 
   app.get(hp.slice(0, -1), async (_req, reply) => reply.redirect(hp, 301));

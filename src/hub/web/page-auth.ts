@@ -14,16 +14,16 @@ export interface PageUser {
 }
 
 /** The user a page acts for, or null for a visitor. A service's token is refused: these pages are a user's. */
-export function pageUser(hub: Hub, req: FastifyRequest): PageUser | null {
-  const principal = pagePrincipal(hub, req);
+export async function pageUser(hub: Hub, req: FastifyRequest): Promise<PageUser | null> {
+  const principal = await pagePrincipal(hub, req);
   if (!principal) return null;
   if (!principal.user) throw new HubError(403, `Service ${principal.name} has no user pages; use the REST API`);
   return { principal, user: principal.user };
 }
 
 /** Requires `scope` on `owner` (and its server `serverName`); throws 403/404 like JupyterHub's needs_scope. */
-export function requirePageScope(hub: Hub, p: Principal, scope: string, owner: string, serverName = ''): void {
-  const user = hub.store.users.get(owner);
-  const userGroups = user ? hub.store.groups.groupsOfUser(user.id) : [];
+export async function requirePageScope(hub: Hub, p: Principal, scope: string, owner: string, serverName = ''): Promise<void> {
+  const user = await hub.store.users.get(owner);
+  const userGroups = user ? await hub.store.groups.groupsOfUser(user.id) : [];
   requireScopes(p, [scope], { user: owner, server: `${owner}/${serverName}`, userGroups });
 }

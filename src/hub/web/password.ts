@@ -101,7 +101,7 @@ export function registerPasswordGate(app: FastifyInstance, hub: Hub): void {
     // pages refuse a request carrying a token, so no temporary user is minted for it.
     const token = presentedToken(req);
     if (token !== null) {
-      if (hub.store.tokens.find(token)) return;
+      if (await hub.store.tokens.find(token)) return;
       hub.log.debug(`Shared password gate: unknown token from ${clientAddress(req)}`);
       return refuse(req, reply, 401, isApi(path) ? 'Invalid or expired token' : 'The event password is required', false);
     }

@@ -27,8 +27,8 @@ function requestedOptions(req: FastifyRequest): Record<string, string[]> {
 }
 
 /** The user of a pooled server, taken out of the pool; null when the pool has none ready (or there is no pool). */
-export function takePooledUser(hub: Hub, req: FastifyRequest): UserRecord | null {
+export async function takePooledUser(hub: Hub, req: FastifyRequest): Promise<UserRecord | null> {
   const pooled = hub.pool?.take(requestedOptions(req));
   if (!pooled) return null;
-  return hub.store.users.getById(pooled.id) ?? null;
+  return await hub.store.users.getById(pooled.id) ?? null;
 }

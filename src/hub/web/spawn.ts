@@ -27,19 +27,19 @@ type Params = { user?: string; server?: string; '*'?: string };
  * The logged-in user (by cookie or token) and the (possibly other) user whose server the page is about, once the
  * caller holds `scope` there (JupyterHub's spawn and spawn-pending pages need `servers`).
  */
-function pageUsers(hub: Hub, req: FastifyRequest, scope = 'servers'): { me: UserRecord; owner: UserRecord; serverName: string } | null {
-  const who = pageUser(hub, req);
+async function pageUsers(hub: Hub, req: FastifyRequest, scope = 'servers'): Promise<{ me: UserRecord; owner: UserRecord; serverName: string } | null> {
+  const who = await pageUser(hub, req);
   if (!who) return null;
   const me = who.user;
   const p = req.params as Params;
   const ownerName = p.user ?? me.name;
   const serverName = validServerName(p.server ?? '');
   if (ownerName === me.name) {
-    requirePageScope(hub, who.principal, scope, me.name, serverName);
+    await requirePageScope(hub, who.principal, scope, me.name, serverName);
     return { me, owner: me, serverName };
   }
-  const owner = hub.store.users.get(ownerName);
-  const groups = owner ? hub.store.groups.groupsOfUser(owner.id) : [];
+  const owner = await hub.store.users.get(ownerName);
+  const groups = owner ? await hub.store.groups.groupsOfUser(owner.id) : [];
   if (!owner || !hasAccess(who.principal, [scope], { user: ownerName, server: `${ownerName}/${serverName}`, userGroups: groups })) {
     throw new HubError(404, `No such user: ${ownerName}`);
   }
@@ -47,8 +47,8 @@ function pageUsers(hub: Hub, req: FastifyRequest, scope = 'servers'): { me: User
 }
 
 /** What the spawn and spawn-pending pages start from: who asks, whose server, where to go after, and its state. */
-function serverPage(hub: Hub, req: FastifyRequest) {
-  const who = pageUsers(hub, req);
+async function serverPage(hub: Hub, req: FastifyRequest) {
+  const who = await pageUsers(hub, req);
   if (!who) return null;
   const next = nextUrl(hub, req, who.owner.name, serverPrefix(hub.base, who.owner.name, who.serverName));
   return { ...who, next, active: hub.servers.get(who.owner.name, who.serverName) };
@@ -80,7 +80,7 @@ function queryOptions(req: FastifyRequest): Record<string, string[]> | undefined
 }
 
 async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyReply, options: Record<string, unknown> | undefined) {
-  const page = serverPage(hub, req);
+  const page = await serverPage(hub, req);
   if (!page) return loginRedirect(hub, req, reply);
   const { me, owner, serverName, next, active } = page;
   if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
@@ -90,7 +90,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   // default at once (an ephemeral visitor goes straight in); options within a profile are what the form is for.
   if (!options && hasProfileOptions(hub.config.spawner)) {
     // Picks of the last start come pre-selected, as KubeSpawner's form does.
-    const submitted = hub.store.servers.get(owner.id, serverName)?.user_options ?? null;
+    const submitted = (await hub.store.servers.get(owner.id, serverName))?.user_options ?? null;
     return reply.type('text/html').send(spawnPage({ ...pageVars(hub, 'spawn'), base: hub.base, user: owner.name, serverName, profiles, next, currentUser: me.name, submitted, xsrf: xsrfToken(hub, req, reply) }));
   }
   try {
@@ -103,7 +103,7 @@ async function spawnAndRedirect(hub: Hub, req: FastifyRequest, reply: FastifyRep
   if (!(await freshAuth(hub, owner))) {
     // JupyterHub: the provider no longer accepts the user, so the hub session ends and the browser logs in again.
     if (me.name !== owner.name) throw new HubError(403, `auth has expired for ${owner.name}, login again`);
-    clearLoginCookies(hub, req, reply);
+    await clearLoginCookies(hub, req, reply);
     return reply.redirect(`${hub.hubPrefix}login?next=${encodeURIComponent(req.url)}`, 302);
   }
   let started;
@@ -123,8 +123,8 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
   const hp = hub.hubPrefix;
   for (const path of ['spawn', 'spawn/:user', 'spawn/:user/:server']) {
     app.get(`${hp}${path}`, (req, reply) => spawnAndRedirect(hub, req, reply, queryOptions(req)));
-    app.post(`${hp}${path}`, (req, reply) => {
-      if (!pageUser(hub, req)) throw new HubError(403, 'You must be logged in to start a server');
+    app.post(`${hp}${path}`, async (req, reply) => {
+      if (!await pageUser(hub, req)) throw new HubError(403, 'You must be logged in to start a server');
       const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
       const fields: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(form)) if (k !== '_xsrf') fields[k] = Array.isArray(v) ? v.map(String) : [String(v)];
@@ -135,7 +135,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
 
   for (const path of ['spawn-pending/:user', 'spawn-pending/:user/:server']) {
     app.get(`${hp}${path}`, async (req, reply) => {
-      const page = serverPage(hub, req);
+      const page = await serverPage(hub, req);
       if (!page) return loginRedirect(hub, req, reply);
       const { me, owner, serverName, next, active } = page;
       if (active?.phase === 'ready') return reply.redirect(readyTarget(hub, next, owner.name), 302);
@@ -159,7 +159,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
   // The waiting room: the visitor's place in the spawn queue, until their spawn begins (then spawn-pending or next).
   for (const path of ['queue/:user', 'queue/:user/:server']) {
     app.get(`${hp}${path}`, async (req, reply) => {
-      const who = pageUsers(hub, req);
+      const who = await pageUsers(hub, req);
       if (!who) return loginRedirect(hub, req, reply);
       const { owner, serverName } = who;
       const next = nextUrl(hub, req, owner.name, serverPrefix(hub.base, owner.name, serverName));
@@ -177,7 +177,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
   }
 
   app.get(`${hp}user-redirect/*`, async (req, reply) => {
-    const me = pageUser(hub, req)?.user;
+    const me = (await pageUser(hub, req))?.user;
     if (!me) return loginRedirect(hub, req, reply);
     const uri = requestUri(req);
     const rest = uri.slice(uri.indexOf('/user-redirect/') + '/user-redirect/'.length);
@@ -211,23 +211,23 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
         message: `JupyterHub server no longer running at ${userUrl.split('?')[0]}. Restart the server at ${requestOrigin(req)}${spawnPath}`,
       });
     };
-    const namedServer = (owner: UserRecord | undefined) => {
+    const namedServer = async (owner: UserRecord | undefined) => {
       const maybe = hub.config.hub.allow_named_servers && tail[0] ? safeDecode(tail[0]) : '';
-      return owner && maybe && hub.store.servers.get(owner.id, maybe) ? maybe : '';
+      return owner && maybe && await hub.store.servers.get(owner.id, maybe) ? maybe : '';
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const p = pagePrincipal(hub, req);
-      return failApi(p?.user?.name === ownerName ? namedServer(p.user) : '');
+      const p = await pagePrincipal(hub, req);
+      return failApi(p?.user?.name === ownerName ? await namedServer(p.user) : '');
     }
     // A service's token may ask too (an admin script reading a stopped server), as JupyterHub's needs_scope lets it.
-    const who = pagePrincipal(hub, req);
+    const who = await pagePrincipal(hub, req);
     if (!who) return loginRedirect(hub, req, reply);
-    requirePageScope(hub, who, 'access:servers', ownerName);
-    const owner = hub.store.users.get(ownerName);
+    await requirePageScope(hub, who, 'access:servers', ownerName);
+    const owner = await hub.store.users.get(ownerName);
     if (!owner) throw new HubError(404, `No such user: ${ownerName}`);
     const isApi = tail.includes('api') || prefersJson(req);
     // Named servers: /user/<name>/<server>/… when the second segment is one of the user's named servers.
-    const serverName = namedServer(owner);
+    const serverName = await namedServer(owner);
     const active = hub.servers.get(owner.name, serverName);
     if (active?.phase === 'ready') {
       const url = new URL(userUrl, 'http://x');

@@ -78,7 +78,7 @@ export function registerXsrfCheck(app: FastifyInstance, hub: Hub): void {
     if (exempt.has(path) || path.startsWith(userUrls)) return;
     // A request that authenticates with a known token (header or ?token=) acts for the token's owner, not for whoever
     // the browser's cookies say: no ambient credential to forge, so no _xsrf, as JupyterHub exempts token requests.
-    if (pagePrincipal(hub, req)?.via === 'token') return;
+    if ((await pagePrincipal(hub, req))?.via === 'token') return;
     if ((path.startsWith(api) || path === `${hp}api`) && !apiPages.includes(path)) return;
     if (!sameSite(req)) throw new HubError(403, 'Cross-site form submission refused');
     if (!validToken(hub, req)) throw new HubError(403, "'_xsrf' argument missing or wrong in POST; reload the page and try again");
