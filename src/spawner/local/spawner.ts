@@ -34,6 +34,7 @@ import { describeExit, exitStatus, groupAlive, launchProcess, type ProcessExit, 
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 import { ServerCgroup } from './limits.ts';
 import { checkLocalIsolation } from './isolation.ts';
+import { expectVersionProbe, type VersionProbe } from './singleuser-version.ts';
 import { lookupSystemUser, systemGroupIds, type SystemUser } from '../../util/system-users.ts';
 
 const PORT_ATTEMPTS = 3;
@@ -73,6 +74,8 @@ export class LocalProcessSpawner implements Spawner {
   #startSettled: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
   #watch: NodeJS.Timeout | null = null;
+  /** Answers this start's version probe with the server's own version (singleuser-version.ts). */
+  #versionProbe: VersionProbe | null = null;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -214,6 +217,11 @@ export class LocalProcessSpawner implements Spawner {
     this.#port = port;
     this.#startTime = processStartTime(child.pid);
     child.onExit((exit) => this.#onChildExit(child, exit));
+    const sysUser = this.#system?.user;
+    const runAs = sysUser ? { uid: sysUser.uid, gid: sysUser.gid } : this.#uid !== null ? { uid: this.#uid, gid: this.#uid } : null;
+    const versionProbe = expectVersionProbe(child.pid, file!, env, runAs, describe(spec), log);
+    this.#versionProbe = versionProbe;
+    child.onExit(() => versionProbe.forget());
     // Recorded before it may run: a hub killed from here on leaves a pid its successor stops or adopts.
     this.#init.recordState?.(this.getState());
     child.release();
@@ -226,12 +234,13 @@ export class LocalProcessSpawner implements Spawner {
     const exited = new AbortController();
     child.onExit(() => exited.abort());
     try {
-      const { status } = await waitForHttp(`${origin}${spec.prefix}`, {
+      const { status, version } = await waitForHttp(`${origin}${spec.prefix}`, {
         timeoutMs: this.#traits.httpTimeoutMs,
         signal: AbortSignal.any([signal, exited.signal]),
         isDead: dead,
       });
       log.debug(`Server ${describe(spec)} answered ${status}`);
+      versionProbe.reported(version);
       if ((await listenerOwnedBy(child.pid, port, this.#traits.ip)) === false) {
         // Someone else took the port between the pick and our bind, and answered in our server's place.
         killGroupQuietly(child.pid);
@@ -376,6 +385,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   #resetProcess(): void {
+    this.#versionProbe?.forget();
+    this.#versionProbe = null;
     this.#child = null;
     this.#pid = null;
     this.#port = null;
