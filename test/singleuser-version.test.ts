@@ -2,9 +2,11 @@
 // asks `GET /hub/api` once as it starts, without a token, and warns when the X-JupyterHub-Version differs from its own
 // (3.x/4.x: major.minor, 5.x: major; jupyterhub/_version.py _check_version). nodehub answers that one request with the
 // version the server's own interpreter imports, and 5.4.6 to everyone else. Real singleusers run with --debug, so the
-// check always leaves a line: Debian's 3.0, and 5.4.6 from its source tree (NODEHUB_JH54_SRC, default /tmp/jh54,
-// extracted as ../shared/reference/run-jupyterhub-5.4.sh describes; skipped without it). test/support/version-prober.py
-// makes the same request on demand, to show who gets which answer.
+// check always leaves a line: Debian's 3.0, and 4.1.6 and 5.4.6 from their source trees, each skipped when absent:
+// NODEHUB_JH41_SRC (default /tmp/jh416) and NODEHUB_JH54_SRC (default /tmp/jh54), each made in an empty directory by
+// `git --git-dir=<jupyterhub repository> archive <tag> jupyterhub | tar -x` (5.4.6 runs with
+// ../shared/reference/jh5stub, see run-jupyterhub-5.4.sh). test/support/version-prober.py makes the same request on
+// demand, to show who gets which answer.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +14,7 @@ import { startTestHub, eventually, type TestHub } from './support/hub.ts';
 
 const jh54 = process.env.NODEHUB_JH54_SRC ?? '/tmp/jh54';
 const stub = new URL('../../shared/reference/jh5stub', import.meta.url).pathname;
-const has54 = existsSync(join(jh54, 'jupyterhub', 'singleuser')) && existsSync(stub);
+const jh41 = process.env.NODEHUB_JH41_SRC ?? '/tmp/jh416';
 const hasDebian = existsSync('/usr/bin/jupyterhub-singleuser');
 const isRoot = process.getuid?.() === 0;
 const prober = new URL('./support/version-prober.py', import.meta.url).pathname;
@@ -68,18 +70,24 @@ describe('real jupyterhub-singleuser releases start without a version warning', 
     await expectHubVersion(hub!);
   });
 
-  it.skipIf(!has54)('5.4.6 (from its source) is told 5.4.6', { timeout: 120_000 }, async () => {
+  // Sources as git archives of the jupyterhub repository's tags; Debian's Python packages run them (5.x with the stubs).
+  const sources: [string, string, string][] = [['5.4.6', jh54, `${jh54}:${stub}`], ['4.1.6', jh41, jh41]];
+  for (const [version, dir, pythonPath] of sources) {
+    const present = existsSync(join(dir, 'jupyterhub', 'singleuser')) && existsSync(stub);
+    it.skipIf(!present)(`${version} (from its source) is told its own version`, { timeout: 120_000 }, async () => {
     const log = await startAndReadLog({
       cmd: ['/usr/bin/python3', '-m', 'jupyterhub.singleuser'], args: ['--debug'],
-      environment: { PYTHONPATH: `${jh54}:${stub}` },
+      environment: { PYTHONPATH: pythonPath },
     });
-    expect(log).toMatch(/^\[I .*Starting jupyterhub-singleuser server version 5\.4\.6/m);
+    const v = version.replace(/\./g, '\\.');
+    expect(log).toMatch(new RegExp(`^\\[I .*Starting jupyterhub-singleuser server version ${v}`, 'm'));
     const lines = versionLines(log);
     expect(lines, log).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\[D .*jupyterhub and jupyterhub-singleuser both on version 5\.4\.6$/);
+    expect(lines[0]).toMatch(new RegExp(`^\\[D .*jupyterhub and jupyterhub-singleuser both on version ${v}$`));
     expect(log).not.toMatch(/^\[W .*version/m);
     await expectHubVersion(hub!);
-  });
+    });
+  }
 });
 
 describe('only a starting server\'s own probe gets its version', () => {
