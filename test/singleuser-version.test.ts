@@ -49,7 +49,7 @@ async function expectHubVersion(h: TestHub): Promise<void> {
 
 /** Starts alice's server with `spawner` settings, waits for ready and for the version check's line, returns the log. */
 async function startAndReadLog(spawner: Record<string, unknown>): Promise<string> {
-  hub = await startTestHub({ Spawner: { http_timeout: 60, start_timeout: 60, ...spawner }, LocalProcessSpawner: { interrupt_timeout: 15 } });
+  hub = await startTestHub({ Spawner: { http_timeout: 60, start_timeout: 60, ...spawner } });
   await startServer(hub, 'alice');
   const log = join(hub.dir, 'home', 'alice', '.nodehub-server.log');
   // The check runs while the already-bound server answers, so it can come after ready: wait for its line.

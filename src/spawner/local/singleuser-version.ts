@@ -28,9 +28,14 @@ const INTERPRETER_ENV = /^(PATH|PYTHON.*)$/;
 const VERSION = /^[0-9]+\.[0-9]+[0-9A-Za-z.+-]*$/;
 const ASK_TIMEOUT_MS = 15_000;
 const ASK = 'from jupyterhub._version import __version__; print(__version__)';
+/** A singleuser probes before its event loop first runs, so before (or as) it answers the readiness check; a server
+ *  that has not probed this long after it answered never will (it is no singleuser): it is no longer looked for. */
+const PROBE_GRACE_MS = 60_000;
 
 interface Expected {
   pid: number;
+  /** The uid its processes run as, so that only a connection of that uid makes the hub read their descriptors. */
+  uid: number | null;
   version: Promise<string | null>;
   /** What the probe was answered; null until it came. */
   answered: string | null;
@@ -75,7 +80,7 @@ export function expectVersionProbe(
     version = Promise.resolve(learned.get(commandKey) ?? null);
   }
   const entry: Expected = {
-    pid, version, answered: null,
+    pid, uid: runAs?.uid ?? process.getuid?.() ?? null, version, answered: null,
     compare() {
       const { answered, reported } = entry;
       if (!answered || !reported || answered === reported) return;
@@ -85,6 +90,9 @@ export function expectVersionProbe(
     },
   };
   expected.set(pid, entry);
+  const forget = () => {
+    if (expected.get(pid) === entry) expected.delete(pid);
+  };
   return {
     reported(header) {
       const reportedVersion = header || null;
@@ -92,12 +100,11 @@ export function expectVersionProbe(
       // its own version, so a difference only matters if the server was told something else.
       log.debug(`Server ${who} reports jupyterhub-singleuser ${reportedVersion ?? '(no version header)'}`);
       entry.reported = reportedVersion;
+      setTimeout(forget, PROBE_GRACE_MS).unref();
       if (!python && reportedVersion && VERSION.test(reportedVersion)) learned.set(commandKey, reportedVersion);
       entry.compare();
     },
-    forget() {
-      if (expected.get(pid) === entry) expected.delete(pid);
-    },
+    forget,
   };
 }
 
@@ -109,10 +116,11 @@ export async function versionForProbe(socket: Socket): Promise<string> {
   if (expected.size === 0) return JUPYTERHUB_VERSION;
   const { remoteAddress, remotePort, localAddress, localPort } = socket;
   if (!remoteAddress || !localAddress || !remotePort || !localPort || !isThisHost(remoteAddress)) return JUPYTERHUB_VERSION;
-  const inode = await clientSocketInode(remoteAddress, remotePort, localAddress, localPort);
-  if (!inode) return JUPYTERHUB_VERSION;
-  const inodes = new Set([inode]);
+  const client = await clientSocket(remoteAddress, remotePort, localAddress, localPort);
+  if (!client) return JUPYTERHUB_VERSION;
+  const inodes = new Set([client.inode]);
   for (const entry of expected.values()) {
+    if (entry.uid !== null && entry.uid !== client.uid) continue;
     if (socketHeldBy(entry.pid, inodes) !== true) continue;
     expected.delete(entry.pid);
     const v = (await entry.version) ?? JUPYTERHUB_VERSION;
@@ -185,8 +193,13 @@ function isThisHost(address: string): boolean {
   return Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === a));
 }
 
-/** The inode of the client end of the connection remote → local, from /proc/net/tcp{,6}; null when not found. */
-async function clientSocketInode(remote: string, remotePort: number, local: string, localPort: number): Promise<string | null> {
+interface ClientSocket {
+  inode: string;
+  uid: number;
+}
+
+/** The client end of the connection remote → local, from /proc/net/tcp{,6}; null when not found. */
+async function clientSocket(remote: string, remotePort: number, local: string, localPort: number): Promise<ClientSocket | null> {
   const r = addressBytes(remote);
   const l = addressBytes(local);
   if (!r || !l) return null;
@@ -199,15 +212,15 @@ async function clientSocketInode(remote: string, remotePort: number, local: stri
   for (const [table, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
     const pair = want(family);
     if (pair) {
-      const inode = await findInTable(table, pair);
-      if (inode) return inode;
+      const found = await findInTable(table, pair);
+      if (found) return found;
     }
   }
   return null;
 }
 
 /** Reads a socket table until the established connection whose "local remote" fields are `pair`. */
-async function findInTable(table: string, pair: string): Promise<string | null> {
+async function findInTable(table: string, pair: string): Promise<ClientSocket | null> {
   let file: fsp.FileHandle;
   try {
     file = await fsp.open(table, 'r');
@@ -225,7 +238,7 @@ async function findInTable(table: string, pair: string): Promise<string | null> 
       for (const line of lines) {
         // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
         const f = line.trim().split(/\s+/);
-        if (f[3] === '01' && `${f[1]} ${f[2]}` === pair) return f[9] ?? null;
+        if (f[3] === '01' && `${f[1]} ${f[2]}` === pair && f[9]) return { inode: f[9], uid: Number(f[7]) };
       }
     }
   } finally {
