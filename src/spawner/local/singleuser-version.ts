@@ -10,7 +10,8 @@
 //   that is no Python program (a shell wrapper) is learned instead from the X-JupyterHub-Version its servers answer
 //   the readiness check with, so from its second start on.
 // - the caller: the connection's client end, looked up by its four addresses in the kernel's socket table, must be
-//   held by the process of a local server this hub launched, or one of its descendants, whose probe has not come yet.
+//   held (under the server's uid) by the process of a local server this hub launched, or one of its descendants, whose
+//   probe has not come yet and which answered the readiness check less than a minute ago, if at all.
 // Everyone else (scripts, health checks, the same server's later requests and its user code) gets JUPYTERHUB_VERSION.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -28,8 +29,8 @@ const INTERPRETER_ENV = /^(PATH|PYTHON.*)$/;
 const VERSION = /^[0-9]+\.[0-9]+[0-9A-Za-z.+-]*$/;
 const ASK_TIMEOUT_MS = 15_000;
 const ASK = 'from jupyterhub._version import __version__; print(__version__)';
-/** A singleuser probes before its event loop first runs, so before (or as) it answers the readiness check; a server
- *  that has not probed this long after it answered never will (it is no singleuser): it is no longer looked for. */
+/** A singleuser probes as it starts, at the latest moments after it first answers the readiness check (its event loop
+ *  first runs for the probe); a server that has not probed this long after it answered is no singleuser. */
 const PROBE_GRACE_MS = 60_000;
 
 interface Expected {
