@@ -22,6 +22,7 @@ import { ServerCgroup } from './limits.ts';
 import type { SystemUser } from '../../util/system-users.ts';
 import { homeDirFor, serverCommand, serverLogFile, systemAccount } from './run-as.ts';
 import { endProcessGroup, releaseResources } from './teardown.ts';
+import { expectVersionProbe, type VersionProbe } from './singleuser-version.ts';
 
 const PORT_ATTEMPTS = 3;
 const ADOPTED_WATCH_MS = 1000;
@@ -60,6 +61,8 @@ export class LocalProcessSpawner implements Spawner {
   #startSettled: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
   #watch: NodeJS.Timeout | null = null;
+  /** Answers this start's version probe with the server's own version (singleuser-version.ts). */
+  #versionProbe: VersionProbe | null = null;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -202,6 +205,11 @@ export class LocalProcessSpawner implements Spawner {
     this.#port = port;
     this.#startTime = processStartTime(child.pid);
     child.onExit((exit) => this.#onChildExit(child, exit));
+    const sysUser = this.#system?.user;
+    const runAs = sysUser ? { uid: sysUser.uid, gid: sysUser.gid } : this.#uid !== null ? { uid: this.#uid, gid: this.#uid } : null;
+    const versionProbe = expectVersionProbe(child.pid, file!, env, runAs, describe(spec), log);
+    this.#versionProbe = versionProbe;
+    child.onExit(() => versionProbe.forget());
     // Recorded before it may run: a hub killed from here on leaves a pid its successor stops or adopts.
     this.#init.recordState?.(this.getState());
     child.release();
@@ -214,12 +222,13 @@ export class LocalProcessSpawner implements Spawner {
     const exited = new AbortController();
     child.onExit(() => exited.abort());
     try {
-      const { status } = await waitForHttp(`${origin}${spec.prefix}`, {
+      const { status, version } = await waitForHttp(`${origin}${spec.prefix}`, {
         timeoutMs: this.#traits.httpTimeoutMs,
         signal: AbortSignal.any([signal, exited.signal]),
         isDead: dead,
       });
       log.debug(`Server ${describe(spec)} answered ${status}`);
+      versionProbe.reported(version);
       if ((await listenerOwnedBy(child.pid, port, this.#traits.ip)) === false) {
         // Someone else took the port between the pick and our bind, and answered in our server's place.
         killGroupQuietly(child.pid);
@@ -322,6 +331,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   #resetProcess(): void {
+    this.#versionProbe?.forget();
+    this.#versionProbe = null;
     this.#child = null;
     this.#pid = null;
     this.#port = null;
