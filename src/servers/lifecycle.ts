@@ -1,6 +1,6 @@
 // The one owner of a server's lifecycle: stopped → spawning → ready → stopping → stopped. Only this code changes a
 // server's state; it writes the store, adds and removes routes, creates and deletes the server's token and OAuth client,
-// and emits progress events. A restarted hub replays the same steps through `adopt`, so recovery is not a second path.
+// and emits progress events. A restarted hub takes back the servers left running through `adopt` (adopt.ts).
 import { EventEmitter } from 'node:events';
 import type { HubConfig } from '../config/types.ts';
 import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle-types.ts';
@@ -8,10 +8,11 @@ import type { SpawnerConfig } from '../config/types.ts';
 import type { ServerRecord } from '../store/types.ts';
 import { DomainError } from '../util/errors.ts';
 import type { Spawner } from '../spawner/types.ts';
-import { serverPrefix, serverClientId, serverAccessScopes } from './naming.ts';
+import { describeServer as describe, serverPrefix } from './naming.ts';
 import { createServerCredentials, releaseServerCredentials } from './credentials.ts';
 import { effectiveSpawnerConfig } from './profiles.ts';
 import { SpawnQueue } from './queue.ts';
+import { readopt } from './adopt.ts';
 
 export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 
@@ -322,73 +323,16 @@ export class ServerManager {
   }
 
   /**
-   * Re-adopts servers a previous hub left running (from the store's active records, proportional to active servers,
-   * never a scan of users): alive and answering → routed again; dead → cleaned up.
+   * Re-adopts servers a previous hub left running (adopt.ts); spawns it had begun go back in line first, in the order
+   * they began, then the stored line; both start as slots allow, as any queued spawn does.
    */
   async adopt(records: (ServerRecord & { user_name: string })[], users: (id: number) => UserRef | undefined,
     isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>): Promise<{ adopted: number; cleaned: number }> {
-    let adopted = 0;
-    let cleaned = 0;
-    const interrupted: { user: UserRef; serverName: string; options: Record<string, unknown> | undefined; started: number }[] = [];
-    await Promise.all(records.map(async (rec) => {
-      const user = users(rec.user_id);
-      if (!user) return;
-      const prefix = serverPrefix(this.deps.config.hub.base_url, user.name, rec.name);
-      const emitter = new EventEmitter();
-      emitter.setMaxListeners(0);
-      const active: ActiveServer = {
-        user, name: rec.name, recordId: rec.id, prefix, phase: 'ready', spawner: null, url: rec.url,
-        started: rec.started ?? Date.now(), events: [], emitter, spawned: Promise.resolve(true), stopped: null,
-      };
-      let spawnConfig = this.deps.config.spawner;
-      try {
-        spawnConfig = effectiveSpawnerConfig(spawnConfig, rec.user_options, this.deps.config.spawnerSection);
-      } catch (err) {
-        // The profile or choice the server was started with has left the config since. The server still runs and is
-        // still the user's: adopt it under the plain settings rather than let one old record stop the hub starting.
-        this.deps.log.warn(`Server ${describe(user.name, rec.name)} was started with options the config no longer has `
-          + `(${(err as Error).message}); adopting it with the plain spawner settings`);
-      }
-      const spawner = this.deps.spawnerClass.create({
-        spec: { user, serverName: rec.name, prefix, apiToken: '', hubApiUrl: this.deps.hubApiUrl, baseUrl: this.deps.config.hub.base_url,
-          oauthClientId: serverClientId(user.name, rec.name), oauthCallbackUrl: `${prefix}oauth_callback`,
-          oauthAccessScopes: serverAccessScopes(user.name, rec.name), userOptions: rec.user_options },
-        config: spawnConfig, hubConfig: this.deps.config, state: rec.state, log: this.deps.log.child(`${user.name}/${rec.name}`),
-        systemUsers: this.deps.authenticator?.capabilities.systemUsers === true,
-        onExit: (reason) => this.crashed(active, reason),
-      });
-      active.spawner = spawner;
-      let alive = false;
-      try {
-        alive = rec.url !== null && (await isAlive(spawner, rec.url));
-      } catch {
-        alive = false;
-      }
-      if (alive && rec.url) {
-        this.active.set(key(user.name, rec.name), active);
-        this.deps.routes.add(prefix, rec.url, { user: user.name, server_name: rec.name });
-        active.events.push({ progress: 100, ready: true, message: `Server ready at ${prefix}`, url: prefix });
-        adopted++;
-      } else {
-        // Not answering (or never ready: the hub died while it started): whatever of it still runs is stopped, and
-        // found dead, before the record is let go.
-        let how = 'stopped while the hub was down';
-        try {
-          await spawner.stop();
-        } catch (err) {
-          how = `not answering, and stopping it failed (${(err as Error).message})`;
-        }
-        if (rec.url === null) {
-          how = 'was still starting when the hub went down; stopped it and starts it again';
-          interrupted.push({ user, serverName: rec.name, options: rec.user_options ?? undefined, started: rec.started ?? 0 });
-        }
-        this.deps.log.info(`Server ${describe(user.name, rec.name)} ${how}; cleaned up`);
-        releaseServerCredentials(this.deps, user.name, rec.name, rec.id);
-        cleaned++;
-      }
-    }));
-    // The visitors whose spawn the dead hub had begun were served before anyone still in line: they go first, in the
-    // order their spawns began, then the stored line; both start as slots allow, as any queued spawn does.
+    const { adopted, cleaned, interrupted } = await readopt({
+      deps: this.deps,
+      admit: (active) => this.active.set(key(active.user.name, active.name), active),
+      crashed: (active, reason) => this.crashed(active, reason),
+    }, records, users, isAlive);
     interrupted.sort((a, b) => a.started - b.started);
     const waiting = this.queue.restore(interrupted);
     if (waiting) this.deps.log.info(`Took up the spawn queue: ${waiting} waiting (${interrupted.length} interrupted spawns first)`);
@@ -408,10 +352,6 @@ export class ServerManager {
     await Promise.all(ending.map((a) => this.stop(a.user.name, a.name)));
     this.active.clear();
   }
-}
-
-function describe(user: string, server: string): string {
-  return server ? `${user}'s server ${server}` : `${user}'s server`;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

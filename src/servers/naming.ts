@@ -20,3 +20,8 @@ export function serverAccessScopes(userName: string, serverName: string): string
 export function serverTokenScopes(userName: string): string[] {
   return [`users:activity!user=${userName}`, `access:servers!user=${userName}`];
 }
+
+/** A server as log lines name it: "alice's server" or "alice's server lab". */
+export function describeServer(user: string, server: string): string {
+  return server ? `${user}'s server ${server}` : `${user}'s server`;
+}

@@ -1,12 +1,13 @@
 // /hub/api itself, /info, /user (who am I: what every single-user server asks per new token), shutdown, and the
 // deprecated authorization endpoints old clients still call.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import { JUPYTERHUB_VERSION } from '../../util/version.ts';
 import { HubError } from '../../util/errors.ts';
 import { apiPrincipal, principalForToken, requireScopes, type Principal } from '../identity.ts';
 import { serviceModel, userModel } from '../models.ts';
 import { bodyObject } from './body.ts';
+import { versionForProbe } from '../../spawner/local/singleuser-version.ts';
 
 /** The /user model: the caller's own model, whatever its read scopes, plus token_id (5.0), session_id and its scopes
  * (spec 1.5 step 5); token_id and session_id are null for a cookie. */
@@ -24,7 +25,14 @@ const tokenId = (p: Principal): string | null => (p.token ? `a${p.token.id}` : n
 
 export function registerRootApi(app: FastifyInstance, hub: Hub): void {
   const api = `${hub.hubPrefix}api`;
-  const version = async () => ({ version: JUPYTERHUB_VERSION });
+  // A starting jupyterhub-singleuser asks here, with neither token nor cookie, and warns unless the version matches its
+  // own closely enough: that one request gets the server's own version (singleuser-version.ts); any other, 5.4.6.
+  const version = async (req: FastifyRequest, reply: FastifyReply) => {
+    const credentials = req.headers.authorization || req.headers.cookie || (req.query as Record<string, unknown>).token;
+    const v = credentials ? JUPYTERHUB_VERSION : await versionForProbe(req.socket);
+    if (v !== JUPYTERHUB_VERSION) reply.header('X-JupyterHub-Version', v);
+    return { version: v };
+  };
   app.get(api, version);
   app.get(`${api}/`, version);
 

@@ -86,6 +86,12 @@ export async function listenerOwnedBy(pid: number, port: number, ip: string): Pr
   const tables = ip.includes(':') ? ['/proc/net/tcp6'] : ip ? ['/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6'];
   const inodes = await listeningInodes(port, tables);
   if (!inodes || inodes.size === 0) return null;
+  return socketHeldBy(pid, inodes);
+}
+
+/** Whether `pid` or one of its descendants holds a socket with one of `inodes`: true, false, or null when some of their
+ *  descriptors could not be read (another uid's, for a hub that is not root). */
+export function socketHeldBy(pid: number, inodes: ReadonlySet<string>): boolean | null {
   let unreadable = false;
   for (const p of processTree(pid)) {
     let fds: string[];

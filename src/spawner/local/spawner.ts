@@ -6,35 +6,23 @@
 // (`.nodehub-server.log`, or `.nodehub-server-<name>.log` for a named server), not through a pipe to the hub: a pipe
 // would break when the hub restarts and re-adopts a running server. A server that dies while starting has the last
 // lines of that file in the start() error.
-import path from 'node:path';
 import { buildServerEnv } from '../env.ts';
-import { urlEscapePath } from '../../util/url.ts';
-import {
-  acquireHome,
-  adoptHome,
-  isAlive,
-  killGroupQuietly,
-  pickFreePort,
-  processStartTime,
-  readTail,
-  releaseHome,
-  signalGroup,
-  toConnectHost,
-  urlHost,
-  waitUntil,
-} from './os.ts';
+import { acquireHome, adoptHome, isAlive, killGroupQuietly, pickFreePort, processStartTime, readTail, toConnectHost, urlHost,
+  waitUntil } from './os.ts';
 import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import { listenerOwnedBy } from './listener.ts';
 import { localBoots } from './boot-gate.ts';
-import type { ProgressEvent, Spawner, SpawnerClass, SpawnerClassContext, SpawnerInit } from '../types.ts';
+import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
 import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
-import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './uids.ts';
-import { describeExit, exitStatus, groupAlive, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
-import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
+import { acquireUid, claimUid, giveHomeTo } from './uids.ts';
+import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
+import { preloadServersFor } from './preload/servers.ts';
 import { ServerCgroup } from './limits.ts';
-import { checkLocalIsolation } from './isolation.ts';
-import { lookupSystemUser, systemGroupIds, type SystemUser } from '../../util/system-users.ts';
+import type { SystemUser } from '../../util/system-users.ts';
+import { homeDirFor, serverCommand, serverLogFile, systemAccount } from './run-as.ts';
+import { endProcessGroup, releaseResources } from './teardown.ts';
+import { expectVersionProbe, type VersionProbe } from './singleuser-version.ts';
 
 const PORT_ATTEMPTS = 3;
 const ADOPTED_WATCH_MS = 1000;
@@ -73,6 +61,8 @@ export class LocalProcessSpawner implements Spawner {
   #startSettled: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
   #watch: NodeJS.Timeout | null = null;
+  /** Answers this start's version probe with the server's own version (singleuser-version.ts). */
+  #versionProbe: VersionProbe | null = null;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -144,10 +134,11 @@ export class LocalProcessSpawner implements Spawner {
     try {
       const { spec } = this.#init;
       if (this.#init.systemUsers) {
-        this.#system = await systemAccount(spec.user.name);
-        this.#home = this.#system.user.home;
+        const system = await systemAccount(spec.user.name);
+        this.#system = system;
+        this.#home = system.user.home;
       } else {
-        const home = this.#homeFor(spec.user.name, spec.serverName);
+        const home = homeDirFor(this.#traits.homeDirTemplate, spec.user.name, spec.serverName);
         this.#homeCreated = await acquireHome(home, this.#owner());
         this.#home = home;
       }
@@ -198,9 +189,9 @@ export class LocalProcessSpawner implements Spawner {
       shell: sys?.shell ?? '/bin/bash',
       adminAccess: this.#init.hubConfig?.hub?.admin_access === true,
     });
-    const [file, ...args] = this.#command();
+    const [file, ...args] = serverCommand(this.#traits, this.#system?.user ?? null);
     if (signal.aborted) throw new Error('aborted before spawning');
-    const logFile = this.#logFile();
+    const logFile = serverLogFile(home, spec.serverName);
     // The fork server drops to a uid and gid only, not to a user's groups: system users' servers spawn directly.
     const preload = this.#traits.preload && !this.#system ? preloadServersFor(this.#init.hubConfig) : null;
     const child = await launchProcess({
@@ -214,6 +205,11 @@ export class LocalProcessSpawner implements Spawner {
     this.#port = port;
     this.#startTime = processStartTime(child.pid);
     child.onExit((exit) => this.#onChildExit(child, exit));
+    const sysUser = this.#system?.user;
+    const runAs = sysUser ? { uid: sysUser.uid, gid: sysUser.gid } : this.#uid !== null ? { uid: this.#uid, gid: this.#uid } : null;
+    const versionProbe = expectVersionProbe(child.pid, file!, env, runAs, describe(spec), log);
+    this.#versionProbe = versionProbe;
+    child.onExit(() => versionProbe.forget());
     // Recorded before it may run: a hub killed from here on leaves a pid its successor stops or adopts.
     this.#init.recordState?.(this.getState());
     child.release();
@@ -226,12 +222,13 @@ export class LocalProcessSpawner implements Spawner {
     const exited = new AbortController();
     child.onExit(() => exited.abort());
     try {
-      const { status } = await waitForHttp(`${origin}${spec.prefix}`, {
+      const { status, version } = await waitForHttp(`${origin}${spec.prefix}`, {
         timeoutMs: this.#traits.httpTimeoutMs,
         signal: AbortSignal.any([signal, exited.signal]),
         isDead: dead,
       });
       log.debug(`Server ${describe(spec)} answered ${status}`);
+      versionProbe.reported(version);
       if ((await listenerOwnedBy(child.pid, port, this.#traits.ip)) === false) {
         // Someone else took the port between the pick and our bind, and answered in our server's place.
         killGroupQuietly(child.pid);
@@ -319,56 +316,14 @@ export class LocalProcessSpawner implements Spawner {
 
   async #doShutdown(): Promise<void> {
     this.#stopWatch();
-    const pid = this.#pid;
     const { log, spec } = this.#init;
-    if (pid !== null) {
-      const steps: [NodeJS.Signals, number][] = [
-        ['SIGINT', this.#traits.interruptTimeoutMs],
-        ['SIGTERM', this.#traits.termTimeoutMs],
-        ['SIGKILL', this.#traits.killTimeoutMs],
-      ];
-      let stopped = this.#gone();
-      let signalled = false;
-      for (const [sig, wait] of steps) {
-        if (stopped) break;
-        log.debug(`Sending ${sig} to server process ${pid} of ${describe(spec)}`);
-        if (!signalGroup(pid, sig)) break;
-        signalled = true;
-        stopped = await waitUntil(() => this.#gone(), wait);
-      }
-      if (!stopped && !this.#gone()) log.warn(`Server process ${pid} of ${describe(spec)} survived SIGKILL`);
-      // The leader is gone; anything left in its group (kernels, terminals) is an orphan. Only for a group known to be
-      // ours: an adopted pid that is dead may since have been reused by an unrelated process.
-      if (this.#child || signalled) {
-        killGroupQuietly(pid);
-        // stopped means the whole group is gone, not just its leader, before anyone is told it was cleaned up
-        if (!(await waitUntil(() => !groupAlive(pid), this.#traits.killTimeoutMs))) {
-          log.warn(`Processes of server ${pid}'s group (${describe(spec)}) survived SIGKILL`);
-        }
-      }
-    }
-    if (this.#uid !== null) {
-      // The user's last server: anything else still running under the uid goes before the uid can be handed out again.
-      const freed = releaseUid(spec.user.name, spec.serverName);
-      if (freed !== null) {
-        const n = killUidProcesses(freed);
-        if (n) log.info(`Killed ${n} leftover processes of uid ${freed}`);
-      }
-      this.#uid = null;
-    }
-    if (this.#cgroup) {
-      // whatever is left inside (a kernel that left the process group) goes with it
-      const cgroup = this.#cgroup;
-      if (!(await waitUntil(() => cgroup.remove(), this.#traits.killTimeoutMs, 50))) log.warn(`Could not remove cgroup ${cgroup.name}`);
-      this.#cgroup = null;
-    }
-    if (this.#home && !this.#system) {
-      const removed = await releaseHome(this.#home, this.#owner(), this.#traits.removeHomeDir).catch((err: Error) => {
-        log.warn(`Could not remove ${this.#home}: ${err.message}`);
-        return false;
-      });
-      if (removed) log.debug(`Removed working directory ${this.#home}`);
-    }
+    if (this.#pid !== null) await endProcessGroup(this.#pid, () => this.#gone(), this.#child !== null, this.#traits, log, describe(spec));
+    await releaseResources({
+      user: spec.user.name, serverName: spec.serverName, uid: this.#uid, cgroup: this.#cgroup,
+      home: this.#system ? null : this.#home, owner: this.#owner(),
+    }, this.#traits, log);
+    this.#uid = null;
+    this.#cgroup = null;
     this.#resetProcess();
     this.#home = null;
     this.#homeCreated = false;
@@ -376,6 +331,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   #resetProcess(): void {
+    this.#versionProbe?.forget();
+    this.#versionProbe = null;
     this.#child = null;
     this.#pid = null;
     this.#port = null;
@@ -388,74 +345,11 @@ export class LocalProcessSpawner implements Spawner {
     this.#watch = null;
   }
 
-  #command(): string[] {
-    const cmd = [...this.#traits.cmd, ...this.#traits.args];
-    // jupyter refuses to run as root without it (spec 9); with a uid switch the server would not be root
-    const runsAsRoot = this.#system ? this.#system.user.uid === 0 : process.getuid?.() === 0 && !this.#traits.uidSwitch;
-    if (runsAsRoot && !cmd.includes('--allow-root')) cmd.push('--allow-root');
-    return cmd;
-  }
-
-  #homeFor(user: string, serverName: string): string {
-    const safe = (s: string) => (s === '.' || s === '..' ? s.replace(/\./g, '%2E') : urlEscapePath(s));
-    const dir = this.#traits.homeDirTemplate
-      .replace(/\{username\}/g, safe(user))
-      .replace(/\{servername\}/g, safe(serverName));
-    return path.resolve(dir);
-  }
-
   #owner(): string {
     return `${this.#init.spec.user.name}/${this.#init.spec.serverName}`;
   }
-
-  #logFile(): string {
-    const name = this.#init.spec.serverName;
-    return path.join(this.#home!, `.nodehub-server${name ? `-${urlEscapePath(name)}` : ''}.log`);
-  }
-}
-
-/** The passwd entry and groups a system user's server runs with; a clear error when the server cannot run as them. */
-async function systemAccount(name: string): Promise<{ user: SystemUser; groups: number[] }> {
-  const user = await lookupSystemUser(name);
-  if (!user) {
-    throw new Error(`User ${name} has no system account (getent passwd ${name} finds none), so their server cannot run as them; ` +
-      'create the account, or set LocalAuthenticator.create_system_users = true');
-  }
-  const hubUid = process.getuid?.();
-  if (hubUid !== 0 && hubUid !== user.uid) {
-    throw new Error(`The hub runs as uid ${hubUid}, not root, so it cannot start a server as system user ${name} (uid ${user.uid})`);
-  }
-  return { user, groups: await systemGroupIds(user) };
 }
 
 function describe(spec: SpawnerInit['spec']): string {
   return spec.serverName ? `${spec.user.name}/${spec.serverName}` : spec.user.name;
-}
-
-export const localProcessSpawnerClass: SpawnerClass = {
-  name: 'LocalProcessSpawner',
-  classPath: 'jupyterhub.spawner.LocalProcessSpawner',
-  sections: ['Spawner', 'LocalProcessSpawner'],
-  create: (init) => new LocalProcessSpawner(init),
-  isolation: (ctx) => checkLocalIsolation(ctx.hubConfig, ctx.temporaryUsers, ctx.host),
-  // The fork server starts with the hub, in the background (start-up and re-adoption do not wait on its imports), so
-  // the first visitor after a start or restart finds it ready.
-  prepare: async (ctx) => {
-    void warmPreload(ctx).catch((err: Error) => ctx.log.debug(`Starting the preload server early failed: ${err.message}`));
-  },
-  // the fork servers go; the servers they started keep running, as servers spawned directly do
-  shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
-};
-
-/** Starts the fork server a default spawn will use: the same command and, where it matters, the same environment. */
-async function warmPreload(ctx: SpawnerClassContext): Promise<boolean> {
-  const traits = readTraits(ctx.hubConfig.spawner);
-  if (!traits.preload || !traits.cmd[0]) return false;
-  // Only the interpreter's variables and PATH choose the fork server; a made-up user stands in for the rest.
-  const user = { id: 0, name: 'nodehub-preload', admin: false };
-  const env = buildServerEnv({
-    user, serverName: '', prefix: '/user/nodehub-preload/', apiToken: '', hubApiUrl: 'http://127.0.0.1/hub/api', baseUrl: '/',
-    oauthClientId: '', oauthCallbackUrl: '', oauthAccessScopes: [], userOptions: {},
-  }, ctx.hubConfig.spawner, 'http://127.0.0.1:0', { user: user.name, home: '/nonexistent', shell: '/bin/bash', adminAccess: false });
-  return preloadServersFor(ctx.hubConfig).warm(traits.cmd[0], env, ctx.log);
 }

@@ -1,0 +1,36 @@
+// LocalProcessSpawner as the registry knows it: its names, its isolation check, and the preloading fork server that
+// starts and ends with the hub.
+import { buildServerEnv } from '../env.ts';
+import type { SpawnerClass, SpawnerClassContext } from '../types.ts';
+import { LocalProcessSpawner } from './spawner.ts';
+import { readTraits } from './traits.ts';
+import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
+import { checkLocalIsolation } from './isolation.ts';
+
+export const localProcessSpawnerClass: SpawnerClass = {
+  name: 'LocalProcessSpawner',
+  classPath: 'jupyterhub.spawner.LocalProcessSpawner',
+  sections: ['Spawner', 'LocalProcessSpawner'],
+  create: (init) => new LocalProcessSpawner(init),
+  isolation: (ctx) => checkLocalIsolation(ctx.hubConfig, ctx.temporaryUsers, ctx.host),
+  // The fork server starts with the hub, in the background (start-up and re-adoption do not wait on its imports), so
+  // the first visitor after a start or restart finds it ready.
+  prepare: async (ctx) => {
+    void warmPreload(ctx).catch((err: Error) => ctx.log.debug(`Starting the preload server early failed: ${err.message}`));
+  },
+  // the fork servers go; the servers they started keep running, as servers spawned directly do
+  shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
+};
+
+/** Starts the fork server a default spawn will use: the same command and, where it matters, the same environment. */
+async function warmPreload(ctx: SpawnerClassContext): Promise<boolean> {
+  const traits = readTraits(ctx.hubConfig.spawner);
+  if (!traits.preload || !traits.cmd[0]) return false;
+  // Only the interpreter's variables and PATH choose the fork server; a made-up user stands in for the rest.
+  const user = { id: 0, name: 'nodehub-preload', admin: false };
+  const env = buildServerEnv({
+    user, serverName: '', prefix: '/user/nodehub-preload/', apiToken: '', hubApiUrl: 'http://127.0.0.1/hub/api', baseUrl: '/',
+    oauthClientId: '', oauthCallbackUrl: '', oauthAccessScopes: [], userOptions: {},
+  }, ctx.hubConfig.spawner, 'http://127.0.0.1:0', { user: user.name, home: '/nonexistent', shell: '/bin/bash', adminAccess: false });
+  return preloadServersFor(ctx.hubConfig).warm(traits.cmd[0], env, ctx.log);
+}
