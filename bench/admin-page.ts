@@ -19,7 +19,7 @@ const rounds = Number(values.rounds);
 const userCount = 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'nodehub-bench-admin-'));
 try {
-  fillUsers(openStore(`sqlite:///${join(dir, 'nodehub.sqlite')}`), userCount);
+  await fillUsers(await openStore(`sqlite:///${join(dir, 'nodehub.sqlite')}`), userCount);
   const hub = await startTestHub({ Authenticator: { admin_users: ['root'] }, JupyterHub: { log_level: 'error' } }, { dir });
   try {
     const cookie = await login(hub, 'root');

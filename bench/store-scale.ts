@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../src/store/index.ts';
+import type { Store } from '../src/store/types.ts';
 import { formatMs, summarize } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
@@ -16,19 +17,19 @@ const userCount = 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'nodehub-bench-store-'));
 const file = join(dir, 'hub.sqlite');
 try {
-  const fill = openStore(file);
-  fill.transaction(() => {
+  const fill = await openStore(file);
+  await fill.tx(async (s) => {
     for (let i = 0; i < userCount; i++) {
-      const u = fill.users.create(`user-${i}`);
+      const u = await s.users.create(`user-${i}`);
       if (i % 1000 === 999) {
-        const s = fill.servers.ensure(u.id, '');
-        fill.servers.update(s.id, { started: Date.now(), url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i } });
+        const rec = await s.servers.ensure(u.id, '');
+        await s.servers.update(rec.id, { started: Date.now(), url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i } });
       } else if (i % 10 === 0) {
-        fill.servers.ensure(u.id, '');
+        await s.servers.ensure(u.id, '');
       }
     }
   });
-  fill.close();
+  await fill.close();
 
   const rows: [string, number, number[]][] = [
     ['open the database (start-up)', 200, []],
@@ -38,21 +39,21 @@ try {
     ['last page (offset 99,900)', 50, []],
     ['active servers for re-adoption (100)', 50, []],
   ];
-  const time = (row: number, fn: () => unknown) => {
+  const time = async (row: number, fn: () => unknown) => {
     const t = performance.now();
-    fn();
+    await fn();
     rows[row]![2].push(performance.now() - t);
   };
   for (let r = 0; r < rounds; r++) {
-    let store!: ReturnType<typeof openStore>;
-    time(0, () => (store = openStore(file)));
+    let store!: Store;
+    await time(0, async () => (store = await openStore(file)));
     await store.users.page({ offset: 0, limit: 1 }); // first touch of the file's pages, as the test did
-    time(1, () => await store.users.page({ offset: 0, limit: 200 }));
-    time(2, () => await store.users.page({ offset: 0, limit: 200, state: 'active' }));
-    time(3, () => await store.users.page({ offset: 200, limit: 200, state: 'inactive' }));
-    time(4, () => await store.users.page({ offset: userCount - 100, limit: 200 }));
-    time(5, () => await store.servers.listActive());
-    store.close();
+    await time(1, async () => await store.users.page({ offset: 0, limit: 200 }));
+    await time(2, async () => await store.users.page({ offset: 0, limit: 200, state: 'active' }));
+    await time(3, async () => await store.users.page({ offset: 200, limit: 200, state: 'inactive' }));
+    await time(4, async () => await store.users.page({ offset: userCount - 100, limit: 200 }));
+    await time(5, async () => await store.servers.listActive());
+    await store.close();
   }
   const lines = ['| operation, 100,000 users | median | range | former test budget |', '|---|---|---|---|'];
   for (const [label, budget, samples] of rows) {

@@ -35,7 +35,7 @@ for (let r = 0; r < rounds; r++) {
     const now = Date.now();
     const total = 100_000;
     for (let batch = 0; batch < total / 1000; batch++) {
-      h.store.transaction(() => {
+      await h.store.tx(async () => {
         for (let i = batch * 1000; i < (batch + 1) * 1000; i++) await h.store.users.touch((await h.store.users.create(`visitor-${i}`)).id, now - 3_600_000 - i);
       });
     }

@@ -20,7 +20,7 @@ const sql = recordSql();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nodehub-admin-scale-'));
-  fillUsers(openStore(`sqlite:///${join(dir, 'nodehub.sqlite')}`), userCount);
+  await fillUsers(await openStore(`sqlite:///${join(dir, 'nodehub.sqlite')}`), userCount);
   hub = await startTestHub({ Authenticator: { admin_users: ['root'] } }, { dir });
   cookie = await login(hub, 'root');
 }, 120_000);

@@ -83,14 +83,14 @@ describe('user tokens', () => {
 
   it('deletes every token of an OAuth client for the user when one is revoked', async () => {
     const { store } = hub.running.hub;
-    const bob = store.users.get('bob')!;
-    store.oauth.upsertClient({ identifier: 'service-x', description: 'Service X', redirect_uri: 'http://127.0.0.1:1/cb', allowed_scopes: [], secret: 'secret-x-0123' });
-    const a = store.tokens.create({ user_id: bob.id, kind: 'oauth', token: 'oauthtokenaaaaaaaaaaaaaaaaaaaa', client_id: 'service-x' });
-    store.tokens.create({ user_id: bob.id, kind: 'oauth', token: 'oauthtokenbbbbbbbbbbbbbbbbbbbb', client_id: 'service-x' });
+    const bob = (await store.users.get('bob'))!;
+    await store.oauth.upsertClient({ identifier: 'service-x', description: 'Service X', redirect_uri: 'http://127.0.0.1:1/cb', allowed_scopes: [], secret: 'secret-x-0123' });
+    const a = await store.tokens.create({ user_id: bob.id, kind: 'oauth', token: 'oauthtokenaaaaaaaaaaaaaaaaaaaa', client_id: 'service-x' });
+    await store.tokens.create({ user_id: bob.id, kind: 'oauth', token: 'oauthtokenbbbbbbbbbbbbbbbbbbbb', client_id: 'service-x' });
     const listed = (await (await hub.api('/users/bob/tokens')).json()).api_tokens;
     expect(listed.filter((t: { oauth_client: string }) => t.oauth_client === 'Service X')).toHaveLength(2);
     expect((await hub.api(`/users/bob/tokens/a${a.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect(store.tokens.listForUser(bob.id).filter((t) => t.client_id === 'service-x')).toHaveLength(0);
+    expect((await store.tokens.listForUser(bob.id)).filter((t) => t.client_id === 'service-x')).toHaveLength(0);
   });
 });
 
@@ -129,8 +129,8 @@ describe('groups', () => {
     const { store } = hub.running.hub;
     await hub.api('/groups/seen', { method: 'POST' });
     await hub.api('/groups/hidden', { method: 'POST' });
-    store.roles.upsert({ name: 'group-lister', description: '', scopes: ['list:groups!group=seen'] });
-    store.roles.addToUser(store.users.get('alice')!.id, 'group-lister');
+    await store.roles.upsert({ name: 'group-lister', description: '', scopes: ['list:groups!group=seen'] });
+    await store.roles.addToUser((await store.users.get('alice'))!.id, 'group-lister');
     const r = await newToken('alice', {});
     const token = (await r.json()).token;
     const list = await (await hub.api('/groups', { token })).json();

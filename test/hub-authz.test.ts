@@ -197,7 +197,7 @@ describe('shared-password', () => {
     const limited = await formLogin(USER_PW);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect(hub.running.hub.store.users.get('ann')).toBeUndefined();
+    expect(await hub.running.hub.store.users.get('ann')).toBeUndefined();
     // Another address is not affected.
     const other = '127.0.0.8';
     const g2 = await formSession(hub.origin, '/hub/password', '', other);
@@ -260,14 +260,14 @@ describe('load_groups and blocked_users at start-up', () => {
       }, { dir, adminToken });
       const group = async (name: string) => (await hub.api(`/groups/${name}`)).json();
       // (the group model of the API shows no properties yet: read them from the store)
-      const properties = (name: string) => hub.running.hub.store.groups.get(name)?.properties;
+      const properties = async (name: string) => (await hub.running.hub.store.groups.get(name))?.properties;
       expect(await group('teachers')).toMatchObject({ users: ['ann', 'mallory'] });
       expect(properties('teachers')).toEqual({ room: 1 });
       expect(await group('legacy')).toMatchObject({ users: ['carl'] });
       expect([201, 202]).toContain((await hub.api('/users/mallory/server', { method: 'POST' })).status);
       await eventually(async () => (await (await hub.api('/users/mallory')).json()).servers?.['']?.ready === true);
       const store = hub.running.hub.store;
-      expect(store.roles.ofUser(store.users.get('mallory')!.id)).toContain('reader');
+      expect(await store.roles.ofUser((await store.users.get('mallory'))!.id)).toContain('reader');
       await hub.close();
 
       hub = await startTestHub({

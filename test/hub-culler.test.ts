@@ -192,25 +192,25 @@ describe('100,000 visitors', () => {
     const now = Date.now();
     const total = 100_000;
     for (let batch = 0; batch < total / 1000; batch++) {
-      store.transaction(() => {
+      await store.tx(async () => {
         for (let i = batch * 1000; i < (batch + 1) * 1000; i++) {
-          const u = store.users.create(`visitor-${i}`);
-          store.users.touch(u.id, now - 3_600_000 - i);
-          store.activity.record(u.name, now - 3_600_000 - i);
+          const u = await store.users.create(`visitor-${i}`);
+          await store.users.touch(u.id, now - 3_600_000 - i);
+          await store.activity.record(u.name, now - 3_600_000 - i);
         }
       });
     }
     const recent = 5_000;
-    store.transaction(() => {
-      for (let i = 0; i < recent; i++) store.users.touch(store.users.create(`recent-${i}`).id, now);
+    await store.tx(async () => {
+      for (let i = 0; i < recent; i++) await store.users.touch((await store.users.create(`recent-${i}`)).id, now);
     });
     const culler = new IdleCuller(h, { timeoutMs: 600_000, everyMs: 3_600_000, maxAgeMs: 0, cullUsers: true });
 
     // Every idle-user query the culler makes, and how many rows each returned.
     const probes: { limit: number; rows: number }[] = [];
     const listIdle = store.users.listIdle.bind(store.users);
-    store.users.listIdle = (before, limit) => {
-      const rows = listIdle(before, limit);
+    store.users.listIdle = async (before, limit) => {
+      const rows = await listIdle(before, limit);
       probes.push({ limit, rows: rows.length });
       return rows;
     };
@@ -232,8 +232,8 @@ describe('100,000 visitors', () => {
     setImmediate(tick);
     expect(await culler.cullOnce(now)).toEqual({ servers: 0, users: total });
     ticking = false;
-    expect(store.users.count()).toBe(recent);
-    expect(store.activity.countSince(now - 86_400_000)).toBe(total);
+    expect(await store.users.count()).toBe(recent);
+    expect(await store.activity.countSince(now - 86_400_000)).toBe(total);
     expect(Math.max(...probes.map((p) => p.rows))).toBeLessThanOrEqual(1000);
     expect(probes.length).toBeGreaterThanOrEqual(total / 1000);
     expect(turns).toBeGreaterThanOrEqual(probes.length - 1);

@@ -25,8 +25,8 @@ describe('token credentials on the hub API', () => {
   });
 
   it('answers /hub/api/user with 403, never 401, for unknown, malformed and expired tokens', async () => {
-    const expired = hub.running.hub.store.tokens.create({
-      user_id: hub.running.hub.store.users.get('alice')!.id, kind: 'api', token: 'e'.repeat(32), note: 'old',
+    const expired = await hub.running.hub.store.tokens.create({
+      user_id: (await hub.running.hub.store.users.get('alice'))!.id, kind: 'api', token: 'e'.repeat(32), note: 'old',
       expires_at: Date.now() - 1000,
     });
     expect(expired.id).toBeGreaterThan(0);

@@ -63,26 +63,26 @@ describe('GET /hub/api/users', () => {
 });
 
 describe('store batch look-ups', () => {
-  it('match the per-user look-ups, leaving out users with nothing to show', () => {
+  it('match the per-user look-ups, leaving out users with nothing to show', async () => {
     const store = hub.running.hub.store;
-    const users = NAMES.map((n) => store.users.get(n)!);
+    const users = await Promise.all(NAMES.map(async (n) => (await store.users.get(n))!));
     const ids = users.map((u) => u.id);
-    const groups = store.groups.groupsOfUsers(ids);
-    const roles = store.roles.ofUsers(ids);
-    const servers = store.servers.listForUsers(ids);
+    const groups = await store.groups.groupsOfUsers(ids);
+    const roles = await store.roles.ofUsers(ids);
+    const servers = await store.servers.listForUsers(ids);
     for (const u of users) {
-      expect(groups.get(u.id) ?? []).toEqual(store.groups.groupsOfUser(u.id));
-      expect(roles.get(u.id) ?? []).toEqual(store.roles.ofUser(u.id));
-      expect(servers.get(u.id) ?? []).toEqual(store.servers.listForUser(u.id));
+      expect(groups.get(u.id) ?? []).toEqual(await store.groups.groupsOfUser(u.id));
+      expect(roles.get(u.id) ?? []).toEqual(await store.roles.ofUser(u.id));
+      expect(servers.get(u.id) ?? []).toEqual(await store.servers.listForUser(u.id));
     }
     expect(groups.has(users[0]!.id)).toBe(false);
-    expect(store.groups.groupsOfUsers([])).toEqual(new Map());
+    expect(await store.groups.groupsOfUsers([])).toEqual(new Map());
   });
 
-  it('page({withTotal: false}) leaves the total out and returns the same items', () => {
+  it('page({withTotal: false}) leaves the total out and returns the same items', async () => {
     const store = hub.running.hub.store;
-    const counted = store.users.page({ offset: 0, limit: 3 });
-    const plain = store.users.page({ offset: 0, limit: 3, withTotal: false });
+    const counted = await store.users.page({ offset: 0, limit: 3 });
+    const plain = await store.users.page({ offset: 0, limit: 3, withTotal: false });
     expect(counted.total).toBe(NAMES.length);
     expect(plain.total).toBeUndefined();
     expect(plain.items).toEqual(counted.items);

@@ -68,25 +68,25 @@ describe('pages take API tokens', () => {
 
   it('needs no _xsrf for a form POST authenticated by a token, but a cookie POST still does', async () => {
     const store = hub.running.hub.store;
-    const alice = store.users.get('alice')!;
-    const before = store.tokens.listForUser(alice.id).length;
+    const alice = (await store.users.get('alice'))!;
+    const before = (await store.tokens.listForUser(alice.id)).length;
     const r = await ask(hub.origin, '/hub/token', formPost({ note: 'from a script' }, auth(full)));
     expect(r.status).toBe(200);
-    expect(store.tokens.listForUser(alice.id).map((t) => t.note)).toContain('from a script');
+    expect((await store.tokens.listForUser(alice.id)).map((t) => t.note)).toContain('from a script');
     const denied = await ask(hub.origin, '/hub/token', formPost({ note: 'x' }, auth(readOnly)));
     expect(denied.status).toBe(403);
     const aliceCookie = await login(hub, 'alice');
     const forged = await ask(hub.origin, '/hub/token', formPost({ note: 'forged' }, { cookie: aliceCookie }));
     expect(forged.status).toBe(403);
-    expect(store.tokens.listForUser(alice.id).length).toBe(before + 1);
+    expect((await store.tokens.listForUser(alice.id)).length).toBe(before + 1);
   });
 
   it("refuses to log in with a token at all (POST /hub/login)", async () => {
-    const before = hub.running.hub.store.users.count();
+    const before = await hub.running.hub.store.users.count();
     const r = await ask(hub.origin, '/hub/login', formPost({ username: 'carol', password: 'x' }, auth(full)));
     expect(r.status).toBe(403);
     expect(r.cookies['jupyterhub-hub-login']).toBeUndefined();
-    expect(hub.running.hub.store.users.count()).toBe(before);
+    expect(await hub.running.hub.store.users.count()).toBe(before);
   });
 });
 

@@ -19,11 +19,11 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-it('a stored line comes back in arrival order, with interrupted spawns ahead of it', () => {
+it('a stored line comes back in arrival order, with interrupted spawns ahead of it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nodehub-queue-'));
   dirs.push(dir);
-  const store = openStore(`sqlite:///${join(dir, 'q.sqlite')}`);
-  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => store.users.create(n)).map((u) => ({ id: u.id, name: u.name, admin: false }));
+  const store = await openStore(`sqlite:///${join(dir, 'q.sqlite')}`);
+  const [a, b, c, d] = (await Promise.all(['a', 'b', 'c', 'd'].map((n) => store.users.create(n)))).map((u) => ({ id: u.id, name: u.name, admin: false }));
   const first = new SpawnQueue({ persist: store.spawnQueue });
   first.enqueue(b!, '', undefined);
   first.enqueue(c!, '', { profile: ['big'] });
@@ -33,11 +33,11 @@ it('a stored line comes back in arrival order, with interrupted spawns ahead of 
   expect(second.restore([{ user: a!, serverName: '', options: { x: 1 } }])).toBe(3);
   expect([second.peek()!.user.name, second.place('b', ''), second.place('c', '')]).toEqual(['a', { position: 2, total: 3 }, { position: 3, total: 3 }]);
   // the rewritten stored line has the same order, options included
-  expect(store.spawnQueue.list().map((e) => [e.user.name, e.options])).toEqual([['a', { x: 1 }], ['b', undefined], ['c', { profile: ['big'] }]]);
+  expect((await store.spawnQueue.list()).map((e) => [e.user.name, e.options])).toEqual([['a', { x: 1 }], ['b', undefined], ['c', { profile: ['big'] }]]);
   // a deleted user's place goes with them
-  store.users.delete(b!.id);
-  expect(store.spawnQueue.list().map((e) => e.user.name)).toEqual(['a', 'c']);
-  store.close();
+  await store.users.delete(b!.id);
+  expect((await store.spawnQueue.list()).map((e) => e.user.name)).toEqual(['a', 'c']);
+  await store.close();
 });
 
 it('a SIGKILLed hub keeps queue order and the pending spawn across the restart', { timeout: 90_000 }, async () => {

@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await hub?.close(); });
 
-const users = () => hub.running.hub.store.users.count();
+const users = async () => await hub.running.hub.store.users.count();
 const servers = () => [...hub.running.hub.servers.all()].length;
 
 /** Asks, following same-site redirects as `curl -L -c j -b j` does (cookies kept), up to 8 hops. */
@@ -49,13 +49,13 @@ describe('the gate lets through only what it can verify', () => {
 
   for (const [what, headers] of Object.entries(credentials)) {
     it(`mints no user and starts no server with ${what}`, async () => {
-      const before = users();
+      const before = await users();
       for (const path of paths) {
         for (const method of ['GET', 'POST']) {
           // Wherever the redirects lead (the password page at best), the store is the judge below.
           await follow(path, method === 'POST' ? { ...formPost({}), headers: { ...formPost({}).headers, ...headers } } : { headers });
           await follow(`${path}${path.includes('?') ? '&' : '?'}token=bogus`, { method, headers });
-          expect(users(), `${method} ${path}`).toBe(before);
+          expect(await users(), `${method} ${path}`).toBe(before);
         }
       }
       const create = await ask(hub.origin, '/hub/api/users', {
@@ -66,8 +66,8 @@ describe('the gate lets through only what it can verify', () => {
       expect(one.status).toBeGreaterThanOrEqual(400);
       const spawn = await ask(hub.origin, '/hub/api/users/mallory/server?token=bogus', { method: 'POST', headers });
       expect(spawn.status).toBeGreaterThanOrEqual(400);
-      expect(users()).toBe(before);
-      expect(hub.running.hub.store.users.get('mallory')).toBeUndefined();
+      expect(await users()).toBe(before);
+      expect(await hub.running.hub.store.users.get('mallory')).toBeUndefined();
       expect(servers()).toBe(0);
     });
   }
@@ -79,10 +79,10 @@ describe('the gate lets through only what it can verify', () => {
     const ok = await hub.api('/users');
     expect(ok.status).toBe(200);
     // A valid token passes the gate but never logs in: the tmp authenticator would mint a user for it.
-    const before = users();
+    const before = await users();
     const page = await ask(hub.origin, '/hub/tmplogin', { headers: { authorization: `token ${hub.adminToken}` } });
     expect(page.status).toBe(403);
-    expect(users()).toBe(before);
+    expect(await users()).toBe(before);
   });
 
   it("lets a valid token through to pages as its owner, within its scopes, and never mints a user for it", async () => {
@@ -96,7 +96,7 @@ describe('the gate lets through only what it can verify', () => {
     };
     const full = await mint();
     const narrow = await mint(['read:users!user=tokenuser']);
-    const before = users();
+    const before = await users();
     for (const headers of [{ authorization: `token ${full}` }, {}] as Record<string, string>[]) {
       const path = 'authorization' in headers ? '/hub/home' : `/hub/home?token=${full}`;
       const home = await ask(hub.origin, path, { headers });
@@ -112,10 +112,10 @@ describe('the gate lets through only what it can verify', () => {
           ? await ask(hub.origin, path, { ...formPost({ username: 'x' }), headers: { ...formPost({}).headers, ...headers } })
           : await follow(path, { headers });
         if (typeof r !== 'number') expect(r.cookies['jupyterhub-hub-login']).toBeUndefined();
-        expect(users(), `${method} ${path}`).toBe(before);
+        expect(await users(), `${method} ${path}`).toBe(before);
       }
     }
-    expect(store.users.get('tokenuser')).toBeDefined();
+    expect(await store.users.get('tokenuser')).toBeDefined();
     expect(servers()).toBe(0);
   });
 
@@ -125,9 +125,9 @@ describe('the gate lets through only what it can verify', () => {
   });
 
   it('still lets the right password in', async () => {
-    const before = users();
+    const before = await users();
     const r = await ask(hub.origin, '/hub/tmplogin', { headers: { authorization: basicAuth('a', PASSWORD) }, from: '127.0.0.9' });
     expect(r.status).toBe(302);
-    expect(users()).toBe(before + 1);
+    expect(await users()).toBe(before + 1);
   });
 });

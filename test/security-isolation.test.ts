@@ -97,12 +97,12 @@ describe.skipIf(!isRoot || !hasSingleuser)('a root hub with the defaults, seen f
 });
 
 describe('the hub\'s own files', () => {
-  it('creates the database 0600 in a directory of its own (0700), and makes a lax database private at start', () => {
+  it('creates the database 0600 in a directory of its own (0700), and makes a lax database private at start', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-iso-files-'));
     try {
       const db = path.join(dir, 'data', 'nodehub.sqlite');
-      const store = openStore(`sqlite:///${db}`);
-      store.close();
+      const store = await openStore(`sqlite:///${db}`);
+      await store.close();
       expect(mode(path.dirname(db))).toBe(0o700);
       expect(mode(db)).toBe(0o600);
     } finally {
@@ -113,7 +113,7 @@ describe('the hub\'s own files', () => {
   it('makes a database another user can read private when the hub starts, and says which file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-iso-lax-'));
     const db = path.join(dir, 'nodehub.sqlite');
-    openStore(`sqlite:///${db}`).close();
+    await (await openStore(`sqlite:///${db}`)).close();
     fs.chmodSync(db, 0o644);
     const file = path.join(dir, 'nodehub.json');
     fs.writeFileSync(file, JSON.stringify({

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => { await hub?.close(); });
 
 const store = () => hub.running.hub.store;
-const tokenCount = () => store().tokens.listForUser(store().users.get('nina')!.id).length;
+const tokenCount = async () => (await store().tokens.listForUser((await store().users.get('nina'))!.id)).length;
 
 async function expect400(r: Response, field: string) {
   expect(r.status).toBe(400);
@@ -27,12 +27,12 @@ async function expect400(r: Response, field: string) {
 describe('numbers in the API', () => {
   for (const bad of ['1e13', '-1', '0', '"60"', '1e400', '3153600001', 'true']) {
     it(`expires_in ${bad} is a 400 naming the field, and nothing is stored`, async () => {
-      const before = tokenCount();
+      const before = await tokenCount();
       const r = await hub.api('/users/nina/tokens', {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"expires_in": ${bad}, "note": "x"}`,
       });
       await expect400(r, 'expires_in');
-      expect(tokenCount()).toBe(before);
+      expect(await tokenCount()).toBe(before);
       expect((await hub.api('/users/nina/tokens')).status).toBe(200);
     });
   }
@@ -54,8 +54,8 @@ describe('numbers in the API', () => {
   }
 
   it('a stored expiry no Date can hold does not fail the listing or the token page', async () => {
-    const nina = store().users.get('nina')!;
-    store().tokens.create({ user_id: nina.id, kind: 'api', token: 'f'.repeat(32), note: 'from before', expires_at: 1e13 * 1000 + Date.now() });
+    const nina = (await store().users.get('nina'))!;
+    await store().tokens.create({ user_id: nina.id, kind: 'api', token: 'f'.repeat(32), note: 'from before', expires_at: 1e13 * 1000 + Date.now() });
     const list = await hub.api('/users/nina/tokens');
     expect(list.status).toBe(200);
     const cookie = `${LOGIN_COOKIE}=${signValue(hub.running.hub.cookieSecret, LOGIN_COOKIE, nina.cookie_id)}`;
@@ -64,16 +64,16 @@ describe('numbers in the API', () => {
   });
 
   it('the token page form refuses an expiry out of range and stores nothing', async () => {
-    const nina = store().users.get('nina')!;
+    const nina = (await store().users.get('nina'))!;
     const login = `${LOGIN_COOKIE}=${signValue(hub.running.hub.cookieSecret, LOGIN_COOKIE, nina.cookie_id)}`;
     const { cookie, xsrf } = await formSession(hub.origin, '/hub/token', login);
-    const before = tokenCount();
+    const before = await tokenCount();
     for (const expires of ['10000000000000', '1.5', '-5', 'soon']) {
       const r = await ask(hub.origin, '/hub/token', {
         method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `note=n&expires_in=${expires}&_xsrf=${xsrf}`,
       });
       expect(r.status, expires).toBe(400);
     }
-    expect(tokenCount()).toBe(before);
+    expect(await tokenCount()).toBe(before);
   });
 });

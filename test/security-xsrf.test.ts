@@ -29,15 +29,15 @@ beforeAll(async () => {
 afterAll(async () => { await hub?.close(); });
 
 const store = () => hub.running.hub.store;
-const me = () => store().users.page({ offset: 0, limit: 10 }).items[0];
-const tokens = () => store().tokens.listForUser(me().id).length;
+const me = async () => (await store().users.page({ offset: 0, limit: 10 })).items[0]!;
+const tokens = async () => (await store().tokens.listForUser((await me()).id)).length;
 const servers = () => [...hub.running.hub.servers.all()].length;
 
 describe('form POSTs need the _xsrf token and a same-site origin', () => {
-  it('the victim is one user with no server and no token', () => {
-    expect(store().users.count()).toBe(1);
+  it('the victim is one user with no server and no token', async () => {
+    expect(await store().users.count()).toBe(1);
     expect(servers()).toBe(0);
-    expect(tokens()).toBe(0);
+    expect(await tokens()).toBe(0);
   });
 
   const attacks: Record<string, (path: string, fields: Record<string, string>) => Promise<number>> = {
@@ -56,7 +56,7 @@ describe('form POSTs need the _xsrf token and a same-site origin', () => {
       expect(await attack('/hub/login', { username: 'x', password: 'y' })).toBe(403);
       expect(await attack('/hub/password', { password: PASSWORD })).toBe(403);
       expect(servers()).toBe(0);
-      expect(tokens()).toBe(0);
+      expect(await tokens()).toBe(0);
       expect(store().users.count()).toBe(users);
     });
   }
@@ -64,13 +64,13 @@ describe('form POSTs need the _xsrf token and a same-site origin', () => {
   it('accepts the X-XSRFToken header in place of the field', async () => {
     const r = await ask(hub.origin, '/hub/token', formPost({ note: 'via header' }, { cookie: victim, 'x-xsrftoken': xsrf, origin: hub.origin }));
     expect(r.status).toBe(200);
-    expect(tokens()).toBe(1);
+    expect(await tokens()).toBe(1);
   });
 
   it('the real form, posted from the page, still works', async () => {
     const r = await ask(hub.origin, '/hub/token', formPost({ note: 'mine', _xsrf: xsrf }, { cookie: victim, referer: `${hub.origin}/hub/token` }));
     expect(r.status).toBe(200);
-    expect(tokens()).toBe(2);
+    expect(await tokens()).toBe(2);
   });
 
   it("keeps the hub's _xsrf cookie to /hub/, away from the single-user servers' own _xsrf cookie", async () => {

@@ -135,7 +135,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
       // The check can fail: the hash is in the file, the plain token is not.
       expect((await stored()).includes(hashToken(plain))).toBe(true);
       expect((await stored()).includes(plain)).toBe(false);
-      store.close();
+      await store.close();
       expect((await stored()).includes(plain)).toBe(false);
     });
 

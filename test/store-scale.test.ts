@@ -5,29 +5,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type SqliteStore } from '../src/store/index.ts';
+import { openStore } from '../src/store/index.ts';
+import type { Store } from '../src/store/types.ts';
 import { recordSql } from './support/sql-recorder.ts';
 
 const userCount = 100_000;
 let dir: string;
 let file: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nodehub-store-scale-'));
   file = join(dir, 'hub.sqlite');
-  const store = openStore(file);
-  store.transaction(() => {
+  const store = await openStore(file);
+  await store.tx(async () => {
     for (let i = 0; i < userCount; i++) {
-      const u = store.users.create(`user-${i}`);
+      const u = await store.users.create(`user-${i}`);
       if (i % 1000 === 999) {
-        const s = store.servers.ensure(u.id, '');
-        store.servers.update(s.id, { started: Date.now(), url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i } });
+        const s = await store.servers.ensure(u.id, '');
+        await store.servers.update(s.id, { started: Date.now(), url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i } });
       } else if (i % 10 === 0) {
-        store.servers.ensure(u.id, ''); // a stopped server record, as most users have
+        await store.servers.ensure(u.id, ''); // a stopped server record, as most users have
       }
     }
   });
-  store.close();
+  await store.close();
 }, 120_000);
 
 afterAll(() => {
@@ -38,33 +39,34 @@ afterAll(() => {
 const sql = recordSql();
 afterAll(() => sql.restore());
 
-function statementsRun<T>(fn: () => T): { value: T; ran: string[] } {
+async function statementsRun<T>(fn: () => Promise<T>): Promise<{ value: T; ran: string[] }> {
   sql.take();
-  const value = fn();
+  const value = await fn();
   return { value, ran: sql.take() };
 }
 
 const readsUsersOrServers = (sql: string) => /\b(users|servers)\b/.test(sql.replace(/CREATE[\s\S]*$/i, ''));
 
 describe(`a database with ${userCount} users`, () => {
-  it('opens without reading the users or servers tables', () => {
-    const { value: store, ran } = statementsRun(() => openStore(file));
+  it('opens without reading the users or servers tables', async () => {
+    const { value: store, ran } = await statementsRun(() => openStore(file));
     try {
       expect(ran.filter(readsUsersOrServers)).toEqual([]);
-      expect(store.users.count()).toBe(userCount);
+      expect(await store.users.count()).toBe(userCount);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('serves a page of users in two statements whatever its size, the active ones from the started-servers index', () => {
-    const store: SqliteStore = openStore(file);
+  it('serves a page of users in two statements whatever its size, the active ones from the started-servers index', async () => {
+    const store = await openStore(file);
     const db = new Database(file, { readonly: true });
-    const explain = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ limit: 200, offset: 0 })
+    // the store's statements have positional ? parameters: any value does for a plan
+    const explain = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>((sql.match(/\?/g) ?? []).length).fill(0))
       .map((r) => (r as { detail: string }).detail).join(' | ');
     try {
-      const one = statementsRun(() => store.users.page({ offset: 0, limit: 1 }));
-      const first = statementsRun(() => store.users.page({ offset: 0, limit: 200 }));
+      const one = await statementsRun(() => store.users.page({ offset: 0, limit: 1 }));
+      const first = await statementsRun(() => store.users.page({ offset: 0, limit: 200 }));
       expect(first.value.items).toHaveLength(200);
       expect(first.value.items[0]!.name).toBe('user-0');
       expect(first.value.total).toBe(userCount);
@@ -72,22 +74,22 @@ describe(`a database with ${userCount} users`, () => {
       expect(first.ran).toHaveLength(2);
       expect(first.ran).toEqual(one.ran);
 
-      const active = statementsRun(() => store.users.page({ offset: 0, limit: 200, state: 'active' }));
+      const active = await statementsRun(() => store.users.page({ offset: 0, limit: 200, state: 'active' }));
       expect(active.value.total).toBe(userCount / 1000);
       expect(active.value.items[0]!.name).toBe('user-999');
       expect(active.ran).toHaveLength(2);
       for (const sql of active.ran) expect(explain(sql)).toMatch(/ix_servers_active/);
 
-      const inactive = statementsRun(() => store.users.page({ offset: 200, limit: 200, state: 'inactive' }));
+      const inactive = await statementsRun(() => store.users.page({ offset: 200, limit: 200, state: 'inactive' }));
       expect(inactive.value.total).toBe(userCount - userCount / 1000);
       expect(inactive.value.items).toHaveLength(200);
       expect(inactive.ran).toHaveLength(2);
 
-      const deep = statementsRun(() => store.users.page({ offset: userCount - 100, limit: 200 }));
+      const deep = await statementsRun(() => store.users.page({ offset: userCount - 100, limit: 200 }));
       expect(deep.value.items).toHaveLength(100);
       expect(deep.ran).toEqual(first.ran);
 
-      const restart = statementsRun(() => store.servers.listActive());
+      const restart = await statementsRun(() => store.servers.listActive());
       expect(restart.value).toHaveLength(userCount / 1000);
       expect(restart.value[0]).toMatchObject({ user_name: 'user-999', state: { pid: 999 } });
       expect(restart.ran).toHaveLength(1);
@@ -95,7 +97,7 @@ describe(`a database with ${userCount} users`, () => {
       expect(explain(restart.ran[0]!)).not.toMatch(/SCAN u\b|SCAN users/);
     } finally {
       db.close();
-      store.close();
+      await store.close();
     }
   });
 
@@ -110,31 +112,31 @@ describe(`a database with ${userCount} users`, () => {
 });
 
 describe('100,000 visitors of an ephemeral hub', () => {
-  it('leave a database of a few MB once culled, and are still counted', () => {
+  it('leave a database of a few MB once culled, and are still counted', async () => {
     const small = join(dir, 'ephemeral.sqlite');
-    const store = openStore(small);
+    const store = await openStore(small);
     const now = Date.now();
     const total = 100_000;
     // Batches of 1,000 like a hub culling and recording activity over a day.
     for (let batch = 0; batch < total / 1000; batch++) {
-      store.transaction(() => {
+      await store.tx(async () => {
         const ids: number[] = [];
         for (let i = batch * 1000; i < (batch + 1) * 1000; i++) {
-          const u = store.users.create(`visitor-${i}`);
-          store.tokens.create({ user_id: u.id, kind: 'api', token: `visitor-token-${i}-abcdefgh` });
-          store.activity.record(u.name, now - (i % 3) * 3_600_000);
+          const u = await store.users.create(`visitor-${i}`);
+          await store.tokens.create({ user_id: u.id, kind: 'api', token: `visitor-token-${i}-abcdefgh` });
+          await store.activity.record(u.name, now - (i % 3) * 3_600_000);
           ids.push(u.id);
         }
-        for (const id of ids) store.users.delete(id);
+        for (const id of ids) await store.users.delete(id);
       });
     }
-    expect(store.users.count()).toBe(0);
-    expect(store.activity.countSince(now - 86_400_000)).toBe(total);
-    store.close();
+    expect(await store.users.count()).toBe(0);
+    expect(await store.activity.countSince(now - 86_400_000)).toBe(total);
+    await store.close();
     const size = statSync(small).size;
     expect(size).toBeLessThan(5 * 1024 * 1024);
-    const again = openStore(small);
-    expect(again.activity.countSince(now - 1_800_000)).toBe(Math.ceil(total / 3));
-    again.close();
+    const again = await openStore(small);
+    expect(await again.activity.countSince(now - 1_800_000)).toBe(Math.ceil(total / 3));
+    await again.close();
   }, 120_000);
 });

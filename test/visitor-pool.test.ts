@@ -94,8 +94,9 @@ describe('warm pool', () => {
     await readyPool(hub, 1, 'big');
     expect(pool(hub).readyCounts()).toEqual({ small: 1, big: 1 });
     const store = hub.running.hub.store;
-    const profileOf = (u: string) => (store.servers.get(store.users.get(u)!.id, '')!.user_options as { profile?: string[] }).profile?.[0];
-    const bigUser = pool(hub).users().find((u) => profileOf(u) === 'big');
+    const profileOf = async (u: string) => ((await store.servers.get((await store.users.get(u))!.id, ''))!.user_options as { profile?: string[] }).profile?.[0];
+    let bigUser: string | undefined;
+    for (const u of pool(hub).users()) if ((await profileOf(u)) === 'big') bigUser = u;
     expect(bigUser).toBeTruthy();
 
     const v = new Visitor(hub.origin);
@@ -129,7 +130,7 @@ describe('warm pool', () => {
     for (const pid of pids) expect(alive(pid)).toBe(true);
     await eventually(() => pool(hub!).users().every((u) => !first.includes(u)) && pool(hub!).readyCounts()[''] === 2, 20_000);
     await eventually(() => pids.every((pid) => !alive(pid)), 10_000);
-    for (const u of first) expect(hub.running.hub.store.users.get(u)).toBeUndefined();
+    for (const u of first) expect(await hub.running.hub.store.users.get(u)).toBeUndefined();
   });
 
   it('shutdown stops every pooled server and deletes the pool users, keeping visitors', async () => {

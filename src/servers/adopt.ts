@@ -27,14 +27,14 @@ export interface InterruptedSpawn {
 }
 
 export async function readopt(host: AdoptionHost, records: (ServerRecord & { user_name: string })[],
-  users: (id: number) => UserRef | undefined, isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>,
+  users: (id: number) => Promise<UserRef | undefined>, isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>,
 ): Promise<{ adopted: number; cleaned: number; interrupted: InterruptedSpawn[] }> {
   const { deps } = host;
   let adopted = 0;
   let cleaned = 0;
   const interrupted: InterruptedSpawn[] = [];
   await Promise.all(records.map(async (rec) => {
-    const user = users(rec.user_id);
+    const user = await users(rec.user_id);
     if (!user) return;
     const prefix = serverPrefix(deps.config.hub.base_url, user.name, rec.name);
     const emitter = new EventEmitter();
@@ -86,7 +86,7 @@ export async function readopt(host: AdoptionHost, records: (ServerRecord & { use
         interrupted.push({ user, serverName: rec.name, options: rec.user_options ?? undefined, started: rec.started ?? 0 });
       }
       deps.log.info(`Server ${describeServer(user.name, rec.name)} ${how}; cleaned up`);
-      releaseServerCredentials(deps, user.name, rec.name, rec.id);
+      await releaseServerCredentials(deps, user.name, rec.name, rec.id);
       cleaned++;
     }
   }));

@@ -33,6 +33,8 @@ export interface ActiveServer {
   user: UserRef;
   name: string;
   recordId: number;
+  /** Settles once the record is marked started (a stop waits for it before releasing the record). */
+  recorded?: Promise<void>;
   prefix: string;
   phase: Phase;
   spawner: Spawner | null;

@@ -146,15 +146,13 @@ export class ServerManager {
     }
     if (!opts.pooled) this.checkLimits(opts.fromQueue);
     this.queue.remove(user.name, serverName);
-    const { store } = this.deps;
-    const record = store.servers.ensure(user.id, serverName);
-    const options = userOptions ?? record.user_options ?? {};
     const emitter = new EventEmitter();
     emitter.setMaxListeners(0);
     const active: ActiveServer = {
       user,
       name: serverName,
-      recordId: record.id,
+      // known once runSpawn has the record (the store answers asynchronously); `recorded` says when
+      recordId: 0,
       prefix: serverPrefix(this.deps.config.hub.base_url, user.name, serverName),
       phase: 'spawning',
       spawner: null,
@@ -169,26 +167,41 @@ export class ServerManager {
     this.active.set(k, active);
     this.failures.delete(k);
     this.spawningCount++;
-    store.servers.update(record.id, { started: active.started, user_options: options, url: null, state: {} });
     this.emit(active, { progress: 0, message: 'Server requested' });
-    active.spawned = this.runSpawn(active, options).finally(() => {
+    // The record is marked started before anything else, and a stop waits for that, so a stop arriving meanwhile
+    // cannot release the record before the spawn marks it (which would leave a started record for a restarted hub).
+    const recorded = this.record(active, userOptions);
+    active.recorded = recorded.then(() => undefined, () => undefined);
+    active.spawned = this.runSpawn(active, recorded).finally(() => {
       this.spawningCount--;
       this.drainQueue();
     });
     return active;
   }
 
-  private async runSpawn(active: ActiveServer, options: Record<string, unknown>): Promise<boolean> {
+  /** The server's record, created if new and marked started; resolves to the options the spawn uses. */
+  private async record(active: ActiveServer, userOptions: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+    const { store } = this.deps;
+    const record = await store.servers.ensure(active.user.id, active.name);
+    active.recordId = record.id;
+    const options = userOptions ?? record.user_options ?? {};
+    await store.servers.update(record.id, { started: active.started, user_options: options, url: null, state: {} });
+    return options;
+  }
+
+  private async runSpawn(active: ActiveServer, recorded: Promise<Record<string, unknown>>): Promise<boolean> {
     const { config, store, log } = this.deps;
     const t0 = performance.now();
     const k = key(active.user.name, active.name);
     let spawnConfig: SpawnerConfig;
     try {
+      const options = await recorded;
+      if (active.phase !== 'spawning') throw new Error('stopped while starting');
       const effective = effectiveSpawnerConfig(config.spawner, options, config.spawnerSection);
       // Each spawn's own copy: a hook setting this user's environment must never reach the shared config (and so
       // the next user's server).
       spawnConfig = { ...effective, environment: { ...effective.environment } };
-      const spec = createServerCredentials(this.deps, active, options, spawnConfig);
+      const spec = await createServerCredentials(this.deps, active, options, spawnConfig);
       await runPreSpawnHooks(spawnConfig, { user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec },
         this.deps.authState?.(active.user) ?? null);
       await this.deps.authenticator?.preSpawnStart?.(active.user.name);
@@ -200,7 +213,9 @@ export class ServerManager {
         state: {},
         log: log.child(`${active.user.name}/${active.name}`),
         onExit: (reason) => this.crashed(active, reason),
-        recordState: (state) => store.servers.update(active.recordId, { state }),
+        recordState: (state) => {
+          store.servers.update(active.recordId, { state }).catch((err: Error) => log.warn(`Could not record the state of ${active.prefix}: ${err.message}`));
+        },
       });
       active.spawner = spawner;
       this.emit(active, { progress: 10, message: 'Spawning server...' });
@@ -212,12 +227,12 @@ export class ServerManager {
       // while spawning, since a failed start rejects instead).
       if ((await spawner.poll()) !== null) throw new Error('the server exited right after it started');
       active.url = url;
-      store.servers.update(active.recordId, { state: spawner.getState(), url });
+      await store.servers.update(active.recordId, { state: spawner.getState(), url });
       this.deps.routes.add(active.prefix, url, { user: active.user.name, server_name: active.name });
       active.phase = 'ready';
       const now = Date.now();
-      store.servers.touch(active.recordId, now);
-      store.users.touch(active.user.id, now);
+      await store.servers.touch(active.recordId, now);
+      await store.users.touch(active.user.id, now);
       this.emit(active, {
         progress: 100, ready: true, message: `Server ready at ${active.prefix}`,
         html_message: `Server ready at <a href="${active.prefix}">${active.prefix}</a>`, url: active.prefix,
@@ -296,7 +311,14 @@ export class ServerManager {
       await active.spawner.stop().catch(() => undefined);
     }
     if (active.spawner) await this.deps.authenticator?.postSpawnStop?.(active.user.name).catch(() => undefined);
-    releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
+    await active.recorded;
+    try {
+      await releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
+    } catch (err) {
+      // the database away: the record stays marked started, and the next hub's adoption finds the server gone
+      ok = false;
+      log.error(`Could not release the record of ${describe(active.user.name, active.name)}`, err);
+    }
     this.active.delete(key(active.user.name, active.name));
     this.drainQueue();
     this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);
@@ -326,7 +348,7 @@ export class ServerManager {
    * Re-adopts servers a previous hub left running (adopt.ts); spawns it had begun go back in line first, in the order
    * they began, then the stored line; both start as slots allow, as any queued spawn does.
    */
-  async adopt(records: (ServerRecord & { user_name: string })[], users: (id: number) => UserRef | undefined,
+  async adopt(records: (ServerRecord & { user_name: string })[], users: (id: number) => Promise<UserRef | undefined>,
     isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>): Promise<{ adopted: number; cleaned: number }> {
     const { adopted, cleaned, interrupted } = await readopt({
       deps: this.deps,
@@ -334,7 +356,7 @@ export class ServerManager {
       crashed: (active, reason) => this.crashed(active, reason),
     }, records, users, isAlive);
     interrupted.sort((a, b) => a.started - b.started);
-    const waiting = this.queue.restore(interrupted);
+    const waiting = await this.queue.restore(interrupted);
     if (waiting) this.deps.log.info(`Took up the spawn queue: ${waiting} waiting (${interrupted.length} interrupted spawns first)`);
     this.drainQueue();
     return { adopted, cleaned };
@@ -347,6 +369,7 @@ export class ServerManager {
    */
   async shutdown(stopServers: boolean): Promise<void> {
     this.closing = true;
+    await this.queue.flushed();
     this.queue.clear();
     const ending = [...this.active.values()].filter((a) => stopServers || a.phase !== 'ready');
     await Promise.all(ending.map((a) => this.stop(a.user.name, a.name)));

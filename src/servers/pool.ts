@@ -22,7 +22,7 @@ export interface PoolDeps {
   config: HubConfig;
   store: Store;
   /** Where the pool's users come from: the authenticator side makes and removes them, never the pool itself. */
-  users: { create(): UserRef; discard(id: number): void } | null;
+  users: { create(): Promise<UserRef>; discard(id: number): Promise<void> } | null;
   servers: ServerManager;
   log: Logger;
   observe?: PoolObserver;
@@ -45,6 +45,8 @@ export class ServerPool {
   private maxAgeMs: number;
   private timer: NodeJS.Timeout | null = null;
   private fillScheduled = false;
+  private filling: Promise<void> | null = null;
+  private refill = false;
   private closed = false;
   /** Consecutive failed pool spawns: refills pause for a growing while instead of spinning on a broken cmd. */
   private failures = 0;
@@ -163,6 +165,7 @@ export class ServerPool {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.filling;
     const all = [...this.entries.values()].flat();
     for (const list of this.entries.values()) list.length = 0;
     await Promise.all(all.map((e) => this.dispose(e)));
@@ -206,26 +209,48 @@ export class ServerPool {
     });
   }
 
+  /** One fill at a time (each pooled user is made in the store first, asynchronously): a fill asked for meanwhile
+   *  runs again after it, so the pool never overshoots its size. */
   private fill(): void {
+    if (this.filling) {
+      this.refill = true;
+      return;
+    }
+    this.filling = this.fillNow()
+      .catch((err: Error) => this.deps.log.warn(`Could not refill the pool: ${err.message}`))
+      .finally(() => {
+        this.filling = null;
+        if (this.refill) {
+          this.refill = false;
+          this.fill();
+        }
+      });
+  }
+
+  private async fillNow(): Promise<void> {
     if (this.closed || Date.now() < this.pausedUntil) return;
     for (const [profile, target] of this.targets) {
       const list = this.entries.get(profile)!;
-      while (list.length < target && this.hasRoom()) {
-        if (!this.spawnOne(profile, list)) return;
+      while (list.length < target && this.hasRoom() && !this.closed) {
+        if (!(await this.spawnOne(profile, list))) return;
       }
     }
   }
 
-  private spawnOne(profile: string, list: PoolEntry[]): boolean {
+  private discard(id: number): void {
+    this.deps.users!.discard(id).catch((err: Error) => this.deps.log.warn(`Could not remove pooled user ${id}: ${err.message}`));
+  }
+
+  private async spawnOne(profile: string, list: PoolEntry[]): Promise<boolean> {
     const { servers, log } = this.deps;
     const users = this.deps.users!;
-    const user = users.create();
+    const user = await users.create();
     let active: ActiveServer;
     try {
       // In the shape a spawn from ?profile= has, so the API shows a pooled visitor's options like anyone else's.
       active = servers.start(user, '', profile ? { profile: [profile] } : {}, { pooled: true });
     } catch (err) {
-      users.discard(user.id);
+      this.discard(user.id);
       log.warn(`Could not start a pooled server: ${err instanceof Error ? err.message : String(err)}`);
       this.backOff();
       return false;
@@ -239,7 +264,7 @@ export class ServerPool {
       }
       // The lifecycle already cleaned the failed server up; only our user is left.
       if (this.forget(entry)) {
-        users.discard(user.id);
+        this.discard(user.id);
         this.backOff();
       }
     });
@@ -260,7 +285,7 @@ export class ServerPool {
         if (current !== e.active) {
           // Stopped from outside (an admin, a crash): the record is already released.
           this.forget(e);
-          this.deps.users!.discard(e.user.id);
+          this.discard(e.user.id);
         } else if (e.active.phase === 'ready' && now - e.active.started >= this.maxAgeMs) {
           this.forget(e);
           this.deps.log.info(`Replacing pooled server of ${e.user.name}: older than ${this.maxAgeMs / 1000} s`);
@@ -282,7 +307,7 @@ export class ServerPool {
   private async dispose(e: PoolEntry): Promise<void> {
     try {
       await this.deps.servers.stop(e.user.name, '');
-      this.deps.users!.discard(e.user.id);
+      await this.deps.users!.discard(e.user.id);
     } catch (err) {
       this.deps.log.warn(`Could not remove pooled server of ${e.user.name}`, err);
     }
