@@ -29,8 +29,9 @@ it('a stored line comes back in arrival order, with interrupted spawns ahead of 
   first.enqueue(c!, '', { profile: ['big'] });
   first.enqueue(d!, '', undefined);
   first.remove('d', '');
+  await first.flushed();
   const second = new SpawnQueue({ persist: store.spawnQueue });
-  expect(second.restore([{ user: a!, serverName: '', options: { x: 1 } }])).toBe(3);
+  expect(await second.restore([{ user: a!, serverName: '', options: { x: 1 } }])).toBe(3);
   expect([second.peek()!.user.name, second.place('b', ''), second.place('c', '')]).toEqual(['a', { position: 2, total: 3 }, { position: 3, total: 3 }]);
   // the rewritten stored line has the same order, options included
   expect((await store.spawnQueue.list()).map((e) => [e.user.name, e.options])).toEqual([['a', { x: 1 }], ['b', undefined], ['c', { profile: ['big'] }]]);

@@ -115,14 +115,14 @@ describe('openStore', () => {
     const raw = new Database(url);
     raw.pragma(`user_version = ${latestVersion() + 5}`);
     raw.close();
-    await expect(await openStore(url)).rejects.toThrow(
+    await expect(openStore(url)).rejects.toThrow(
       `database schema version ${latestVersion() + 5} is newer than this nodehub supports (${latestVersion()}); upgrade nodehub`,
     );
   });
 
   it('with migrate:false reports a database that needs upgrade-db instead of changing it', async () => {
     const url = join(dir, 'hub.sqlite');
-    await expect(await openStore(url, { migrate: false })).rejects.toThrow(/run `nodehub upgrade-db`/);
+    await expect(openStore(url, { migrate: false })).rejects.toThrow(/run `nodehub upgrade-db`/);
     const db = openDatabase(url);
     expect(pendingMigrations(db).map((m) => m.version)).toEqual(
       Array.from({ length: latestVersion() }, (_, i) => i + 1),
@@ -138,7 +138,7 @@ describe('openStore', () => {
   it('gives a clear error for a file that is not a database', async () => {
     const file = join(dir, 'garbage.sqlite');
     writeFileSync(file, 'this is not sqlite at all, just some text that is long enough to have a header '.repeat(20));
-    await expect(await openStore(file)).rejects.toThrow(new RegExp(`cannot open database ${file}`));
+    await expect(openStore(file)).rejects.toThrow(new RegExp(`cannot open database ${file}`));
   });
 
   it('works in memory', async () => {

@@ -11,14 +11,14 @@ import { versionForProbe } from '../../spawner/local/singleuser-version.ts';
 
 /** The /user model: the caller's own model, whatever its read scopes, plus token_id (5.0), session_id and its scopes
  * (spec 1.5 step 5); token_id and session_id are null for a cookie. */
-function whoami(hub: Hub, p: Principal): Record<string, unknown> {
+async function whoami(hub: Hub, p: Principal): Promise<Record<string, unknown>> {
   const scopes = [...p.scopes].sort();
   if (p.kind === 'service' && p.service) {
-    return { ...serviceModel(hub, p.service), token_id: tokenId(p), session_id: p.token?.session_id ?? null, scopes };
+    return { ...(await serviceModel(hub, p.service)), token_id: tokenId(p), session_id: p.token?.session_id ?? null, scopes };
   }
   const user = p.user!;
   const self = { ...p, scopes: new Set([...p.scopes, `read:users:name!user=${user.name}`, `read:users:groups!user=${user.name}`]) };
-  return { ...userModel(hub, self, user), token_id: tokenId(p), session_id: p.token?.session_id ?? null, scopes };
+  return { ...(await userModel(hub, self, user)), token_id: tokenId(p), session_id: p.token?.session_id ?? null, scopes };
 }
 
 const tokenId = (p: Principal): string | null => (p.token ? `a${p.token.id}` : null);

@@ -105,7 +105,8 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
       groupsByName.set(n, u ? await hub.store.groups.groupsOfUser(u.id) : []);
     }
     const roleDefs = new Map<string, readonly string[] | undefined>();
-    for (const r of Array.isArray(body.roles) ? body.roles : []) if (typeof r === 'string') roleDefs.set(r, await roleScopes(hub, r));
+    // without roles the `token` role decides (token-scopes.ts)
+    for (const r of Array.isArray(body.roles) ? body.roles : ['token']) if (typeof r === 'string') roleDefs.set(r, await roleScopes(hub, r));
     const scopes = tokenScopesFor(
       { scopes: body.scopes, roles: body.roles },
       {
@@ -121,7 +122,7 @@ export function registerTokenApi(app: FastifyInstance, hub: Hub): void {
     });
     hub.log.info(self ? `User ${user.name} requested new API token` : `${requester.kind === 'user' ? 'User' : 'Service'} ${requester.name} requested API token for ${user.name}`);
     reply.code(201);
-    return { ...tokenModel(hub, record), token: plain };
+    return { ...(await tokenModel(hub, record)), token: plain };
   });
 
   app.get(`${api}/users/:name/tokens/:token_id`, async (req) => {
