@@ -262,7 +262,7 @@ describe('load_groups and blocked_users at start-up', () => {
       // (the group model of the API shows no properties yet: read them from the store)
       const properties = async (name: string) => (await hub.running.hub.store.groups.get(name))?.properties;
       expect(await group('teachers')).toMatchObject({ users: ['ann', 'mallory'] });
-      expect(properties('teachers')).toEqual({ room: 1 });
+      expect(await properties('teachers')).toEqual({ room: 1 });
       expect(await group('legacy')).toMatchObject({ users: ['carl'] });
       expect([201, 202]).toContain((await hub.api('/users/mallory/server', { method: 'POST' })).status);
       await eventually(async () => (await (await hub.api('/users/mallory')).json()).servers?.['']?.ready === true);
@@ -276,7 +276,7 @@ describe('load_groups and blocked_users at start-up', () => {
       }, { dir, adminToken });
       // Groups and members are only added; properties given replace the stored ones.
       expect(await group('teachers')).toMatchObject({ users: ['ann', 'bob'] });
-      expect(properties('teachers')).toEqual({ room: 2 });
+      expect(await properties('teachers')).toEqual({ room: 2 });
       const mallory = await (await hub.api('/users/mallory')).json();
       expect(mallory).toMatchObject({ admin: false, groups: [] });
       expect(mallory.roles ?? []).not.toContain('reader');

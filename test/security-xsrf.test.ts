@@ -50,14 +50,14 @@ describe('form POSTs need the _xsrf token and a same-site origin', () => {
   };
   for (const [what, attack] of Object.entries(attacks)) {
     it(`refuses ${what} on every form`, async () => {
-      const users = store().users.count();
+      const users = await store().users.count();
       expect(await attack('/hub/spawn', { 'profile': 'p', 'profile-option-p--size': 'l' })).toBe(403);
       expect(await attack('/hub/token', { note: 'stolen' })).toBe(403);
       expect(await attack('/hub/login', { username: 'x', password: 'y' })).toBe(403);
       expect(await attack('/hub/password', { password: PASSWORD })).toBe(403);
       expect(servers()).toBe(0);
       expect(await tokens()).toBe(0);
-      expect(store().users.count()).toBe(users);
+      expect(await store().users.count()).toBe(users);
     });
   }
 
