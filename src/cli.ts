@@ -39,13 +39,13 @@ function writeGeneratedConfig(args: CliArgs): number {
 }
 
 /** Closes the hub once on SIGINT/SIGTERM; a second signal while closing gives up at once. */
-function closeOnSignals(hub: { close(): Promise<void> }): void {
+function closeOnSignals(hub: { close(): Promise<void>; terminate(): Promise<void> }): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) process.exit(1);
     closing = true;
     process.stderr.write(`nodehub: received ${signal}, shutting down\n`);
-    hub.close().then(
+    (signal === 'SIGTERM' ? hub.terminate() : hub.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`nodehub: error while shutting down: ${(err as Error)?.message ?? err}\n`);
@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<number | null> {
     // Signals are handled from before start-up: a SIGTERM that lands while the hub starts (or right after it says it is
     // running) still shuts it down cleanly, once it is up.
     let resolveHub!: (hub: RunningHub) => void;
-    closeOnSignals({ close: () => started.then((hub) => hub.close()) });
+    closeOnSignals({ close: () => started.then((hub) => hub.close()), terminate: () => started.then((hub) => hub.terminate()) });
     const started = new Promise<RunningHub>((r) => (resolveHub = r));
     // SIGHUP reloads (its default action would end the process); one during start-up waits for the hub.
     process.on('SIGHUP', () => void started.then((hub) => hub.reload()));

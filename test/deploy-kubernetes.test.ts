@@ -18,10 +18,12 @@ describe('deploy/ files', () => {
       'deploy/kubernetes/base/kustomization.yaml',
       'deploy/kubernetes/examples/2i2c-ephemeral/kustomization.yaml',
       'deploy/kubernetes/examples/ephemeral/kustomization.yaml',
+      'deploy/kubernetes/examples/postgres/kustomization.yaml',
       'deploy/kubernetes/kustomization.yaml',
     ]);
     expect(tree.configs.map(rel)).toEqual([
       'deploy/kubernetes/base/nodehub.yaml', 'deploy/kubernetes/examples/2i2c-ephemeral/values.yaml', 'deploy/kubernetes/examples/ephemeral/nodehub.yaml',
+      'deploy/kubernetes/examples/postgres/nodehub.yaml',
     ]);
     expect(tree.manifests.map(rel)).toContain('deploy/kubernetes/base/secret.example.yaml');
     for (const file of tree.manifests) expect(readDocuments(file).length, rel(file)).toBeGreaterThan(0);

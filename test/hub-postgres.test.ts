@@ -100,6 +100,8 @@ describe('a hub on PostgreSQL', () => {
 
     // both up: the new hub adopted bob's server and routes to it, the old one still serves it too
     const next = await c.hub();
+    // the readiness probe: ready once start-up has adopted the servers (startHubProcess waits for start-up)
+    expect((await fetch(`${next.origin}/hub/health?ready`)).status).toBe(200);
     expect((await serverOf(next.origin, 'bob')).pid).toBe(bob.pid);
     expect((await serverOf(old.origin, 'bob')).pid).toBe(bob.pid);
     const seen = await (await next.api('/users/bob')).json();
@@ -108,6 +110,7 @@ describe('a hub on PostgreSQL', () => {
     // the old pod terminates (SIGTERM): bob's server keeps running and the new hub keeps serving it
     old.proc.child.kill('SIGTERM');
     await old.proc.exited;
+    expect(old.proc.output()).toContain('letting go of the servers and draining open connections');
     expect(pidAlive(bob.pid)).toBe(true);
     expect((await serverOf(next.origin, 'bob')).pid).toBe(bob.pid);
     // and the new hub still controls it

@@ -37,6 +37,8 @@ export interface RunningHub {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** SIGTERM: close(), or on PostgreSQL with cleanup_servers off, let go and drain as a handover does (see start.ts). */
+  terminate(): Promise<void>;
   /** Re-reads the configuration and applies what can change live (SIGHUP); see reload.ts. */
   reload(): Promise<ReloadResult>;
   /** Settles once this process handed over to a successor and finished draining: time to exit. */
@@ -273,7 +275,16 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const reload = (): Promise<ReloadResult> => handover.released
     ? Promise.resolve({ ok: false, error: 'this hub has handed over to its successor; reload that one', kept: [] })
     : reloader.reload();
-  return { hub, url, port: actualPort, close: () => close(), reload, handedOver: handover.done };
+  // A rolling update (Kubernetes, PostgreSQL): the successor runs already and adopts the servers, so SIGTERM lets go as
+  // a handover does (stop accepting, stop writing, leave the servers) and drains the open websockets up to
+  // handover_drain_timeout, instead of closing them. With sqlite, or when servers are to be stopped, it closes.
+  const terminate = async (): Promise<void> => {
+    if (dbFile.kind !== 'postgres' || hub.config.hub.cleanup_servers || handover.released) return close();
+    log.info('SIGTERM on a shared database: letting go of the servers and draining open connections');
+    await handover.release();
+    await handover.done;
+  };
+  return { hub, url, port: actualPort, close: () => close(), terminate, reload, handedOver: handover.done };
 }
 
 function listenOn<S extends Server>(server: S, opts: { host: string; port: number; reusePort?: boolean }): Promise<S> {

@@ -20,8 +20,14 @@ import { requestUri } from '../http.ts';
 export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   const hp = hub.hubPrefix;
 
-  // Public and database-free, so uptime checks and load balancers can poll it cheaply.
-  const health = async (_req: FastifyRequest, reply: import('fastify').FastifyReply) => reply.type('text/html').send('');
+  // Public and database-free, so uptime checks and load balancers can poll it cheaply. `?ready` (a Kubernetes readiness
+  // probe) is 503 until start-up has adopted the servers, so a rolling update sends traffic to a new hub only then.
+  let started = false;
+  void hub.ready.then(() => (started = true));
+  const health = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const askReady = Object.hasOwn((req.query ?? {}) as object, 'ready');
+    return reply.code(askReady && !started ? 503 : 200).type('text/html').send('');
+  };
   for (const p of [`${hp}health`, `${hp}api/health`]) {
     app.get(p, health);
   }
