@@ -118,7 +118,8 @@ describe.skipIf(!haveKubectl)(renderTitle, () => {
 
     const portNames = hub.ports.map((p: any) => p.name);
     for (const probe of [hub.startupProbe, hub.readinessProbe, hub.livenessProbe]) {
-      expect(probe.httpGet.path).toBe('/hub/health');
+      // readiness waits for the adoption of running servers (?ready), the others only for the process to answer
+      expect(probe.httpGet.path).toBe(probe === hub.readinessProbe ? '/hub/health?ready' : '/hub/health');
       expect(portNames).toContain(probe.httpGet.port);
     }
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { testConfig } from './support/hub.ts';
+import { eventually, testConfig } from './support/hub.ts';
 import { freePort, killHard, pidAlive, startHubProcess, type HubProcess } from './support/hub-process.ts';
 import { formSession } from './support/raw-http.ts';
 import { createDatabase } from './support/postgres.ts';
@@ -101,7 +101,7 @@ describe('a hub on PostgreSQL', () => {
     // both up: the new hub adopted bob's server and routes to it, the old one still serves it too
     const next = await c.hub();
     // the readiness probe: ready once start-up has adopted the servers (startHubProcess waits for start-up)
-    expect((await fetch(`${next.origin}/hub/health?ready`)).status).toBe(200);
+    await eventually(async () => (await fetch(`${next.origin}/hub/health?ready`)).status === 200);
     expect((await serverOf(next.origin, 'bob')).pid).toBe(bob.pid);
     expect((await serverOf(old.origin, 'bob')).pid).toBe(bob.pid);
     const seen = await (await next.api('/users/bob')).json();
