@@ -299,6 +299,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const handover = new Handover({
     server, connections, servers: hub.servers, log, stopWriters,
     drainTimeoutMs: () => hub.config.hub.handover_drain_timeout * 1000,
+    letGo: () => spawnerClass.handedOver?.(classContext),
     // A SIGTERM while draining has already closed everything (leaving the servers, which this process no longer tracks).
     finish: () => (closing ??= closeRest()),
   });

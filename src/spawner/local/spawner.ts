@@ -30,6 +30,7 @@ import { localBoots } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerClass, SpawnerClassContext, SpawnerInit } from '../types.ts';
 import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo, killUidProcesses, releaseUid } from './uids.ts';
+import { forgetUidLocks, uidLocksFor } from './uid-lock-registry.ts';
 import { describeExit, exitStatus, groupAlive, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 import { ServerCgroup } from './limits.ts';
@@ -152,7 +153,7 @@ export class LocalProcessSpawner implements Spawner {
         this.#home = home;
       }
       if (this.#traits.uidSwitch && !this.#system) {
-        this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName);
+        this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName, uidLocksFor(this.#traits.uidLockDir, this.#init.hubConfig));
         await giveHomeTo(this.#home!, this.#uid);
       }
       this.#cgroup = ServerCgroup.create(this.#traits.memLimit, this.#traits.cpuLimit);
@@ -269,8 +270,8 @@ export class LocalProcessSpawner implements Spawner {
       this.#system = { user: { name: state.system_user, uid: -1, gid: -1, home: String(state.home ?? ''), shell: '' }, groups: [] };
     } else if (Number.isInteger(state.uid)) {
       this.#uid = state.uid as number;
-      if (!claimUid(this.#uid, this.#init.spec.user.name, this.#init.spec.serverName)) {
-        this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server holds`);
+      if (!claimUid(this.#uid, this.#init.spec.user.name, this.#init.spec.serverName, uidLocksFor(this.#traits.uidLockDir, this.#init.hubConfig))) {
+        this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server (of this or another hub) holds`);
       }
     }
     if (typeof state.cgroup === 'string') this.#cgroup = ServerCgroup.open(state.cgroup);
@@ -353,6 +354,8 @@ export class LocalProcessSpawner implements Spawner {
       if (freed !== null) {
         const n = killUidProcesses(freed);
         if (n) log.info(`Killed ${n} leftover processes of uid ${freed}`);
+        // only now may another hub take it
+        uidLocksFor(this.#traits.uidLockDir, this.#init.hubConfig)?.release(freed);
       }
       this.#uid = null;
     }
@@ -445,6 +448,8 @@ export const localProcessSpawnerClass: SpawnerClass = {
   },
   // the fork servers go; the servers they started keep running, as servers spawned directly do
   shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
+  // the uid locks of the servers now belong to the successor, which claims them when it adopts the servers
+  handedOver: (ctx) => forgetUidLocks(ctx.hubConfig),
 };
 
 /** Starts the fork server a default spawn will use: the same command and, where it matters, the same environment. */
