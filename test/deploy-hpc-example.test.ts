@@ -13,7 +13,9 @@ import { loadConfig } from '../src/config/index.ts';
 import { resolveSpawnerClass } from '../src/spawner/index.ts';
 import { startHub, type RunningHub } from '../src/hub/start.ts';
 import type { HubConfig } from '../src/config/types.ts';
-import { MOCK_SINGLEUSER, eventually } from './support/hub.ts';
+import { eventually } from './support/hub.ts';
+import { executeOverWebsocket } from './support/kernel.ts';
+import { createUserToken } from '../src/hub/commands.ts';
 import { freePort, ROOT } from './support/hub-process.ts';
 import { hasOpenssl, makePki, type Pki } from './support/pki.ts';
 
@@ -26,7 +28,7 @@ const hasSlurm = (() => {
     return false;
   }
 })();
-const canRun = process.getuid?.() === 0 && hasOpenssl && (() => {
+const canRun = process.getuid?.() === 0 && hasOpenssl && fs.existsSync('/usr/bin/jupyterhub-singleuser') && (() => {
   try {
     execFileSync('/usr/bin/python3', ['-c', 'import pamela']);
     return true;
@@ -85,6 +87,7 @@ describe('deploy/examples/hpc loads', () => {
 
 describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitted certificate gets a server', () => {
   let hub: RunningHub;
+  let config: HubConfig;
   let origin: string;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-hpc-'));
@@ -105,14 +108,16 @@ describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitte
     await install({ 8443: port, 8081: hubPort });
     const file = path.join(dir, 'astro.py');
     const overrides = {
-      // the local spawner stands in for Slurm, with the quick stand-in server
+      // the local spawner stands in for Slurm, running the real jupyterhub-singleuser as the user
       'JupyterHub.spawner_class': 'localprocess',
-      'Spawner.cmd': JSON.stringify([process.execPath, MOCK_SINGLEUSER]),
+      'Spawner.http_timeout': '90',
+      'Spawner.start_timeout': '90',
       'JupyterHub.log_level': 'ERROR',
       // the example keeps servers across hub restarts; the test's must go with its hub
       'JupyterHub.cleanup_servers': 'true',
     };
-    hub = await startHub(await loadConfig({ file, env: {}, overrides }), { env: {} });
+    config = await loadConfig({ file, env: {}, overrides });
+    hub = await startHub(config, { env: {} });
     origin = `https://127.0.0.1:${hub.port}`;
   }, 60_000);
 
@@ -127,13 +132,14 @@ describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitte
   });
 
   /** One https request with the user's certificate and cookies; the jar is updated from Set-Cookie. */
-  function request(jar: Map<string, string>, cert: string, url: string, form?: Record<string, string>) {
+  function request(jar: Map<string, string>, cert: string, url: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
     return new Promise<{ status: number; location: string; body: string }>((resolve, reject) => {
       const body = form ? new URLSearchParams(form).toString() : undefined;
       const req = https.request(`${origin}${url}`, {
         method: form ? 'POST' : 'GET', agent: false, servername: 'localhost', ca: fs.readFileSync(pki.crt('signing-ca')),
         cert: fs.readFileSync(pki.crt(cert)), key: fs.readFileSync(pki.key(cert)),
         headers: {
+          ...headers,
           cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
           ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}),
         },
@@ -152,7 +158,7 @@ describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitte
     });
   }
 
-  it('logs in through PAM over https with the client certificate, and runs the server as the system user', { timeout: 90_000 }, async () => {
+  it('logs in through PAM over https with the client certificate; the real singleuser runs as the system user, checks tokens over hub_port, and its kernel answers over wss', { timeout: 180_000 }, async () => {
     // a valid certificate whose CN the astro hub does not list
     expect((await request(new Map(), 'student03', '/astro/hub/login')).status).toBe(403);
     const jar = new Map<string, string>();
@@ -167,14 +173,24 @@ describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitte
     expect(jar.has('jupyterhub-hub-login')).toBe(true);
     // the spawn, as the browser follows the login's redirect
     await request(jar, STUDENT, '/astro/hub/spawn');
-    const proc = await eventually(async () => {
-      const r = await request(jar, STUDENT, `/astro/user/${STUDENT}/proc`);
-      return r.status === 200 ? JSON.parse(r.body) as { pid: number; cwd: string } : null;
-    }, 60_000) as { pid: number; cwd: string };
-    const uidLine = fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))!;
-    expect(Number(uidLine.split(/\s+/)[1])).toBe(Number(execFileSync('id', ['-u', STUDENT]).toString().trim()));
-    expect(proc.cwd).toBe(`/home/${STUDENT}`);
-    const env = JSON.parse((await request(jar, STUDENT, `/astro/user/${STUDENT}/env`)).body) as Record<string, string>;
-    expect(env.JUPYTERHUB_API_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/astro\/hub\/api$/);
+    // the user's own token (as `nodehub token` makes it): the server checks it with the hub over hub_port
+    const token = await createUserToken(config, STUDENT);
+    const auth = { authorization: `token ${token}` };
+    await eventually(async () => {
+      const r = await request(new Map(), STUDENT, `/astro/hub/api/users/${STUDENT}`, undefined, auth);
+      return r.status === 200 && (JSON.parse(r.body) as { servers: Record<string, { ready: boolean }> }).servers['']?.ready;
+    }, 90_000);
+    const made = await request(new Map(), STUDENT, `/astro/user/${STUDENT}/api/kernels`, {}, auth);
+    expect(made.status).toBe(201);
+    const kernel = JSON.parse(made.body) as { id: string };
+    const channels = `wss://127.0.0.1:${hub.port}/astro/user/${STUDENT}/api/kernels/${kernel.id}/channels`;
+    const tlsClient = (cert: string) => ({
+      headers: auth, servername: 'localhost', ca: fs.readFileSync(pki.crt('signing-ca')),
+      cert: fs.readFileSync(pki.crt(cert)), key: fs.readFileSync(pki.key(cert)),
+    });
+    const out = await executeOverWebsocket(channels, 'import os; print(os.getuid(), os.getcwd())', 60_000, tlsClient(STUDENT));
+    expect(out.trim()).toBe(`${execFileSync('id', ['-u', STUDENT]).toString().trim()} /home/${STUDENT}`);
+    // the same kernel with a certificate the hub does not list: refused at the upgrade, before the server sees it
+    await expect(executeOverWebsocket(channels, 'print(1)', 10_000, tlsClient('student03'))).rejects.toThrow('websocket upgrade refused: 403');
   });
 });
