@@ -95,6 +95,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       throw err;
     }
     for (const warning of tlsFiles.warnings) log.warn(warning);
+    if (config.hub.ssl_client_ca && !config.hub.hub_port && !config.hub.hub_connect_url) {
+      log.warn('JupyterHub.ssl_client_ca is set but JupyterHub.hub_port is not: servers call the hub API on the public port, '
+        + 'which asks them for a client certificate they do not have; set hub_port (and hub_ip) for them');
+    }
   }
   const hubPrefix = `${config.hub.base_url}hub/`;
 
