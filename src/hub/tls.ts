@@ -125,22 +125,35 @@ const REASONS: Record<string, string> = {
   CERT_REVOKED: 'Your certificate has been revoked.',
 };
 
+/** A connection's certificate never changes (nodehub does not renegotiate): read once, kept with the socket. */
+const peers = new WeakMap<TLSSocket, { cn: string } | null>();
+
+function peerOf(socket: TLSSocket): { cn: string } | null {
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const cert = socket.getPeerCertificate?.();
+    const raw = cert?.subject?.CN;
+    peer = cert && cert.subject ? { cn: (Array.isArray(raw) ? raw[0] : raw) ?? '' } : null;
+    peers.set(socket, peer);
+  }
+  return peer;
+}
+
 /**
  * Whether the connection's client certificate admits it, under the running config: signed by the CA bundle (node
  * verified the chain and dates during the handshake) and, when the hub names CNs, carrying one of them.
  */
 export function admit(config: HubConfig, socket: TLSSocket): Admission {
   if (!config.hub.ssl_client_ca) return { ok: true, cn: null };
-  const peer = socket.getPeerCertificate?.();
-  if (!peer || !peer.subject) {
+  const peer = peerOf(socket);
+  if (peer === null) {
     return { ok: false, message: 'This hub admits only browsers that present a client certificate from its certificate authority, and yours sent none. Install your certificate in the browser and reload.' };
   }
   if (!socket.authorized) {
     const code = String(socket.authorizationError ?? '');
     return { ok: false, message: `${REASONS[code] ?? `Your certificate was not accepted (${code}).`} This hub admits only valid client certificates from its certificate authority.` };
   }
-  const raw = peer.subject.CN;
-  const cn = Array.isArray(raw) ? raw[0] : raw ?? '';
+  const cn = peer.cn;
   const allowed = config.hub.ssl_client_allowed_cns;
   if (allowed.length > 0 && !allowed.includes(cn)) {
     return { ok: false, message: `Your certificate (CN ${JSON.stringify(cn)}) is valid, but it is not admitted to this hub. Ask the hub's administrators to add it, or use the hub your certificate is for.` };
