@@ -7,7 +7,7 @@ set -e
 cd "$(dirname "$0")/.."
 
 debs="jupyterhub jupyter-server python3-notebook python3-ipykernel python3-nbgitpuller python3-pamela git"
-[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap slapd ldap-utils"
+[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap slapd ldap-utils openssl curl"
 
 missing=""
 for p in $debs; do

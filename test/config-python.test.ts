@@ -296,9 +296,11 @@ c.Authenticator.whitelist = set(['user1','user2','student01','student02'])
 `;
 
 describe('seed 004', () => {
-  it('runs without a Python error; what stops it is the first key nodehub does not know, with its line', async () => {
+  it('runs without a Python error; its JupyterHub keys load, and what stops it is the first key nodehub does not know, with its line', async () => {
     const err = await failure(seed004);
-    expect(err.message).toMatch(/^Unknown configuration key JupyterHub\.\w+ \(in jupyterhub_config\.py line \d+\)/);
+    // JupyterHub.hub_port, statsd_prefix and proxy_auth_token are known (issue #15); batchspawner's keys are the Slurm
+    // spawner's, which a build without it does not know (deploy/examples/hpc loads the seed with or without it).
+    expect(err.message).toMatch(/^Unknown configuration key BatchSpawnerBase(\.\w+)? \(in jupyterhub_config\.py line \d+\)/);
     expect(err.message).not.toContain('Error in');
   });
 });

@@ -91,6 +91,9 @@ export interface SpawnerClass {
    * moment of the sweep so that a start begun meanwhile is kept.
    */
   cleanupOrphans?(ctx: SpawnerClassContext & { serverStates: () => Iterable<Record<string, unknown>> }): Promise<void>;
+  /** After a handover (handover.ts): this process no longer owns the servers; drop what it holds on their behalf without
+   *  undoing it (the successor takes it over). */
+  handedOver?(ctx: SpawnerClassContext): void;
   /** Hub shut-down: release class-wide resources (watches, timers). Servers are not stopped here. */
   shutdown?(ctx: SpawnerClassContext): Promise<void>;
   /**

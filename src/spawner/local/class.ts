@@ -6,6 +6,7 @@ import { LocalProcessSpawner } from './spawner.ts';
 import { readTraits } from './traits.ts';
 import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
 import { checkLocalIsolation } from './isolation.ts';
+import { forgetUidLocks } from './uid-lock-registry.ts';
 
 export const localProcessSpawnerClass: SpawnerClass = {
   name: 'LocalProcessSpawner',
@@ -20,6 +21,8 @@ export const localProcessSpawnerClass: SpawnerClass = {
   },
   // the fork servers go; the servers they started keep running, as servers spawned directly do
   shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
+  // the uid locks of the servers now belong to the successor, which claims them when it adopts the servers
+  handedOver: (ctx) => forgetUidLocks(ctx.hubConfig),
 };
 
 /** Starts the fork server a default spawn will use: the same command and, where it matters, the same environment. */
