@@ -1,5 +1,6 @@
 // batchspawner's templates and state parsing without a cluster: SlurmSpawner's default script renders as Jinja does,
-// seed 004's str.format script as Python's format does, and the commands quote what comes from the user.
+// seed 004's str.format script as Python's format does (the Jinja side compared with Debian's python3-jinja2), and the
+// commands quote what comes from the user.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ describe('SlurmSpawner templates', () => {
       ['{% if a and not b %}A{% elif b == "x" %}X{% else %}E{% endif %}|{{- c -}}|{# note #}{{ missing }}\n\n', { a: '1', b: '', c: ' C ' }],
       ['  {%- if a or b %} yes {% endif -%}  \n{{ n }} {{ t }} {{ f }}', { a: '', b: 'y', n: 3, t: true, f: false }],
     ];
-    const python = JSON.parse(execFileSync('python3', ['-c', 'import sys, json, jinja2; print(json.dumps([jinja2.Template(t).render(**v) for t, v in json.load(sys.stdin)]))'],
+    const python = JSON.parse(execFileSync('/usr/bin/python3', ['-c', 'import sys, json, jinja2; print(json.dumps([jinja2.Template(t).render(**v) for t, v in json.load(sys.stdin)]))'],
       { input: JSON.stringify(cases), encoding: 'utf8' })) as string[];
     expect(cases.map(([template, vars]) => formatTemplate(template, vars, 'w'))).toEqual(python);
   });

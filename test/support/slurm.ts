@@ -112,10 +112,13 @@ export async function startSlurmCluster(dir: string, cpus = 32): Promise<SlurmCl
     dir, conf, node, env, run,
     output: () => out,
     async stop() {
+      // every job first: slurmstepd and the job's processes would outlive slurmd
       try {
-        run('scancel', ['--full', '-u', 'root']);
+        const jobs = run('squeue', ['-h', '-o', '%i']).split('\n').filter(Boolean);
+        if (jobs.length) run('scancel', jobs);
+        await until(() => run('squeue', ['-h', '-o', '%i']).trim() === '', 15_000, () => 'jobs outlived scancel');
       } catch {
-        // nothing to cancel
+        // the controller is gone or jobs linger: the daemons go anyway
       }
       for (const p of procs.reverse()) {
         if (p.exitCode !== null || p.signalCode !== null) continue;
