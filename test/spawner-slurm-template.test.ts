@@ -84,6 +84,16 @@ describe('SlurmSpawner templates', () => {
     expect(execHost({ ...config, state_exechost_exp: '\\1-ib.local' }, 'RUNNING node7')).toBe('node7-ib.local');
   });
 
+  it("reads seed 004's jupyterhub_config.py (deploy/examples/slurm-hpc) as a PAM + Slurm hub", async () => {
+    const config = await loadConfig({ file: join(import.meta.dirname, '../deploy/examples/slurm-hpc/jupyterhub_config.py'), env: {} });
+    expect([config.spawnerSection, config.authenticatorSection, config.hub.base_url]).toEqual(['SlurmSpawner', 'PAMAuthenticator', '/astro/']);
+    const spawner = config.spawner as BatchConfig;
+    expect(spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4G' });
+    const script = formatTemplate(spawner.batch_script, { ...reqSubvars(spawner, { username: 'student01', homedir: '/home/student01', keepvars: 'PATH' }), cmd: 'batchspawner-singleuser jupyterhub-singleuser' }, 'batch_script');
+    expect(script).toContain('#SBATCH --partition=slims\n#SBATCH --output=/home/student01/myjupyterhub_%j.log\n');
+    expect(script).toContain('JUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt batchspawner-singleuser jupyterhub-singleuser\n');
+  });
+
   it('refuses a state_*_re that is no regular expression, naming the setting', async () => {
     await expect(slurmConfig({ SlurmSpawner: { state_running_re: '(' } })).rejects.toThrow(/SlurmSpawner.state_running_re/);
   });

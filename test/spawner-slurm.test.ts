@@ -1,7 +1,7 @@
 // SlurmSpawner against a real one-node Slurm (test/support/slurm.ts): the hub, in its own process, submits each
 // server as a batch job as the system user (sudo -E -u), the real jupyterhub-singleuser runs in it behind
 // bin/nodehub-batchspawner-singleuser, which reports its port through POST /hub/api/batchspawner. One cluster and one
-// system user for the whole file; each case leaves the user with no server.
+// system user (logging in through PAM) for the whole file; each case leaves the user with no server.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testConfig } from './support/hub.ts';
 import { freePort, ROOT, startHubProcess, type HubProcess } from './support/hub-process.ts';
 import { slurmMissing, startSlurmCluster, type SlurmCluster } from './support/slurm.ts';
+import { ask, formPost, formSession } from './support/raw-http.ts';
 
 const missing = slurmMissing() ?? (() => {
   try {
@@ -24,6 +25,7 @@ if (missing) console.warn(`test/spawner-slurm: skipped: ${missing}`);
 
 const USER = `nhs${process.pid.toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const adminToken = randomBytes(16).toString('hex');
+const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
 let dir = '';
 let cluster: SlurmCluster;
 let hub: HubProcess | null = null;
@@ -35,11 +37,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nodehub-slurm-'));
   cluster = await startSlurmCluster(dir);
   execFileSync('useradd', ['-m', '-s', '/bin/bash', USER]);
+  execFileSync('chpasswd', [], { input: `${USER}:${PASSWORD}\n` });
   const port = await freePort();
   origin = `http://127.0.0.1:${port}`;
   configFile = join(dir, 'nodehub.json');
   writeFileSync(configFile, JSON.stringify(testConfig(dir, adminToken, {
-    JupyterHub: { port, spawner_class: 'batchspawner.SlurmSpawner', log_level: 'info' },
+    // seed 004's pairing: PAM logins (sessions opened at spawn), servers as Slurm jobs
+    JupyterHub: { port, spawner_class: 'batchspawner.SlurmSpawner', authenticator_class: 'pam', log_level: 'info' },
+    Authenticator: { allow_all: true },
     // the job needs SLURM_CONF for srun; PATH so that it finds jupyterhub-singleuser
     Spawner: { cmd: ['jupyterhub-singleuser'], env_keep: ['PATH', 'LANG', 'SLURM_CONF'], poll_interval: 1, start_timeout: 120, http_timeout: 60 },
     SlurmSpawner: { batchspawner_singleuser_cmd: join(ROOT, 'bin/nodehub-batchspawner-singleuser'), req_runtime: '00:10:00', startup_poll_interval: 0.2 },
@@ -106,7 +111,12 @@ async function userToken(): Promise<string> {
 }
 
 describe.skipIf(!!missing)('SlurmSpawner on a real Slurm', () => {
-  it('queues the job (position and reason on the progress page), runs the server as the user, reaches it through the proxy; a SIGKILLed hub adopts the job; stop cancels it', async () => {
+  it('logs the user in through PAM, queues the job (position and reason on the progress page), runs the server as the user, reaches it through the proxy; a SIGKILLed hub adopts the job; stop cancels it', async () => {
+    const form = await formSession(origin, '/hub/login');
+    expect((await ask(origin, '/hub/login', formPost({ username: USER, password: `${PASSWORD}x`, _xsrf: form.xsrf }, { cookie: form.cookie }))).status).toBe(200);
+    const login = await ask(origin, '/hub/login', formPost({ username: USER, password: PASSWORD, _xsrf: form.xsrf }, { cookie: form.cookie }));
+    expect(login.status).toBe(302);
+    expect(login.cookies['jupyterhub-hub-login']).toBeTruthy();
     // batchspawner puts user_options into the script's variables: this one holds the job
     const post = await api(`/users/${USER}/server`, { method: 'POST', body: JSON.stringify({ options: '--hold' }) });
     expect(post.status).toBe(202);
@@ -137,7 +147,8 @@ describe.skipIf(!!missing)('SlurmSpawner on a real Slurm', () => {
   }, 180_000);
 
   it('notices a job cancelled outside the hub and marks the server stopped', async () => {
-    const post = await api(`/users/${USER}/server`, { method: 'POST' });
+    // an empty body: without one the hub reuses the last spawn's options, which held the job
+    const post = await api(`/users/${USER}/server`, { method: 'POST', body: '{}' });
     expect([201, 202]).toContain(post.status);
     await eventually(async () => (await serverModel())?.ready, 90_000, 200);
     const jobId = jobsOf().split(' ')[0]!;
