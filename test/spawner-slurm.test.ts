@@ -3,7 +3,7 @@
 // bin/nodehub-batchspawner-singleuser, which reports its port through POST /hub/api/batchspawner. One cluster and one
 // system user (logging in through PAM) for the whole file; each case leaves the user with no server.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +46,10 @@ beforeAll(async () => {
     JupyterHub: { port, spawner_class: 'batchspawner.SlurmSpawner', authenticator_class: 'pam', log_level: 'info' },
     Authenticator: { allow_all: true },
     // the job needs SLURM_CONF for srun; PATH so that it finds jupyterhub-singleuser
-    Spawner: { cmd: ['jupyterhub-singleuser'], env_keep: ['PATH', 'LANG', 'SLURM_CONF'], poll_interval: 1, start_timeout: 120, http_timeout: 60 },
+    Spawner: {
+      cmd: ['jupyterhub-singleuser'], env_keep: ['PATH', 'LANG', 'SLURM_CONF'], environment: { NODEHUB_SLURM_MARK: 'from-{username}' },
+      poll_interval: 1, start_timeout: 120, http_timeout: 60,
+    },
     SlurmSpawner: { batchspawner_singleuser_cmd: join(ROOT, 'bin/nodehub-batchspawner-singleuser'), req_runtime: '00:10:00', startup_poll_interval: 0.2 },
   })));
   hub = await startHubProcess(configFile, origin, 20_000, cluster.env);
@@ -131,6 +134,11 @@ describe.skipIf(!!missing)('SlurmSpawner on a real Slurm', () => {
     const status = await fetch(`${origin}/user/${USER}/api/status`, { headers: { authorization: `token ${token}` } });
     expect(status.status).toBe(200);
     expect(jobsOf()).toBe(`${jobId} RUNNING ${USER}`);
+    // the route goes to the host squeue names, and Spawner.environment reached the server inside the job
+    const routes = await (await api('/proxy')).json() as Record<string, { target: string }>;
+    expect(routes[`/user/${USER}/`]?.target).toMatch(new RegExp(`^http://${cluster.node}:\\d+$`));
+    const pid = execFileSync('pgrep', ['-u', USER, '-f', 'jupyterhub-singleuser'], { encoding: 'utf8' }).trim().split('\n').pop()!;
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`NODEHUB_SLURM_MARK=from-${USER}`);
 
     // the hub dies without a word; its successor finds the job by its id and routes to it again
     hub!.child.kill('SIGKILL');
