@@ -2,17 +2,20 @@
 // seed 004's str.format script as Python's format does (the Jinja side compared with Debian's python3-jinja2), and the
 // commands quote what comes from the user.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { formatTemplate } from '../src/spawner/slurm/template.ts';
 import { commandLine, execHost, jobLogFile, jobState, parseJobId, reqSubvars, type BatchConfig } from '../src/spawner/slurm/traits.ts';
 import { resolveSpawnerClass } from '../src/spawner/index.ts';
 
+const dir = mkdtempSync(join(tmpdir(), 'nodehub-slurm-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 async function slurmConfig(extra: Record<string, unknown> = {}): Promise<BatchConfig> {
-  const file = join(mkdtempSync(join(tmpdir(), 'nodehub-slurm-config-')), 'nodehub.json');
+  const file = join(dir, 'nodehub.json');
   writeFileSync(file, JSON.stringify({ JupyterHub: { spawner_class: 'batchspawner.SlurmSpawner' }, ...extra }));
   const config = await loadConfig({ file, env: {} });
   return config.spawner as BatchConfig;
