@@ -138,7 +138,15 @@ describe.skipIf(!!missing)('SlurmSpawner on a real Slurm', () => {
     const routes = await (await api('/proxy')).json() as Record<string, { target: string }>;
     expect(routes[`/user/${USER}/`]?.target).toMatch(new RegExp(`^http://${cluster.node}:\\d+$`));
     const pid = execFileSync('pgrep', ['-u', USER, '-f', 'jupyterhub-singleuser'], { encoding: 'utf8' }).trim().split('\n').pop()!;
-    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`NODEHUB_SLURM_MARK=from-${USER}`);
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`NODEHUB_SLURM_MARK=from-${USER}`);
+    // the job's own token may report, but only a port
+    const serverToken = environ.find((e) => e.startsWith('JUPYTERHUB_API_TOKEN='))!.slice('JUPYTERHUB_API_TOKEN='.length);
+    for (const port of ['"8888"', '70000', 'null']) {
+      const bad = await fetch(`${origin}/hub/api/batchspawner`, { method: 'POST', headers: { authorization: `token ${serverToken}` }, body: `{"port": ${port}}` });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ status: 400, message: expect.stringMatching(/port must be an integer from 1 to 65535/) });
+    }
 
     // the hub dies without a word; its successor finds the job by its id and routes to it again
     hub!.child.kill('SIGKILL');
