@@ -66,6 +66,12 @@ export interface Spawner {
   progress?(): AsyncIterable<ProgressEvent>;
   /** What to persist so a restarted hub can find the server again. */
   getState(): Record<string, unknown>;
+  /**
+   * A report from inside the running server's job (batchspawner's `POST /hub/api/batchspawner`, made with the server's
+   * own token), e.g. `{port}` picked on a compute node. Only spawners whose servers choose where they listen take one;
+   * throws (the caller answers 400) when the data is unusable.
+   */
+  acceptReport?(data: Record<string, unknown>): void;
 }
 
 /** What class-wide hooks get: they may keep state per hub (several hubs can share a process), keyed by hubConfig. */

@@ -40,7 +40,8 @@ async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, na
   if (!(await freshAuth(hub, user))) throw new HubError(403, `auth has expired for ${user.name}, login again`);
   const active = startServer(hub, user, serverName, body);
   const ready = await hub.servers.waitReady(active, hub.config.hub.slow_spawn_timeout * 1000);
-  if (!ready && active.phase !== 'spawning') {
+  // a spawn that failed has left the active servers (its phase still reads 'spawning'): JupyterHub answers 500 then
+  if (!ready && (active.phase !== 'spawning' || hub.servers.get(user.name, serverName) !== active)) {
     const failure = hub.servers.lastFailure(user.name, serverName);
     throw new HubError(500, `Spawn failed: ${failure ?? 'unknown reason'}`);
   }
