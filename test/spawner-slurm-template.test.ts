@@ -87,11 +87,11 @@ describe('SlurmSpawner templates', () => {
     expect(execHost({ ...config, state_exechost_exp: '\\1-ib.local' }, 'RUNNING node7')).toBe('node7-ib.local');
   });
 
-  it("reads seed 004's jupyterhub_config.py (deploy/examples/slurm-hpc) as a PAM + Slurm hub", async () => {
-    const config = await loadConfig({ file: join(import.meta.dirname, '../deploy/examples/slurm-hpc/jupyterhub_config.py'), env: {} });
+  it("reads seed 004's config (deploy/examples/hpc/astro.py with its subconfigs) as a PAM + Slurm hub", async () => {
+    const config = await loadConfig({ file: join(import.meta.dirname, '../deploy/examples/hpc/astro.py'), env: {} });
     expect([config.spawnerSection, config.authenticatorSection, config.hub.base_url]).toEqual(['SlurmSpawner', 'PAMAuthenticator', '/astro/']);
     const spawner = config.spawner as BatchConfig;
-    expect(spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4G' });
+    expect(spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4b' });
     const script = formatTemplate(spawner.batch_script, { ...reqSubvars(spawner, { username: 'student01', homedir: '/home/student01', keepvars: 'PATH' }), cmd: 'batchspawner-singleuser jupyterhub-singleuser' }, 'batch_script');
     expect(script).toContain('#SBATCH --partition=slims\n#SBATCH --output=/home/student01/myjupyterhub_%j.log\n');
     expect(script).toContain('JUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt batchspawner-singleuser jupyterhub-singleuser\n');

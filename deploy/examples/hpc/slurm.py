@@ -1,4 +1,5 @@
-# The seed's batchspawner settings, as written there (batchspawner's trait names and string values).
+# The seed's batchspawner settings, as written there (batchspawner's trait names and string values), but for
+# `#SBATCH --workdir`, spelled `--chdir` since Slurm 17.11 (today's sbatch refuses the old name).
 c = get_config()
 
 c.JupyterHub.spawner_class = 'batchspawner.SlurmSpawner'
@@ -10,7 +11,7 @@ c.BatchSpawnerBase.batch_script = """#!/bin/bash
 #SBATCH --partition={partition}
 #SBATCH --output={homedir}/myjupyterhub_%j.log
 #SBATCH --job-name=my_jupyterhub
-#SBATCH --workdir={homedir}
+#SBATCH --chdir={homedir}
 #SBATCH --mem={memory}
 #SBATCH --reservation=harvard
 #SBATCH --export={keepvars}
