@@ -20,6 +20,7 @@ const adminToken = 'storage-admin-token-0123456789abcdef';
 let hubDir: string;
 
 const storage = (extra: Record<string, unknown> = {}) => ({
+  JupyterHub: { allow_named_servers: true },
   KubeSpawner: {
     storage_pvc_ensure: true,
     storage_capacity: '2Gi',
@@ -33,6 +34,7 @@ const storage = (extra: Record<string, unknown> = {}) => ({
       { display_name: 'Default', slug: 'default', default: true, kubespawner_override: {} },
       { display_name: 'Local disk', slug: 'local', kubespawner_override: { storage_class: 'local', pvc_name_template: 'local-{username}' } },
       { display_name: 'Broken', slug: 'broken', kubespawner_override: { storage_class: 'broken', pvc_name_template: 'broken-{username}' } },
+      { display_name: 'Own disk per server', slug: 'own', kubespawner_override: { pvc_name_template: 'srv-{user_server}' } },
     ],
   },
 });
@@ -124,6 +126,23 @@ describe('per-user claims', () => {
     expect(last.message).toMatch(/Claim broken-carol cannot bind: failed to provision volume with StorageClass "broken": rpc error: code = ResourceExhausted desc = quota exceeded/);
     await eventually(() => !sim.get('pods', NAMESPACE, 'jupyter-carol'), 10_000);
     expect(sim.get('persistentvolumeclaims', NAMESPACE, 'broken-carol')).toBeDefined();
+  });
+
+  it('a removed named server takes its own claim with it, never the default server\'s it shares', async () => {
+    expect((await hub.api('/users/dora/servers/lab', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBeLessThan(300);
+    expect((await readProgress(hub, 'dora', 'lab')).at(-1)).toMatchObject({ ready: true });
+    expect(sim.get('persistentvolumeclaims', NAMESPACE, 'home-dora')).toBeDefined();
+    // pvc_name_template home-{username} has no {user_server}: the named server shares dora's claim and keeps it
+    expect((await hub.api('/users/dora/servers/lab', { method: 'DELETE', body: JSON.stringify({ remove: true }), headers: { 'content-type': 'application/json' } })).status).toBe(204);
+    await eventually(async () => (await (await hub.api('/users/dora')).json()).servers.lab === undefined, 10_000);
+    expect(sim.get('persistentvolumeclaims', NAMESPACE, 'home-dora')).toBeDefined();
+    // a named server with a claim of its own takes it with it
+    expect((await hub.api('/users/dora/servers/big', { method: 'POST', body: JSON.stringify({ profile: 'own' }), headers: { 'content-type': 'application/json' } })).status).toBeLessThan(300);
+    expect((await readProgress(hub, 'dora', 'big')).at(-1)).toMatchObject({ ready: true });
+    expect(sim.get('persistentvolumeclaims', NAMESPACE, 'srv-dora--big')?.status.phase).toBe('Bound');
+    expect((await hub.api('/users/dora/servers/big', { method: 'DELETE', body: JSON.stringify({ remove: true }), headers: { 'content-type': 'application/json' } })).status).toBe(204);
+    await eventually(() => !sim.get('persistentvolumeclaims', NAMESPACE, 'srv-dora--big'), 10_000);
+    expect(sim.get('persistentvolumeclaims', NAMESPACE, 'home-dora')).toBeDefined();
   });
 
   it('deletes the claim with the user (delete_pvc)', async () => {

@@ -46,7 +46,7 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   storage_pvc_ensure: setting(t.bool, false, 'Create the PersistentVolumeClaim named by pvc_name_template before the pod when it does not exist (a 409 means it does); it is kept when the server stops.'),
   pvc_name_template: setting(t.string, 'claim-{user_server}', 'Name of the user\'s claim ({username}, {servername}, {user_server} …); in volumes, {pvc_name} is this name.'),
   remember_pvc_name: setting(t.bool, true, 'Once the claim exists its name is kept in the server\'s state, so a changed pvc_name_template or slug_scheme never detaches a server from its claim.'),
-  delete_pvc: setting(t.bool, true, 'Delete the claim when its server is deleted for good: the user deleted, or the named server removed (a named server whose template lacks {user_server} shares the default server\'s claim and never deletes it).'),
+  delete_pvc: setting(t.bool, true, 'Delete the claim when its server is deleted for good: the user deleted, or the named server removed (a named server sharing the default server\'s claim, as with a template without {user_server}, leaves it).'),
   storage_capacity: setting(t.nullable(t.string), null, 'Storage the claim requests (resources.requests.storage), a Kubernetes quantity such as "10Gi"; needed with storage_pvc_ensure.'),
   storage_class: setting(t.nullable(t.string), null, 'StorageClass of the claim (spec.storageClassName and the volume.beta.kubernetes.io/storage-class annotation); null leaves it to the cluster\'s default class, "" asks for a volume without class.'),
   storage_access_modes: setting(t.strings, ['ReadWriteOnce'], 'Access modes of the claim.'),

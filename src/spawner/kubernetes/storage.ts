@@ -107,15 +107,15 @@ export async function deleteClaim(cluster: KubeCluster, t: KubeTraits, name: str
 
 /**
  * The claim a deleted server leaves behind, to delete with it (KubeSpawner's delete_forever), or null: delete_pvc is
- * off, no claim of this hub's is known for it, or a named server shares the default server's claim.
+ * off, no claim of this hub's is known for it, or it is the default server's claim that a named server shares.
  */
-export function claimToDelete(t: KubeTraits, serverName: string, state: Record<string, unknown>, templateName: string): string | null {
+export function claimToDelete(t: KubeTraits, serverName: string, state: Record<string, unknown>, templateName: string, defaultServerName: string): string | null {
   if (!t.storage.deleteWithServer) return null;
-  if (serverName && !t.storage.nameTemplate.includes('{user_server}')) return null;
-  if (typeof state.pvc_name === 'string' && state.pvc_name) return state.pvc_name;
   // Without a remembered name, only a hub that makes claims owns the template's; one that never made claims must not
   // ask the API (its Role may not allow it) about claims that are not its own.
-  return t.storage.ensure ? templateName : null;
+  const name = typeof state.pvc_name === 'string' && state.pvc_name ? state.pvc_name : t.storage.ensure ? templateName : null;
+  if (name && serverName && name === defaultServerName) return null;
+  return name;
 }
 
 /** KubeSpawner's delete_forever for one server of a deleted user (or a removed named server). */
@@ -124,7 +124,9 @@ export async function deleteServerClaim(cluster: KubeCluster, user: { id: number
   const t = cluster.traits;
   const fields = templateFields({ userName: user.name, userId: user.id, serverName, namespace: cluster.namespace, scheme: t.slugScheme });
   fields.pod_name = expandTemplate(t.podNameTemplate, fields);
-  const name = claimToDelete(t, serverName, state, expandTemplate(t.storage.nameTemplate, fields));
+  const defaults = templateFields({ userName: user.name, userId: user.id, serverName: '', namespace: cluster.namespace, scheme: t.slugScheme });
+  defaults.pod_name = expandTemplate(t.podNameTemplate, defaults);
+  const name = claimToDelete(t, serverName, state, expandTemplate(t.storage.nameTemplate, fields), expandTemplate(t.storage.nameTemplate, defaults));
   if (!name) return;
   cluster.log.info(`Deleting claim ${cluster.namespace}/${name} of ${user.name}${serverName ? `/${serverName}` : ''}`);
   await deleteClaim(cluster, t, name);
