@@ -29,13 +29,17 @@ export function createServerCredentials(deps: LifecycleDeps, active: ActiveServe
   };
 }
 
-/** Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped. */
-export function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number): void {
+/**
+ * Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped, keeping only
+ * the state its spawner keeps across stops (`kept`; undefined when no spawner ever wrote the record's state).
+ */
+export function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number,
+  kept?: Record<string, unknown>): void {
   const { store } = deps;
   store.transaction(() => {
     store.oauth.deleteClient(serverClientId(userName, serverName));
     store.tokens.deleteForServer(recordId);
-    store.servers.update(recordId, { started: null, url: null, state: {} });
+    store.servers.update(recordId, { started: null, url: null, ...(kept ? { state: kept } : {}) });
     store.servers.touch(recordId, Date.now());
   });
 }

@@ -169,16 +169,17 @@ export class ServerManager {
     this.active.set(k, active);
     this.failures.delete(k);
     this.spawningCount++;
-    store.servers.update(record.id, { started: active.started, user_options: options, url: null, state: {} });
+    // The record's state is what the last spawner kept across its stop (keptState), handed to the next one.
+    store.servers.update(record.id, { started: active.started, user_options: options, url: null });
     this.emit(active, { progress: 0, message: 'Server requested' });
-    active.spawned = this.runSpawn(active, options).finally(() => {
+    active.spawned = this.runSpawn(active, options, record.state).finally(() => {
       this.spawningCount--;
       this.drainQueue();
     });
     return active;
   }
 
-  private async runSpawn(active: ActiveServer, options: Record<string, unknown>): Promise<boolean> {
+  private async runSpawn(active: ActiveServer, options: Record<string, unknown>, kept: Record<string, unknown>): Promise<boolean> {
     const { config, store, log } = this.deps;
     const t0 = performance.now();
     const k = key(active.user.name, active.name);
@@ -197,7 +198,7 @@ export class ServerManager {
         config: spawnConfig,
         hubConfig: config,
         systemUsers: this.deps.authenticator?.capabilities.systemUsers === true,
-        state: {},
+        state: kept,
         log: log.child(`${active.user.name}/${active.name}`),
         onExit: (reason) => this.crashed(active, reason),
         recordState: (state) => store.servers.update(active.recordId, { state }),
@@ -296,7 +297,7 @@ export class ServerManager {
       await active.spawner.stop().catch(() => undefined);
     }
     if (active.spawner) await this.deps.authenticator?.postSpawnStop?.(active.user.name).catch(() => undefined);
-    releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
+    releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId, active.spawner ? active.spawner.keptState?.() ?? {} : undefined);
     this.active.delete(key(active.user.name, active.name));
     this.drainQueue();
     this.deps.observe?.stopFinished?.(ok ? 'success' : 'failure', (performance.now() - t0) / 1000);

@@ -72,6 +72,11 @@ export interface Spawner {
    * throws (the caller answers 400) when the data is unusable.
    */
   acceptReport?(data: Record<string, unknown>): void;
+  /**
+   * The part of the state that outlives a stop and is given back (as `state`) to the server's next spawner, as
+   * JupyterHub keeps what a spawner's clear_state leaves: KubeSpawner's claim name. None by default.
+   */
+  keptState?(): Record<string, unknown>;
 }
 
 /** What class-wide hooks get: they may keep state per hub (several hubs can share a process), keyed by hubConfig. */
@@ -107,6 +112,12 @@ export interface SpawnerClass {
    * other; throws (with the setting to change) when that isolation is too weak for what the hub is about to serve.
    */
   isolation?(ctx: SpawnerClassContext & { temporaryUsers: boolean; host: string }): string;
+  /**
+   * A server is deleted for good (its user deleted, or a named server removed), after it stopped: release what outlived
+   * its stops, as JupyterHub's Spawner.delete_forever does (KubeSpawner: the user's claim, with delete_pvc). `state` is
+   * what the server's record kept (keptState).
+   */
+  deleteForever?(ctx: SpawnerClassContext & { user: { id: number; name: string }; serverName: string; state: Record<string, unknown> }): Promise<void>;
   /** Extra keys for /hub/api/info (e.g. the Kubernetes pre-puller's readiness). */
   info?(ctx: SpawnerClassContext): Record<string, unknown>;
 }

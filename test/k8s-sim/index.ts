@@ -16,6 +16,7 @@ import { Nodes } from './nodes.ts';
 import { Rbac } from './rbac.ts';
 import { RESOURCES, type ResourceDef } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
+import { VolumeBinder, type StorageClassConfig } from './volumes.ts';
 import { HttpServer, type Stats } from './server.ts';
 import { Store } from './store.ts';
 import type { Identity, ImageConfig, KObject, NodeConfig, Timing } from './types.ts';
@@ -28,6 +29,7 @@ export type { KubeconfigOptions } from './kubeconfig.ts';
 export type { Faults, FailOptions, RequestInfo } from './faults.ts';
 export type { Nodes } from './nodes.ts';
 export type { Stats } from './server.ts';
+export type { StorageClassConfig } from './volumes.ts';
 
 export interface SimulatorOptions {
   /** namespaces that exist from the start (default ["default"]) */
@@ -48,6 +50,11 @@ export interface SimulatorOptions {
   readinessFromPorts?: boolean;
   /** loopback prefix for pod IPs, "127.0.0" or "127.42" (default: a random 127.X.Y.0/24) */
   podSubnet?: string;
+  /**
+   * StorageClasses with a (simulated) provisioner: claims of these classes go Pending → Bound (see volumes.ts). A
+   * claim without class binds at once; one naming an unknown class never binds.
+   */
+  storageClasses?: Record<string, StorageClassConfig>;
   /** how many writes the history keeps for watch replay (older resourceVersions get 410) */
   historyLimit?: number;
   port?: number;
@@ -92,6 +99,8 @@ export const DEFAULT_TIMING: Timing = {
   bookmarkMs: 60_000,
   watchTimeoutMs: 30 * 60_000,
   eventTtlMs: 60 * 60_000,
+  provisionMs: 20,
+  provisionRetryMs: 200,
 };
 
 function resourceFor(plural: string): ResourceDef {
@@ -119,7 +128,8 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
     readinessFromPorts: opts.readinessFromPorts ?? false,
     apiHost: () => endpoint,
   });
-  const scheduler = new Scheduler(store, api, events, timing.scheduleMs);
+  const volumes = new VolumeBinder(store, api, events, opts.storageClasses ?? {}, timing);
+  const scheduler = new Scheduler(store, api, events, timing.scheduleMs, volumes);
   const daemonsets = new DaemonSetController(store, api, events, timing.scheduleMs);
   const watches = new Watches(store, timing.bookmarkMs);
   const faults = new Faults(state, kubelet, nodes, watches, store);
@@ -182,6 +192,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       if (closed) return;
       closed = true;
       scheduler.close();
+      volumes.close();
       daemonsets.close();
       events.close();
       await kubelet.close();

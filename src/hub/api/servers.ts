@@ -1,4 +1,5 @@
 // /hub/api/users/{name}/server[s/{server}] and their progress event streams.
+import { forgetServers } from '../../servers/forget.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord } from '../../store/types.ts';
@@ -62,9 +63,11 @@ async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, 
   const stopping = hub.servers.stop(user.name, serverName);
   const done = await Promise.race([stopping.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
   if (remove) {
-    void stopping.then(() => {
+    void stopping.then(async () => {
       const rec = hub.store.servers.get(user.id, serverName);
-      if (rec) hub.store.servers.delete(rec.id);
+      if (!rec) return;
+      await forgetServers(hub.servers.deps, user, [rec]);
+      hub.store.servers.delete(rec.id);
     });
   }
   return reply.code(done ? 204 : 202).header('content-type', 'text/plain').send();

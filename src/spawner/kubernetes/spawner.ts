@@ -12,6 +12,7 @@ import { sleep } from '../../util/time.ts';
 import { clusterFor, type KubeCluster } from './cluster.ts';
 import { formatEvent, StartEvents, type PodEvent } from './events.ts';
 import { makePod } from './pod.ts';
+import { startClaim } from './storage.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
@@ -23,6 +24,9 @@ export class KubeSpawner implements Spawner {
   #configError: Error | null = null;
   #fields: Record<string, string> = {};
   #podName = '';
+  #pvcName = '';
+  /** The claim is known to exist (created or found): its name is kept in the server's state from then on. */
+  #pvcExists = false;
   /** uid of the pod this spawner created or adopted; a pod of the same name with another uid is not ours. */
   #uid: string | null = null;
   readonly #feed = new ProgressFeed();
@@ -46,6 +50,13 @@ export class KubeSpawner implements Spawner {
         namespace: this.#cluster.namespace, scheme: this.#traits.slugScheme });
       this.#podName = expandTemplate(this.#traits.podNameTemplate, this.#fields);
       this.#fields.pod_name = this.#podName;
+      this.#pvcName = expandTemplate(this.#traits.storage.nameTemplate, this.#fields);
+      // KubeSpawner's remember_pvc_name: the claim a server once had stays its claim whatever the template says now.
+      if (typeof init.state.pvc_name === 'string' && init.state.pvc_name && this.#traits.storage.rememberName) {
+        this.#pvcName = init.state.pvc_name;
+        this.#pvcExists = true;
+      }
+      this.#fields.pvc_name = this.#pvcName;
     } catch (err) {
       // reported by start(), so a bad trait or a missing cluster fails a spawn instead of crashing the hub
       this.#configError = err as Error;
@@ -61,7 +72,12 @@ export class KubeSpawner implements Spawner {
 
   getState(): Record<string, unknown> {
     if (!this.#podName) return {};
-    return { pod_name: this.#podName, namespace: this.#cluster?.namespace ?? '', pod_uid: this.#uid };
+    return { pod_name: this.#podName, namespace: this.#cluster?.namespace ?? '', pod_uid: this.#uid, ...this.keptState() };
+  }
+
+  /** What outlives a stop: the claim's name once it exists (KubeSpawner's clear_state keeps pvc_name). */
+  keptState(): Record<string, unknown> {
+    return this.#pvcExists ? { pvc_name: this.#pvcName } : {};
   }
 
   progress(): AsyncIterable<ProgressEvent> {
@@ -115,6 +131,7 @@ export class KubeSpawner implements Spawner {
     const cluster = this.#cluster!;
     const t = this.#traits;
     let events: StartEvents | null = null;
+    let claim: StartEvents | null = null;
     try {
       if (this.#stopping) await this.#stopping;
       this.#unwatchExit?.();
@@ -129,13 +146,20 @@ export class KubeSpawner implements Spawner {
       }
       if (!cluster.pods.synced) this.#push(`Waiting for the Kubernetes API at ${cluster.client.server} (the hub has not listed its pods yet)`);
       await cluster.ready(t.requestRetryTimeoutMs);
+      if (t.storage.ensure) {
+        claim = await startClaim(cluster, t, this.#init.spec, this.#pvcName, this.#fields, signal, (e) => this.#onEvent(e, t.eventsEnabled), () => {
+          this.#pvcExists = true;
+          this.#init.recordState?.(this.getState());
+        });
+        if (claim) this.#push(`Claim ${this.#pvcName} is not bound yet; waiting for its volume`, 12);
+      }
       this.#push(`Creating pod ${cluster.namespace}/${this.#podName}`, 15);
       if (t.eventsEnabled) events = new StartEvents(cluster, this.#podName, (e) => this.#onEvent(e));
       const manifest = makePod({ traits: t, config: this.#init.config, spec: this.#init.spec, podName: this.#podName, fields: this.#fields,
         adminAccess: this.#init.hubConfig?.hub?.admin_access === true });
       this.#uid = await this.#createPod(manifest, signal);
       events?.setUid(this.#uid);
-      const pod = await this.#waitRunning(signal, events, Date.now() + t.startTimeoutMs);
+      const pod = await this.#waitRunning(signal, events, claim, Date.now() + t.startTimeoutMs);
       const url = podUrl(pod, t.podConnectIp);
       this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
       await this.#waitHttp(url, signal);
@@ -148,6 +172,7 @@ export class KubeSpawner implements Spawner {
       throw err;
     } finally {
       await events?.close();
+      await claim?.close();
       this.#starting = null;
       this.#feed.end();
       // an exit that came while the start was finishing was skipped by the exit watch: look again now
@@ -155,8 +180,8 @@ export class KubeSpawner implements Spawner {
     }
   }
 
-  #onEvent(e: PodEvent): void {
-    this.#push(formatEvent(e), undefined, e.raw);
+  #onEvent(e: PodEvent, show = true): void {
+    if (show) this.#push(formatEvent(e), undefined, e.raw);
     for (const hook of [...this.#eventHooks]) hook();
   }
 
@@ -192,7 +217,7 @@ export class KubeSpawner implements Spawner {
   }
 
   /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
-  #waitRunning(signal: AbortSignal, events: StartEvents | null, deadlineAt: number): Promise<KObject> {
+  #waitRunning(signal: AbortSignal, events: StartEvents | null, claim: StartEvents | null, deadlineAt: number): Promise<KObject> {
     const cluster = this.#cluster!;
     const t = this.#traits;
     return new Promise<KObject>((resolve, reject) => {
@@ -218,10 +243,17 @@ export class KubeSpawner implements Spawner {
         if (verdict?.kind === 'failed') return finish(new Error(verdict.reason));
         if (isPodRunning(pod)) return finish(null, pod);
         if (events && events.failedMounts >= 2) return finish(new Error(`Could not mount the pod's volumes: ${events.lastFailedMount}`));
-        if (verdict?.kind === 'unschedulable' && !events?.scaleUp) {
+        let stuck = verdict?.kind === 'unschedulable' && !events?.scaleUp ? verdict.reason : null;
+        // The user's claim still binding makes the pod unschedulable for a while (start_timeout bounds that); a claim
+        // that says it cannot bind is stuck like an unschedulable pod.
+        if (claim && !pod.spec?.nodeName) {
+          if (claim.claimProblem) stuck = `Claim ${this.#pvcName} cannot bind: ${claim.claimProblem}`;
+          else if (stuck && /unbound .*PersistentVolumeClaims/.test(stuck)) stuck = null;
+        }
+        if (stuck) {
           unschedulableSince ??= Date.now();
           const left = unschedulableSince + t.unschedulableTimeoutMs - Date.now();
-          if (left <= 0) return finish(new Error(verdict.reason));
+          if (left <= 0) return finish(new Error(stuck));
           clearTimeout(recheck);
           recheck = setTimeout(check, left);
         } else unschedulableSince = null;
