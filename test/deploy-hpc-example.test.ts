@@ -1,8 +1,8 @@
 // deploy/examples/hpc: seed 004's jupyterhub_config.py (two hub instances over common.py and slurm.py), with only paths,
 // host names and ports changed as an operator would, loads as it is and starts nodehub: a PAM user with a client
 // certificate whose CN is on the hub's list logs in over https and gets a server running as their system account,
-// reached through the hub. Without the Slurm spawner in this build, slurm.py is left out of the copy and the servers
-// are local (the override is said in the test's name); with it, its settings are checked to load.
+// reached through the hub as a Slurm job on a one-node cluster with the seed's partition and reservation. Where Slurm
+// cannot run here, the local spawner stands in (the test's name says so).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -18,6 +18,7 @@ import { executeOverWebsocket } from './support/kernel.ts';
 import { createUserToken } from '../src/hub/commands.ts';
 import { freePort, ROOT } from './support/hub-process.ts';
 import { hasOpenssl, makePki, type Pki } from './support/pki.ts';
+import { slurmMissing, startSlurmCluster, type SlurmCluster } from './support/slurm.ts';
 
 const EXAMPLE = path.join(ROOT, 'deploy/examples/hpc');
 const hasSlurm = (() => {
@@ -36,6 +37,9 @@ const canRun = process.getuid?.() === 0 && hasOpenssl && fs.existsSync('/usr/bin
     return false;
   }
 })();
+
+// Slurm where it can run here (root, slurm-wlm, munge): the seed's own spawner, its partition and reservation
+const useSlurm = hasSlurm && slurmMissing() === null;
 
 const tag = `${process.pid.toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 const STUDENT = `nhx${tag}`;
@@ -75,7 +79,7 @@ describe('deploy/examples/hpc loads', () => {
       expect(astro.hub.hub_ip).toBe('127.0.0.1');
       if (hasSlurm) {
         expect(astro.hub.spawner_class).toBe('batchspawner.SlurmSpawner');
-        expect(astro.spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4b' });
+        expect(astro.spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4G' });
       } else {
         expect(astro.hub.spawner_class).toBe('localprocess');
       }
@@ -85,8 +89,10 @@ describe('deploy/examples/hpc loads', () => {
   });
 });
 
-describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitted certificate gets a server', () => {
+describe.skipIf(!canRun)(`deploy/examples/hpc starts: a PAM user with an admitted certificate gets a server${useSlurm ? ' as a Slurm job' : ' (local spawner: Slurm cannot run here)'}`, () => {
   let hub: RunningHub;
+  let cluster: SlurmCluster | undefined;
+  const slurmConf = process.env.SLURM_CONF;
   let config: HubConfig;
   let origin: string;
   beforeAll(async () => {
@@ -107,22 +113,39 @@ describe.skipIf(!canRun)('deploy/examples/hpc starts: a PAM user with an admitte
     const [port, hubPort] = [await freePort(), await freePort()];
     await install({ 8443: port, 8081: hubPort });
     const file = path.join(dir, 'astro.py');
+    if (useSlurm) {
+      // the seed's cluster: partition `slims`, the reservation its script asks for, open to the user
+      fs.mkdirSync(path.join(dir, 'slurm'));
+      cluster = await startSlurmCluster(path.join(dir, 'slurm'), 32, 'slims');
+      cluster.run('scontrol', ['create', 'reservation', 'ReservationName=harvard', 'StartTime=now', 'Duration=infinite',
+        'Nodes=ALL', `Users=${STUDENT}`]);
+      // sbatch finds the cluster through SLURM_CONF, kept in the jobs' environment (env_keep below)
+      process.env.SLURM_CONF = cluster.conf;
+    }
     const overrides = {
-      // the local spawner stands in for Slurm, running the real jupyterhub-singleuser as the user
-      'JupyterHub.spawner_class': 'localprocess',
+      ...(useSlurm
+        // where this machine keeps the port-reporting wrapper (the seed's nodes have batchspawner's own)
+        // and the test cluster's slurm.conf, which a real submit node has in /etc/slurm
+        ? { 'SlurmSpawner.batchspawner_singleuser_cmd': path.join(ROOT, 'bin/nodehub-batchspawner-singleuser'),
+          'Spawner.env_keep': JSON.stringify(['PATH', 'LANG', 'LC_ALL', 'SLURM_CONF']) }
+        // the local spawner stands in for Slurm, running the real jupyterhub-singleuser as the user
+        : { 'JupyterHub.spawner_class': 'localprocess' }),
       'Spawner.http_timeout': '90',
       'Spawner.start_timeout': '90',
-      'JupyterHub.log_level': 'ERROR',
+      'JupyterHub.log_level': process.env.NODEHUB_TEST_LOG_LEVEL ?? 'ERROR',
       // the example keeps servers across hub restarts; the test's must go with its hub
       'JupyterHub.cleanup_servers': 'true',
     };
     config = await loadConfig({ file, env: {}, overrides });
     hub = await startHub(config, { env: {} });
     origin = `https://127.0.0.1:${hub.port}`;
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await hub?.close();
+    await cluster?.stop();
+    if (slurmConf === undefined) delete process.env.SLURM_CONF;
+    else process.env.SLURM_CONF = slurmConf;
     try {
       execFileSync('userdel', ['-r', STUDENT], { stdio: 'ignore' });
     } catch {

@@ -65,7 +65,7 @@ describe('SlurmSpawner templates', () => {
   });
 
   it("renders seed 004's str.format script, and names a field it does not have", async () => {
-    const config = await slurmConfig({ BatchSpawnerBase: { req_nprocs: '4', req_partition: 'slims', req_memory: '4b' } });
+    const config = await slurmConfig({ BatchSpawnerBase: { req_nprocs: '4', req_partition: 'slims', req_memory: '4G' } });
     const seed = '#SBATCH --partition={partition}\n#SBATCH --mem={memory}\n#SBATCH --uid={username}\n#SBATCH {options}\nJUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt {cmd}\n';
     const vars = { ...reqSubvars(config, { username: 'ann', homedir: '/home/ann', keepvars: 'PATH' }), cmd: 'x' };
     expect(formatTemplate(seed, vars, 'batch_script')).toBe('#SBATCH --partition=slims\n#SBATCH --mem=4b\n#SBATCH --uid=ann\n#SBATCH \nJUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt x\n');
@@ -91,7 +91,7 @@ describe('SlurmSpawner templates', () => {
     const config = await loadConfig({ file: join(import.meta.dirname, '../deploy/examples/hpc/astro.py'), env: {} });
     expect([config.spawnerSection, config.authenticatorSection, config.hub.base_url]).toEqual(['SlurmSpawner', 'PAMAuthenticator', '/astro/']);
     const spawner = config.spawner as BatchConfig;
-    expect(spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4b' });
+    expect(spawner).toMatchObject({ req_nprocs: '4', req_partition: 'slims', req_memory: '4G' });
     const script = formatTemplate(spawner.batch_script, { ...reqSubvars(spawner, { username: 'student01', homedir: '/home/student01', keepvars: 'PATH' }), cmd: 'batchspawner-singleuser jupyterhub-singleuser' }, 'batch_script');
     expect(script).toContain('#SBATCH --partition=slims\n#SBATCH --output=/home/student01/myjupyterhub_%j.log\n');
     expect(script).toContain('JUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt batchspawner-singleuser jupyterhub-singleuser\n');

@@ -34,7 +34,7 @@ export function slurmMissing(): string | null {
   return null;
 }
 
-export async function startSlurmCluster(dir: string, cpus = 32): Promise<SlurmCluster> {
+export async function startSlurmCluster(dir: string, cpus = 32, partition = 'debug'): Promise<SlurmCluster> {
   // munged checks that every directory up to its socket is searchable by all and its key directory private
   chmodSync(dir, 0o755);
   const munge = join(dir, 'munge');
@@ -93,8 +93,9 @@ export async function startSlurmCluster(dir: string, cpus = 32): Promise<SlurmCl
     'SlurmdParameters=config_overrides',
     'ReturnToService=2',
     'MinJobAge=300',
-    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} State=UNKNOWN`,
-    'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
+    // memory too (config_overrides again), so that jobs asking for some, as seed 004's do, fit
+    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=65536 State=UNKNOWN`,
+    `PartitionName=${partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP`,
     '',
   ].join('\n'));
   const env = { SLURM_CONF: conf };
