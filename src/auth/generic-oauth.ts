@@ -1,13 +1,18 @@
 // oauthenticator 17's GenericOAuthenticator on openid-client (certified OpenID relying party): the authorization code
 // flow with state and PKCE, user info from userdata_url, groups from the auth state, and refresh_user as oauthenticator
 // does it (the access token is tried at userdata_url first; the refresh token only when that fails).
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import { ConfigError } from '../config/errors.ts';
 import type { AuthenticatorConfig, GenericOAuthenticatorConfig } from '../config/types.ts';
 import { BaseAuthenticator } from './base.ts';
 import type { AuthResult, AuthenticatorCapabilities, OAuthFlow, OAuthPending, StartupMessage } from './types.ts';
 
 const CLS = 'GenericOAuthenticator';
+
+// openid-client (and jose under it) is imported on first use: a hub with another authenticator never loads it, which
+// keeps it off every hub's start-up and idle memory.
+let oidcLib: Promise<typeof Oidc> | null = null;
+const loadOidc = (): Promise<typeof Oidc> => (oidcLib ??= import('openid-client'));
 
 /** A dotted path into nested objects ('oauth_user.groups'), as oauthenticator's auth_state_groups_key reads it. */
 export function dig(obj: unknown, path: string): unknown {
@@ -42,7 +47,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   private readonly allowedGroups: ReadonlySet<string>;
   private readonly adminGroups: ReadonlySet<string>;
   private readonly warnings: StartupMessage[] = [];
-  private configuration: Promise<oidc.Configuration> | null = null;
+  private configuration: Promise<Oidc.Configuration> | null = null;
 
   constructor(config: AuthenticatorConfig, env: Record<string, string | undefined> = process.env) {
     super(config);
@@ -96,7 +101,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return [...out, ...this.warnings];
   }
 
-  private config(): Promise<oidc.Configuration> {
+  private config(): Promise<Oidc.Configuration> {
     this.configuration ??= this.buildConfiguration().catch((err) => {
       this.configuration = null; // try again on the next login, the provider may come up later
       throw err;
@@ -104,11 +109,12 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return this.configuration;
   }
 
-  private async buildConfiguration(): Promise<oidc.Configuration> {
+  private async buildConfiguration(): Promise<Oidc.Configuration> {
+    const oidc = await loadOidc();
     const c = this.c;
     const auth = c.client_secret ? (c.basic_auth ? oidc.ClientSecretBasic(c.client_secret) : oidc.ClientSecretPost(c.client_secret)) : oidc.None();
     const insecure = [c.oidc_issuer, c.authorize_url, c.token_url, c.userdata_url].some((u) => u.startsWith('http:'));
-    let config: oidc.Configuration;
+    let config: Oidc.Configuration;
     if (c.oidc_issuer) {
       config = await oidc.discovery(new URL(c.oidc_issuer), c.client_id, undefined, auth, insecure ? { execute: [oidc.allowInsecureRequests] } : undefined);
       const meta = config.serverMetadata();
@@ -132,6 +138,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   }
 
   async authorizeUrl(redirectUri: string): Promise<{ url: string; pending: OAuthPending }> {
+    const oidc = await loadOidc();
     const config = await this.config();
     const pending: OAuthPending = { state: oidc.randomState(), redirectUri };
     const params: Record<string, string> = { ...this.c.extra_authorize_params, redirect_uri: redirectUri, state: pending.state };
@@ -146,6 +153,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   }
 
   async callback(currentUrl: URL, pending: OAuthPending): Promise<AuthResult> {
+    const oidc = await loadOidc();
     const config = await this.config();
     // The redirect_uri sent to the token endpoint must be the one the authorization used.
     const url = new URL(pending.redirectUri);
@@ -156,7 +164,8 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return this.userFromTokens(config, tokens);
   }
 
-  private async userinfo(config: oidc.Configuration, accessToken: string): Promise<Record<string, unknown>> {
+  private async userinfo(config: Oidc.Configuration, accessToken: string): Promise<Record<string, unknown>> {
+    const oidc = await loadOidc();
     const url = new URL(config.serverMetadata().userinfo_endpoint!);
     for (const [k, v] of Object.entries(this.c.userdata_params)) url.searchParams.set(k, v);
     const res = await oidc.fetchProtectedResource(config, accessToken, url, 'GET');
@@ -166,7 +175,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return body as Record<string, unknown>;
   }
 
-  private async userFromTokens(config: oidc.Configuration, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  private async userFromTokens(config: Oidc.Configuration, tokens: Oidc.TokenEndpointResponse & Oidc.TokenEndpointResponseHelpers,
     previous?: Record<string, unknown>): Promise<AuthResult> {
     // userdata_from_id_token: the ID token's claims (openid-client checked issuer, audience, expiry and nonce).
     const claims = this.c.userdata_from_id_token ? tokens.claims() : undefined;
@@ -230,7 +239,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     }
     if (typeof state.refresh_token !== 'string') return false;
     try {
-      const tokens = await oidc.refreshTokenGrant(config, state.refresh_token, { ...this.c.token_params });
+      const tokens = await (await loadOidc()).refreshTokenGrant(config, state.refresh_token, { ...this.c.token_params });
       return await this.userFromTokens(config, tokens, state);
     } catch {
       return false;

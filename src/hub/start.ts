@@ -236,7 +236,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   });
 
   seedFromConfig(hub);
-  const classContext = { hubConfig: config, log };
+  const classContext = { hubConfig: config, log, started: hub.ready };
   await spawnerClass.prepare?.(classContext);
   const adoption = await hub.servers.adopt(store.servers.listActive(), (id) => {
     const u = store.users.getById(id);

@@ -83,6 +83,8 @@ export interface Spawner {
 export interface SpawnerClassContext {
   hubConfig: HubConfig;
   log: Logger;
+  /** Resolves once the hub has finished starting (listening, servers re-adopted); for work that may wait till then. */
+  started?: Promise<void>;
 }
 
 export interface SpawnerClass {
