@@ -96,7 +96,7 @@ export class EventRecorder {
 
   private expire(): void {
     const cutoff = Date.now() - this.ttlMs;
-    for (const e of this.store.list('events') as any[]) {
+    for (const e of this.store.view('events') as any[]) {
       const last = e.lastTimestamp ?? e.series?.lastObservedTime ?? e.eventTime ?? e.metadata.creationTimestamp;
       if (Date.parse(last) < cutoff) this.store.remove('events', e.metadata.namespace, e.metadata.name);
     }
