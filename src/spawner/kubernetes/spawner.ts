@@ -11,7 +11,7 @@ import { apiProblem, TimeoutError, withTimeout } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import { clusterFor, type KubeCluster } from './cluster.ts';
 import { formatEvent, StartEvents, type PodEvent } from './events.ts';
-import { makePod } from './pod.ts';
+import { makePod, notebookEnv } from './pod.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
@@ -174,6 +174,10 @@ export class KubeSpawner implements Spawner {
         return created.metadata?.uid ?? '';
       } catch (err) {
         const p = apiProblem(err);
+        // An earlier attempt that timed out may have created the pod after all: it carries this spawn's own token,
+        // so it is taken as created instead of being deleted and made again (which, with a slow API, never ends).
+        const ours = p.code === 409 && this.#createUncertain ? await this.#findCreated(manifest) : null;
+        if (ours !== null) return ours;
         if (p.code === 409 && Date.now() < deadline) {
           this.#push(`A pod named ${this.#podName} already exists (left over from an earlier start); replacing it`);
           this.#uid = null;
@@ -189,6 +193,26 @@ export class KubeSpawner implements Spawner {
         throw new Error(`Kubernetes did not create pod ${this.#podName}: ${p.message}`);
       }
     }
+  }
+
+  /** The uid of the pod of this name if it is the one `manifest` describes (same server token), else null. */
+  async #findCreated(manifest: V1Pod): Promise<string | null> {
+    const cluster = this.#cluster!;
+    const token = (pod: object | undefined) => notebookEnv(pod as { spec?: unknown } | undefined, 'JUPYTERHUB_API_TOKEN');
+    const want = token(manifest);
+    if (!want) return null;
+    let pod: KObject | undefined = cluster.pods.get(this.#podName);
+    if (token(pod) !== want) {
+      try {
+        pod = await withTimeout(cluster.client.core.readNamespacedPod({ name: this.#podName, namespace: cluster.namespace }),
+          this.#traits.requestTimeoutMs, `Reading pod ${this.#podName}`) as KObject;
+      } catch {
+        return null;
+      }
+    }
+    if (token(pod) !== want || pod?.metadata?.deletionTimestamp) return null;
+    this.#init.log.info(`Pod ${this.#podName} was created by an earlier attempt whose answer was lost; using it`);
+    return pod?.metadata?.uid ?? '';
   }
 
   /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
