@@ -197,7 +197,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const adoption = await hub.servers.adopt(store.servers.listActive(), (id) => {
     const u = store.users.getById(id);
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
-  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
+  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (spawner.checkDeferred?.() === true || (await quickCheck(url))));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
   await stopBlockedServers(hub);
   // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks. Not

@@ -64,6 +64,13 @@ export interface Spawner {
   poll(): Promise<number | null>;
   /** Spawner-specific progress while starting; optional. Ends when start() settles. */
   progress?(): AsyncIterable<ProgressEvent>;
+  /**
+   * True when poll()'s null came from the recorded state only, because the server cannot be seen right now (the
+   * Kubernetes API is down). The spawner checks by itself once it can, and calls onExit if the server is gone; a hub
+   * re-adopting such a server routes it on the record without probing it (a probe that failed would have to stop it,
+   * which needs the same API).
+   */
+  checkDeferred?(): boolean;
   /** What to persist so a restarted hub can find the server again. */
   getState(): Record<string, unknown>;
 }

@@ -92,7 +92,9 @@ export class KubeCluster {
    * (its user's work) and listed in the log.
    */
   async sweepOrphans(keep: () => Iterable<string>): Promise<string[]> {
-    await this.ready(this.traits.requestRetryTimeoutMs);
+    // However long the API is down: the sweep runs in the background, once the informer has listed.
+    await this.#listedOrClosed();
+    if (this.closing.signal.aborted) return [];
     const wanted = new Set(keep());
     const unnamed = this.pods.list().filter((p) => isHubPod(p, this.traits) && !wanted.has(p.metadata?.name ?? '') && !p.metadata?.deletionTimestamp);
     for (const p of unnamed.filter(startedByKubeSpawner)) {
@@ -112,6 +114,19 @@ export class KubeCluster {
       }
     }));
     return deleted;
+  }
+
+  #listedOrClosed(): Promise<void> {
+    if (this.pods.synced) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.pods.off('synced', done);
+        this.closing.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.pods.once('synced', done);
+      this.closing.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** DELETE with a grace period (query and body, as KubeSpawner sends it); 404 counts as done; retried on timeouts/5xx. */

@@ -35,6 +35,10 @@ export class KubeSpawner implements Spawner {
   #checkExit: (() => void) | null = null;
   /** A create attempt timed out or lost its connection: the pod may exist although no answer said so. */
   #createUncertain = false;
+  /** Built from a record (a server a previous hub started), not started by this hub. */
+  #adopted = false;
+  /** poll() answered from the record because the API could not be listed; the exit watch checks once it can. */
+  #deferred = false;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -55,8 +59,14 @@ export class KubeSpawner implements Spawner {
     if (typeof state.pod_name === 'string' && state.pod_name) {
       this.#podName = state.pod_name;
       this.#uid = typeof state.pod_uid === 'string' ? state.pod_uid : null;
+      this.#adopted = true;
       if (this.#cluster) this.#watchForExit();
     }
+  }
+
+  /** poll() said "running" from the record alone (the API is down); see Spawner.checkDeferred. */
+  checkDeferred(): boolean {
+    return this.#deferred && !this.#cluster?.pods.synced;
   }
 
   getState(): Record<string, unknown> {
@@ -70,6 +80,18 @@ export class KubeSpawner implements Spawner {
 
   async poll(): Promise<number | null> {
     if (!this.#cluster) return 1;
+    if (this.#adopted && !this.#starting && !this.#cluster.pods.synced) {
+      // A restarted hub re-adopting while the API server is down: the record says the pod runs, and its users' traffic
+      // needs no API. It is trusted after one request timeout; the exit watch checks the pod the moment the informer
+      // lists, and reports it gone (the hub then cleans up) if it is.
+      try {
+        await this.#cluster.ready(this.#traits.requestTimeoutMs);
+      } catch {
+        if (!this.#deferred) this.#init.log.warn(`The Kubernetes API does not answer: pod ${this.#podName} is taken as running, as recorded, until it does`);
+        this.#deferred = true;
+        return null;
+      }
+    }
     await this.#cluster.ready(this.#traits.requestRetryTimeoutMs);
     const { status, terminated } = pollPod(this.#ownPod());
     if (terminated && this.#traits.deleteStoppedPods && !this.#starting) await this.stop();
