@@ -75,6 +75,27 @@ export interface Spawner {
   getState(): Record<string, unknown>;
 }
 
+/**
+ * A running server another hub started that this hub can take over: a KubeSpawner hub's pod no record names. Read from
+ * the pod itself (its annotations and the JupyterHub environment KubeSpawner wrote into it), so no database is needed.
+ */
+export interface ForeignServer {
+  userName: string;
+  serverName: string;
+  /** Where it answers, e.g. http://10.0.3.7:8888 */
+  url: string;
+  /** Its JUPYTERHUB_API_TOKEN, which it keeps using (activity, OAuth): this hub learns it instead of issuing another. */
+  apiToken: string;
+  /** Its JUPYTERHUB_SERVICE_PREFIX and JUPYTERHUB_CLIENT_ID, which must be what this hub would use for it. */
+  prefix: string;
+  oauthClientId: string;
+  /** The spawner state that finds it again (pod_name …). */
+  state: Record<string, unknown>;
+  started: number;
+  /** For the log, e.g. "pod jhub/jupyter-alice". */
+  where: string;
+}
+
 /** What class-wide hooks get: they may keep state per hub (several hubs can share a process), keyed by hubConfig. */
 export interface SpawnerClassContext {
   hubConfig: HubConfig;
@@ -97,7 +118,11 @@ export interface SpawnerClass {
    * database or died mid-start). `serverStates` returns the getState() of every server the hub now knows, read at the
    * moment of the sweep so that a start begun meanwhile is kept.
    */
-  cleanupOrphans?(ctx: SpawnerClassContext & { serverStates: () => Iterable<Record<string, unknown>> }): Promise<void>;
+  cleanupOrphans?(ctx: SpawnerClassContext & {
+    serverStates: () => Iterable<Record<string, unknown>>;
+    /** Takes over a server another hub started; resolves null once it is this hub's, else why it was not taken. */
+    adoptServer?: (server: ForeignServer) => Promise<string | null>;
+  }): Promise<void>;
   /** Hub shut-down: release class-wide resources (watches, timers). Servers are not stopped here. */
   shutdown?(ctx: SpawnerClassContext): Promise<void>;
   /**

@@ -63,8 +63,8 @@ export function isHubPod(pod: PodMeta, traits: Pick<KubeTraits, 'hubInstance'>):
 }
 
 /** A plain value of the notebook container's environment (JupyterHub's variables are written as plain values). */
-export function notebookEnv(pod: { spec?: any } | undefined, name: string): string | undefined {
-  const containers: Array<{ name?: string; env?: Array<{ name: string; value?: unknown }> }> = pod?.spec?.containers ?? [];
+export function notebookEnv(pod: object | undefined, name: string): string | undefined {
+  const containers: Array<{ name?: string; env?: Array<{ name: string; value?: unknown }> }> = (pod as { spec?: any } | undefined)?.spec?.containers ?? [];
   const c = containers.find((x) => x.name === 'notebook') ?? containers[0];
   const value = c?.env?.find((v) => v.name === name)?.value;
   return typeof value === 'string' ? value : undefined;

@@ -220,7 +220,7 @@ export class KubeSpawner implements Spawner {
   /** The uid of the pod of this name if it is the one `manifest` describes (same server token), else null. */
   async #findCreated(manifest: V1Pod): Promise<string | null> {
     const cluster = this.#cluster!;
-    const token = (pod: object | undefined) => notebookEnv(pod as { spec?: unknown } | undefined, 'JUPYTERHUB_API_TOKEN');
+    const token = (pod: object | undefined) => notebookEnv(pod, 'JUPYTERHUB_API_TOKEN');
     const want = token(manifest);
     if (!want) return null;
     let pod: KObject | undefined = cluster.pods.get(this.#podName);
