@@ -92,7 +92,17 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
     })));
     hub = await startHubProcess(config, origin, 60_000);
     const pid = hub.child.pid!;
-    const api = (path: string, init: RequestInit = {}) => fetch(`${origin}/hub/api${path}`, { ...init, headers: { authorization: `token ${adminToken}` } });
+    // on a loaded machine a connection can be reset; the measurement must not die of it
+    const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fetch(`${origin}/hub/api${path}`, { ...init, headers: { authorization: `token ${adminToken}` } });
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await sleep(1000);
+        }
+      }
+    };
     // let the informer list and settle
     await sleep(3000);
     const c0 = cpuSeconds(pid);
@@ -155,7 +165,9 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
 const rows: Row[] = [];
 for (const size of values.sizes!.split(',')) {
   const [pods, events] = size.split(':').map(Number) as [number, number];
-  rows.push(await run(`${pods.toLocaleString('en')} user pods, ${events.toLocaleString('en')} events`, pods, events));
+  const row = await run(`${pods.toLocaleString('en')} user pods, ${events.toLocaleString('en')} events`, pods, events);
+  rows.push(row);
+  console.log('row', JSON.stringify(row)); // at once: a later size that fails keeps this one
 }
 const f = (n: number, d = 1) => n.toFixed(d);
 console.log(`\n| namespace | CPU at rest | RSS at rest | ${BURST} starts: ready | hub CPU | wall | peak RSS | RSS after |`);
