@@ -189,6 +189,21 @@ describe('409 from a stale pod (spec 1.10)', () => {
   });
 });
 
+describe('a create whose answer comes after the hub gave up on it', () => {
+  it('is the pod the retry finds (its own server token): taken as created, not deleted and made again', async () => {
+    // past k8s_api_request_timeout (3 s): the hub retries, and the retry's 409 names the pod the first create made
+    sim.faults.delayAnswers({ verb: 'create', resource: 'pods', ms: 3500 });
+    const first = sim.waitFor('pods', NAMESPACE, 'jupyter-hank', (p) => !!p);
+    const spawned = spawn('hank');
+    const uid = (await first)!.metadata.uid;
+    const { events, last } = await spawned;
+    expect(last).toMatchObject({ ready: true });
+    expect(events.some((e) => /already exists/.test(e.message))).toBe(false);
+    expect(sim.get('pods', NAMESPACE, 'jupyter-hank')!.metadata.uid).toBe(uid);
+    await hub.api('/users/hank/server', { method: 'DELETE' });
+  });
+});
+
 describe('API trouble at create', () => {
   it('an API server down when the hub starts: the hub serves at once, a spawn says it waits for the API, then starts', async () => {
     const s = await startSim();

@@ -12,7 +12,7 @@ import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { openStore, parseDbUrl } from '../store/index.ts';
 import { makePrivate } from '../util/private-files.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
-import { ServerManager, ServerPool } from '../servers/index.ts';
+import { adoptForeignServer, ServerManager, ServerPool } from '../servers/index.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator, temporaryUsers } from '../auth/index.ts';
 import { configureLogging, createLogger } from '../util/log.ts';
@@ -241,12 +241,19 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const adoption = await hub.servers.adopt(store.servers.listActive(), (id) => {
     const u = store.users.getById(id);
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
-  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
+  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (spawner.checkDeferred?.() === true || (await quickCheck(url))));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
   await stopBlockedServers(hub);
   // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks. Not
   // awaited: the sweep may wait for an API server that is down, and the hub must serve meanwhile.
-  void spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
+  void spawnerClass.cleanupOrphans?.({
+    ...classContext,
+    serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}),
+    // a server another hub started is taken over only if it answers where it runs (nothing is written otherwise)
+    adoptServer: async (f) => (await quickCheck(f.url))
+      ? adoptForeignServer(hub.servers, f, async (spawner) => (await spawner.poll()) === null)
+      : `it does not answer at ${f.url}`,
+  })
     .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));
 
   services.startAll();

@@ -64,6 +64,13 @@ export interface Spawner {
   poll(): Promise<number | null>;
   /** Spawner-specific progress while starting; optional. Ends when start() settles. */
   progress?(): AsyncIterable<ProgressEvent>;
+  /**
+   * True when poll()'s null came from the recorded state only, because the server cannot be seen right now (the
+   * Kubernetes API is down). The spawner checks by itself once it can, and calls onExit if the server is gone; a hub
+   * re-adopting such a server routes it on the record without probing it (a probe that failed would have to stop it,
+   * which needs the same API).
+   */
+  checkDeferred?(): boolean;
   /** What to persist so a restarted hub can find the server again. */
   getState(): Record<string, unknown>;
   /**
@@ -77,6 +84,27 @@ export interface Spawner {
    * JupyterHub keeps what a spawner's clear_state leaves: KubeSpawner's claim name. None by default.
    */
   keptState?(): Record<string, unknown>;
+}
+
+/**
+ * A running server another hub started that this hub can take over: a KubeSpawner hub's pod no record names. Read from
+ * the pod itself (its annotations and the JupyterHub environment KubeSpawner wrote into it), so no database is needed.
+ */
+export interface ForeignServer {
+  userName: string;
+  serverName: string;
+  /** Where it answers, e.g. http://10.0.3.7:8888 */
+  url: string;
+  /** Its JUPYTERHUB_API_TOKEN, which it keeps using (activity, OAuth): this hub learns it instead of issuing another. */
+  apiToken: string;
+  /** Its JUPYTERHUB_SERVICE_PREFIX and JUPYTERHUB_CLIENT_ID, which must be what this hub would use for it. */
+  prefix: string;
+  oauthClientId: string;
+  /** The spawner state that finds it again (pod_name …). */
+  state: Record<string, unknown>;
+  started: number;
+  /** For the log, e.g. "pod jhub/jupyter-alice". */
+  where: string;
 }
 
 /** What class-wide hooks get: they may keep state per hub (several hubs can share a process), keyed by hubConfig. */
@@ -103,7 +131,11 @@ export interface SpawnerClass {
    * database or died mid-start). `serverStates` returns the getState() of every server the hub now knows, read at the
    * moment of the sweep so that a start begun meanwhile is kept.
    */
-  cleanupOrphans?(ctx: SpawnerClassContext & { serverStates: () => Iterable<Record<string, unknown>> }): Promise<void>;
+  cleanupOrphans?(ctx: SpawnerClassContext & {
+    serverStates: () => Iterable<Record<string, unknown>>;
+    /** Takes over a server another hub started; resolves null once it is this hub's, else why it was not taken. */
+    adoptServer?: (server: ForeignServer) => Promise<string | null>;
+  }): Promise<void>;
   /** After a handover (handover.ts): this process no longer owns the servers; drop what it holds on their behalf without
    *  undoing it (the successor takes it over). */
   handedOver?(ctx: SpawnerClassContext): void;

@@ -9,6 +9,7 @@ import { DaemonSetController } from './daemonset.ts';
 import { EventRecorder } from './events.ts';
 import { Faults } from './faults.ts';
 import { PodAddresses } from './ips.ts';
+import { Launcher } from './process.ts';
 import { Kubelet } from './kubelet.ts';
 import { FaultState } from './kubelet-context.ts';
 import { kubeconfigOptions, kubeconfigYaml, type KubeconfigOptions } from './kubeconfig.ts';
@@ -58,6 +59,8 @@ export interface SimulatorOptions {
   /** how many writes the history keeps for watch replay (older resourceVersions get 410) */
   historyLimit?: number;
   port?: number;
+  /** start container processes from a helper process, so that spawning many pods never stalls the API (benches) */
+  separateLauncher?: boolean;
 }
 
 export interface Simulator {
@@ -122,10 +125,12 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const state = new FaultState();
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-sim-'));
   let endpoint = { host: '127.0.0.1', port: 0 };
+  const launcher = opts.separateLauncher ? new Launcher() : null;
   const kubelet = new Kubelet({
     store, api, nodes, events, timing, images, faults: state, baseDir,
     addresses: new PodAddresses(opts.podSubnet),
     readinessFromPorts: opts.readinessFromPorts ?? false,
+    launcher,
     apiHost: () => endpoint,
   });
   const volumes = new VolumeBinder(store, api, events, opts.storageClasses ?? {}, timing);
@@ -196,6 +201,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       daemonsets.close();
       events.close();
       await kubelet.close();
+      launcher?.close();
       await server.close();
       fs.rmSync(baseDir, { recursive: true, force: true });
     },

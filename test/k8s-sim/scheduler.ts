@@ -91,8 +91,8 @@ export class Scheduler {
   }
 
   private schedule(pod: KObject): void {
-    const nodes = this.store.list('nodes');
-    const bound = this.store.list('pods', (p) => !!p.spec?.nodeName);
+    const nodes = this.store.view('nodes');
+    const bound = this.store.view('pods', (p) => !!p.spec?.nodeName);
     const { problem: volumeProblem, waiting } = this.volumeProblem(pod);
     if (nodes.length === 0) return this.unschedulable(pod, 'no nodes available to schedule pods');
     if (volumeProblem) {

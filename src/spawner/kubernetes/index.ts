@@ -26,7 +26,7 @@ export const kubeSpawnerClass: SpawnerClass = {
     const cluster = runtime.clusterFor(hubConfig, log.child('kubernetes'));
     cluster.prepuller?.start();
   },
-  async cleanupOrphans({ hubConfig, log, serverStates }) {
+  async cleanupOrphans({ hubConfig, log, serverStates, adoptServer }) {
     if (!runtime) return;
     const cluster = runtime.clusterFor(hubConfig, log.child('kubernetes'));
     const names = () => {
@@ -34,7 +34,7 @@ export const kubeSpawnerClass: SpawnerClass = {
       for (const state of serverStates()) if (typeof state.pod_name === 'string') out.push(state.pod_name);
       return out;
     };
-    const deleted = await cluster.sweepOrphans(names);
+    const deleted = await cluster.sweepOrphans(names, adoptServer);
     if (deleted.length) log.info(`Deleted ${deleted.length} orphaned pods`);
   },
   async deleteForever({ hubConfig, log, user, serverName, state }) {

@@ -11,7 +11,7 @@ import { apiProblem, TimeoutError, withTimeout } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import { clusterFor, type KubeCluster } from './cluster.ts';
 import { formatEvent, StartEvents, type PodEvent } from './events.ts';
-import { makePod } from './pod.ts';
+import { makePod, notebookEnv } from './pod.ts';
 import { startClaim } from './storage.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
@@ -39,6 +39,10 @@ export class KubeSpawner implements Spawner {
   #checkExit: (() => void) | null = null;
   /** A create attempt timed out or lost its connection: the pod may exist although no answer said so. */
   #createUncertain = false;
+  /** Built from a record (a server a previous hub started), not started by this hub. */
+  #adopted = false;
+  /** poll() answered from the record because the API could not be listed; the exit watch checks once it can. */
+  #deferred = false;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -66,8 +70,14 @@ export class KubeSpawner implements Spawner {
     if (typeof state.pod_name === 'string' && state.pod_name) {
       this.#podName = state.pod_name;
       this.#uid = typeof state.pod_uid === 'string' ? state.pod_uid : null;
+      this.#adopted = true;
       if (this.#cluster) this.#watchForExit();
     }
+  }
+
+  /** poll() said "running" from the record alone (the API is down); see Spawner.checkDeferred. */
+  checkDeferred(): boolean {
+    return this.#deferred && !this.#cluster?.pods.synced;
   }
 
   getState(): Record<string, unknown> {
@@ -86,6 +96,18 @@ export class KubeSpawner implements Spawner {
 
   async poll(): Promise<number | null> {
     if (!this.#cluster) return 1;
+    if (this.#adopted && !this.#starting && !this.#cluster.pods.synced) {
+      // A restarted hub re-adopting while the API server is down: the record says the pod runs, and its users' traffic
+      // needs no API. It is trusted after one request timeout; the exit watch checks the pod the moment the informer
+      // lists, and reports it gone (the hub then cleans up) if it is.
+      try {
+        await this.#cluster.ready(this.#traits.requestTimeoutMs);
+      } catch {
+        if (!this.#deferred) this.#init.log.warn(`The Kubernetes API does not answer: pod ${this.#podName} is taken as running, as recorded, until it does`);
+        this.#deferred = true;
+        return null;
+      }
+    }
     await this.#cluster.ready(this.#traits.requestRetryTimeoutMs);
     const { status, terminated } = pollPod(this.#ownPod());
     if (terminated && this.#traits.deleteStoppedPods && !this.#starting) await this.stop();
@@ -199,6 +221,10 @@ export class KubeSpawner implements Spawner {
         return created.metadata?.uid ?? '';
       } catch (err) {
         const p = apiProblem(err);
+        // An earlier attempt that timed out may have created the pod after all: it carries this spawn's own token,
+        // so it is taken as created instead of being deleted and made again (which, with a slow API, never ends).
+        const ours = p.code === 409 && this.#createUncertain ? await this.#findCreated(manifest) : null;
+        if (ours !== null) return ours;
         if (p.code === 409 && Date.now() < deadline) {
           this.#push(`A pod named ${this.#podName} already exists (left over from an earlier start); replacing it`);
           this.#uid = null;
@@ -214,6 +240,26 @@ export class KubeSpawner implements Spawner {
         throw new Error(`Kubernetes did not create pod ${this.#podName}: ${p.message}`);
       }
     }
+  }
+
+  /** The uid of the pod of this name if it is the one `manifest` describes (same server token), else null. */
+  async #findCreated(manifest: V1Pod): Promise<string | null> {
+    const cluster = this.#cluster!;
+    const token = (pod: object | undefined) => notebookEnv(pod, 'JUPYTERHUB_API_TOKEN');
+    const want = token(manifest);
+    if (!want) return null;
+    let pod: KObject | undefined = cluster.pods.get(this.#podName);
+    if (token(pod) !== want) {
+      try {
+        pod = await withTimeout(cluster.client.core.readNamespacedPod({ name: this.#podName, namespace: cluster.namespace }),
+          this.#traits.requestTimeoutMs, `Reading pod ${this.#podName}`) as KObject;
+      } catch {
+        return null;
+      }
+    }
+    if (token(pod) !== want || pod?.metadata?.deletionTimestamp) return null;
+    this.#init.log.info(`Pod ${this.#podName} was created by an earlier attempt whose answer was lost; using it`);
+    return pod?.metadata?.uid ?? '';
   }
 
   /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
