@@ -62,7 +62,7 @@ export class ChromiumVisitor {
   constructor(browser: Browser, plan: VisitorPlan) {
     this.browser = browser;
     this.plan = plan;
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
@@ -74,6 +74,8 @@ export class ChromiumVisitor {
     const t0 = performance.now();
     try {
       this.ctx = await this.browser.newContext();
+      // a slow hub is waited for, up to the journey's deadline, like the scripted visitors
+      this.ctx.setDefaultTimeout(this.plan.deadlineMs);
       await this.journey(true);
       this.result.firstOutputMs = performance.now() - t0;
       if (this.plan.returns) {
@@ -91,7 +93,7 @@ export class ChromiumVisitor {
     try {
       for (;;) {
         try {
-          const res = await page.goto(url, { timeout: 120_000 });
+          const res = await page.goto(url, { waitUntil: 'domcontentloaded' });
           if (res && res.status() >= 400) throw new Error(`${res.status()} at ${new URL(res.url()).pathname}`);
           return;
         } catch (err) {
@@ -121,7 +123,7 @@ export class ChromiumVisitor {
       if (this.plan.login === 'dummy') await page.fill('input[name=username]', `storm-${this.plan.id}`);
       await page.fill('input[name=password]', this.plan.password);
       this.navigating = true;
-      await page.press('input[name=password]', 'Enter');
+      await page.press('input[name=password]', 'Enter', { noWaitAfter: true });
     }
     // the queue and pending pages move on by themselves; waiting is fine until the deadline
     const left = this.result.arrived + this.plan.deadlineMs - Date.now();
@@ -130,6 +132,7 @@ export class ChromiumVisitor {
     });
     this.navigating = false;
     if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
+    this.result.serverMs ??= Date.now() - this.result.arrived;
     const user = decodeURIComponent(/\/user\/([^/]+)\//.exec(page.url())![1]!);
     if (this.result.user && this.result.user !== user) throw new Error(`came back as ${user}, was ${this.result.user}`);
     this.result.user = user;

@@ -41,6 +41,8 @@ export function figures(run: StormRun, joinedAt: number | null): Figures {
   lines.set('served (first cell output) / visitors', `${t.length} / ${rs.length}`);
   lines.set('servers real / mock', `${real.length} / ${mock.length}`);
   lines.set('first request → cell output p50 / p95 / max', t.length ? `${s(percentile(t, 50))} / ${s(percentile(t, 95))} / ${s(Math.max(...t))}` : 'n/a');
+  const srv = rs.map((r) => r.serverMs).filter((x): x is number => x !== null);
+  lines.set('… of which to the server\'s first page p50 / p95', srv.length ? `${s(percentile(srv, 50))} / ${s(percentile(srv, 95))}` : 'n/a');
   lines.set('… real servers', p(real));
   lines.set('… mock servers', p(mock));
   lines.set('… Chromium sample (served / in sample)', `${p(chromium)}; ${chromium.filter((r) => r.firstOutputMs !== null).length} / ${chromium.length}`);
@@ -84,6 +86,10 @@ export function render(runs: Array<{ run: StormRun; fig: Figures }>): string {
     if (kinds.size) {
       out.push('', `${run.hub}, failures by kind:`);
       for (const [e, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 12)) out.push(`- ${n}× ${e.slice(0, 220)}`);
+    }
+    if (run.hubLog.length) {
+      out.push('', `${run.hub}, its log's warnings and errors by kind:`);
+      for (const [m, n] of run.hubLog) out.push(`- ${n}× ${m}`);
     }
     out.push('', `${run.hub}, CPU % and RSS MiB over time (every ~10 s): `
       + run.samples.filter((_, i) => i % 5 === 0).map((x) => `${x.t.toFixed(0)}s ${x.cpuPct.toFixed(0)}% ${x.rssMiB.toFixed(0)}M`).join(' · '));

@@ -35,6 +35,21 @@ export interface StormRun {
   orphans: number;
   outage: { from: number; to: number } | null;
   loadavg: string;
+  /** The hub's warnings and errors, names and numbers taken out, with how often each came. */
+  hubLog: Array<[string, number]>;
+}
+
+function summarizeLog(path: string): Array<[string, number]> {
+  let text = '';
+  try { text = readFileSync(path, 'utf8'); } catch { return []; }
+  const kinds = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^\[([WE]) [^\]]*\]\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const msg = `${m[1]} ${m[2]!.replace(/[0-9a-f]{8}-[0-9a-f-]{27}|storm-\d+/g, '<user>').replace(/\d+(\.\d+)?/g, 'N').slice(0, 200)}`;
+    kinds.set(msg, (kinds.get(msg) ?? 0) + 1);
+  }
+  return [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 8);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,5 +157,6 @@ export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun
   return {
     hub: hub.name, results: visitors.map((v) => v.result), chromiumIds, start, allArrivedS, samples, rssAfterMiB, orphans, outage,
     loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    hubLog: summarizeLog(hub.logPath),
   };
 }

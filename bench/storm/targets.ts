@@ -25,6 +25,8 @@ export interface StormHub {
   password: string;
   token: string;
   dir: string;
+  /** The hub's log (nodehub at WARN unless BENCH_LOG_LEVEL says otherwise; JupyterHub at its default INFO). */
+  logPath: string;
   /** The hub's processes (JupyterHub's with its proxy), for CPU and RSS. */
   pids(): number[];
   /** SIGKILL the hub process alone (its servers live on, as after a crash). */
@@ -102,7 +104,7 @@ export default config;
   };
   await launch();
   return {
-    name: plan.kube ? 'nodehub (KubeSpawner, simulator)' : 'nodehub', origin, login: 'password', password, token, dir,
+    name: plan.kube ? 'nodehub (KubeSpawner, simulator)' : 'nodehub', origin, login: 'password', password, token, dir, logPath: join(dir, 'nodehub.log'),
     pids: () => [proc.pid],
     kill: () => process.kill(proc.pid, 'SIGKILL'),
     restart: launch,
@@ -137,7 +139,7 @@ export async function startStormJupyterhub(plan: HubPlan): Promise<StormHub> {
     ],
   });
   return {
-    name: 'JupyterHub 3.0 + CHP 5.3', origin: hub.url, login: 'dummy', password: 'storm', token: hub.token, dir: hub.process.cwd,
+    name: 'JupyterHub 3.0 + CHP 5.3', origin: hub.url, login: 'dummy', password: 'storm', token: hub.token, dir: hub.process.cwd, logPath: hub.process.logPath,
     pids: () => [hub.process.pid, ...(proxyPid(hub) ? [proxyPid(hub)!] : [])],
     kill: () => { throw new Error('the killed-hub variant runs on nodehub only'); },
     restart: async () => { throw new Error('not restartable'); },

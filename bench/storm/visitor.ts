@@ -33,6 +33,8 @@ export interface VisitorResult {
   errors: string[];
   reconnects: number;
   cells: number;
+  /** ms from the first request to the server's first page (the rest is the notebook, kernel and cell). */
+  serverMs: number | null;
   /** What served the visitor: a real jupyterhub-singleuser or the mock. */
   kind: 'real' | 'mock' | null;
 }
@@ -56,7 +58,7 @@ export class StormVisitor {
   constructor(plan: VisitorPlan) {
     this.plan = plan;
     this.browser = new Browser(plan.origin);
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
@@ -112,6 +114,7 @@ export class StormVisitor {
     if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
     const m = /^\/user\/([^/?]+)\//.exec(page.url);
     if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url.split('?')[0]}`);
+    this.result.serverMs ??= Date.now() - this.result.arrived;
     const user = decodeURIComponent(m[1]!);
     if (this.result.user && this.result.user !== user) throw new Error(`came back as ${user}, was ${this.result.user}`);
     this.result.user = user;
