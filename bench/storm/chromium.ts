@@ -62,7 +62,7 @@ export class ChromiumVisitor {
   constructor(browser: Browser, plan: VisitorPlan) {
     this.browser = browser;
     this.plan = plan;
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
@@ -112,7 +112,11 @@ export class ChromiumVisitor {
     page.on('response', (res) => {
       if (res.request().isNavigationRequest() && res.status() >= 400 && !this.ended) this.fail(`${res.status()} at ${new URL(res.url()).pathname.replace(/\/user\/[^/]+|\/hub\/(spawn-pending|queue)\/[^/?]+/g, '/…/<user>')}`);
     });
-    page.on('framenavigated', (f) => { if (f === page.mainFrame() && f.url().includes('/hub/queue/')) this.result.queued = true; });
+    page.on('framenavigated', (f) => {
+      if (f !== page.mainFrame()) return;
+      if (f.url().includes('/hub/queue/')) { this.result.queued = true; this.result.enteredQueue ??= Date.now(); }
+      else if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
+    });
     page.on('websocket', (ws) => ws.on('close', () => {
       if (this.ended || this.navigating || page.isClosed()) return;
       this.result.reconnects++;
@@ -131,7 +135,6 @@ export class ChromiumVisitor {
       throw new Error(`still on ${new URL(page.url()).pathname.replace(/\/(queue|spawn-pending)\/.*/, '/$1/<user>')} after the deadline`);
     });
     this.navigating = false;
-    if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
     this.result.serverMs ??= Date.now() - this.result.arrived;
     const user = decodeURIComponent(/\/user\/([^/]+)\//.exec(page.url())![1]!);
     if (this.result.user && this.result.user !== user) throw new Error(`came back as ${user}, was ${this.result.user}`);

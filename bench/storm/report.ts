@@ -20,9 +20,9 @@ const p = (rs: VisitorResult[]) => {
   return t.length ? `${s(percentile(t, 50))} / ${s(percentile(t, 95))} / ${s(Math.max(...t))} (n ${t.length})` : 'n/a';
 };
 
-/** Later arrivals who left the queue more than a second before an earlier one. */
+/** Visitors who entered the queue later but left it more than a second before an earlier one. */
 function overtaken(results: VisitorResult[]): number {
-  const q = results.filter((r) => r.queued && r.leftQueue !== null).sort((a, b) => a.arrived - b.arrived);
+  const q = results.filter((r) => r.queued && r.leftQueue !== null && r.enteredQueue !== null).sort((a, b) => a.enteredQueue! - b.enteredQueue!);
   let n = 0;
   for (let i = 0; i < q.length; i++) {
     for (let j = i + 1; j < q.length; j++) if (q[j]!.leftQueue! < q[i]!.leftQueue! - 1000) { n++; break; }
@@ -56,7 +56,7 @@ export function figures(run: StormRun, joinedAt: number | null): Figures {
   }
   lines.set('visitors with a failure', String(failed.length));
   const q = rs.filter((r) => r.queued);
-  lines.set('queued / overtaken by a later arrival (> 1 s)', `${q.length} / ${overtaken(rs)}`);
+  lines.set('queued / overtaken by a later entrant (> 1 s)', `${q.length} / ${overtaken(rs)}`);
   lines.set('websocket reconnects', String(rs.reduce((a, r) => a + r.reconnects, 0)));
   lines.set('kernels answering after the soak', `${rs.filter((r) => r.firstOutputMs !== null && !r.errors.some((e) => /soak/.test(e))).length} / ${rs.length}`);
   const cpu = run.samples.map((x) => x.cpuPct);

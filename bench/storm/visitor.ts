@@ -26,8 +26,10 @@ export interface VisitorResult {
   arrived: number;
   /** ms from the first request to the first cell's output; null when it never came. */
   firstOutputMs: number | null;
-  /** When the visitor left the queue (its first request past /hub/queue/), if it was queued. */
+  /** When the visitor's queue page first moved on (to the pending page or the server), if it was queued. */
   leftQueue: number | null;
+  /** When the visitor first saw the queue page: its place in line. */
+  enteredQueue: number | null;
   queued: boolean;
   user: string | null;
   errors: string[];
@@ -58,7 +60,7 @@ export class StormVisitor {
   constructor(plan: VisitorPlan) {
     this.plan = plan;
     this.browser = new Browser(plan.origin);
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
@@ -66,10 +68,19 @@ export class StormVisitor {
   }
 
   /** A navigation that waits out a hub restart (connection refused while the outage lasts) like a reloading tab. */
-  private async go(url: string, init: Parameters<Browser['go']>[1] = {}): Promise<Page> {
+  private go(url: string, init: Parameters<Browser['go']>[1] = {}): Promise<Page> {
+    return this.retrying(() => this.browser.go(url, init));
+  }
+
+  /** One request (no redirects), also waiting out a hub restart. */
+  private request(url: string, init: Parameters<Browser['request']>[1] = {}): Promise<Response> {
+    return this.retrying(() => this.browser.request(url, init));
+  }
+
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        return await this.browser.go(url, init);
+        return await fn();
       } catch (err) {
         if (Date.now() > this.plan.outageUntil()) throw err;
         await sleep(250);
@@ -106,12 +117,13 @@ export class StormVisitor {
     const deadline = this.result.arrived + this.plan.deadlineMs;
     while (page.status === 200 && /^\/hub\/(queue|spawn-pending)\//.test(page.url)) {
       if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/\/(queue|spawn-pending)\/.*/, '/$1/<user>')} after the deadline: ${page.body.replace(/<script[^]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
-      if (page.url.startsWith('/hub/queue/')) this.result.queued = true;
+      if (page.url.startsWith('/hub/queue/')) { this.result.queued = true; this.result.enteredQueue ??= Date.now(); }
       await sleep(page.url.startsWith('/hub/queue/') ? 1000 : 250);
       page = await this.go(page.url);
+      // the hub let this visitor out of the queue (to the pending page or the server): fairness is judged here
+      if (this.result.queued && this.result.leftQueue === null && !page.url.startsWith('/hub/queue/')) this.result.leftQueue = Date.now();
     }
     for (const hop of page.hops) if (hop.status >= 400) throw new Error(`${hop.status} at ${hop.url.replace(/storm-\d+|[0-9a-f-]{36}/g, '<user>').split('?')[0]}`);
-    if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
     const m = /^\/user\/([^/?]+)\//.exec(page.url);
     if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url.split('?')[0]}`);
     this.result.serverMs ??= Date.now() - this.result.arrived;
@@ -124,7 +136,7 @@ export class StormVisitor {
     const xsrf = () => this.browser.cookiesFor(prefix)._xsrf;
     const json = () => ({ 'content-type': 'application/json', ...(xsrf() ? { 'x-xsrftoken': xsrf()! } : {}) });
     if (first) {
-      const put = await this.browser.request(`${prefix}api/contents/storm.ipynb`, {
+      const put = await this.request(`${prefix}api/contents/storm.ipynb`, {
         method: 'PUT', headers: json(),
         body: JSON.stringify({ type: 'notebook', format: 'json', content: NOTEBOOK }),
       });
@@ -135,7 +147,7 @@ export class StormVisitor {
     if (nb.status >= 400) throw new Error(`notebook page ${nb.status}`);
     this.result.kind = /mock notebook/.test(nb.body) ? 'mock' : 'real';
     if (first || !this.wsUrl) {
-      const res = await this.browser.request(`${prefix}api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'python3' }), headers: json() });
+      const res = await this.request(`${prefix}api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'python3' }), headers: json() });
       if (res.status !== 201) throw new Error(`kernel start ${res.status}: ${(await res.text()).slice(0, 200)}`);
       const { id } = (await res.json()) as { id: string };
       this.wsUrl = `${this.plan.origin.replace(/^http/, 'ws')}${prefix}api/kernels/${id}/channels`;
@@ -146,7 +158,7 @@ export class StormVisitor {
 
   private async pull(pageUrl: string, prefix: string): Promise<void> {
     const q = new URL(pageUrl, this.plan.origin).searchParams;
-    const res = await this.browser.request(`${prefix}git-pull/api?repo=${encodeURIComponent(q.get('repo') ?? '')}`);
+    const res = await this.request(`${prefix}git-pull/api?repo=${encodeURIComponent(q.get('repo') ?? '')}`);
     const text = await res.text();
     if (res.status !== 200 || !/"phase": ?"finished"/.test(text)) throw new Error(`nbgitpuller: ${res.status} ${text.slice(-200)}`);
   }
