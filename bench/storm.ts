@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   try {
     if (CHROMIUM) browser = await launchChromium();
     for (const system of systems) {
-      if (flags.kube) kube = await startKube(mux.command, Number(flags['kube-nodes']), Math.ceil((2 * N) / Number(flags['kube-nodes'])));
+      if (flags.kube) kube = await startKube(NODEHUB_NODE, mux.command, Number(flags['kube-nodes']), Math.ceil((2 * N) / Number(flags['kube-nodes'])));
       const plan: HubPlan = {
         real, mockCmd: mux.command, pool: Number(flags.pool), limit: Number(flags.limit), spawnLimit: Number(flags['spawn-limit']),
         ...(kube ? { kube: kube.settings } : {}),
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   }
   const variant = [
     `${N} visitors over ${OVER_S} s, soak ${SOAK_S} s (a cell from ~30 % every ${flags['soak-cell-every']} s)`,
-    `${CHROMIUM} in Chromium`, flags.kube ? `KubeSpawner on the simulator, ${flags['kube-nodes']} nodes joining ${flags['nodes-join-at']} s after the start (TriggeredScaleUp at once)` : `${real} real servers`,
+    `${CHROMIUM} in Chromium`, flags.kube ? `KubeSpawner on the simulator (its own process), ${flags['kube-nodes']} nodes joining ${flags['nodes-join-at']} s after the start (TriggeredScaleUp at once)` : `${real} real servers`,
     Number(flags.pool) ? `pool ${flags.pool}` : 'no pool', Number(flags.limit) ? `active_server_limit ${flags.limit}` : '',
     Number(flags['spawn-limit']) ? `concurrent_spawn_limit ${flags['spawn-limit']}` : '', Number(flags['kill-at']) ? `nodehub SIGKILLed at ${flags['kill-at']} s, restarted 2 s later` : '',
   ].filter(Boolean).join(', ');

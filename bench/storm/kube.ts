@@ -1,15 +1,16 @@
-// The Kubernetes variant: the API simulator (test/k8s-sim) with no node at all when the storm starts, and an
-// autoscaler stand-in that does what cluster-autoscaler does for a pod no node fits: a TriggeredScaleUp event on the
-// pod at once, and the new nodes Ready only later (`joinAtMs` after the storm's start). Until then every pod is Pending
-// and unschedulable, so visitors wait on the queue and pending pages; nodehub's KubeSpawner keeps waiting because a
-// scale-up was announced. The pods run the storm's mock command (the mux), bound to their own pod IPs.
-import { randomInt } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import type { KObject, Simulator } from '../../test/k8s-sim/index.ts';
-import { NAMESPACE, kubeSection, startSim } from '../../test/support/k8s-hub.ts';
+// The Kubernetes variant: the API simulator (test/k8s-sim, in its own process: kube-sim.ts) with no node at all when
+// the storm starts, and an autoscaler stand-in that does what cluster-autoscaler does for a pod no node fits: a
+// TriggeredScaleUp event on the pod at once, and the new nodes Ready only later (`joinAfter`). Until then every pod is
+// Pending and unschedulable, so visitors wait on the queue and pending pages; nodehub's KubeSpawner keeps waiting
+// because a scale-up was announced. The pods run the storm's mock relay, bound to their own pod IPs, with their working
+// directory in the bench's temp dir (so the clean-up sweep finds them whatever happens).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NAMESPACE, IMAGE } from '../../test/support/k8s-hub.ts';
+import { makeTempDir, startProcess, type ManagedProcess } from '../lib/procs.ts';
 
 export interface KubeVariant {
-  sim: Simulator;
   /** KubeSpawner settings for the hub. */
   settings: Record<string, unknown>;
   /** Adds the nodes `ms` after now; resolves when they are in. */
@@ -18,50 +19,34 @@ export interface KubeVariant {
   close(): Promise<void>;
 }
 
-export async function startKube(mockCmd: string[], nodes: number, podsPerNode: number): Promise<KubeVariant> {
-  // a /16 of its own: a /24 runs out with a few hundred pods plus what other simulators on this machine hold
-  const { sim, kubeconfig, dir } = await startSim({ nodes: [], podSubnet: `127.${randomInt(100, 250)}`, historyLimit: 50_000 });
-  const announced = new Set<string>();
-  // cluster-autoscaler's answer to a pod that does not fit: one TriggeredScaleUp event per pod
-  const unsubscribe = sim.store.subscribe((change) => {
-    if (change.resource !== 'events' || change.type !== 'ADDED' || (change.object as KObject).reason !== 'FailedScheduling') return;
-    const pod = (change.object as KObject).involvedObject as { name: string; uid: string };
-    if (announced.has(pod.uid)) return;
-    announced.add(pod.uid);
-    setImmediate(() => {
-      try {
-        sim.create('events', NAMESPACE, {
-          metadata: { name: `${pod.name}.scaleup${announced.size}` },
-          involvedObject: { kind: 'Pod', namespace: NAMESPACE, name: pod.name, uid: pod.uid, apiVersion: 'v1' },
-          reason: 'TriggeredScaleUp', type: 'Normal', count: 1, source: { component: 'cluster-autoscaler' },
-          message: `pod triggered scale-up: [{storm-pool 0->${nodes} (max: ${nodes})}]`,
-        });
-      } catch { /* the pod went meanwhile */ }
-    });
+export async function startKube(node: string, mockCmd: string[], nodes: number, podsPerNode: number): Promise<KubeVariant> {
+  const dir = makeTempDir('storm-kube');
+  const pods = join(dir, 'pods');
+  mkdirSync(pods);
+  const proc: ManagedProcess = startProcess({
+    name: 'kube-sim', command: node, args: [new URL('./kube-sim.ts', import.meta.url).pathname, dir, String(nodes), String(podsPerNode)],
+    cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
-  // a bench that dies leaves no pod process behind (they sleep for a day otherwise)
-  const killPods = () => { for (const p of sim.processes()) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } };
-  process.on('exit', killPods);
+  for (let i = 0; !existsSync(join(dir, 'ready')); i++) {
+    if (proc.hasExited() || i > 600) throw new Error(`the simulator did not start: ${proc.logTail()}`);
+    await sleep(100);
+  }
   const v: KubeVariant = {
-    sim,
-    settings: kubeSection(kubeconfig, {
-      cmd: mockCmd, start_timeout: 600, http_timeout: 120,
-      // the hub's own waiting is what is measured, not a guess of how long an autoscaler takes
-      unschedulable_timeout: 5,
-      cpu_guarantee: 0.01, mem_guarantee: '10M',
-    }),
-    joinedAt: null,
-    joinAfter: (ms) => new Promise((resolve) => setTimeout(() => {
-      for (let i = 1; i <= nodes; i++) sim.nodes.add({ name: `storm-${i}`, allocatable: { cpu: '64', memory: '256Gi', pods: String(podsPerNode) } });
-      v.joinedAt = Date.now();
-      resolve(v.joinedAt);
-    }, ms)),
-    close: async () => {
-      unsubscribe();
-      await sim.close();
-      process.off('exit', killPods);
-      rmSync(dir, { recursive: true, force: true });
+    settings: {
+      kubeconfig: join(dir, 'kubeconfig'), namespace: NAMESPACE, image: IMAGE, cmd: mockCmd, ip: '$(POD_IP)',
+      environment: { POD_IP: { valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } } },
+      working_dir: pods, prepuller_enabled: false, cpu_guarantee: 0.01, mem_guarantee: '10M',
+      // waiting for the nodes is the hub's job here, not a timeout's
+      start_timeout: 600, http_timeout: 120,
     },
+    joinedAt: null,
+    joinAfter: async (ms) => {
+      await sleep(ms);
+      process.kill(proc.pid, 'SIGUSR1');
+      v.joinedAt = Date.now();
+      return v.joinedAt;
+    },
+    close: () => proc.stop(30_000),
   };
   return v;
 }
