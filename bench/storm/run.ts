@@ -83,6 +83,22 @@ async function countOrphans(hub: StormHub): Promise<number> {
   return [...owners].filter((u) => !running.has(u)).length;
 }
 
+/** For visitors whose own server answered an error: the last error line of that server's log (nodehub keeps it in
+ *  the user's home as .nodehub-server.log; JupyterHub's servers log to the hub's log, already summarized). */
+function serverErrors(hub: StormHub, results: VisitorResult[]): Array<[string, number]> {
+  const kinds = new Map<string, number>();
+  for (const r of results) {
+    if (!r.user || !r.errors.some((e) => /at \/user\//.test(e))) continue;
+    let text = '';
+    try { text = readFileSync(`${hub.dir}/home/${r.user}/.nodehub-server.log`, 'utf8'); } catch { continue; }
+    const line = text.split('\n').filter((l) => /^\[E |Error|Timeout/.test(l)).pop();
+    if (!line) continue;
+    const msg = `server log: ${line.replace(/^\[E [^\]]*\]\s*/, '').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<user>').replace(/\d+(\.\d+)?/g, 'N').slice(0, 200)}`;
+    kinds.set(msg, (kinds.get(msg) ?? 0) + 1);
+  }
+  return [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 5);
+}
+
 export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun> {
   const samples: Sample[] = [];
   let last: { cpu: number; t: number } | null = null;
@@ -157,6 +173,6 @@ export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun
   return {
     hub: hub.name, results: visitors.map((v) => v.result), chromiumIds, start, allArrivedS, samples, rssAfterMiB, orphans, outage,
     loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-    hubLog: summarizeLog(hub.logPath),
+    hubLog: [...summarizeLog(hub.logPath), ...serverErrors(hub, visitors.map((v) => v.result))],
   };
 }

@@ -123,7 +123,13 @@ export class StormVisitor {
       // the hub let this visitor out of the queue (to the pending page or the server): fairness is judged here
       if (this.result.queued && this.result.leftQueue === null && !page.url.startsWith('/hub/queue/')) this.result.leftQueue = Date.now();
     }
-    for (const hop of page.hops) if (hop.status >= 400) throw new Error(`${hop.status} at ${hop.url.replace(/storm-\d+|[0-9a-f-]{36}/g, '<user>').split('?')[0]}`);
+    for (const hop of page.hops) {
+      if (hop.status < 400) continue;
+      // whose server answered the error, so the report can quote that server's log
+      const owner = /^\/user\/([^/?]+)\//.exec(hop.url)?.[1];
+      if (owner) this.result.user ??= decodeURIComponent(owner);
+      throw new Error(`${hop.status} at ${hop.url.replace(/storm-\d+|[0-9a-f-]{36}/g, '<user>').split('?')[0]}`);
+    }
     const m = /^\/user\/([^/?]+)\//.exec(page.url);
     if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url.split('?')[0]}`);
     this.result.serverMs ??= Date.now() - this.result.arrived;
