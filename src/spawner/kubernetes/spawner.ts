@@ -7,11 +7,11 @@ import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
 import { classifyStartingPod, isPodRunning, notebookStatus, podUrl, pollPod, serverExit } from './classify.ts';
-import { apiProblem, TimeoutError, withTimeout } from './client.ts';
-import { sleep } from '../../util/time.ts';
+import { apiProblem } from './client.ts';
+import { createPod, type PodCreation } from './create.ts';
 import { clusterFor, type KubeCluster } from './cluster.ts';
 import { formatEvent, StartEvents, type PodEvent } from './events.ts';
-import { makePod, notebookEnv } from './pod.ts';
+import { makePod } from './pod.ts';
 import { startClaim } from './storage.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
@@ -37,8 +37,8 @@ export class KubeSpawner implements Spawner {
   #unwatchExit: (() => void) | null = null;
   /** The exit watch's check, run again once a start has settled (exits seen while starting are the start's to report). */
   #checkExit: (() => void) | null = null;
-  /** A create attempt timed out or lost its connection: the pod may exist although no answer said so. */
-  #createUncertain = false;
+  /** This start's pod creation (create.ts); its `uncertain` says the pod may exist although no answer said so. */
+  #creation: PodCreation | null = null;
   /** Built from a record (a server a previous hub started), not started by this hub. */
   #adopted = false;
   /** poll() answered from the record because the API could not be listed; the exit watch checks once it can. */
@@ -162,7 +162,7 @@ export class KubeSpawner implements Spawner {
       this.#feed.reset();
       this.#progress = 10;
       this.#uid = null;
-      this.#createUncertain = false;
+      this.#creation = null;
       if (t.namespace && t.namespace !== cluster.namespace) {
         throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
       }
@@ -179,7 +179,15 @@ export class KubeSpawner implements Spawner {
       if (t.eventsEnabled) events = new StartEvents(cluster, this.#podName, (e) => this.#onEvent(e));
       const manifest = makePod({ traits: t, config: this.#init.config, spec: this.#init.spec, podName: this.#podName, fields: this.#fields,
         adminAccess: this.#init.hubConfig?.hub?.admin_access === true });
-      this.#uid = await this.#createPod(manifest, signal);
+      this.#creation = {
+        cluster, traits: t, podName: this.#podName, log: this.#init.log, uncertain: false,
+        push: (message) => this.#push(message),
+        deleteStale: async (sig) => {
+          this.#uid = null;
+          await this.#deletePod(0, sig);
+        },
+      };
+      this.#uid = await createPod(this.#creation, manifest, signal);
       events?.setUid(this.#uid);
       const pod = await this.#waitRunning(signal, events, claim, Date.now() + t.startTimeoutMs);
       const url = podUrl(pod, t.podConnectIp);
@@ -190,7 +198,7 @@ export class KubeSpawner implements Spawner {
     } catch (err) {
       if (signal.aborted) throw new Error('Start was cancelled: the server was stopped while starting');
       // A pod that will not start is deleted at once (grace 0), not left to run into a timeout.
-      if (this.#uid !== null || this.#createUncertain) await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
+      if (this.#uid !== null || this.#creation?.uncertain) await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
       throw err;
     } finally {
       await events?.close();
@@ -205,61 +213,6 @@ export class KubeSpawner implements Spawner {
   #onEvent(e: PodEvent, show = true): void {
     if (show) this.#push(formatEvent(e), undefined, e.raw);
     for (const hook of [...this.#eventHooks]) hook();
-  }
-
-  /** Creates the pod; a 409 means a stale pod of the same name: it is deleted (grace 0) and the create retried. */
-  async #createPod(manifest: V1Pod, signal: AbortSignal): Promise<string> {
-    const cluster = this.#cluster!;
-    const t = this.#traits;
-    const deadline = Date.now() + t.requestRetryTimeoutMs;
-    this.#createUncertain = false;
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      if (signal.aborted) throw new Error('aborted');
-      try {
-        const created = await withTimeout(cluster.client.core.createNamespacedPod({ namespace: cluster.namespace, body: manifest }),
-          t.requestTimeoutMs, `Creating pod ${this.#podName}`);
-        return created.metadata?.uid ?? '';
-      } catch (err) {
-        const p = apiProblem(err);
-        // An earlier attempt that timed out may have created the pod after all: it carries this spawn's own token,
-        // so it is taken as created instead of being deleted and made again (which, with a slow API, never ends).
-        const ours = p.code === 409 && this.#createUncertain ? await this.#findCreated(manifest) : null;
-        if (ours !== null) return ours;
-        if (p.code === 409 && Date.now() < deadline) {
-          this.#push(`A pod named ${this.#podName} already exists (left over from an earlier start); replacing it`);
-          this.#uid = null;
-          await this.#deletePod(0, signal);
-          continue;
-        }
-        if (err instanceof TimeoutError || p.code === 0) this.#createUncertain = true;
-        const transient = err instanceof TimeoutError || p.code === 0 || p.code === 429 || p.code >= 500;
-        if (transient && Date.now() < deadline) {
-          await sleep(delay, signal);
-          continue;
-        }
-        throw new Error(`Kubernetes did not create pod ${this.#podName}: ${p.message}`);
-      }
-    }
-  }
-
-  /** The uid of the pod of this name if it is the one `manifest` describes (same server token), else null. */
-  async #findCreated(manifest: V1Pod): Promise<string | null> {
-    const cluster = this.#cluster!;
-    const token = (pod: object | undefined) => notebookEnv(pod, 'JUPYTERHUB_API_TOKEN');
-    const want = token(manifest);
-    if (!want) return null;
-    let pod: KObject | undefined = cluster.pods.get(this.#podName);
-    if (token(pod) !== want) {
-      try {
-        pod = await withTimeout(cluster.client.core.readNamespacedPod({ name: this.#podName, namespace: cluster.namespace }),
-          this.#traits.requestTimeoutMs, `Reading pod ${this.#podName}`) as KObject;
-      } catch {
-        return null;
-      }
-    }
-    if (token(pod) !== want || pod?.metadata?.deletionTimestamp) return null;
-    this.#init.log.info(`Pod ${this.#podName} was created by an earlier attempt whose answer was lost; using it`);
-    return pod?.metadata?.uid ?? '';
   }
 
   /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
