@@ -5,19 +5,26 @@
 // the 200 servers are real processes (python3's http.server, the smallest thing that answers HTTP).
 // test/k8s-scale.test.ts asserts what the hub caches; this measures what it costs.
 //
-//   node_modules/.bin/node bench/k8s-scale.ts [--burst 200] [--rest-seconds 10]
+//   node_modules/.bin/node bench/k8s-scale.ts [--burst 200] [--rest-seconds 10] [--sizes 50:500,5000:50000] [--api-timeout 3]
+// A start that fails is counted and its reason printed (the hub logs at warn, BENCH_LOG_LEVEL to change).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startHubProcess, type HubProcess } from '../test/support/hub-process.ts';
 import { testConfig } from '../test/support/hub.ts';
 import { kubeSection, NAMESPACE, startSim } from '../test/support/k8s-hub.ts';
 import type { Simulator } from '../test/k8s-sim/index.ts';
 
-const { values } = parseArgs({ options: { burst: { type: 'string', default: '200' }, 'rest-seconds': { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: {
+  burst: { type: 'string', default: '200' }, 'rest-seconds': { type: 'string', default: '10' }, sizes: { type: 'string', default: '50:500,5000:50000' },
+  // KubeSpawner's k8s_api_request_timeout (3 s): the simulator shares the machine's cores with the hub and the burst's
+  // servers, so on a loaded machine its answers can take longer than a real API server's
+  'api-timeout': { type: 'string', default: '3' },
+} });
 const BURST = Number(values.burst);
 const REST_S = Number(values['rest-seconds']);
 const TICK = 100; // USER_HZ on Linux
@@ -56,6 +63,7 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
     historyLimit: 2000,
     // a /16 of its own: a /24 runs out with 200 pods plus whatever other simulators on this machine hold
     podSubnet: `127.${randomInt(100, 250)}`,
+    separateLauncher: true,
     nodes: [{ name: 'node-1', allocatable: { cpu: '1000', memory: '4000Gi', pods: '1000' } }],
   });
   const dir = mkdtempSync(join(tmpdir(), 'nodehub-bench-k8s-'));
@@ -75,15 +83,26 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
     const origin = `http://127.0.0.1:${port}`;
     const config = join(dir, 'nodehub.json');
     writeFileSync(config, JSON.stringify(testConfig(dir, adminToken, {
-      JupyterHub: { port, spawner_class: 'kubernetes', slow_spawn_timeout: 0, concurrent_spawn_limit: 0, log_level: 'error' },
+      JupyterHub: { port, spawner_class: 'kubernetes', slow_spawn_timeout: 0, concurrent_spawn_limit: 0, log_level: process.env.BENCH_LOG_LEVEL ?? 'warn' },
       KubeSpawner: kubeSection(s.kubeconfig, {
         cmd: ['/usr/bin/python3', '-m', 'http.server', '8888', '--bind', '$(POD_IP)'], start_timeout: 300, http_timeout: 300,
-        mem_guarantee: '10M', cpu_guarantee: 0.01,
+        mem_guarantee: '10M', cpu_guarantee: 0.01, k8s_api_request_timeout: Number(values['api-timeout']),
+        k8s_api_request_retry_timeout: Math.max(30, 4 * Number(values['api-timeout'])), ...(process.env.BENCH_NO_EVENTS ? { events_enabled: false } : {}),
       }),
     })));
     hub = await startHubProcess(config, origin, 60_000);
     const pid = hub.child.pid!;
-    const api = (path: string, init: RequestInit = {}) => fetch(`${origin}/hub/api${path}`, { ...init, headers: { authorization: `token ${adminToken}` } });
+    // on a loaded machine a connection can be reset; the measurement must not die of it
+    const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fetch(`${origin}/hub/api${path}`, { ...init, headers: { authorization: `token ${adminToken}` } });
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await sleep(1000);
+        }
+      }
+    };
     // let the informer list and settle
     await sleep(3000);
     const c0 = cpuSeconds(pid);
@@ -96,8 +115,17 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
     let peak = rssMiB(pid);
     const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 200);
     const b0 = cpuSeconds(pid);
+    // the simulator runs in this process: a stalled event loop here is a slow API server for the hub
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
     const t0 = Date.now();
-    await Promise.all(users.map((u) => api(`/users/${u}/server`, { method: 'POST' })));
+    const posts = await Promise.all(users.map(async (u) => {
+      const r = await api(`/users/${u}/server`, { method: 'POST' });
+      return r.ok ? String(r.status) : `${r.status} ${await r.text()}`;
+    }));
+    const answers = new Map<string, number>();
+    for (const a of posts) answers.set(a, (answers.get(a) ?? 0) + 1);
+    console.log(`${label}: POST /users/:name/server answered`, Object.fromEntries(answers));
     let ready = 0;
     for (;;) {
       const list = await (await api('/users?limit=1000')).json() as Array<{ pending: string | null; server: string | null }>;
@@ -108,6 +136,16 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
       await sleep(500);
     }
     const burstWallS = (Date.now() - t0) / 1000;
+    lag.disable();
+    console.log(`${label}: simulator event loop delay during the burst: p50 ${(lag.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms; API requests`, s.sim.stats().byVerb);
+    // why starts failed, grouped (pod and user names made generic)
+    const reasons = new Map<string, number>();
+    if (process.env.BENCH_HUB_LOG) writeFileSync(process.env.BENCH_HUB_LOG, hub.output());
+    for (const m of hub.output().matchAll(/(?:Spawn of .+? failed|server stopped unexpectedly): (.*)/g)) {
+      const why = m[1]!.replace(/burst-\d+/g, 'burst-N').replace(/\d+(\.\d+)?/g, 'N');
+      reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    }
+    for (const [why, n] of reasons) console.log(`${label}: ${n} failed: ${why}`);
     const burstCpuS = cpuSeconds(pid) - b0;
     clearInterval(sampler);
     await Promise.all(users.map((u) => api(`/users/${u}/server`, { method: 'DELETE' })));
@@ -124,7 +162,13 @@ async function run(label: string, pods: number, events: number): Promise<Row> {
   }
 }
 
-const rows = [await run('50 user pods, 500 events', 50, 500), await run('5,000 user pods, 50,000 events', 5000, 50_000)];
+const rows: Row[] = [];
+for (const size of values.sizes!.split(',')) {
+  const [pods, events] = size.split(':').map(Number) as [number, number];
+  const row = await run(`${pods.toLocaleString('en')} user pods, ${events.toLocaleString('en')} events`, pods, events);
+  rows.push(row);
+  console.log('row', JSON.stringify(row)); // at once: a later size that fails keeps this one
+}
 const f = (n: number, d = 1) => n.toFixed(d);
 console.log(`\n| namespace | CPU at rest | RSS at rest | ${BURST} starts: ready | hub CPU | wall | peak RSS | RSS after |`);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -47,7 +47,7 @@ export async function startNodehub(opts: HubOptions): Promise<RunningHub> {
     command: NODEHUB_NODE,
     args: [NODEHUB_CLI, '-f', configPath],
     cwd: dir,
-    env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8' },
+    env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8', ...opts.env },
   });
   return whenUp('nodehub', proc, `http://127.0.0.1:${port}`, token, t0, opts);
 }

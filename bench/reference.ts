@@ -32,6 +32,8 @@ export interface HubOptions {
   readyPath?: string;
   /** Poll interval while waiting for start-up; default 50 ms. */
   pollMs?: number;
+  /** More environment for the hub process (e.g. SLURM_CONF, PYTHONPATH). */
+  env?: Record<string, string>;
 }
 
 export interface RunningHub extends HubEndpoint {
@@ -82,7 +84,7 @@ export async function startReferenceHub(opts: HubOptions): Promise<RunningHub> {
     args: ['-f', configPath],
     cwd: dir,
     // JupyterHub hands its own environment to CHP, so NODE_PATH set here reaches the proxy.
-    env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8', NODE_PATH: DEBIAN_NODE_PATH },
+    env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8', NODE_PATH: DEBIAN_NODE_PATH, ...opts.env },
   });
   return whenUp('JupyterHub 3.0 + CHP', proc, `http://127.0.0.1:${port}`, token, t0, opts);
 }

@@ -1,17 +1,25 @@
-// The event storm (issue 13): N visitors arriving over T seconds (Poisson) at an ephemeral nodehub (tmp users, shared
-// password), each a scripted browser that reaches a server, runs a cell over the kernel websocket and keeps it open
-// through a soak, running a cell now and then; a tenth come back by the same link, a tenth arrive by an nbgitpuller
-// link. At the end every visitor's kernel must still answer. See bench/README.md for the flags and what is missing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The event storm (issue 13): N visitors arriving over T seconds (Poisson) at an ephemeral hub, each a scripted browser
+// (a sample in real Chromium) that reaches a server, runs a cell over the kernel websocket and keeps it open through a
+// soak, running a cell now and then; a tenth come back by the same link, a tenth arrive by an nbgitpuller link. At the
+// end every visitor's kernel must still answer. The same storm runs against nodehub and JupyterHub 3.0 + CHP in one run;
+// as many visitors as this machine holds get real jupyterhub-singleuser servers with real kernels (measured first),
+// the rest the mock. Variants: warm pool, limits, the hub killed in the middle, the Kubernetes simulator with nodes
+// joining late. Flags and figures: bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
-import { NODEHUB_CLI, NODEHUB_NODE } from './nodehub.ts';
-import { freePort } from './lib/ports.ts';
-import { percentile } from './lib/stats.ts';
-import { StormVisitor, type VisitorResult } from './storm/visitor.ts';
+import type { Browser } from 'playwright-core';
+import { NODEHUB_NODE } from './nodehub.ts';
+import { cleanupAll, makeTempDir } from './lib/procs.ts';
+import { launchChromium } from './storm/chromium.ts';
+import { startKube, type KubeVariant } from './storm/kube.ts';
+import { startMux } from './storm/mux.ts';
+import { figures, render, type Figures } from './storm/report.ts';
+import { runStorm, type StormRun } from './storm/run.ts';
+import { chooseSplit, memAvailableMiB } from './storm/split.ts';
+import { startStormJupyterhub, startStormNodehub, type HubPlan } from './storm/targets.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,151 +27,113 @@ const { values: flags } = parseArgs({
     over: { type: 'string', default: '120' },
     soak: { type: 'string', default: '600' },
     'soak-cell-every': { type: 'string', default: '60' },
+    systems: { type: 'string', default: 'nodehub,jupyterhub' },
     pool: { type: 'string', default: '0' },
     limit: { type: 'string', default: '0' },
     'spawn-limit': { type: 'string', default: '0' },
     'kill-at': { type: 'string', default: '0' },
-    server: { type: 'string', default: 'mock' },
+    real: { type: 'string', default: 'auto' },
+    'max-real': { type: 'string', default: '100' },
+    'mem-share': { type: 'string', default: '0.5' },
+    'cpu-share': { type: 'string', default: '0.5' },
+    chromium: { type: 'string', default: '20' },
+    deadline: { type: 'string', default: '300' },
+    kube: { type: 'boolean', default: false },
+    'nodes-join-at': { type: 'string', default: '60' },
+    'kube-nodes': { type: 'string', default: '4' },
   },
 });
 const N = Number(flags.visitors);
-const T = Number(flags.over) * 1000;
-const SOAK = Number(flags.soak) * 1000;
-const KILL_AT = Number(flags['kill-at']) * 1000;
-const MOCK = new URL('../test/support/mock-singleuser.mjs', import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const OVER_S = Number(flags.over);
+const SOAK_S = Number(flags.soak);
+const CHROMIUM = Math.min(Number(flags.chromium), N);
+const systems = flags.kube ? ['nodehub'] : flags.systems.split(',').map((x) => x.trim());
+const log = (m: string) => process.stderr.write(`[storm ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-const dir = mkdtempSync(join(tmpdir(), 'nodehub-storm-'));
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-const password = 'storm-password';
-const config = {
-  JupyterHub: {
-    ip: '127.0.0.1', port, db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`, cookie_secret_file: join(dir, 'cookie_secret'),
-    authenticator_class: 'tmp', active_server_limit: Number(flags.limit), concurrent_spawn_limit: Number(flags['spawn-limit']),
-    log_level: 'WARN',
-  },
-  IdleCuller: { enabled: false },
-  Spawner: {
-    cmd: flags.server === 'real' ? ['/usr/bin/jupyterhub-singleuser'] : [NODEHUB_NODE, MOCK],
-    pool_size: Number(flags.pool), http_timeout: 120, start_timeout: 120,
-    ...(flags.server === 'real' ? { environment: { JUPYTERHUB_SINGLEUSER_APP: 'notebook.notebookapp.NotebookApp' } } : {}),
-  },
-  LocalProcessSpawner: { home_dir_template: join(dir, 'home', '{username}'), uid_range: null, allow_unisolated: true },
-};
-const configFile = join(dir, 'nodehub.yaml');
-writeFileSync(configFile, stringify(config));
-
-let hub: ChildProcess;
-function startHub(): ChildProcess {
-  const child = spawn(NODEHUB_NODE, [NODEHUB_CLI, '-f', configFile], {
-    cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', NODEHUB_SHARED_PASSWORD: password }, stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
-async function hubUp(): Promise<void> {
-  for (;;) {
-    try {
-      if ((await fetch(`${origin}/hub/health`)).ok) return;
-    } catch { /* not yet */ }
-    await sleep(50);
+// Every server, browser and hub is ours to end: a watchdog for time and for the machine's memory.
+const hardLimitMs = systems.length * (OVER_S + SOAK_S + Number(flags.deadline) + 600) * 1000;
+setTimeout(() => { log(`past the run's ${hardLimitMs / 60_000} minute limit: stopping everything`); void cleanupAll().then(() => process.exit(2)); }, hardLimitMs).unref();
+const memFloorMiB = Math.max(1024, memAvailableMiB() * 0.1);
+setInterval(() => {
+  if (memAvailableMiB() < memFloorMiB) {
+    log(`MemAvailable fell below ${memFloorMiB.toFixed(0)} MiB: stopping everything before the machine runs out`);
+    void cleanupAll().then(() => process.exit(3));
   }
-}
+}, 1000).unref();
 
-// CPU and RSS of the hub process over time
-const samples: { t: number; cpuPct: number; rssMiB: number }[] = [];
-let lastCpu = 0;
-let lastT = 0;
-const t0 = Date.now();
-const sampler = setInterval(() => {
+async function main(): Promise<void> {
+  const load0 = (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ');
+  const work = makeTempDir('storm');
+  // a local repository for the nbgitpuller links (real servers clone it; the mock ignores it)
+  const repo = join(work, 'storm-repo');
+  mkdirSync(repo);
+  writeFileSync(join(repo, 'README.md'), '# storm\n');
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=storm', '-c', 'user.email=storm@localhost', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'storm');
+
+  const split = flags.kube ? null : await chooseSplit({
+    visitors: N, overS: OVER_S, maxReal: Number(flags['max-real']), memShare: Number(flags['mem-share']), cpuShare: Number(flags['cpu-share']),
+    // hubs, the mux, Chromium's sample and the visitors' own process
+    reserveMiB: 1500 + CHROMIUM * 120, fixed: flags.real === 'auto' ? undefined : Number(flags.real),
+  });
+  const real = split?.real ?? 0;
+  if (split) log(`real servers: ${real} of ${N}; ${split.why}`);
+  // memory for the whole run, checked before anything starts: real servers, the mock servers' shells, Chromium
+  const needMiB = real * (split?.calibration.pssMiB ?? 0) + (N - real) * 1.5 + CHROMIUM * 120 + 1500;
+  if (needMiB > memAvailableMiB() * 0.8) throw new Error(`the run would need ~${needMiB.toFixed(0)} MiB, more than 80 % of MemAvailable (${memAvailableMiB().toFixed(0)} MiB): lower --real or --visitors`);
+
+  const mux = await startMux(work, NODEHUB_NODE);
+  let browser: Browser | null = null;
+  let kube: KubeVariant | null = null;
+  const done: Array<{ run: StormRun; fig: Figures }> = [];
   try {
-    const stat = readFileSync(`/proc/${hub.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
-    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))![1]) / 1024;
-    const now = Date.now();
-    if (lastT) samples.push({ t: (now - t0) / 1000, cpuPct: ((cpu - lastCpu) / (now - lastT)) * 100, rssMiB: rss });
-    lastCpu = cpu;
-    lastT = now;
-  } catch { /* restarting */ }
-}, 2000);
-
-hub = startHub();
-await hubUp();
-let outageUntil = 0;
-if (KILL_AT) {
-  setTimeout(() => {
-    outageUntil = Date.now() + 60_000;
-    hub.kill('SIGKILL');
-    lastT = 0;
-    setTimeout(() => {
-      hub = startHub();
-      void hubUp().then(() => (outageUntil = Date.now() + 2000));
-    }, 2000);
-  }, KILL_AT);
+    if (CHROMIUM) browser = await launchChromium();
+    for (const system of systems) {
+      if (flags.kube) kube = await startKube(NODEHUB_NODE, mux.command, Number(flags['kube-nodes']), Math.ceil((2 * N) / Number(flags['kube-nodes'])));
+      const plan: HubPlan = {
+        real, mockCmd: mux.command, pool: Number(flags.pool), limit: Number(flags.limit), spawnLimit: Number(flags['spawn-limit']),
+        ...(kube ? { kube: kube.settings } : {}),
+      };
+      log(`starting ${system}`);
+      const hub = system === 'jupyterhub' ? await startStormJupyterhub(plan) : await startStormNodehub(plan);
+      try {
+        const run = await runStorm(hub, {
+          visitors: N, overMs: OVER_S * 1000, soakMs: SOAK_S * 1000, soakCellEveryMs: Number(flags['soak-cell-every']) * 1000,
+          killAtMs: system === 'nodehub' ? Number(flags['kill-at']) * 1000 : 0, deadlineMs: Number(flags.deadline) * 1000,
+          chromium: CHROMIUM, browser, nbgitpullerRepo: `file://${repo}`,
+          onStart: () => void kube?.joinAfter(Number(flags['nodes-join-at']) * 1000),
+        });
+        done.push({ run, fig: figures(run, kube?.joinedAt ?? null) });
+      } finally {
+        log(`stopping ${system}`);
+        await hub.stop();
+        await kube?.close();
+        kube = null;
+      }
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    await mux.process.stop();
+  }
+  const variant = [
+    `${N} visitors over ${OVER_S} s, soak ${SOAK_S} s (a cell from ~30 % every ${flags['soak-cell-every']} s)`,
+    `${CHROMIUM} in Chromium`, flags.kube ? `KubeSpawner on the simulator (its own process), ${flags['kube-nodes']} nodes joining ${flags['nodes-join-at']} s after the start (TriggeredScaleUp at once)` : `${real} real servers`,
+    Number(flags.pool) ? `pool ${flags.pool}` : 'no pool', Number(flags.limit) ? `active_server_limit ${flags.limit}` : '',
+    Number(flags['spawn-limit']) ? `concurrent_spawn_limit ${flags['spawn-limit']}` : '', Number(flags['kill-at']) ? `nodehub SIGKILLed at ${flags['kill-at']} s, restarted 2 s later` : '',
+  ].filter(Boolean).join(', ');
+  process.stdout.write(`\n## Storm (${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} CPUs, load at start ${load0}): ${variant}\n\n`);
+  if (split) process.stdout.write(`Split: ${real} real, ${N - real} mock; ${split.why}.\n\n`);
+  process.stdout.write(`${render(done)}\n`);
 }
 
-// Poisson arrivals: exponential gaps with mean T/N
-const arrivals: number[] = [];
-for (let t = 0, i = 0; i < N; i++) {
-  t += -Math.log(1 - Math.random()) * (T / N);
-  arrivals.push(t);
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench/storm.ts: ${(err as Error).stack ?? (err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanupAll();
 }
-const visitors = arrivals.map((_, id) => new StormVisitor({
-  id, origin, password,
-  link: id % 10 === 1 ? `/hub/user-redirect/git-pull?repo=${encodeURIComponent('https://example.org/storm.git')}&urlpath=tree/` : '/hub/',
-  returns: id % 10 === 2,
-  outageUntil: () => outageUntil,
-}));
-const start = Date.now();
-await Promise.all(visitors.map(async (v, i) => {
-  await sleep(arrivals[i]! - (Date.now() - start));
-  await v.arrive();
-}));
-console.error(`all ${N} visitors arrived and ran a cell after ${((Date.now() - start) / 1000).toFixed(1)} s; soaking ${SOAK / 1000} s`);
-const soakEnd = Date.now() + SOAK;
-while (Date.now() < soakEnd) {
-  const every = Number(flags['soak-cell-every']) * 1000;
-  await sleep(Math.min(every, soakEnd - Date.now()));
-  await Promise.all(visitors.filter(() => Math.random() < 0.3).map((v) => v.soakCell()));
-}
-// after the soak, every visitor's kernel must still answer
-await Promise.all(visitors.map((v) => v.soakCell()));
-clearInterval(sampler);
-for (const v of visitors) v.end();
-
-// ----- report
-const results: VisitorResult[] = visitors.map((v) => v.result);
-const times = results.map((r) => r.firstOutputMs).filter((x): x is number => x !== null);
-const failed = results.filter((r) => r.errors.length);
-const duringOutage = KILL_AT ? results.filter((r) => r.arrived - start >= KILL_AT && r.arrived - start <= KILL_AT + 2000 + 5000) : [];
-// fairness: someone who arrived later left the queue before someone who arrived earlier
-const queued = results.filter((r) => r.queued && r.leftQueue !== null).sort((a, b) => a.arrived - b.arrived);
-let overtaken = 0;
-for (let i = 0; i < queued.length; i++) {
-  for (let j = i + 1; j < queued.length; j++) if (queued[j]!.leftQueue! < queued[i]!.leftQueue! - 1000) { overtaken++; break; }
-}
-const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-console.log(`\n## Storm: ${N} visitors over ${T / 1000} s, soak ${SOAK / 1000} s, ${flags.server} servers, pool ${flags.pool}, `
-  + `active_server_limit ${flags.limit}, concurrent_spawn_limit ${flags['spawn-limit']}${KILL_AT ? `, hub SIGKILLed at ${KILL_AT / 1000} s` : ''}\n`);
-console.log('| figure | value |\n| --- | ---: |');
-console.log(`| first request → cell output p50 / p95 / max | ${fmt(percentile(times, 50))} / ${fmt(percentile(times, 95))} / ${fmt(Math.max(...times))} |`);
-if (duringOutage.length) {
-  const ot = duringOutage.map((r) => r.firstOutputMs).filter((x): x is number => x !== null);
-  console.log(`| visitors arriving during the outage: n / p95 | ${duringOutage.length} / ${ot.length ? fmt(percentile(ot, 95)) : 'n/a'} |`);
-}
-console.log(`| visitors with a failure | ${failed.length} |`);
-console.log(`| queued / overtaken by a later arrival (>1 s) | ${queued.length} / ${overtaken} |`);
-console.log(`| websocket reconnects | ${results.reduce((a, r) => a + r.reconnects, 0)} |`);
-console.log(`| kernels answering after the soak | ${results.filter((r) => r.firstOutputMs !== null && !r.errors.some((e) => e.startsWith('soak'))).length} of ${N} |`);
-console.log(`| hub CPU peak / mean, RSS peak | ${Math.max(...samples.map((s) => s.cpuPct)).toFixed(0)} % / ${(samples.reduce((a, s) => a + s.cpuPct, 0) / samples.length).toFixed(0)} % , ${Math.max(...samples.map((s) => s.rssMiB)).toFixed(0)} MiB |`);
-const errorKinds = new Map<string, number>();
-for (const r of failed) for (const e of r.errors) errorKinds.set(e.replace(/[0-9a-f-]{36}/g, '<user>'), (errorKinds.get(e) ?? 0) + 1);
-for (const [e, n] of [...errorKinds].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`- ${n}× ${e}`);
-console.log('\nhub CPU % and RSS MiB over time (every ~10 s):');
-console.log(samples.filter((_, i) => i % 5 === 0).map((s) => `${s.t.toFixed(0)}s ${s.cpuPct.toFixed(0)}% ${s.rssMiB.toFixed(0)}M`).join(' · '));
-
-hub.kill('SIGTERM');
-await new Promise((r) => hub.once('exit', r));
-rmSync(dir, { recursive: true, force: true });
-process.exit(0);
+process.exit();

@@ -1,14 +1,15 @@
 #!/bin/sh
 # One idempotent set-up behind `npm start` and `npm test`: Debian's Jupyter stack (the real single-user server the hub
 # spawns), git, and with --test Chromium for the browser tests and buildah + debootstrap for the image test
-# (test/deploy-image.test.ts builds and runs the hub image); then the npm packages, Node 24 among them.
+# (test/deploy-image.test.ts builds and runs the hub image), slapd for the LDAP tests, slurm-wlm + munge + sudo for the
+# one-node Slurm cluster of test/spawner-slurm.test.ts; then the npm packages, Node 24 among them.
 # It does nothing when everything is already there, so running it before every start costs a few milliseconds.
 set -e
 cd "$(dirname "$0")/.."
 
 debs="jupyterhub jupyter-server python3-notebook python3-ipykernel python3-nbgitpuller python3-pamela git"
 # postgresql: the store contract tests and the PostgreSQL hub tests start a throw-away server with initdb + pg_ctl
-[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap slapd ldap-utils postgresql"
+[ "$1" = "--test" ] && debs="$debs chromium buildah debootstrap slapd ldap-utils openssl curl slurm-wlm munge sudo postgresql"
 
 missing=""
 for p in $debs; do

@@ -84,8 +84,9 @@ describe('schema', () => {
     }
   });
 
-  // nodehub differs from JupyterHub 3.0 on purpose here; every other shared default must match Debian's JupyterHub.
-  const nodehubOwn = new Set(['JupyterHub.authenticator_class', 'JupyterHub.spawner_class', 'JupyterHub.db_url', 'JupyterHub.cookie_secret_file', 'JupyterHub.bind_url', 'JupyterHub.log_level', 'JupyterHub.cookie_secret', 'JupyterHub.ip']);
+  // nodehub differs from JupyterHub 3.0 on purpose here (hub_port: 0, no second listener unless asked, as the hub is in
+  // the proxy's process); every other shared default must match Debian's JupyterHub.
+  const nodehubOwn = new Set(['JupyterHub.authenticator_class', 'JupyterHub.spawner_class', 'JupyterHub.db_url', 'JupyterHub.cookie_secret_file', 'JupyterHub.bind_url', 'JupyterHub.log_level', 'JupyterHub.cookie_secret', 'JupyterHub.ip', 'JupyterHub.hub_port']);
   const python = '/usr/bin/python3';
   it.skipIf(!existsSync(python) || !existsSync('/usr/lib/python3/dist-packages/jupyterhub'))(
     "matches JupyterHub 3.0's defaults",

@@ -138,13 +138,22 @@ describe('z2jh values nodehub cannot honour are errors naming the key', () => {
     expect(err.message).toMatch(/\.mjs/);
   });
 
-  it('per-user storage (dynamic, the chart default, or static) needs PVC support nodehub does not have yet', async () => {
-    let err = await failure({ jupyterhub: { singleuser: {} } });
-    expect(err.key).toBe('jupyterhub.singleuser.storage.type');
-    expect(err.message).toMatch(/dynamic \(z2jh's default.*PersistentVolumeClaim.*set it to none/);
-    err = await failure({ singleuser: { storage: { type: 'static', static: { pvcName: 'home' } } } });
-    expect(err.key).toBe('singleuser.storage.type');
-    expect(err.message).toMatch(/^singleuser\.storage\.type.*: static gives/);
+  it('per-user storage: dynamic (the chart default) makes a claim per server, static mounts one claim per user subPath', async () => {
+    let k = kube(await load({ jupyterhub: { singleuser: { storage: { extraLabels: { team: 'x' }, extraVolumes: [{ name: 'data', emptyDir: {} }] } } } }));
+    expect(k).toMatchObject({ storage_pvc_ensure: true, storage_capacity: '10Gi', storage_access_modes: ['ReadWriteOnce'], storage_class: null,
+      pvc_name_template: 'claim-{user_server}', storage_extra_labels: { team: 'x' } });
+    expect(asList(k.volumes)).toEqual([{ name: 'data', emptyDir: {} }, { name: 'volume-{user_server}', persistentVolumeClaim: { claimName: '{pvc_name}' } }]);
+    expect(asList(k.volume_mounts)).toEqual([{ name: 'volume-{user_server}', mountPath: '/home/jovyan' }]);
+    k = kube(await load({ singleuser: { storage: { capacity: '5Gi', homeMountPath: '/home/me', dynamic: { storageClass: 'fast', pvcNameTemplate: 'home-{username}', subPath: 'nb' } } } }));
+    expect(k).toMatchObject({ storage_class: 'fast', storage_capacity: '5Gi', pvc_name_template: 'home-{username}' });
+    expect(asList(k.volume_mounts)).toEqual([{ name: 'volume-{user_server}', mountPath: '/home/me', subPath: 'nb' }]);
+    k = kube(await load({ singleuser: { storage: { type: 'static', static: { pvcName: 'homes' } } } }));
+    expect(k.storage_pvc_ensure).toBe(false);
+    expect(asList(k.volumes)).toEqual([{ name: 'home', persistentVolumeClaim: { claimName: 'homes' } }]);
+    expect(asList(k.volume_mounts)).toEqual([{ name: 'home', mountPath: '/home/jovyan', subPath: '{username}' }]);
+    const err = await failure({ singleuser: { storage: { type: 'static' } } });
+    expect(err.key).toBe('singleuser.storage.static.pvcName');
+    expect((await failure({ singleuser: { storage: { type: 'nfs' } } })).key).toBe('singleuser.storage.type');
   });
 
   it('a bad value is reported at the trait with the values key it came from', async () => {

@@ -41,7 +41,12 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Pro
   }
 }
 
-const secrets = () => ({ NODEHUB_SHARED_PASSWORD: 'a passphrase', JPY_COOKIE_SECRET: randomBytes(32).toString('hex') });
+// JUPYTERHUB_CRYPT_KEY: the single sign-on example (deploy/examples/keycloak-vault) keeps auth state, encrypted with the
+// key its Secret carries; the other hubs ignore it.
+const secrets = () => ({
+  NODEHUB_SHARED_PASSWORD: 'a passphrase', JPY_COOKIE_SECRET: randomBytes(32).toString('hex'),
+  JUPYTERHUB_CRYPT_KEY: randomBytes(32).toString('hex'),
+});
 
 describe.each(deployTree().configs.map((f) => [relative(repo, f), f]))('%s in the hub container', (_name, file) => {
   it('starts, answers the probes without the password, sends visitors to the password page, stops on SIGTERM', async () => {

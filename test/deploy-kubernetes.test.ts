@@ -15,6 +15,7 @@ const rel = (f: string) => relative(repo, f);
 describe('deploy/ files', () => {
   it('are kustomizations, the nodehub configs they generate ConfigMaps from, or Kubernetes manifests', () => {
     expect(tree.kustomizations.map(rel)).toEqual([
+      'deploy/examples/keycloak-vault/kustomization.yaml',
       'deploy/kubernetes/base/kustomization.yaml',
       'deploy/kubernetes/examples/2i2c-ephemeral/kustomization.yaml',
       'deploy/kubernetes/examples/ephemeral/kustomization.yaml',
@@ -22,6 +23,7 @@ describe('deploy/ files', () => {
       'deploy/kubernetes/kustomization.yaml',
     ]);
     expect(tree.configs.map(rel)).toEqual([
+      'deploy/examples/keycloak-vault/jupyterhub_config.mjs',
       'deploy/kubernetes/base/nodehub.yaml', 'deploy/kubernetes/examples/2i2c-ephemeral/values.yaml', 'deploy/kubernetes/examples/ephemeral/nodehub.yaml',
       'deploy/kubernetes/examples/postgres/nodehub.yaml',
     ]);
@@ -139,7 +141,7 @@ describe.skipIf(!haveKubectl)(renderTitle, () => {
     expect(template.spec.containers[0].ports).toContainEqual({ name: 'http', containerPort: 8000, protocol: 'TCP' });
   });
 
-  it('the Role grants pods, events and daemonsets, nothing else, to the hub\'s service account', () => {
+  it('the Role grants pods, claims, events and daemonsets, nothing else, to the hub\'s service account', () => {
     const role = find(base, 'Role', 'nodehub');
     const grants = role.rules.flatMap((r: any) =>
       r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g || 'core'}/${res}:${v}`))),
@@ -147,6 +149,7 @@ describe.skipIf(!haveKubectl)(renderTitle, () => {
     expect(grants.sort()).toEqual(
       [
         ...['get', 'list', 'watch', 'create', 'delete'].map((v) => `core/pods:${v}`),
+        ...['get', 'create', 'delete'].map((v) => `core/persistentvolumeclaims:${v}`),
         ...['list', 'watch'].map((v) => `core/events:${v}`),
         ...['list', 'watch', 'create', 'update', 'delete'].map((v) => `apps/daemonsets:${v}`),
       ].sort(),

@@ -31,6 +31,9 @@ export default {
     pre_spawn_hook: (s) => {
       appendFileSync(${JSON.stringify(hooksLog)}, 'pre ' + s.user.name + '\\n');
       s.config.environment = { ...s.config.environment, FROM_HOOK: 'hooked-' + s.user.name };
+      // JupyterHub's way: the spawner's traits set on the spawner itself
+      s.args = [...s.args, '--from-hook'];
+      s.environment = { ...s.environment, TRAIT_FROM_HOOK: String(s.cmd.length) };
     },
     post_stop_hook: (s) => appendFileSync(${JSON.stringify(hooksLog)}, 'post ' + s.user.name + '\\n'),
   },
@@ -44,12 +47,14 @@ afterAll(async () => {
 });
 
 describe('hooks from a config module', () => {
-  it('runs pre_spawn_hook before the server starts (it may change the environment) and post_stop_hook after it stops', async () => {
+  it('runs pre_spawn_hook before the server starts (it may change the environment, and cmd/args/… as spawner traits) and post_stop_hook after it stops', async () => {
     await api('/users/hooky', 'POST');
     expect((await api('/users/hooky/server', 'POST')).status).toBe(201);
     const env = await (await fetch(`${origin}/user/hooky/env`)).json();
     expect(env.FROM_CONFIG).toBe('yes');
     expect(env.FROM_HOOK).toBe('hooked-hooky');
+    expect(env.TRAIT_FROM_HOOK).toBe('2');
+    expect((await (await fetch(`${origin}/user/hooky/proc`)).json()).argv).toContain('--from-hook');
     expect((await api('/users/hooky/server', 'DELETE')).status).toBe(204);
     expect(readFileSync(join(dir, 'hooks.log'), 'utf8')).toBe('pre hooky\npost hooky\n');
   });

@@ -35,7 +35,8 @@ describe('the Role in deploy/kubernetes', () => {
     const s = await startSim({ images: { [IMAGE]: { pullMs: 50 }, [DS_IMAGE]: { pullMs: 50 } } }, rules);
     ({ sim, dir } = s);
     const profiles = (withDs: boolean) => [
-      { display_name: 'Minimal', slug: 'minimal', kubespawner_override: {} },
+      { display_name: 'Minimal', slug: 'minimal', kubespawner_override: { storage_pvc_ensure: true, storage_capacity: '1Gi',
+        volumes: [{ name: 'home', persistentVolumeClaim: { claimName: '{pvc_name}' } }], volume_mounts: [{ name: 'home', mountPath: '/home/jovyan' }] } },
       { display_name: 'Crashy', slug: 'crashy', kubespawner_override: { cmd: ['sh', '-c', 'exit 2'] } },
       ...(withDs ? [{ display_name: 'DS', slug: 'ds', kubespawner_override: { image: DS_IMAGE, node_selector: { pool: 'ds' } } }] : []),
     ];
@@ -45,12 +46,17 @@ describe('the Role in deploy/kubernetes', () => {
     await eventually(async () => (await info())?.ready === true, 20_000);
     const before = sim.list('daemonsets', NAMESPACE).length;
 
-    // a spawn and a stop; a start that fails (its pod deleted at once)
+    // a spawn with a claim, a stop, a spawn reusing the claim, the user deleted with it; a start that fails (its pod
+    // deleted at once)
     expect((await hub.api('/users/alice', { method: 'POST' })).status).toBe(201);
-    await hub.api('/users/alice/server', { method: 'POST', body: JSON.stringify({ profile: 'minimal' }), headers: { 'content-type': 'application/json' } });
-    expect((await readProgress(hub, 'alice')).at(-1)).toMatchObject({ ready: true });
-    await hub.api('/users/alice/server', { method: 'DELETE' });
-    await eventually(() => !sim!.get('pods', NAMESPACE, 'jupyter-alice'), 10_000);
+    for (let i = 0; i < 2; i++) {
+      await hub.api('/users/alice/server', { method: 'POST', body: JSON.stringify({ profile: 'minimal' }), headers: { 'content-type': 'application/json' } });
+      expect((await readProgress(hub, 'alice')).at(-1)).toMatchObject({ ready: true });
+      await hub.api('/users/alice/server', { method: 'DELETE' });
+      await eventually(() => !sim!.get('pods', NAMESPACE, 'jupyter-alice'), 10_000);
+    }
+    expect((await hub.api('/users/alice', { method: 'DELETE' })).status).toBe(204);
+    await eventually(() => !sim!.get('persistentvolumeclaims', NAMESPACE, 'claim-alice'), 10_000);
     expect((await hub.api('/users/bob', { method: 'POST' })).status).toBe(201);
     await hub.api('/users/bob/server', { method: 'POST', body: JSON.stringify({ profile: 'crashy' }), headers: { 'content-type': 'application/json' } });
     expect((await readProgress(hub, 'bob')).at(-1)).toMatchObject({ failed: true });
@@ -66,6 +72,7 @@ describe('the Role in deploy/kubernetes', () => {
     const recorded = Object.keys(sim.stats().byAccess).sort();
     expect(recorded.filter((a) => !grants.includes(a)), 'called but not granted').toEqual([]);
     expect(grants.filter((g) => !recorded.includes(g) && !RARE[g]), 'granted but never called, and not documented as rare').toEqual([]);
-    expect(recorded).toEqual(expect.arrayContaining(['apps/daemonsets:create', 'apps/daemonsets:update', 'apps/daemonsets:delete', 'core/pods:create', 'core/pods:delete', 'core/events:watch']));
+    expect(recorded).toEqual(expect.arrayContaining(['apps/daemonsets:create', 'apps/daemonsets:update', 'apps/daemonsets:delete', 'core/pods:create', 'core/pods:delete', 'core/events:watch',
+      'core/persistentvolumeclaims:create', 'core/persistentvolumeclaims:get', 'core/persistentvolumeclaims:delete']));
   });
 });

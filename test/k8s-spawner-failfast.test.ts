@@ -64,7 +64,8 @@ async function spawn(user: string, options: Record<string, unknown> = {}) {
   expect((await hub.api(`/users/${user}`, { method: 'POST' })).status).toBe(201);
   const t0 = Date.now();
   const res = await hub.api(`/users/${user}/server`, { method: 'POST', body: JSON.stringify(options), headers: { 'content-type': 'application/json' } });
-  expect([201, 202]).toContain(res.status);
+  // 500 when the spawn has already failed within slow_spawn_timeout, as JupyterHub answers
+  expect([201, 202, 500]).toContain(res.status);
   const events = await readProgress(hub, user);
   return { events, last: events.at(-1)!, ms: Date.now() - t0 };
 }
@@ -185,6 +186,21 @@ describe('409 from a stale pod (spec 1.10)', () => {
     const { last } = await spawn('erin'); // not after the leftover's 60 s grace period: past the test's timeout
     expect(last).toMatchObject({ ready: true });
     await hub.api('/users/erin/server', { method: 'DELETE' });
+  });
+});
+
+describe('a create whose answer comes after the hub gave up on it', () => {
+  it('is the pod the retry finds (its own server token): taken as created, not deleted and made again', async () => {
+    // past k8s_api_request_timeout (3 s): the hub retries, and the retry's 409 names the pod the first create made
+    sim.faults.delayAnswers({ verb: 'create', resource: 'pods', ms: 3500 });
+    const first = sim.waitFor('pods', NAMESPACE, 'jupyter-hank', (p) => !!p);
+    const spawned = spawn('hank');
+    const uid = (await first)!.metadata.uid;
+    const { events, last } = await spawned;
+    expect(last).toMatchObject({ ready: true });
+    expect(events.some((e) => /already exists/.test(e.message))).toBe(false);
+    expect(sim.get('pods', NAMESPACE, 'jupyter-hank')!.metadata.uid).toBe(uid);
+    await hub.api('/users/hank/server', { method: 'DELETE' });
   });
 });
 

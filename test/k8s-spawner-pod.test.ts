@@ -185,7 +185,7 @@ describe('pod manifest', () => {
     await expect(load({ 'KubeSpawner.cpu_limit': 'lots' })).rejects.toThrow(/KubeSpawner.cpu_limit must be/);
     await expect(load({ 'KubeSpawner.tolerations': '"none"' })).rejects.toThrow(/KubeSpawner.tolerations must be/);
     await expect(load({ 'KubeSpawner.container_security_context': '{"run_as_user": 0}' })).rejects.toThrow(/camelCase key/);
-    await expect(load({ 'KubeSpawner.storage_pvc_ensure': 'true' })).rejects.toThrow(/Unknown configuration key KubeSpawner.storage_pvc_ensure/);
+    await expect(load({ 'KubeSpawner.storage_access_modes': '"ReadWriteOnce"' })).rejects.toThrow(/KubeSpawner.storage_access_modes must be/);
   });
 });
 

@@ -130,6 +130,34 @@ describe('hub restart with pods', () => {
     await kill(second);
   });
 
+  it('the API server down at the restart: running pods are routed again on their records at once, checked once it is back', async () => {
+    // retry time far past the test's timeout: a hub whose re-adoption waited for the API would fail the test
+    const s = await site({ k8s_api_request_retry_timeout: 600 });
+    const first = await s.start();
+    await spawn(s, 'ivy');
+    await spawn(s, 'jack');
+    await eventually(async () => (await servers(s, 'ivy'))['']?.ready === true && (await servers(s, 'jack'))['']?.ready === true);
+    await kill(first);
+    sim.faults.outage({ status: 503 });
+    try {
+      // jack's pod goes while nobody can see it
+      sim.delete('pods', NAMESPACE, 'jupyter-jack', { gracePeriodSeconds: 0 });
+      const second = await s.start();
+      // ivy's traffic flows through the restored route although the API has not answered once
+      const env = await fetch(`${s.origin}/user/ivy/env`);
+      expect(env.status).toBe(200);
+      expect((await env.json()).JUPYTERHUB_USER).toBe('ivy');
+      expect((await servers(s, 'jack'))['']?.ready).toBe(true); // as recorded, until the API can say otherwise
+      sim.faults.endOutage();
+      await eventually(async () => Object.keys(await servers(s, 'jack')).length === 0, 15_000);
+      expect((await servers(s, 'ivy'))['']?.ready).toBe(true);
+      await s.api('/users/ivy/server', { method: 'DELETE' });
+      await kill(second);
+    } finally {
+      sim.faults.endOutage();
+    }
+  });
+
   it("deletes this hub's pods that no record names (lost database), and leaves other hubs' pods alone", async () => {
     const s = await site({ hub_instance: 'hub-b' });
     const first = await s.start();

@@ -4,7 +4,8 @@
  * routing, no headers. Whatever a real proxy does on top of this costs more; what this costs is what the kernel charges
  * for two extra loopback hops. Built by proxy-systems.ts with the machine's C compiler; not part of nodehub.
  *
- *   byte-relay <listen port> <upstream port>        (both on 127.0.0.1)
+ *   byte-relay <listen port> <upstream port> [listen address]   (upstream on 127.0.0.1; listening on 127.0.0.1 unless
+ *                                                                 given: the storm's mock servers listen on pod IPs)
  */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
@@ -68,13 +69,14 @@ static int connect_upstream(int port) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) return fprintf(stderr, "usage: byte-relay <listen port> <upstream port>\n"), 2;
+  if (argc != 3 && argc != 4) return fprintf(stderr, "usage: byte-relay <listen port> <upstream port> [listen address]\n"), 2;
   signal(SIGPIPE, SIG_IGN);
   for (int f = 0; f < MAX_FD; f++) conn[f].peer = -1;
   int one = 1, upstream_port = atoi(argv[2]);
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (argc == 4 && inet_pton(AF_INET, argv[3], &a.sin_addr) != 1) return fprintf(stderr, "byte-relay: bad address %s\n", argv[3]), 2;
   if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 4096) != 0) return perror("byte-relay: listen"), 1;
   ep = epoll_create1(0);
   watch(ls, EPOLL_CTL_ADD, EPOLLIN);

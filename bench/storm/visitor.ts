@@ -15,6 +15,10 @@ export interface VisitorPlan {
   returns: boolean;
   /** Connection refused is waited out (the hub is being restarted) until this time; otherwise it is a failure. */
   outageUntil: () => number;
+  /** How the hub's login page is answered: nodehub's shared password, or JupyterHub's DummyAuthenticator form. */
+  login: 'password' | 'dummy';
+  /** A journey that has not reached a server by then is a failure (ms). */
+  deadlineMs: number;
 }
 
 export interface VisitorResult {
@@ -22,14 +26,26 @@ export interface VisitorResult {
   arrived: number;
   /** ms from the first request to the first cell's output; null when it never came. */
   firstOutputMs: number | null;
-  /** When the visitor left the queue (its first request past /hub/queue/), if it was queued. */
+  /** When the visitor's queue page first moved on (to the pending page or the server), if it was queued. */
   leftQueue: number | null;
+  /** When the visitor first saw the queue page: its place in line. */
+  enteredQueue: number | null;
   queued: boolean;
   user: string | null;
   errors: string[];
   reconnects: number;
   cells: number;
+  /** ms from the first request to the server's first page (the rest is the notebook, kernel and cell). */
+  serverMs: number | null;
+  /** What served the visitor: a real jupyterhub-singleuser or the mock. */
+  kind: 'real' | 'mock' | null;
 }
+
+/** The notebook every visitor saves and opens: one empty code cell on the python3 kernel. */
+export const NOTEBOOK = {
+  cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: [] }],
+  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } }, nbformat: 4, nbformat_minor: 5,
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,7 +60,7 @@ export class StormVisitor {
   constructor(plan: VisitorPlan) {
     this.plan = plan;
     this.browser = new Browser(plan.origin);
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0 };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
@@ -52,10 +68,19 @@ export class StormVisitor {
   }
 
   /** A navigation that waits out a hub restart (connection refused while the outage lasts) like a reloading tab. */
-  private async go(url: string, init: Parameters<Browser['go']>[1] = {}): Promise<Page> {
+  private go(url: string, init: Parameters<Browser['go']>[1] = {}): Promise<Page> {
+    return this.retrying(() => this.browser.go(url, init));
+  }
+
+  /** One request (no redirects), also waiting out a hub restart. */
+  private request(url: string, init: Parameters<Browser['request']>[1] = {}): Promise<Response> {
+    return this.retrying(() => this.browser.request(url, init));
+  }
+
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        return await this.browser.go(url, init);
+        return await fn();
       } catch (err) {
         if (Date.now() > this.plan.outageUntil()) throw err;
         await sleep(250);
@@ -83,37 +108,65 @@ export class StormVisitor {
 
   private async reachServerAndRun(first: boolean): Promise<void> {
     let page = await this.go(this.plan.link);
-    if (/name="password"/.test(page.body)) page = await this.go(page.url, { form: { password: this.plan.password } });
-    // waiting is fine, waiting forever is not: a journey that has not reached a server in 5 minutes is a failure
-    const deadline = Date.now() + Number(process.env.STORM_DEADLINE_S ?? 300) * 1000;
+    if (/name="password"/.test(page.body)) {
+      const form: Record<string, string> = { password: this.plan.password };
+      if (this.plan.login === 'dummy') form.username = `storm-${this.plan.id}`;
+      page = await this.go(page.url, { form });
+    }
+    // waiting is fine, waiting forever is not
+    const deadline = this.result.arrived + this.plan.deadlineMs;
     while (page.status === 200 && /^\/hub\/(queue|spawn-pending)\//.test(page.url)) {
-      if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/[0-9a-f-]{36}/, '<user>')} after the deadline: ${page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
-      if (page.url.startsWith('/hub/queue/')) this.result.queued = true;
+      if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/\/(queue|spawn-pending)\/.*/, '/$1/<user>')} after the deadline: ${page.body.replace(/<script[^]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
+      if (page.url.startsWith('/hub/queue/')) { this.result.queued = true; this.result.enteredQueue ??= Date.now(); }
       await sleep(page.url.startsWith('/hub/queue/') ? 1000 : 250);
       page = await this.go(page.url);
+      // the hub let this visitor out of the queue (to the pending page or the server): fairness is judged here
+      if (this.result.queued && this.result.leftQueue === null && !page.url.startsWith('/hub/queue/')) this.result.leftQueue = Date.now();
     }
-    for (const hop of page.hops) if (hop.status >= 400) throw new Error(`${hop.status} at ${hop.url}`);
-    if (this.result.queued && this.result.leftQueue === null) this.result.leftQueue = Date.now();
+    for (const hop of page.hops) {
+      if (hop.status < 400) continue;
+      // whose server answered the error, so the report can quote that server's log
+      const owner = /^\/user\/([^/?]+)\//.exec(hop.url)?.[1];
+      if (owner) this.result.user ??= decodeURIComponent(owner);
+      throw new Error(`${hop.status} at ${hop.url.replace(/storm-\d+|[0-9a-f-]{36}/g, '<user>').split('?')[0]}`);
+    }
     const m = /^\/user\/([^/?]+)\//.exec(page.url);
-    if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url}`);
+    if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url.split('?')[0]}`);
+    this.result.serverMs ??= Date.now() - this.result.arrived;
     const user = decodeURIComponent(m[1]!);
     if (this.result.user && this.result.user !== user) throw new Error(`came back as ${user}, was ${this.result.user}`);
     this.result.user = user;
     const prefix = `/user/${m[1]}/`;
+    // nbgitpuller's page pulls through its event stream (the page's script), then goes where the link points
+    if (page.url.startsWith(`${prefix}git-pull`)) await this.pull(page.url, prefix);
+    const xsrf = () => this.browser.cookiesFor(prefix)._xsrf;
+    const json = () => ({ 'content-type': 'application/json', ...(xsrf() ? { 'x-xsrftoken': xsrf()! } : {}) });
+    if (first) {
+      const put = await this.request(`${prefix}api/contents/storm.ipynb`, {
+        method: 'PUT', headers: json(),
+        body: JSON.stringify({ type: 'notebook', format: 'json', content: NOTEBOOK }),
+      });
+      if (put.status >= 400) throw new Error(`notebook save ${put.status}`);
+      await put.arrayBuffer();
+    }
     const nb = await this.go(`${prefix}notebooks/storm.ipynb`);
     if (nb.status >= 400) throw new Error(`notebook page ${nb.status}`);
+    this.result.kind = /mock notebook/.test(nb.body) ? 'mock' : 'real';
     if (first || !this.wsUrl) {
-      const xsrf = this.browser.cookiesFor(prefix)._xsrf;
-      const res = await this.browser.request(`${prefix}api/kernels`, {
-        method: 'POST', body: JSON.stringify({ name: 'python3' }),
-        headers: { 'content-type': 'application/json', ...(xsrf ? { 'x-xsrftoken': xsrf } : {}) },
-      });
+      const res = await this.request(`${prefix}api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'python3' }), headers: json() });
       if (res.status !== 201) throw new Error(`kernel start ${res.status}: ${(await res.text()).slice(0, 200)}`);
       const { id } = (await res.json()) as { id: string };
       this.wsUrl = `${this.plan.origin.replace(/^http/, 'ws')}${prefix}api/kernels/${id}/channels`;
     }
     await this.openSocket();
-    await this.runCell();
+    await this.runCell(first ? 120_000 : 30_000);
+  }
+
+  private async pull(pageUrl: string, prefix: string): Promise<void> {
+    const q = new URL(pageUrl, this.plan.origin).searchParams;
+    const res = await this.request(`${prefix}git-pull/api?repo=${encodeURIComponent(q.get('repo') ?? '')}`);
+    const text = await res.text();
+    if (res.status !== 200 || !/"phase": ?"finished"/.test(text)) throw new Error(`nbgitpuller: ${res.status} ${text.slice(-200)}`);
   }
 
   private closeTab(): void {

@@ -1,13 +1,18 @@
 // oauthenticator 17's GenericOAuthenticator on openid-client (certified OpenID relying party): the authorization code
 // flow with state and PKCE, user info from userdata_url, groups from the auth state, and refresh_user as oauthenticator
 // does it (the access token is tried at userdata_url first; the refresh token only when that fails).
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import { ConfigError } from '../config/errors.ts';
 import type { AuthenticatorConfig, GenericOAuthenticatorConfig } from '../config/types.ts';
 import { BaseAuthenticator } from './base.ts';
 import type { AuthResult, AuthenticatorCapabilities, OAuthFlow, OAuthPending, StartupMessage } from './types.ts';
 
 const CLS = 'GenericOAuthenticator';
+
+// openid-client (and jose under it) is imported on first use: a hub with another authenticator never loads it, which
+// keeps it off every hub's start-up and idle memory.
+let oidcLib: Promise<typeof Oidc> | null = null;
+const loadOidc = (): Promise<typeof Oidc> => (oidcLib ??= import('openid-client'));
 
 /** A dotted path into nested objects ('oauth_user.groups'), as oauthenticator's auth_state_groups_key reads it. */
 export function dig(obj: unknown, path: string): unknown {
@@ -42,7 +47,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   private readonly allowedGroups: ReadonlySet<string>;
   private readonly adminGroups: ReadonlySet<string>;
   private readonly warnings: StartupMessage[] = [];
-  private configuration: Promise<oidc.Configuration> | null = null;
+  private configuration: Promise<Oidc.Configuration> | null = null;
 
   constructor(config: AuthenticatorConfig, env: Record<string, string | undefined> = process.env) {
     super(config);
@@ -61,11 +66,17 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     this.manageGroups = config.manage_groups === true;
     this.capabilities = { temporaryUsers: false, systemUsers: false, passwordField: false, autoLogin: config.auto_login === true };
     if (!c.client_id) throw new ConfigError(`${CLS}.client_id is required (or OAUTH_CLIENT_ID)`, `${CLS}.client_id`);
+    if (c.userdata_from_id_token) {
+      if (c.userdata_url) throw new ConfigError(`${CLS}.userdata_url and ${CLS}.userdata_from_id_token cannot both be set (oauthenticator 17)`, `${CLS}.userdata_url`);
+      if (!c.scope.includes('openid')) throw new ConfigError(`${CLS}.userdata_from_id_token needs openid in ${CLS}.scope: without it there is no ID token`, `${CLS}.scope`);
+    }
     if (!c.oidc_issuer) {
-      for (const k of ['authorize_url', 'token_url', 'userdata_url'] as const) {
+      for (const k of ['authorize_url', 'token_url', ...(c.userdata_from_id_token ? [] : ['userdata_url'] as const)] as const) {
         if (!c[k]) throw new ConfigError(`${CLS}.${k} is required (or ${CLS}.oidc_issuer for discovery)`, `${CLS}.${k}`);
       }
     }
+    const unrequested = c.allowed_scopes.filter((sc) => !c.scope.includes(sc));
+    if (unrequested.length) throw new ConfigError(`${CLS}.allowed_scopes must be a subset of ${CLS}.scope; not requested: ${unrequested.join(', ')}`, `${CLS}.allowed_scopes`);
     if (!c.validate_server_cert) {
       throw new ConfigError(`${CLS}.validate_server_cert = false is not supported by nodehub; trust the provider's CA with NODE_EXTRA_CA_CERTS instead`, `${CLS}.validate_server_cert`);
     }
@@ -90,7 +101,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return [...out, ...this.warnings];
   }
 
-  private config(): Promise<oidc.Configuration> {
+  private config(): Promise<Oidc.Configuration> {
     this.configuration ??= this.buildConfiguration().catch((err) => {
       this.configuration = null; // try again on the next login, the provider may come up later
       throw err;
@@ -98,11 +109,12 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return this.configuration;
   }
 
-  private async buildConfiguration(): Promise<oidc.Configuration> {
+  private async buildConfiguration(): Promise<Oidc.Configuration> {
+    const oidc = await loadOidc();
     const c = this.c;
     const auth = c.client_secret ? (c.basic_auth ? oidc.ClientSecretBasic(c.client_secret) : oidc.ClientSecretPost(c.client_secret)) : oidc.None();
     const insecure = [c.oidc_issuer, c.authorize_url, c.token_url, c.userdata_url].some((u) => u.startsWith('http:'));
-    let config: oidc.Configuration;
+    let config: Oidc.Configuration;
     if (c.oidc_issuer) {
       config = await oidc.discovery(new URL(c.oidc_issuer), c.client_id, undefined, auth, insecure ? { execute: [oidc.allowInsecureRequests] } : undefined);
       const meta = config.serverMetadata();
@@ -126,9 +138,10 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   }
 
   async authorizeUrl(redirectUri: string): Promise<{ url: string; pending: OAuthPending }> {
+    const oidc = await loadOidc();
     const config = await this.config();
     const pending: OAuthPending = { state: oidc.randomState(), redirectUri };
-    const params: Record<string, string> = { ...this.c.authorize_params, redirect_uri: redirectUri, state: pending.state };
+    const params: Record<string, string> = { ...this.c.extra_authorize_params, redirect_uri: redirectUri, state: pending.state };
     if (this.c.scope.length) params.scope = this.c.scope.join(' ');
     if (this.c.enable_pkce) {
       pending.verifier = oidc.randomPKCECodeVerifier();
@@ -140,17 +153,19 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   }
 
   async callback(currentUrl: URL, pending: OAuthPending): Promise<AuthResult> {
+    const oidc = await loadOidc();
     const config = await this.config();
     // The redirect_uri sent to the token endpoint must be the one the authorization used.
     const url = new URL(pending.redirectUri);
     url.search = currentUrl.search;
     const tokens = await oidc.authorizationCodeGrant(config, url, {
-      expectedState: pending.state, pkceCodeVerifier: pending.verifier, expectedNonce: pending.nonce, idTokenExpected: false,
+      expectedState: pending.state, pkceCodeVerifier: pending.verifier, expectedNonce: pending.nonce, idTokenExpected: this.c.userdata_from_id_token,
     }, { ...this.c.token_params });
     return this.userFromTokens(config, tokens);
   }
 
-  private async userinfo(config: oidc.Configuration, accessToken: string): Promise<Record<string, unknown>> {
+  private async userinfo(config: Oidc.Configuration, accessToken: string): Promise<Record<string, unknown>> {
+    const oidc = await loadOidc();
     const url = new URL(config.serverMetadata().userinfo_endpoint!);
     for (const [k, v] of Object.entries(this.c.userdata_params)) url.searchParams.set(k, v);
     const res = await oidc.fetchProtectedResource(config, accessToken, url, 'GET');
@@ -160,12 +175,16 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     return body as Record<string, unknown>;
   }
 
-  private async userFromTokens(config: oidc.Configuration, tokens: oidc.TokenEndpointResponse, previous?: Record<string, unknown>): Promise<AuthResult> {
-    const oauthUser = await this.userinfo(config, tokens.access_token);
+  private async userFromTokens(config: Oidc.Configuration, tokens: Oidc.TokenEndpointResponse & Oidc.TokenEndpointResponseHelpers,
+    previous?: Record<string, unknown>): Promise<AuthResult> {
+    // userdata_from_id_token: the ID token's claims (openid-client checked issuer, audience, expiry and nonce).
+    const claims = this.c.userdata_from_id_token ? tokens.claims() : undefined;
+    if (this.c.userdata_from_id_token && !claims) throw new Error(`the token endpoint returned no ID token (${CLS}.userdata_from_id_token)`);
+    const oauthUser = claims ? { ...claims } as Record<string, unknown> : await this.userinfo(config, tokens.access_token);
     const name = dig(oauthUser, this.c.username_claim);
     if (typeof name !== 'string' || !name) throw new Error(`the user info has no ${JSON.stringify(this.c.username_claim)} (${CLS}.username_claim)`);
     const { access_token, refresh_token, id_token, scope } = tokens;
-    const authState: Record<string, unknown> = {
+    let authState: Record<string, unknown> = {
       access_token,
       // A refresh grant may not return a new refresh token; the old one stays valid then.
       refresh_token: refresh_token ?? previous?.refresh_token ?? null,
@@ -175,6 +194,8 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
       oauth_user: oauthUser,
       expires_at: tokens.expires_in ? Date.now() + tokens.expires_in * 1000 : null,
     };
+    const hook = this.c.modify_auth_state_hook;
+    if (hook) authState = ((await hook(this, authState)) as Record<string, unknown> | undefined) ?? authState;
     const groups = this.manageGroups ? this.groupsOf(authState) : undefined;
     let admin: boolean | undefined;
     if (this.adminGroups.size && groups) admin = groups.some((g) => this.adminGroups.has(g)) || this.isAdmin(this.normalizeUsername(name));
@@ -191,6 +212,9 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     if (this.blockedUsers.has(name)) return false;
     if (await this.checkAllowed(name, userExists)) return true;
     if (result.admin === true) return true;
+    // allowed_scopes: every one of them was granted (the token response's scope)
+    const granted = ((result.auth_state as Record<string, unknown> | undefined)?.scope ?? []) as string[];
+    if (this.c.allowed_scopes.length && this.c.allowed_scopes.every((sc) => granted.includes(sc))) return true;
     return (result.groups ?? []).some((g) => this.allowedGroups.has(g));
   }
 
@@ -204,7 +228,10 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
   async refreshUser(authState: unknown): Promise<AuthResult | true | false> {
     const state = (authState ?? {}) as Record<string, unknown>;
     const config = await this.config();
-    if (typeof state.access_token === 'string') {
+    if (this.c.userdata_from_id_token) {
+      // no user-info endpoint to try the access token at: it is good until it expires
+      if (typeof state.expires_at === 'number' && state.expires_at > Date.now()) return true;
+    } else if (typeof state.access_token === 'string') {
       try {
         await this.userinfo(config, state.access_token);
         return true;
@@ -212,7 +239,7 @@ export class GenericOAuthenticator extends BaseAuthenticator implements OAuthFlo
     }
     if (typeof state.refresh_token !== 'string') return false;
     try {
-      const tokens = await oidc.refreshTokenGrant(config, state.refresh_token, { ...this.c.token_params });
+      const tokens = await (await loadOidc()).refreshTokenGrant(config, state.refresh_token, { ...this.c.token_params });
       return await this.userFromTokens(config, tokens, state);
     } catch {
       return false;

@@ -5,7 +5,7 @@
 //
 // Every user-supplied value that enters a filter is escaped per RFC 4515 and every one that enters a DN per RFC 4514,
 // besides valid_username_regex, so a name such as `*)(uid=*` can neither widen a search nor pick another entry.
-import { Client, type Entry } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
 import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../config/errors.ts';
 import type { AuthenticatorConfig, LDAPAuthenticatorConfig } from '../config/types.ts';
@@ -97,6 +97,8 @@ export class LDAPAuthenticator extends BaseAuthenticator {
 
   private async connect(): Promise<Client> {
     const tlsOptions = this.c.tls_kwargs as ConnectionOptions;
+    // ldapts (and node:tls) load on the first login: a hub with another authenticator never loads them.
+    const { Client } = await import('ldapts');
     const client = new Client({ url: this.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, tlsOptions, strictDN: false });
     if (this.startTls) await client.startTLS(tlsOptions);
     return client;

@@ -81,7 +81,8 @@ export const GenericOAuthenticator = configurable('GenericOAuthenticator', Authe
   oauth_callback_url: setting(t.string, '', 'Callback URL registered with the provider, e.g. https://hub.example.org/hub/oauth_callback (env OAUTH_CALLBACK_URL); empty: derived from the request.'),
   authorize_url: setting(t.string, '', "The provider's authorization endpoint (env OAUTH2_AUTHORIZE_URL)."),
   token_url: setting(t.string, '', "The provider's token endpoint (env OAUTH2_TOKEN_URL)."),
-  userdata_url: setting(t.string, '', "The provider's user-info endpoint (env OAUTH2_USERDATA_URL); required."),
+  userdata_url: setting(t.string, '', "The provider's user-info endpoint (env OAUTH2_USERDATA_URL); required unless userdata_from_id_token."),
+  userdata_from_id_token: setting(t.bool, false, "Take the user info from the ID token the token endpoint returned (its claims, checked by openid-client) instead of asking userdata_url; needs openid in scope; not with userdata_url."),
   scope: setting(t.strings, [], 'Scopes asked for, e.g. [openid, profile, email, groups].'),
   username_claim: setting(t.string, 'username', 'Field of the user info that is the user name (e.g. preferred_username); a dotted path reaches into nested objects.', { deprecated: ['username_key'] }),
   login_service: setting(t.string, 'OAuth 2.0', 'Name on the login button: "Sign in with {login_service}" (env LOGIN_SERVICE).'),
@@ -93,9 +94,11 @@ export const GenericOAuthenticator = configurable('GenericOAuthenticator', Authe
   token_params: setting(t.stringMap, {}, 'Extra parameters sent to the token endpoint.', { deprecated: ['extra_params'] }),
   userdata_params: setting(t.stringMap, {}, 'Extra query parameters sent to the user-info endpoint.'),
   basic_auth: setting(t.bool, false, 'Send the client credentials to the token endpoint with HTTP Basic auth instead of in the body.'),
-  validate_server_cert: setting(t.bool, true, "Check the provider's TLS certificate."),
+  validate_server_cert: setting(t.bool, true, "Check the provider's TLS certificate.", { deprecated: ['tls_verify'] }),
   enable_pkce: setting(t.bool, true, 'Use PKCE (S256) in the authorization code flow.'),
-  authorize_params: setting(t.stringMap, {}, 'Extra parameters sent to the authorization endpoint.'),
+  extra_authorize_params: setting(t.stringMap, {}, 'Extra parameters sent to the authorization endpoint (e.g. {kc_idp_hint: github}).', { deprecated: ['authorize_params'] }),
+  allowed_scopes: setting(t.strings, [], 'Users granted all of these scopes (a subset of scope) may log in, beside the other allow rules.'),
+  modify_auth_state_hook: setting(t.hook, null, 'Function called as modify_auth_state_hook(authenticator, auth_state) after each login and refresh; its result (or the same object, changed) is the auth state kept (a .mjs config sets it).'),
   oidc_issuer: setting(t.string, '', 'nodehub: an OpenID issuer URL; when set, endpoints left empty come from its discovery document, and the ID token is verified against its JWKS (with a nonce).'),
 });
 

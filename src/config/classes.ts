@@ -22,6 +22,11 @@ const table: ClassNames[] = [
       'LocalProcessSpawner', 'SimpleLocalProcessSpawner'],
   },
   { kind: 'spawner', section: 'KubeSpawner', names: ['kubernetes', 'kubespawner', 'kubespawner.KubeSpawner', 'kubespawner.spawner.KubeSpawner', 'KubeSpawner'] },
+  // batchspawner registers no entry points (only the batchspawner-singleuser script): configs name its classes by path.
+  {
+    kind: 'spawner', section: 'SlurmSpawner',
+    names: ['slurm', 'batchspawner.SlurmSpawner', 'batchspawner.batchspawner.SlurmSpawner', 'SlurmSpawner'],
+  },
   { kind: 'authenticator', section: 'TmpAuthenticator', names: ['tmp', 'tmpauthenticator', 'tmpauthenticator.TmpAuthenticator', 'TmpAuthenticator'] },
   { kind: 'authenticator', section: 'DummyAuthenticator', names: ['dummy', 'jupyterhub.auth.DummyAuthenticator', 'DummyAuthenticator'] },
   {

@@ -7,6 +7,7 @@ import { JupyterHub, IdleCuller } from '../hub/settings.ts';
 import { Spawner } from '../spawner/settings.ts';
 import { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import { KubeSpawner } from '../spawner/kubernetes/settings.ts';
+import { BatchSpawnerBase, SlurmSpawner } from '../spawner/slurm/settings.ts';
 import {
   Authenticator, DummyAuthenticator, LDAPAuthenticator, LocalAuthenticator, NullAuthenticator, PAMAuthenticator, SharedPassword,
   SharedPasswordAuthenticator, TmpAuthenticator, GenericOAuthenticator,
@@ -14,7 +15,7 @@ import {
 import { ConfigurableHTTPProxy } from '../proxy/settings.ts';
 
 export const configurables = [
-  JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, Authenticator, DummyAuthenticator, SharedPasswordAuthenticator,
+  JupyterHub, Spawner, LocalProcessSpawner, KubeSpawner, BatchSpawnerBase, SlurmSpawner, Authenticator, DummyAuthenticator, SharedPasswordAuthenticator,
   TmpAuthenticator, NullAuthenticator, LocalAuthenticator, PAMAuthenticator, LDAPAuthenticator, GenericOAuthenticator, IdleCuller, SharedPassword, ConfigurableHTTPProxy,
 ] as const;
 

@@ -6,6 +6,7 @@ import type { IdleCuller, JupyterHub, roleFields, serviceFields } from '../hub/s
 import type { Profile, Spawner } from '../spawner/settings.ts';
 import type { LocalProcessSpawner } from '../spawner/local/settings.ts';
 import type { KubeSpawner } from '../spawner/kubernetes/settings.ts';
+import type { BatchSpawnerBase, SlurmSpawner } from '../spawner/slurm/settings.ts';
 import type {
   Authenticator, DummyAuthenticator, LDAPAuthenticator, LocalAuthenticator, NullAuthenticator, PAMAuthenticator, SharedPassword,
   SharedPasswordAuthenticator, TmpAuthenticator, GenericOAuthenticator,
@@ -43,6 +44,8 @@ export interface SectionsConfig {
   Spawner: ValuesOf<typeof Spawner>;
   LocalProcessSpawner: LocalProcessSpawnerConfig;
   KubeSpawner: KubeSpawnerConfig;
+  BatchSpawnerBase: ValuesOf<typeof BatchSpawnerBase>;
+  SlurmSpawner: ValuesOf<typeof SlurmSpawner>;
   Authenticator: ValuesOf<typeof Authenticator>;
   DummyAuthenticator: ValuesOf<typeof DummyAuthenticator>;
   SharedPasswordAuthenticator: ValuesOf<typeof SharedPasswordAuthenticator>;

@@ -6,6 +6,7 @@
 // other key is an error naming it. docs/z2jh-values.md has the table.
 import { ConfigError, describe, nearest } from './errors.ts';
 import { isPlainObject } from './traits.ts';
+import { mapStorage } from './z2jh-storage.ts';
 
 type Values = Record<string, unknown>;
 export interface Z2jhConfig {
@@ -87,7 +88,8 @@ const SPEC: Record<string, Spec> = {
 const DEFAULTS: Values = {
   singleuser: {
     image: { pullSecrets: [] },
-    storage: { type: 'dynamic', capacity: '10Gi', homeMountPath: '/home/jovyan', dynamic: { volumeNameTemplate: 'volume-{user_server}' } },
+    storage: { type: 'dynamic', capacity: '10Gi', homeMountPath: '/home/jovyan', static: { subPath: '{username}' },
+      dynamic: { volumeNameTemplate: 'volume-{user_server}', storageAccessModes: ['ReadWriteOnce'] } },
     extraLabels: { 'hub.jupyter.org/network-access-hub': 'true' },
     uid: 1000,
     fsGid: 100,
@@ -251,24 +253,7 @@ export function fromZ2jhValues(file: Values, source: string): Z2jhConfig {
   const tolerations = [get('scheduling.userPods.tolerations'), get('singleuser.extraTolerations')].flatMap((t) => (Array.isArray(t) ? t : []));
   if (tolerations.length) set(K, 'tolerations', tolerations, 'singleuser.extraTolerations');
 
-  // Storage: per-user claims (dynamic, static) need PVC support the spawner does not have yet; extra volumes pass.
-  const storage = get('singleuser.storage.type');
-  if (storage === 'dynamic' || storage === 'static') {
-    const implied = givenAt('singleuser.storage.type') === undefined;
-    refuse('singleuser.storage.type', `${storage}${implied ? " (z2jh's default: the file does not set it)" : ''} gives each user a PersistentVolumeClaim, which nodehub's KubeSpawner does not create yet; set it to none (no per-user storage) and mount existing claims with singleuser.storage.extraVolumes / extraVolumeMounts`);
-  }
-  if (storage !== 'none') refuse('singleuser.storage.type', `must be none, dynamic or static, got ${describe(storage)}`);
-  // As z2jh keys them: volumes by name, mounts by `<index>-<name>`, so that profiles can merge into them.
-  const volumes = get('singleuser.storage.extraVolumes');
-  if (volumes != null) {
-    const list = Array.isArray(volumes) ? volumes : isPlainObject(volumes) ? null : refuse('singleuser.storage.extraVolumes', `must be a list or mapping of Kubernetes Volumes, got ${describe(volumes)}`);
-    set(K, 'volumes', list ? Object.fromEntries(list.map((vol, i) => [isPlainObject(vol) && typeof vol.name === 'string' ? vol.name : refuse(`singleuser.storage.extraVolumes[${i}]`, 'must be a Kubernetes Volume with a name'), vol])) : volumes, 'singleuser.storage.extraVolumes');
-  }
-  const mounts = get('singleuser.storage.extraVolumeMounts');
-  if (mounts != null) {
-    const list = Array.isArray(mounts) ? mounts : isPlainObject(mounts) ? null : refuse('singleuser.storage.extraVolumeMounts', `must be a list or mapping of Kubernetes VolumeMounts, got ${describe(mounts)}`);
-    set(K, 'volume_mounts', list ? Object.fromEntries(list.map((m, i) => [`${i}-${isPlainObject(m) ? m.name : i}`, m])) : mounts, 'singleuser.storage.extraVolumeMounts');
-  }
+  mapStorage({ get, givenAt, set, refuse });
 
   // prePuller: z2jh's hook (before a helm upgrade) and continuous (a DaemonSet) are both nodehub's one pre-puller,
   // which the hub keeps itself.

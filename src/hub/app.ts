@@ -21,6 +21,7 @@ import { registerTokenApi } from './api/tokens.ts';
 import { registerGroupApi } from './api/groups.ts';
 import { registerServiceApi } from './api/services.ts';
 import { registerProxyApi } from './api/proxy.ts';
+import { registerBatchSpawnerApi } from './api/batchspawner.ts';
 import { registerMetricsRoutes } from './metrics.ts';
 import { registerOAuth } from './oauth.ts';
 import { registerLoginPages } from './web/login.ts';
@@ -152,6 +153,7 @@ export function createHubApp(hub: Hub, serverFactory?: ServerFactory): FastifyIn
   registerGroupApi(app, hub);
   registerServiceApi(app, hub);
   registerProxyApi(app, hub);
+  registerBatchSpawnerApi(app, hub);
   registerMetricsRoutes(app, hub);
   registerOAuth(app, hub);
   registerLoginPages(app, hub);

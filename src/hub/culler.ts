@@ -3,6 +3,7 @@
 // server and were last seen more than `timeout` ago. A round reads the active servers from memory and the idle users
 // through one indexed query in small batches, so its cost never grows with the number of users in the database.
 // Deleted users stay counted by jupyterhub_active_users: that count reads the activity record, not the users.
+import { forgetServers } from '../servers/forget.ts';
 import type { Hub } from './context.ts';
 import type { HubConfig } from '../config/types.ts';
 import type { Authenticator } from '../auth/index.ts';
@@ -149,6 +150,11 @@ export class IdleCuller {
       // The store says no started server; memory also knows spawns that have not reached the store yet.
       const busy = new Set<string>();
       for (const a of this.hub.servers.all()) busy.add(a.user.name);
+      // A spawner that keeps something beyond a stop (KubeSpawner's claims) releases it with the user, as the
+      // jupyterhub-idle-culler's DELETE /users/:name has JupyterHub do.
+      const { deps } = this.hub.servers;
+      const records = deps.spawnerClass.deleteForever ? await store.servers.listForUsers(batch.map((u) => u.id)) : null;
+      const gone: typeof batch = [];
       await store.tx(async (s) => {
         for (const u of batch) {
           // a visitor waiting in the spawn queue has no server yet but is anything but idle
@@ -157,9 +163,11 @@ export class IdleCuller {
             continue;
           }
           await s.users.delete(u.id);
+          gone.push(u);
           deleted++;
         }
       });
+      if (records) for (const u of gone) void forgetServers(deps, u, records.get(u.id) ?? []);
       if (batch.length < USER_BATCH) break;
       await new Promise((r) => setImmediate(r));
     }

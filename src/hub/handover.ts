@@ -206,6 +206,8 @@ export interface HandoverParts {
   drainTimeoutMs(): number;
   /** Closes what is left (proxy, app, store) once drained; servers are not touched. */
   finish(): Promise<void>;
+  /** Once the servers are forgotten: let go of what is held on their behalf (the spawner's uid locks). */
+  letGo?(): void;
 }
 
 /** The old side of a handover: release (stop accepting, stop writing, forget the servers), then drain and finish. */
@@ -237,6 +239,7 @@ export class Handover {
     const spawning = [...servers.all()].filter((a) => a.phase === 'spawning').map((a) => a.spawned);
     await Promise.race([Promise.all(spawning), new Promise((r) => setTimeout(r, 30_000).unref())]);
     await servers.shutdown(false);
+    this.parts.letGo?.();
     log.info(`Released the hub to the successor in ${Math.round(performance.now() - t)} ms; draining open connections`);
     void this.drain(allClosed);
   }

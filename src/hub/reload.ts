@@ -29,7 +29,7 @@ export type ConfigLoader = (pin?: Record<string, string>) => Promise<HubConfig>;
  */
 export const RESTART_ONLY: Record<string, readonly string[]> = {
   JupyterHub: [
-    'ip', 'port', 'bind_url', 'base_url', 'hub_connect_url', 'db_url', 'ssl_key', 'ssl_cert', 'cookie_secret',
+    'ip', 'port', 'bind_url', 'base_url', 'hub_connect_url', 'hub_ip', 'hub_port', 'db_url', 'cookie_secret',
     'cookie_secret_file', 'cookie_max_age_days', 'trusted_downstream_ips', 'last_activity_interval', 'log_style',
     'pid_file', 'reload_on_config_change', 'authenticator_class', 'spawner_class',
   ],
@@ -43,6 +43,8 @@ export interface ReloadParts {
   services: ManagedServices;
   culler: IdleCuller | null;
   env: Record<string, string | undefined>;
+  /** The https listener: `prepare` reads and checks its files (throwing refuses the reload), the function it returns puts them in. */
+  listener?: { prepare(next: HubConfig): () => void };
 }
 
 export interface ReloadResult {
@@ -114,9 +116,11 @@ export class HubReloader {
         kept.push(hub.sharedPassword ? 'the shared password (its file is now unset)' : 'the shared password (none was set at start)');
         password = undefined;
       }
+      const applyListener = this.parts.listener?.prepare(next);
       // Services and roles in the database: one transaction, so a refusal here leaves the old ones whole.
       await seedFromConfig({ ...hub, config: next });
       this.apply(next, authenticator, culling, password);
+      applyListener?.();
       if (kept.length) log.warn(`Config reloaded; these changed settings need a restart and keep their running values: ${kept.join(', ')}`);
       else log.info('Config reloaded');
       return { ok: true, kept };
@@ -161,6 +165,13 @@ function keepRestartOnly(current: HubConfig, next: HubConfig): string[] {
       kept.push(`${section}.${t}`);
       nxt[t] = cur[t];
     }
+  }
+  // A new certificate or key is taken live (ReloadParts.listener); turning https on or off needs another listener.
+  const https = (c: HubConfig) => Boolean(c.hub.ssl_cert && c.hub.ssl_key);
+  if (https(current) !== https(next)) {
+    kept.push(`JupyterHub.ssl_cert and ssl_key (turning https ${https(next) ? 'on' : 'off'})`);
+    next.hub.ssl_cert = current.hub.ssl_cert;
+    next.hub.ssl_key = current.hub.ssl_key;
   }
   // bind_url is derived from ip, port and base_url when not given itself: name it only when it alone changed.
   const listener = ['JupyterHub.ip', 'JupyterHub.port', 'JupyterHub.base_url'];

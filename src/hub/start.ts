@@ -3,7 +3,8 @@
 // configuration and to active servers, never to the number of users.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { http, https, STATUS_CODES } from '../util/builtins.ts';
-import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { HubConfig } from '../config/types.ts';
 import type { Hub } from './context.ts';
@@ -11,7 +12,7 @@ import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { openStore, parseDbUrl } from '../store/index.ts';
 import { makePrivate } from '../util/private-files.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
-import { ServerManager, ServerPool } from '../servers/index.ts';
+import { adoptForeignServer, ServerManager, ServerPool } from '../servers/index.ts';
 import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator, temporaryUsers } from '../auth/index.ts';
 import { configureLogging, createLogger } from '../util/log.ts';
@@ -30,6 +31,8 @@ import { HubReloader, watchConfigFile } from './reload.ts';
 import type { ConfigLoader, ReloadResult } from './reload.ts';
 import { ConnectionDrain, Handover, canShareListener, controlSocketPath, findPredecessor, listenForControl, requestHandover } from './handover.ts';
 import { authStateKeeper, type AuthStateKeeper } from './auth-state.ts';
+import { admit, applyTlsFiles, loadTlsFiles, refuse, refuseUpgrade, serverOptions, tlsEnabled, type TlsFiles } from './tls.ts';
+import { openHubListener, type HubListener } from './hub-listener.ts';
 
 export interface RunningHub {
   hub: Hub;
@@ -84,7 +87,21 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     await store.close();
     throw err;
   }
-  const tls = Boolean(config.hub.ssl_key && config.hub.ssl_cert);
+  const tls = tlsEnabled(config);
+  let tlsFiles: TlsFiles | null = null;
+  if (tls) {
+    try {
+      tlsFiles = loadTlsFiles(config);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    for (const warning of tlsFiles.warnings) log.warn(warning);
+    if (config.hub.ssl_client_ca && !config.hub.hub_port && !config.hub.hub_connect_url) {
+      log.warn('JupyterHub.ssl_client_ca is set but JupyterHub.hub_port is not: servers call the hub API on the public port, '
+        + 'which asks them for a client certificate they do not have; set hub_port (and hub_ip) for them');
+    }
+  }
   const hubPrefix = `${config.hub.base_url}hub/`;
 
   // The port (0 picks one) is known only once listening, and the API URL servers are given depends on it: so the
@@ -111,9 +128,15 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       res.end(errorPage({ base: config.hub.base_url, status, message }));
     },
   });
-  const server: Server = tls
-    ? https.createServer({ key: readFileSync(config.hub.ssl_key), cert: readFileSync(config.hub.ssl_cert) })
-    : http.createServer();
+  const server: Server = tlsFiles ? https.createServer(serverOptions(tlsFiles)) : http.createServer();
+  // The running config (a reload replaces it): the client-certificate rules are read from it for every request.
+  let liveConfig = (): HubConfig => config;
+  /** Client-certificate admission, before anything else sees the request (tls.ts). */
+  const refused = (req: IncomingMessage): string | null => {
+    if (!tlsFiles) return null;
+    const verdict = admit(liveConfig(), req.socket as TLSSocket);
+    return verdict.ok ? null : verdict.message;
+  };
   // Until start-up has re-adopted servers only the probes go through: a request for a server still being re-adopted
   // waits for its route instead of reaching the hub and being sent round through /hub/user/.
   let started = false;
@@ -123,11 +146,15 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const connections = new ConnectionDrain(server);
   server.on('request', (req, res) => {
     connections.request(req, res);
+    const no = refused(req);
+    if (no !== null) return refuse(liveConfig(), req, res, no);
     if (holdBack(req.url)) void startedUp.then(() => forwarder.request(req, res));
     else forwarder.request(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
     connections.upgrade(req.socket);
+    const no = refused(req);
+    if (no !== null) return refuseUpgrade(socket, no);
     if (holdBack(req.url)) void startedUp.then(() => forwarder.upgrade(req, socket, head));
     else forwarder.upgrade(req, socket, head);
   });
@@ -151,7 +178,23 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const scheme = tls ? 'https' : 'http';
   const loopback = host === '::' || host === '0.0.0.0' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const hubTarget = `${scheme}://${loopback}:${actualPort}`;
-  const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api` : `${hubTarget}${hubPrefix}api`;
+  const hubRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const go = () => (hubHandler ? hubHandler(req, res) : void appIsReady.then(() => hubHandler!(req, res)));
+    if (holdBack(req.url)) void startedUp.then(go);
+    else go();
+  };
+  let hubListener: HubListener | null = null;
+  if (config.hub.hub_port) {
+    try {
+      hubListener = await openHubListener({ host: config.hub.hub_ip, port: config.hub.hub_port, hubPrefix, reusePort: share, handle: hubRequest });
+    } catch (err) {
+      server.close();
+      await store.close();
+      throw new Error(`JupyterHub.hub_port: cannot listen on ${config.hub.hub_ip || '*'}:${config.hub.hub_port}: ${(err as Error).message}`);
+    }
+  }
+  const apiUrl = config.hub.hub_connect_url ? `${config.hub.hub_connect_url.replace(/\/$/, '')}/hub/api`
+    : hubListener?.apiUrl ?? `${hubTarget}${hubPrefix}api`;
 
   const servers = new ServerManager({
     config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator,
@@ -181,6 +224,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     hubHandler = handler;
     return server;
   });
+  liveConfig = () => hub.config;
   localTargets.set(hubTarget, { request: (req, res) => (hubHandler ? hubHandler(req, res) : void appIsReady.then(() => hubHandler!(req, res))) });
   routes.add('/', hubTarget, { hub: true });
   await app.ready();
@@ -194,17 +238,24 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   });
 
   await seedFromConfig(hub);
-  const classContext = { hubConfig: config, log };
+  const classContext = { hubConfig: config, log, started: hub.ready };
   await spawnerClass.prepare?.(classContext);
   const adoption = await hub.servers.adopt(await store.servers.listActive(), async (id) => {
     const u = await store.users.getById(id);
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
-  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (await quickCheck(url)));
+  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (spawner.checkDeferred?.() === true || (await quickCheck(url))));
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
   await stopBlockedServers(hub);
   // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks. Not
   // awaited: the sweep may wait for an API server that is down, and the hub must serve meanwhile.
-  void spawnerClass.cleanupOrphans?.({ ...classContext, serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}) })
+  void spawnerClass.cleanupOrphans?.({
+    ...classContext,
+    serverStates: () => [...hub.servers.all()].map((a) => a.spawner?.getState() ?? {}),
+    // a server another hub started is taken over only if it answers where it runs (nothing is written otherwise)
+    adoptServer: async (f) => (await quickCheck(f.url))
+      ? adoptForeignServer(hub.servers, f, async (spawner) => (await spawner.poll()) === null)
+      : `it does not answer at ${f.url}`,
+  })
     .catch((err: Error) => log.warn(`Cleaning up orphaned servers failed: ${err.message}`));
 
   await services.startAll();
@@ -213,7 +264,20 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const stopMaintenance = startMaintenance(hub);
   if (poolUsable) pool.start();
   const reloader = new HubReloader(
-    { hub, pool, services, culler: cullSettings ? startCuller(hub, cullSettings) : null, env },
+    {
+      hub, pool, services, culler: cullSettings ? startCuller(hub, cullSettings) : null, env,
+      // Certificates and keys are read again on every reload, changed paths or not (a renewal rewrites the files).
+      listener: tlsFiles ? {
+        prepare: (next) => {
+          const files = loadTlsFiles(next);
+          return () => {
+            tlsFiles = files;
+            applyTlsFiles(server as HttpsServer, files);
+            for (const warning of files.warnings) log.warn(warning);
+          };
+        },
+      } : undefined,
+    },
     opts.loadConfig ?? (async () => config),
   );
   const watcher = opts.configFile && config.hub.reload_on_config_change
@@ -226,6 +290,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   let closing: Promise<void> | null = null;
   // Everything that writes to the database on its own, stopped both at shut-down and when handing over.
   const stopWriters = async () => {
+    // The hub's own port stops accepting with the public one (a successor has its own); open requests finish.
+    hubListener?.stopAccepting();
     activity.stop();
     await activity.flush();
     stopMaintenance();
@@ -237,6 +303,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const closeRest = async () => {
     await spawnerClass.shutdown?.(classContext);
     await forwarder.close();
+    await hubListener?.close();
     server.closeAllConnections?.();
     await new Promise<void>((r) => server.close(() => r()));
     await app.close();
@@ -245,6 +312,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const handover = new Handover({
     server, connections, servers: hub.servers, log, stopWriters,
     drainTimeoutMs: () => hub.config.hub.handover_drain_timeout * 1000,
+    letGo: () => spawnerClass.handedOver?.(classContext),
     // A SIGTERM while draining has already closed everything (leaving the servers, which this process no longer tracks).
     finish: () => (closing ??= closeRest()),
   });

@@ -86,7 +86,7 @@ export async function readopt(host: AdoptionHost, records: (ServerRecord & { use
         interrupted.push({ user, serverName: rec.name, options: rec.user_options ?? undefined, started: rec.started ?? 0 });
       }
       deps.log.info(`Server ${describeServer(user.name, rec.name)} ${how}; cleaned up`);
-      await releaseServerCredentials(deps, user.name, rec.name, rec.id);
+      await releaseServerCredentials(deps, user.name, rec.name, rec.id, spawner.keptState?.() ?? {});
       cleaned++;
     }
   }));

@@ -29,12 +29,16 @@ export async function createServerCredentials(deps: LifecycleDeps, active: Activ
   };
 }
 
-/** Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped. */
-export async function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number): Promise<void> {
+/**
+ * Deletes a stopped server's token and OAuth client (its tokens go with it) and marks its record stopped, keeping only
+ * the state its spawner keeps across stops (`kept`; undefined when no spawner ever wrote the record's state).
+ */
+export async function releaseServerCredentials(deps: LifecycleDeps, userName: string, serverName: string, recordId: number,
+  kept?: Record<string, unknown>): Promise<void> {
   await deps.store.tx(async (s) => {
     await s.oauth.deleteClient(serverClientId(userName, serverName));
     await s.tokens.deleteForServer(recordId);
-    await s.servers.update(recordId, { started: null, url: null, state: {} });
+    await s.servers.update(recordId, { started: null, url: null, ...(kept ? { state: kept } : {}) });
     await s.servers.touch(recordId, Date.now());
   });
 }

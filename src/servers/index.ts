@@ -2,6 +2,7 @@
 // spawn queue, the warm pool, a server's credentials and names, and profile selection. The plug-ins that actually run
 // servers live in src/spawner/ and know nothing of this.
 export { ServerManager } from './lifecycle.ts';
+export { adoptForeignServer } from './foreign.ts';
 export { pendingOf } from './lifecycle-types.ts';
 export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 export { ServerPool, type PoolObserver, type PoolDeps } from './pool.ts';

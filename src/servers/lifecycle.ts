@@ -179,23 +179,26 @@ export class ServerManager {
     return active;
   }
 
-  /** The server's record, created if new and marked started; resolves to the options the spawn uses. */
-  private async record(active: ActiveServer, userOptions: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+  /**
+   * The server's record, created if new and marked started; resolves to the options the spawn uses and the state the
+   * last spawner kept across its stop (keptState), handed to the next one.
+   */
+  private async record(active: ActiveServer, userOptions: Record<string, unknown> | undefined): Promise<{ options: Record<string, unknown>; kept: Record<string, unknown> }> {
     const { store } = this.deps;
     const record = await store.servers.ensure(active.user.id, active.name);
     active.recordId = record.id;
     const options = userOptions ?? record.user_options ?? {};
-    await store.servers.update(record.id, { started: active.started, user_options: options, url: null, state: {} });
-    return options;
+    await store.servers.update(record.id, { started: active.started, user_options: options, url: null });
+    return { options, kept: record.state };
   }
 
-  private async runSpawn(active: ActiveServer, recorded: Promise<Record<string, unknown>>): Promise<boolean> {
+  private async runSpawn(active: ActiveServer, recorded: Promise<{ options: Record<string, unknown>; kept: Record<string, unknown> }>): Promise<boolean> {
     const { config, store, log } = this.deps;
     const t0 = performance.now();
     const k = key(active.user.name, active.name);
     let spawnConfig: SpawnerConfig;
     try {
-      const options = await recorded;
+      const { options, kept } = await recorded;
       if (active.phase !== 'spawning') throw new Error('stopped while starting');
       const effective = effectiveSpawnerConfig(config.spawner, options, config.spawnerSection);
       // Each spawn's own copy: a hook setting this user's environment must never reach the shared config (and so
@@ -210,7 +213,7 @@ export class ServerManager {
         config: spawnConfig,
         hubConfig: config,
         systemUsers: this.deps.authenticator?.capabilities.systemUsers === true,
-        state: {},
+        state: kept,
         log: log.child(`${active.user.name}/${active.name}`),
         onExit: (reason) => this.crashed(active, reason),
         recordState: (state) => {
@@ -313,7 +316,7 @@ export class ServerManager {
     if (active.spawner) await this.deps.authenticator?.postSpawnStop?.(active.user.name).catch(() => undefined);
     await active.recorded;
     try {
-      await releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId);
+      await releaseServerCredentials(this.deps, active.user.name, active.name, active.recordId, active.spawner ? active.spawner.keptState?.() ?? {} : undefined);
     } catch (err) {
       // the database away: the record stays marked started, and the next hub's adoption finds the server gone
       ok = false;
@@ -384,12 +387,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
 }
 
 /** JupyterHub's order: auth_state_hook(spawner, auth_state), then pre_spawn_hook(spawner). The object the hooks get
- *  also answers JupyterHub's `spawner.environment` (the effective config's) and `spawner.auth_state`. */
+ *  also answers JupyterHub's `spawner.<trait>` (`spawner.cmd`, `spawner.environment`, `spawner.mem_limit`, … read and
+ *  set on this spawn's own config, as a JupyterHub hook does) and `spawner.auth_state`. */
 async function runPreSpawnHooks(config: SpawnerConfig, base: Record<string, unknown>, authState: unknown): Promise<void> {
   if (!config.auth_state_hook && !config.pre_spawn_hook) return;
-  const spawner = Object.defineProperties({ ...base, auth_state: authState }, {
-    environment: { get: () => config.environment, set: (v: Record<string, string>) => { config.environment = v; }, enumerable: true },
-  });
+  const traits: PropertyDescriptorMap = {};
+  const settings = config as unknown as Record<string, unknown>;
+  for (const key of Object.keys(config)) {
+    if (key in base) continue;
+    traits[key] = { get: () => settings[key], set: (v: unknown) => { settings[key] = v; }, enumerable: true };
+  }
+  const spawner = Object.defineProperties({ ...base, auth_state: authState }, traits);
   if (config.auth_state_hook) await config.auth_state_hook(spawner, authState);
   if (config.pre_spawn_hook) await config.pre_spawn_hook(spawner);
 }

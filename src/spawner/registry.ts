@@ -4,6 +4,7 @@
 import { registerClassNames, resolveClass } from '../config/index.ts';
 import { localProcessSpawnerClass } from './local/index.ts';
 import { kubeSpawnerClass } from './kubernetes/index.ts';
+import { slurmSpawnerClass } from './slurm/index.ts';
 import type { SpawnerClass } from './types.ts';
 
 const classes = new Map<string, SpawnerClass>();
@@ -29,3 +30,4 @@ export function spawnerClasses(): readonly SpawnerClass[] {
 
 classes.set(localProcessSpawnerClass.name, localProcessSpawnerClass);
 classes.set(kubeSpawnerClass.name, kubeSpawnerClass);
+classes.set(slurmSpawnerClass.name, slurmSpawnerClass);

@@ -64,14 +64,55 @@ export interface Spawner {
   poll(): Promise<number | null>;
   /** Spawner-specific progress while starting; optional. Ends when start() settles. */
   progress?(): AsyncIterable<ProgressEvent>;
+  /**
+   * True when poll()'s null came from the recorded state only, because the server cannot be seen right now (the
+   * Kubernetes API is down). The spawner checks by itself once it can, and calls onExit if the server is gone; a hub
+   * re-adopting such a server routes it on the record without probing it (a probe that failed would have to stop it,
+   * which needs the same API).
+   */
+  checkDeferred?(): boolean;
   /** What to persist so a restarted hub can find the server again. */
   getState(): Record<string, unknown>;
+  /**
+   * A report from inside the running server's job (batchspawner's `POST /hub/api/batchspawner`, made with the server's
+   * own token), e.g. `{port}` picked on a compute node. Only spawners whose servers choose where they listen take one;
+   * throws (the caller answers 400) when the data is unusable.
+   */
+  acceptReport?(data: Record<string, unknown>): void;
+  /**
+   * The part of the state that outlives a stop and is given back (as `state`) to the server's next spawner, as
+   * JupyterHub keeps what a spawner's clear_state leaves: KubeSpawner's claim name. None by default.
+   */
+  keptState?(): Record<string, unknown>;
+}
+
+/**
+ * A running server another hub started that this hub can take over: a KubeSpawner hub's pod no record names. Read from
+ * the pod itself (its annotations and the JupyterHub environment KubeSpawner wrote into it), so no database is needed.
+ */
+export interface ForeignServer {
+  userName: string;
+  serverName: string;
+  /** Where it answers, e.g. http://10.0.3.7:8888 */
+  url: string;
+  /** Its JUPYTERHUB_API_TOKEN, which it keeps using (activity, OAuth): this hub learns it instead of issuing another. */
+  apiToken: string;
+  /** Its JUPYTERHUB_SERVICE_PREFIX and JUPYTERHUB_CLIENT_ID, which must be what this hub would use for it. */
+  prefix: string;
+  oauthClientId: string;
+  /** The spawner state that finds it again (pod_name …). */
+  state: Record<string, unknown>;
+  started: number;
+  /** For the log, e.g. "pod jhub/jupyter-alice". */
+  where: string;
 }
 
 /** What class-wide hooks get: they may keep state per hub (several hubs can share a process), keyed by hubConfig. */
 export interface SpawnerClassContext {
   hubConfig: HubConfig;
   log: Logger;
+  /** Resolves once the hub has finished starting (listening, servers re-adopted); for work that may wait till then. */
+  started?: Promise<void>;
 }
 
 export interface SpawnerClass {
@@ -90,7 +131,14 @@ export interface SpawnerClass {
    * database or died mid-start). `serverStates` returns the getState() of every server the hub now knows, read at the
    * moment of the sweep so that a start begun meanwhile is kept.
    */
-  cleanupOrphans?(ctx: SpawnerClassContext & { serverStates: () => Iterable<Record<string, unknown>> }): Promise<void>;
+  cleanupOrphans?(ctx: SpawnerClassContext & {
+    serverStates: () => Iterable<Record<string, unknown>>;
+    /** Takes over a server another hub started; resolves null once it is this hub's, else why it was not taken. */
+    adoptServer?: (server: ForeignServer) => Promise<string | null>;
+  }): Promise<void>;
+  /** After a handover (handover.ts): this process no longer owns the servers; drop what it holds on their behalf without
+   *  undoing it (the successor takes it over). */
+  handedOver?(ctx: SpawnerClassContext): void;
   /** Hub shut-down: release class-wide resources (watches, timers). Servers are not stopped here. */
   shutdown?(ctx: SpawnerClassContext): Promise<void>;
   /**
@@ -98,6 +146,12 @@ export interface SpawnerClass {
    * other; throws (with the setting to change) when that isolation is too weak for what the hub is about to serve.
    */
   isolation?(ctx: SpawnerClassContext & { temporaryUsers: boolean; host: string }): string;
+  /**
+   * A server is deleted for good (its user deleted, or a named server removed), after it stopped: release what outlived
+   * its stops, as JupyterHub's Spawner.delete_forever does (KubeSpawner: the user's claim, with delete_pvc). `state` is
+   * what the server's record kept (keptState).
+   */
+  deleteForever?(ctx: SpawnerClassContext & { user: { id: number; name: string }; serverName: string; state: Record<string, unknown> }): Promise<void>;
   /** Extra keys for /hub/api/info (e.g. the Kubernetes pre-puller's readiness). */
   info?(ctx: SpawnerClassContext): Record<string, unknown>;
 }

@@ -25,6 +25,8 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 
 export class Api {
   readonly store: Store;
+  /** Sets a new claim's class and phase (the volume binder's). */
+  admitClaim?: (pvc: KObject) => void;
 
   constructor(store: Store) {
     this.store = store;
@@ -98,8 +100,9 @@ export class Api {
         return;
       case 'persistentvolumeclaims':
         validateGeneric(r.kind, obj);
-        // Bound at once unless the test asks for an unbound claim with the k8s-sim/phase annotation.
-        obj.status = { phase: obj.metadata.annotations?.['k8s-sim/phase'] ?? 'Bound' };
+        // The volume binder decides (volumes.ts); the k8s-sim/phase annotation asks for a phase that stays.
+        if (this.admitClaim) this.admitClaim(obj);
+        else obj.status = { phase: obj.metadata.annotations?.['k8s-sim/phase'] ?? 'Bound' };
         return;
       default:
         validateGeneric(r.kind, obj, r.group);

@@ -181,11 +181,11 @@ export class ContainerRun {
       this.containerID = `containerd://${randomBytes(32).toString('hex')}`;
       this.event(host, 'Normal', 'Created', `Created container ${this.name}`);
       const cwd = this.spec.workingDir ?? host.podDir;
-      const proc = startProcess(argv, env, cwd, (c) => this.log(c));
+      const proc = startProcess(argv, env, cwd, (c) => this.log(c), ctx.launcher);
       this.proc = proc;
       const startedAt = nowIso();
       // The 'error' event of a failed spawn comes after this tick; give it one turn before reporting a start.
-      const early = await Promise.race([proc.exited, new Promise<null>((r) => setImmediate(() => r(null)))]);
+      const early = await (proc.spawned ?? Promise.race([proc.exited, new Promise<null>((r) => setImmediate(() => r(null)))]));
       if (early?.error) this.event(host, 'Warning', 'Failed', `Error: ${early.error}`);
       else {
         this.event(host, 'Normal', 'Started', `Started container ${this.name}`);

@@ -29,6 +29,11 @@ export class EventRecorder {
   private readonly store: Store;
   private readonly ttlMs: number;
   private readonly timer: NodeJS.Timeout;
+  /**
+   * The event each (object, reason, message, type, source, fieldPath) was last recorded as: finding the one to bump
+   * must not scan the namespace's events (with 50,000 of them, that scan was most of a 200-pod burst's time).
+   */
+  private readonly recorded = new Map<string, { ns: string; name: string }>();
 
   constructor(store: Store, ttlMs: number) {
     this.store = store;
@@ -49,15 +54,11 @@ export class EventRecorder {
     };
     if (input.fieldPath) involvedObject.fieldPath = input.fieldPath;
     const component = input.component ?? (input.style === 'scheduler' ? 'default-scheduler' : 'kubelet');
-    const same = this.store.list('events', (e: any) =>
-      e.metadata.namespace === ns &&
-      e.involvedObject?.uid === involved.metadata.uid &&
-      e.reason === input.reason &&
-      e.message === input.message &&
-      e.type === input.type &&
-      e.reportingComponent === component &&
-      (e.involvedObject?.fieldPath ?? '') === (input.fieldPath ?? ''),
-    )[0] as any;
+    const key = JSON.stringify([ns, involved.metadata.uid, input.reason, input.message, input.type, component, input.fieldPath ?? '']);
+    const where = this.recorded.get(key);
+    // gone (expired, deleted) or replaced by another object of that name: a new event
+    const found = where ? this.store.get('events', where.ns, where.name) as any : undefined;
+    const same = found?.involvedObject?.uid === involved.metadata.uid ? found : undefined;
     if (same) {
       same.count = (same.count ?? 1) + 1;
       if (input.style === 'scheduler') same.series = { count: same.count, lastObservedTime: microTime() };
@@ -91,15 +92,17 @@ export class EventRecorder {
       if (input.host) source.host = input.host;
       Object.assign(event, { source, firstTimestamp: now, lastTimestamp: now, eventTime: null });
     }
+    this.recorded.set(key, { ns, name: event.metadata.name as string });
     return this.store.create('events', event);
   }
 
   private expire(): void {
     const cutoff = Date.now() - this.ttlMs;
-    for (const e of this.store.list('events') as any[]) {
+    for (const e of this.store.view('events') as any[]) {
       const last = e.lastTimestamp ?? e.series?.lastObservedTime ?? e.eventTime ?? e.metadata.creationTimestamp;
       if (Date.parse(last) < cutoff) this.store.remove('events', e.metadata.namespace, e.metadata.name);
     }
+    for (const [key, where] of this.recorded) if (!this.store.get('events', where.ns, where.name)) this.recorded.delete(key);
   }
 
   close(): void {

@@ -49,6 +49,7 @@ export class Faults {
   private readonly watches: Watches;
   private readonly store: Store;
   private failures: Failure[] = [];
+  private delays: Array<{ remaining: number; ms: number; match: (r: RequestInfo) => boolean }> = [];
   private removedNodes: KObject[] = [];
 
   constructor(state: FaultState, kubelet: Kubelet, nodes: Nodes, watches: Watches, store: Store) {
@@ -202,6 +203,24 @@ export class Faults {
     this.failures.push({ status: opts.status, remaining, until: opts.ms ? Date.now() + opts.ms : Infinity, message: opts.message, match });
   }
 
+  /**
+   * The next `count` matching requests are carried out, but their answers are held for `ms`: what a client sees when
+   * the API server is too slow for its timeout (the pod was created; the answer came too late).
+   */
+  delayAnswers(opts: { verb?: string; resource?: string; ms: number; count?: number }): void {
+    const match = (r: RequestInfo): boolean => (!opts.verb || opts.verb === r.verb) && (!opts.resource || opts.resource === r.resource);
+    this.delays.push({ remaining: opts.count ?? 1, ms: opts.ms, match });
+  }
+
+  /** How long to hold the answer to a request (consumes one use of a delayAnswers fault). */
+  answerDelayFor(r: RequestInfo): number {
+    this.delays = this.delays.filter((d) => d.remaining > 0);
+    const d = this.delays.find((x) => x.match(r));
+    if (!d) return 0;
+    d.remaining--;
+    return d.ms;
+  }
+
   /** The injected failure for a request, if any (consumes one use). */
   failureFor(r: RequestInfo): ApiError | null {
     const now = Date.now();
@@ -218,6 +237,7 @@ export class Faults {
     this.state.crashImages.clear();
     this.state.mountErrors.clear();
     this.failures = [];
+    this.delays = [];
     this.watches.stallNew = false;
     this.watches.expireNext = 0;
     this.watches.release();

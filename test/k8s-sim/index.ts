@@ -9,6 +9,7 @@ import { DaemonSetController } from './daemonset.ts';
 import { EventRecorder } from './events.ts';
 import { Faults } from './faults.ts';
 import { PodAddresses } from './ips.ts';
+import { Launcher } from './process.ts';
 import { Kubelet } from './kubelet.ts';
 import { FaultState } from './kubelet-context.ts';
 import { kubeconfigOptions, kubeconfigYaml, type KubeconfigOptions } from './kubeconfig.ts';
@@ -16,6 +17,7 @@ import { Nodes } from './nodes.ts';
 import { Rbac } from './rbac.ts';
 import { RESOURCES, type ResourceDef } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
+import { VolumeBinder, type StorageClassConfig } from './volumes.ts';
 import { HttpServer, type Stats } from './server.ts';
 import { Store } from './store.ts';
 import type { Identity, ImageConfig, KObject, NodeConfig, Timing } from './types.ts';
@@ -28,6 +30,7 @@ export type { KubeconfigOptions } from './kubeconfig.ts';
 export type { Faults, FailOptions, RequestInfo } from './faults.ts';
 export type { Nodes } from './nodes.ts';
 export type { Stats } from './server.ts';
+export type { StorageClassConfig } from './volumes.ts';
 
 export interface SimulatorOptions {
   /** namespaces that exist from the start (default ["default"]) */
@@ -48,9 +51,16 @@ export interface SimulatorOptions {
   readinessFromPorts?: boolean;
   /** loopback prefix for pod IPs, "127.0.0" or "127.42" (default: a random 127.X.Y.0/24) */
   podSubnet?: string;
+  /**
+   * StorageClasses with a (simulated) provisioner: claims of these classes go Pending → Bound (see volumes.ts). A
+   * claim without class binds at once; one naming an unknown class never binds.
+   */
+  storageClasses?: Record<string, StorageClassConfig>;
   /** how many writes the history keeps for watch replay (older resourceVersions get 410) */
   historyLimit?: number;
   port?: number;
+  /** start container processes from a helper process, so that spawning many pods never stalls the API (benches) */
+  separateLauncher?: boolean;
 }
 
 export interface Simulator {
@@ -92,6 +102,8 @@ export const DEFAULT_TIMING: Timing = {
   bookmarkMs: 60_000,
   watchTimeoutMs: 30 * 60_000,
   eventTtlMs: 60 * 60_000,
+  provisionMs: 20,
+  provisionRetryMs: 200,
 };
 
 function resourceFor(plural: string): ResourceDef {
@@ -113,13 +125,16 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const state = new FaultState();
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-sim-'));
   let endpoint = { host: '127.0.0.1', port: 0 };
+  const launcher = opts.separateLauncher ? new Launcher() : null;
   const kubelet = new Kubelet({
     store, api, nodes, events, timing, images, faults: state, baseDir,
     addresses: new PodAddresses(opts.podSubnet),
     readinessFromPorts: opts.readinessFromPorts ?? false,
+    launcher,
     apiHost: () => endpoint,
   });
-  const scheduler = new Scheduler(store, api, events, timing.scheduleMs);
+  const volumes = new VolumeBinder(store, api, events, opts.storageClasses ?? {}, timing);
+  const scheduler = new Scheduler(store, api, events, timing.scheduleMs, volumes);
   const daemonsets = new DaemonSetController(store, api, events, timing.scheduleMs);
   const watches = new Watches(store, timing.bookmarkMs);
   const faults = new Faults(state, kubelet, nodes, watches, store);
@@ -182,9 +197,11 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       if (closed) return;
       closed = true;
       scheduler.close();
+      volumes.close();
       daemonsets.close();
       events.close();
       await kubelet.close();
+      launcher?.close();
       await server.close();
       fs.rmSync(baseDir, { recursive: true, force: true });
     },

@@ -3,6 +3,7 @@ import type { Api } from './api.ts';
 import type { EventRecorder } from './events.ts';
 import type { PodAddresses } from './ips.ts';
 import type { Nodes } from './nodes.ts';
+import type { Launcher } from './process.ts';
 import type { Store } from './store.ts';
 import type { ImageConfig, Timing } from './types.ts';
 
@@ -26,6 +27,8 @@ export interface KubeletContext {
   faults: FaultState;
   addresses: PodAddresses;
   readinessFromPorts: boolean;
+  /** starts container processes from a helper process; null: from the simulator's own (process.ts) */
+  launcher: Launcher | null;
   /** host:port of the simulated API server, for KUBERNETES_SERVICE_HOST/PORT */
   apiHost: () => { host: string; port: number };
   /** parent of the per-pod working directories */

@@ -67,7 +67,7 @@ export function listObjects(store: Store, r: ResourceDef, matcher: Matcher, q: L
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${q.limit}": must be a non-negative integer`);
 
   let snapshotRv = store.currentRv;
-  let items: KObject[];
+  let items: readonly KObject[];
   let token: Token | null = null;
   if (q.continue) {
     token = decodeToken(q.continue);
@@ -80,13 +80,13 @@ export function listObjects(store: Store, r: ResourceDef, matcher: Matcher, q: L
   } else if (rv === '0' && !match) {
     // served from the watch cache: the real server ignores limit here
     limit = 0;
-    items = store.list(r.id);
+    items = store.view(r.id, matcher);
   } else if (rv && (match === 'Exact' || (!match && limit > 0))) {
     snapshotRv = parseRv(rv, store);
     items = store.snapshotAt(r.id, snapshotRv);
   } else {
     if (rv && rv !== '0') parseRv(rv, store);
-    items = store.list(r.id);
+    items = store.view(r.id, matcher);
   }
 
   let filtered = items.filter((o) => matcher(o) && (!token || after(o, token)));

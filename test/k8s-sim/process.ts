@@ -1,7 +1,7 @@
 // A container as a real local process: argv from command/args (or the image's entrypoint/cmd), the environment a
 // kubelet would give it (env, envFrom, fieldRef/resourceFieldRef, secret and configMap keys, $(VAR) expansion), its
 // own process group so SIGTERM/SIGKILL reach every child, and a bounded log buffer.
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { parseQuantity } from './quantity.ts';
 import type { ImageConfig, KObject } from './types.ts';
@@ -110,38 +110,118 @@ export interface Exit {
 }
 
 export interface ContainerProcess {
-  pid: number | undefined;
+  /** undefined until the launcher has started it (and for ever if it could not be started) */
+  readonly pid: number | undefined;
   exited: Promise<Exit>;
+  /** with a separate launcher: settles once the process runs (null) or could not be started (its Exit) */
+  spawned?: Promise<Exit | null>;
   /** signal the whole process group */
   signal(sig: NodeJS.Signals): void;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
 
-export function startProcess(argv: string[], env: Record<string, string>, cwd: string, log: (chunk: Buffer) => void): ContainerProcess {
+function startFailure(argv: string[], err: { code?: string; message: string }): Exit {
+  const what = err.code === 'ENOENT' ? `exec: "${argv[0]}": executable file not found in $PATH` : err.message;
+  return { exitCode: 128, signal: null, error: `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${what}: unknown` };
+}
+
+const exitOf = (code: number | null, signal: string | null): Exit => ({ exitCode: code ?? 128 + (SIGNALS[signal ?? ''] ?? 0), signal });
+
+function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // the group is already gone
+  }
+}
+
+export function startProcess(argv: string[], env: Record<string, string>, cwd: string, log: (chunk: Buffer) => void,
+  launcher?: Launcher | null): ContainerProcess {
   const dir = fs.existsSync(cwd) ? cwd : '/';
+  if (launcher) return launcher.start(argv, env, dir, log);
   const child = spawn(argv[0], argv.slice(1), { env, cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', log);
   child.stderr?.on('data', log);
   const exited = new Promise<Exit>((resolve) => {
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      const what = err.code === 'ENOENT' ? `exec: "${argv[0]}": executable file not found in $PATH` : err.message;
-      resolve({ exitCode: 128, signal: null, error: `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${what}: unknown` });
-    });
-    child.once('exit', (code, signal) => {
-      resolve({ exitCode: code ?? 128 + (SIGNALS[signal ?? ''] ?? 0), signal });
-    });
+    child.once('error', (err: NodeJS.ErrnoException) => resolve(startFailure(argv, err)));
+    child.once('exit', (code, signal) => resolve(exitOf(code, signal)));
   });
-  return {
-    pid: child.pid,
-    exited,
-    signal(sig) {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // the group is already gone
+  return { pid: child.pid, exited, signal: (sig) => signalGroup(child.pid, sig) };
+}
+
+type LauncherMessage = { id: number; pid?: number; error?: { code?: string; message: string }; log?: Uint8Array; exit?: { code: number | null; signal: string | null } };
+
+/**
+ * Starts container processes from a small helper process (launcher-child.ts) instead of the simulator's own: Node's
+ * spawn() blocks its caller until the child has exec'd, which on a loaded machine took ~0.2 s per pod, so a burst of
+ * 200 pods froze the API server for tens of seconds (a real API server never waits for a kubelet). Opt-in
+ * (SimulatorOptions.separateLauncher), for benches with many pods.
+ */
+export class Launcher {
+  readonly #child: ChildProcess;
+  readonly #procs = new Map<number, { argv: string[]; log: (c: Buffer) => void; setPid: (pid: number) => void; fail: (e: Exit) => void; exit: (e: Exit) => void }>();
+  #next = 1;
+
+  constructor() {
+    this.#child = fork(new URL('./launcher-child.ts', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.#child.on('message', (m: LauncherMessage) => {
+      const p = this.#procs.get(m.id);
+      if (!p) return;
+      if (m.pid !== undefined) p.setPid(m.pid);
+      if (m.log) p.log(Buffer.from(m.log));
+      if (m.error) {
+        this.#procs.delete(m.id);
+        p.fail(startFailure(p.argv, m.error));
       }
-    },
-  };
+      if (m.exit) {
+        this.#procs.delete(m.id);
+        p.exit(exitOf(m.exit.code, m.exit.signal));
+      }
+    });
+  }
+
+  start(argv: string[], env: Record<string, string>, cwd: string, log: (chunk: Buffer) => void): ContainerProcess {
+    const id = this.#next++;
+    let pid: number | undefined;
+    let pendingSignal: NodeJS.Signals | null = null;
+    let setSpawned!: (e: Exit | null) => void;
+    let setExited!: (e: Exit) => void;
+    const spawned = new Promise<Exit | null>((r) => (setSpawned = r));
+    const exited = new Promise<Exit>((r) => (setExited = r));
+    this.#procs.set(id, {
+      argv, log,
+      setPid: (p) => {
+        pid = p;
+        setSpawned(null);
+        // a stop that came before the process ran reaches it now
+        if (pendingSignal) signalGroup(pid, pendingSignal);
+      },
+      fail: (e) => {
+        setSpawned(e);
+        setExited(e);
+      },
+      exit: (e) => {
+        setSpawned(null);
+        setExited(e);
+      },
+    });
+    this.#child.send({ id, argv, env, cwd });
+    return {
+      get pid() {
+        return pid;
+      },
+      exited,
+      spawned,
+      signal(sig) {
+        if (pid === undefined) pendingSignal = sig;
+        else signalGroup(pid, sig);
+      },
+    };
+  }
+
+  close(): void {
+    this.#child.disconnect();
+  }
 }

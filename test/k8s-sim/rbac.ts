@@ -2,9 +2,10 @@
 import { forbidden, unauthorized } from './errors.ts';
 import type { Identity, Rule } from './types.ts';
 
-/** What the hub's Role grants in spec 4.1 (pods, events, and the image-puller DaemonSet). */
+/** What the hub's Role grants (deploy/kubernetes/base/rbac.yaml): pods, per-user claims, events, the image-puller DaemonSet. */
 export const HUB_RULES: Rule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'create', 'delete'] },
   { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
   { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list', 'watch', 'create', 'update', 'delete'] },
 ];

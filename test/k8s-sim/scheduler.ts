@@ -6,6 +6,7 @@ import { nodeRejections } from './fit.ts';
 import { resourceById } from './resources.ts';
 import type { Store } from './store.ts';
 import type { Change, KObject } from './types.ts';
+import type { VolumeBinder } from './volumes.ts';
 
 const PODS = resourceById('pods');
 
@@ -29,12 +30,14 @@ export class Scheduler {
   private readonly api: Api;
   private readonly events: EventRecorder;
   private readonly delayMs: number;
+  private readonly volumes: VolumeBinder;
   private readonly queue = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: () => void;
 
-  constructor(store: Store, api: Api, events: EventRecorder, delayMs: number) {
+  constructor(store: Store, api: Api, events: EventRecorder, delayMs: number, volumes: VolumeBinder) {
     this.store = store;
+    this.volumes = volumes;
     this.api = api;
     this.events = events;
     this.delayMs = delayMs;
@@ -70,22 +73,27 @@ export class Scheduler {
     }
   }
 
-  /** Claims the pod's volumes need before it can be placed; a message when one is missing or unbound. */
-  private volumeProblem(pod: KObject): string | null {
+  /**
+   * Claims the pod's volumes need before it can be placed: a message when one is missing or unbound (Immediate), and
+   * the claims that wait for this pod's node (WaitForFirstConsumer), as the VolumeBinding plugin sorts them.
+   */
+  private volumeProblem(pod: KObject): { problem: string | null; waiting: KObject[] } {
+    const waiting: KObject[] = [];
     for (const v of pod.spec?.volumes ?? []) {
       const claim = v.persistentVolumeClaim?.claimName;
       if (!claim) continue;
       const pvc = this.store.get('persistentvolumeclaims', pod.metadata.namespace, claim);
-      if (!pvc) return `persistentvolumeclaim "${claim}" not found`;
-      if (pvc.status?.phase !== 'Bound') return 'pod has unbound immediate PersistentVolumeClaims';
+      if (!pvc) return { problem: `persistentvolumeclaim "${claim}" not found`, waiting };
+      if (this.volumes.waitsForConsumer(pvc)) waiting.push(pvc);
+      else if (pvc.status?.phase !== 'Bound') return { problem: 'pod has unbound immediate PersistentVolumeClaims', waiting };
     }
-    return null;
+    return { problem: null, waiting };
   }
 
   private schedule(pod: KObject): void {
-    const nodes = this.store.list('nodes');
-    const bound = this.store.list('pods', (p) => !!p.spec?.nodeName);
-    const volumeProblem = this.volumeProblem(pod);
+    const nodes = this.store.view('nodes');
+    const bound = this.store.view('pods', (p) => !!p.spec?.nodeName);
+    const { problem: volumeProblem, waiting } = this.volumeProblem(pod);
     if (nodes.length === 0) return this.unschedulable(pod, 'no nodes available to schedule pods');
     if (volumeProblem) {
       return this.unschedulable(pod, `0/${nodes.length} nodes are available: ${volumeProblem}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`);
@@ -97,6 +105,12 @@ export class Scheduler {
       const reasons = nodeRejections(node, pod, onNode);
       for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
       if (reasons.length === 0 && (!best || onNode.length < best.load)) best = { node, load: onNode.length };
+    }
+    if (best && waiting.length) {
+      // The pod stays Pending (no event) while its claims are provisioned on the chosen node; their binding is a
+      // cluster change that brings it back here.
+      for (const pvc of waiting) this.volumes.selectNode(pvc, best.node.metadata.name as string);
+      return;
     }
     if (best) return this.bind(pod, best.node.metadata.name as string);
     const parts = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([r, n]) => `${n} ${r}`);

@@ -134,15 +134,24 @@ export class HttpServer {
     if (!plain && !doc) r = route(method, path, url.searchParams);
     if (r) this.count(r);
     else this.stats.requests++;
-    const failure = this.deps.faults().failureFor({
+    const info = {
       method,
       path,
       verb: r?.verb ?? 'get',
       resource: r ? r.resource.plural + (r.subresource ? `/${r.subresource}` : '') : '',
       namespace: r?.namespace,
       watch: r?.watch ?? false,
-    });
+    };
+    const failure = this.deps.faults().failureFor(info);
     if (failure) throw failure;
+    const delay = this.deps.faults().answerDelayFor(info);
+    if (delay > 0) {
+      const end = res.end.bind(res) as (...a: unknown[]) => void;
+      res.end = ((...a: unknown[]) => {
+        setTimeout(() => end(...a), delay);
+        return res;
+      }) as typeof res.end;
+    }
     if (plain) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end('ok');

@@ -53,10 +53,20 @@ export class Store {
     return obj ? clone(obj) : undefined;
   }
 
-  /** Current objects of a kind in key order (namespace, then name). */
+  /** Current objects of a kind in key order (namespace, then name): copies the caller may change. */
   list(resource: string, filter?: (o: KObject) => boolean): KObject[] {
+    return this.view(resource, filter).map(clone);
+  }
+
+  /**
+   * The stored objects themselves, in key order, for readers that only look or serialise (list and watch answers, the
+   * scheduler). Stored objects are never changed in place (every write stores a fresh copy), so no copy is needed:
+   * copying every object of a kind for each list or scheduling pass made the simulator, not the hub, the bottleneck
+   * of a 200-pod burst (bench/k8s-scale.ts).
+   */
+  view(resource: string, filter?: (o: KObject) => boolean): readonly KObject[] {
     const out: KObject[] = [];
-    for (const o of this.bucket(resource).values()) if (!filter || filter(o)) out.push(clone(o));
+    for (const o of this.bucket(resource).values()) if (!filter || filter(o)) out.push(o);
     return out.sort(compareKeys);
   }
 
@@ -122,14 +132,19 @@ export class Store {
     return () => this.listeners.delete(fn);
   }
 
-  /** Writes after `rv` (exclusive), for watch replay; 410 if some of them were compacted away. */
-  changesSince(rv: number, resource: string): Change[] {
+  /** Writes after `rv` (exclusive), for watch replay (read-only: serialised, never changed); 410 if compacted away. */
+  changesSince(rv: number, resource: string): readonly Change[] {
     if (rv < this.oldest) throw tooOldResourceVersion(rv, this.oldest);
-    return this.history.filter((c) => c.rv > rv && c.resource === resource).map(clone);
+    const out: Change[] = [];
+    // newest last: walk back only as far as needed instead of over the whole history
+    for (let i = this.history.length - 1; i >= 0 && this.history[i].rv > rv; i--) {
+      if (this.history[i].resource === resource) out.push(this.history[i]);
+    }
+    return out.reverse();
   }
 
-  /** The objects of a kind as they were at `rv`, rebuilt by undoing newer writes; 410 if compacted. */
-  snapshotAt(resource: string, rv: number, what = 'resource version'): KObject[] {
+  /** The objects of a kind as they were at `rv`, rebuilt by undoing newer writes (read-only, as view()); 410 if compacted. */
+  snapshotAt(resource: string, rv: number, what = 'resource version'): readonly KObject[] {
     if (rv < this.oldest) {
       throw expired(`The ${what} ${rv} is too old to display a consistent list result (oldest is ${this.oldest}).`);
     }
@@ -142,7 +157,7 @@ export class Store {
       if (c.old) state.set(key, c.old);
       else state.delete(key);
     }
-    return [...state.values()].map(clone).sort(compareKeys);
+    return [...state.values()].sort(compareKeys);
   }
 
   /** Forgets all history: every resourceVersion before now becomes too old (the etcd compaction a test can force). */

@@ -62,6 +62,10 @@ export interface Timing {
   watchTimeoutMs: number;
   /** Event objects expire after this long */
   eventTtlMs: number;
+  /** how long a provisioner takes to make a claim's volume (per class: storageClasses[...].provisionMs) */
+  provisionMs: number;
+  /** first back-off after a failed provisioning (doubles up to maxBackoffMs) */
+  provisionRetryMs: number;
 }
 
 export interface ImageConfig {

@@ -97,12 +97,12 @@ export class Watches {
     }
     const rv = req.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0' || req.sendInitialEvents) {
-      for (const obj of this.store.list(req.resource.id, req.matcher)) send({ type: 'ADDED', object: obj });
+      for (const obj of this.store.view(req.resource.id, req.matcher)) send({ type: 'ADDED', object: obj });
       if (req.sendInitialEvents && req.allowBookmarks) {
         send(this.bookmark(req.resource, { 'k8s.io/initial-events-end': 'true' }));
       }
     } else {
-      let replay: Change[];
+      let replay: readonly Change[];
       try {
         replay = this.store.changesSince(Number(rv), req.resource.id);
       } catch (err) {

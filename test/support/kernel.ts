@@ -11,8 +11,8 @@ interface KernelMessage {
 }
 
 /** Sends `code` as an execute_request on the shell channel; resolves with the stdout text once the kernel is idle. */
-export async function executeOverWebsocket(channelsUrl: string, code: string, timeoutMs = 30_000): Promise<string> {
-  const ws = new WebSocket(channelsUrl);
+export async function executeOverWebsocket(channelsUrl: string, code: string, timeoutMs = 30_000, options?: WebSocket.ClientOptions): Promise<string> {
+  const ws = new WebSocket(channelsUrl, options);
   try {
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -1,4 +1,5 @@
 // /hub/api/users/{name}/server[s/{server}] and their progress event streams.
+import { forgetServers } from '../../servers/forget.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord } from '../../store/types.ts';
@@ -40,7 +41,8 @@ async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, na
   if (!(await freshAuth(hub, user))) throw new HubError(403, `auth has expired for ${user.name}, login again`);
   const active = startServer(hub, user, serverName, body);
   const ready = await hub.servers.waitReady(active, hub.config.hub.slow_spawn_timeout * 1000);
-  if (!ready && active.phase !== 'spawning') {
+  // a spawn that failed has left the active servers (its phase still reads 'spawning'): JupyterHub answers 500 then
+  if (!ready && (active.phase !== 'spawning' || hub.servers.get(user.name, serverName) !== active)) {
     const failure = hub.servers.lastFailure(user.name, serverName);
     throw new HubError(500, `Spawn failed: ${failure ?? 'unknown reason'}`);
   }
@@ -63,7 +65,9 @@ async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, 
   if (remove) {
     void stopping.then(async () => {
       const rec = await hub.store.servers.get(user.id, serverName);
-      if (rec) await hub.store.servers.delete(rec.id);
+      if (!rec) return;
+      await forgetServers(hub.servers.deps, user, [rec]);
+      await hub.store.servers.delete(rec.id);
     });
   }
   return reply.code(done ? 204 : 202).header('content-type', 'text/plain').send();

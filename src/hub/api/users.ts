@@ -1,4 +1,5 @@
 // /hub/api/users…: list, create, read, modify and delete users, and the activity reports single-user servers send.
+import { forgetServers } from '../../servers/forget.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
 import type { UserRecord, UserState } from '../../store/types.ts';
@@ -141,6 +142,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
       if (a.phase === 'spawning') throw new HubError(400, `${user.name}'s server is in the process of spawning. Wait for it to finish first.`);
     }
     await Promise.all(hub.servers.ofUser(user.name).map((a) => hub.servers.stop(user.name, a.name)));
+    await forgetServers(hub.servers.deps, user, await hub.store.servers.listForUser(user.id));
     await hub.store.users.delete(user.id);
     return reply.code(204).header('content-type', 'text/plain').send();
   });

@@ -7,6 +7,8 @@ import { apiProblem, connect, withTimeout, type KubeClient } from './client.ts';
 import { sleep } from '../../util/time.ts';
 import { hubPodSelector, isHubPod, startedByKubeSpawner } from './pod.ts';
 import { Prepuller } from './prepuller.ts';
+import { foreignServer } from './foreign.ts';
+import type { ForeignServer } from '../types.ts';
 import { Reflector, type ChangeType, type KObject, type ReflectorStats } from './reflector.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
 
@@ -33,6 +35,7 @@ export class KubeCluster {
   /** Aborted when the hub closes: starts still waiting give up (their pods stay for the next hub to adopt or sweep). */
   readonly closing = new AbortController();
   readonly #listeners = new Map<string, Set<PodListener>>();
+  readonly #adoptForeign: boolean;
 
   constructor(hubConfig: HubConfig, log: Logger) {
     this.log = log;
@@ -61,6 +64,7 @@ export class KubeCluster {
       for (const [name, listeners] of this.#listeners) for (const l of [...listeners]) l('MODIFIED', this.pods.get(name));
     });
     this.pods.start();
+    this.#adoptForeign = cfg.adopt_kubespawner_pods !== false;
     this.prepuller = cfg.prepuller_enabled === false ? null : new Prepuller(this, hubConfig);
   }
 
@@ -91,14 +95,23 @@ export class KubeCluster {
    * deleted: a record naming one adopts it; without, it is left running
    * (its user's work) and listed in the log.
    */
-  async sweepOrphans(keep: () => Iterable<string>): Promise<string[]> {
-    await this.ready(this.traits.requestRetryTimeoutMs);
+  async sweepOrphans(keep: () => Iterable<string>, adopt?: (server: ForeignServer) => Promise<string | null>): Promise<string[]> {
+    // However long the API is down: the sweep runs in the background, once the informer has listed.
+    await this.#listedOrClosed();
+    if (this.closing.signal.aborted) return [];
     const wanted = new Set(keep());
     const unnamed = this.pods.list().filter((p) => isHubPod(p, this.traits) && !wanted.has(p.metadata?.name ?? '') && !p.metadata?.deletionTimestamp);
-    for (const p of unnamed.filter(startedByKubeSpawner)) {
+    await Promise.all(unnamed.filter(startedByKubeSpawner).map(async (p) => {
       const a = p.metadata?.annotations ?? {};
-      this.log.warn(`Pod ${this.namespace}/${p.metadata?.name} of ${a['hub.jupyter.org/username'] ?? '?'}${a['hub.jupyter.org/servername'] ? `/${a['hub.jupyter.org/servername']}` : ''} was started by KubeSpawner and no server record names it: left running (docs/kubernetes.md, switching over)`);
-    }
+      const who = `${a['hub.jupyter.org/username'] ?? '?'}${a['hub.jupyter.org/servername'] ? `/${a['hub.jupyter.org/servername']}` : ''}`;
+      let why = adopt && this.#adoptForeign ? null : 'KubeSpawner.adopt_kubespawner_pods is off';
+      if (!why) {
+        const server = foreignServer(p, this.namespace);
+        why = typeof server === 'string' ? server : await adopt!(server).catch((err: Error) => err.message);
+        if (!why) return this.log.info(`Took over pod ${this.namespace}/${p.metadata?.name} of ${who}, started by a KubeSpawner hub`);
+      }
+      this.log.warn(`Pod ${this.namespace}/${p.metadata?.name} of ${who} was started by KubeSpawner and no server record names it; not taken over (${why}): left running (docs/kubernetes.md, switching over)`);
+    }));
     const orphans = unnamed.filter((p) => !startedByKubeSpawner(p));
     const deleted: string[] = [];
     await Promise.all(orphans.map(async (p) => {
@@ -112,6 +125,19 @@ export class KubeCluster {
       }
     }));
     return deleted;
+  }
+
+  #listedOrClosed(): Promise<void> {
+    if (this.pods.synced) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.pods.off('synced', done);
+        this.closing.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.pods.once('synced', done);
+      this.closing.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** DELETE with a grace period (query and body, as KubeSpawner sends it); 404 counts as done; retried on timeouts/5xx. */

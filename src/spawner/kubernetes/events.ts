@@ -1,7 +1,8 @@
 // The Kubernetes Events of one starting pod, watched only while it starts (field selector on the pod's name, not a
 // cache of the whole namespace's events: kubespawner#913). They feed the progress bar (Scheduled, Pulling, Pulled,
 // Created, Started …) and the fail-fast rules that only events can tell: repeated FailedMount, a pull error's text,
-// and whether a cluster autoscaler is adding a node for an unschedulable pod.
+// and whether a cluster autoscaler is adding a node for an unschedulable pod. The user's claim, while it binds, is
+// watched the same way: its provisioning events are progress too, and a claim that cannot bind says why.
 import type { KubeCluster } from './cluster.ts';
 import { Reflector, type ChangeType, type KObject } from './reflector.ts';
 
@@ -50,17 +51,19 @@ export class StartEvents {
   lastFailedMount = '';
   /** A cluster autoscaler said it is adding a node for this pod. */
   scaleUp = false;
+  /** A claim's last word on why it cannot bind (ProvisioningFailed, FailedBinding); null once provisioning succeeds. */
+  claimProblem: string | null = null;
 
-  constructor(cluster: KubeCluster, podName: string, onEvent: (e: PodEvent) => void) {
+  constructor(cluster: KubeCluster, podName: string, onEvent: (e: PodEvent) => void, kind: 'Pod' | 'PersistentVolumeClaim' = 'Pod') {
     this.#onEvent = onEvent;
     const { core } = cluster.client;
     const namespace = cluster.namespace;
     this.#reflector = new Reflector({
-      name: `events of pod ${podName}`,
+      name: `events of ${kind === 'Pod' ? 'pod' : 'claim'} ${podName}`,
       client: cluster.client,
       path: `/api/v1/namespaces/${namespace}/events`,
       list: (p) => core.listNamespacedEvent({ namespace, ...p }),
-      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${podName}`,
+      fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${podName}`,
       ...cluster.watch,
       requestTimeoutMs: cluster.traits.requestRetryTimeoutMs,
       log: cluster.log.child('events'),
@@ -98,6 +101,8 @@ export class StartEvents {
       this.lastFailedMount = e.message;
     }
     if (e.reason === 'TriggeredScaleUp') this.scaleUp = true;
+    if (e.type === 'Warning' && (e.reason === 'ProvisioningFailed' || e.reason === 'FailedBinding')) this.claimProblem = e.message;
+    if (e.reason === 'ProvisioningSucceeded') this.claimProblem = null;
     this.#onEvent(e);
   }
 

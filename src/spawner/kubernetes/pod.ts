@@ -62,6 +62,14 @@ export function isHubPod(pod: PodMeta, traits: Pick<KubeTraits, 'hubInstance'>):
   return instance === undefined || instance === traits.hubInstance;
 }
 
+/** A plain value of the notebook container's environment (JupyterHub's variables are written as plain values). */
+export function notebookEnv(pod: object | undefined, name: string): string | undefined {
+  const containers: Array<{ name?: string; env?: Array<{ name: string; value?: unknown }> }> = (pod as { spec?: any } | undefined)?.spec?.containers ?? [];
+  const c = containers.find((x) => x.name === 'notebook') ?? containers[0];
+  const value = c?.env?.find((v) => v.name === name)?.value;
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** KubeSpawner (not nodehub) made this pod: it writes its version annotation. */
 export function startedByKubeSpawner(pod: PodMeta): boolean {
   return pod.metadata?.annotations?.['hub.jupyter.org/kubespawner-version'] !== undefined;

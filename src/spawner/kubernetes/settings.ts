@@ -1,7 +1,7 @@
-// KubeSpawner's settings, declared once here. Names, shapes and defaults are KubeSpawner's, so a Zero-to-JupyterHub
-// `hub.config.KubeSpawner` block and a profile's kubespawner_override read the same here. There is no `storage` trait:
-// z2jh's `storage.type: none` simply means no PVC volume, which is what nodehub's spawner does unless `volumes` says
-// otherwise.
+// KubeSpawner's settings, declared once here. Names, shapes and defaults are KubeSpawner's (7.x), so a Zero-to-JupyterHub
+// `hub.config.KubeSpawner` block and a profile's kubespawner_override read the same here. Per-user storage is
+// KubeSpawner's too: `storage_*` describe the claim made before the pod when `storage_pvc_ensure` is on, and `volumes`
+// mount it through `{pvc_name}` (src/config/z2jh.ts maps `singleuser.storage` onto them).
 import { configurable, setting } from '../../config/declare.ts';
 import * as t from '../../config/traits.ts';
 import * as k from '../../config/kube-traits.ts';
@@ -43,6 +43,16 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   volumes: setting(k.objectsListOrDict('Volume'), [], 'Volumes of each pod (e.g. an existing claim, read-only); none by default, so no storage.'),
   volume_mounts: setting(k.objectsListOrDict('VolumeMount'), [], 'Where the volumes are mounted in the notebook container.'),
   init_containers: setting(k.objectsListOrDict('Container'), [], 'Init containers run before the notebook container (their images are pre-pulled too).'),
+  storage_pvc_ensure: setting(t.bool, false, 'Create the PersistentVolumeClaim named by pvc_name_template before the pod when it does not exist (a 409 means it does); it is kept when the server stops.'),
+  pvc_name_template: setting(t.string, 'claim-{user_server}', 'Name of the user\'s claim ({username}, {servername}, {user_server} …); in volumes, {pvc_name} is this name.'),
+  remember_pvc_name: setting(t.bool, true, 'Once the claim exists its name is kept in the server\'s state, so a changed pvc_name_template or slug_scheme never detaches a server from its claim.'),
+  delete_pvc: setting(t.bool, true, 'Delete the claim when its server is deleted for good: the user deleted, or the named server removed (a named server sharing the default server\'s claim, as with a template without {user_server}, leaves it).'),
+  storage_capacity: setting(t.nullable(t.string), null, 'Storage the claim requests (resources.requests.storage), a Kubernetes quantity such as "10Gi"; needed with storage_pvc_ensure.'),
+  storage_class: setting(t.nullable(t.string), null, 'StorageClass of the claim (spec.storageClassName and the volume.beta.kubernetes.io/storage-class annotation); null leaves it to the cluster\'s default class, "" asks for a volume without class.'),
+  storage_access_modes: setting(t.strings, ['ReadWriteOnce'], 'Access modes of the claim.'),
+  storage_selector: setting(t.jsonObject, {}, 'Label selector (matchLabels/matchExpressions) the claim\'s volume must match ({username} etc. expanded).'),
+  storage_extra_labels: setting(t.stringMap, {}, 'Extra labels on the claim ({username} etc. expanded), set when it is created.'),
+  storage_extra_annotations: setting(t.stringMap, {}, 'Extra annotations on the claim ({username} etc. expanded), set when it is created.'),
   lifecycle_hooks: setting(t.jsonObject, {}, 'postStart/preStop hooks of the notebook container (a Kubernetes Lifecycle).'),
   // The spawner's own settings (src/spawner/kubernetes/), KubeSpawner's names where it has them.
   environment: setting(k.environment, {}, 'Extra environment of the pods: strings ({username} etc. expanded) or Kubernetes EnvVar objects such as {valueFrom: {fieldRef: {fieldPath: status.podIP}}}.'),
@@ -69,6 +79,7 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   kubeconfig: setting(t.string, '', 'nodehub: kubeconfig file to connect with; empty means $KUBECONFIG, else the service account of the hub\'s pod (in-cluster).'),
   unschedulable_timeout: setting(t.float, 5, 'nodehub: seconds a pod may stay unschedulable (no node fits, no autoscaler scale-up announced) before its start fails with the reason.'),
   watch_timeout: setting(t.int, 60, 'nodehub: seconds after which the API server ends each watch (the informer resumes from where it was); a watch silent for 1.5 times this is restarted.'),
+  adopt_kubespawner_pods: setting(t.bool, true, "nodehub: at start-up, take over the running user pods a KubeSpawner hub started in this namespace that no server record names (switching over): user, server record, route, and the server's own token read from the pod's environment; off, such pods are left running and logged."),
   prepuller_enabled: setting(t.bool, true, 'nodehub: keep DaemonSets that pre-pull every configured image (default and profiles) on the nodes that may run it.'),
   prepuller_pause_image: setting(t.string, 'registry.k8s.io/pause:3.10', "nodehub: the pre-puller pods' main container once the images are pulled."),
   prepuller_scheduling_wait: setting(t.int, 10, "nodehub: seconds the pre-puller counts as ready only when every eligible node has the images; after that, every node that could schedule a puller pod (z2jh's podSchedulingWaitDuration; -1 waits forever)."),

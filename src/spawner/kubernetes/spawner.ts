@@ -7,11 +7,12 @@ import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
 import { classifyStartingPod, isPodRunning, notebookStatus, podUrl, pollPod, serverExit } from './classify.ts';
-import { apiProblem, TimeoutError, withTimeout } from './client.ts';
-import { sleep } from '../../util/time.ts';
+import { apiProblem } from './client.ts';
+import { createPod, type PodCreation } from './create.ts';
 import { clusterFor, type KubeCluster } from './cluster.ts';
 import { formatEvent, StartEvents, type PodEvent } from './events.ts';
 import { makePod } from './pod.ts';
+import { startClaim } from './storage.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
@@ -23,6 +24,9 @@ export class KubeSpawner implements Spawner {
   #configError: Error | null = null;
   #fields: Record<string, string> = {};
   #podName = '';
+  #pvcName = '';
+  /** The claim is known to exist (created or found): its name is kept in the server's state from then on. */
+  #pvcExists = false;
   /** uid of the pod this spawner created or adopted; a pod of the same name with another uid is not ours. */
   #uid: string | null = null;
   readonly #feed = new ProgressFeed();
@@ -33,8 +37,12 @@ export class KubeSpawner implements Spawner {
   #unwatchExit: (() => void) | null = null;
   /** The exit watch's check, run again once a start has settled (exits seen while starting are the start's to report). */
   #checkExit: (() => void) | null = null;
-  /** A create attempt timed out or lost its connection: the pod may exist although no answer said so. */
-  #createUncertain = false;
+  /** This start's pod creation (create.ts); its `uncertain` says the pod may exist although no answer said so. */
+  #creation: PodCreation | null = null;
+  /** Built from a record (a server a previous hub started), not started by this hub. */
+  #adopted = false;
+  /** poll() answered from the record because the API could not be listed; the exit watch checks once it can. */
+  #deferred = false;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -46,6 +54,13 @@ export class KubeSpawner implements Spawner {
         namespace: this.#cluster.namespace, scheme: this.#traits.slugScheme });
       this.#podName = expandTemplate(this.#traits.podNameTemplate, this.#fields);
       this.#fields.pod_name = this.#podName;
+      this.#pvcName = expandTemplate(this.#traits.storage.nameTemplate, this.#fields);
+      // KubeSpawner's remember_pvc_name: the claim a server once had stays its claim whatever the template says now.
+      if (typeof init.state.pvc_name === 'string' && init.state.pvc_name && this.#traits.storage.rememberName) {
+        this.#pvcName = init.state.pvc_name;
+        this.#pvcExists = true;
+      }
+      this.#fields.pvc_name = this.#pvcName;
     } catch (err) {
       // reported by start(), so a bad trait or a missing cluster fails a spawn instead of crashing the hub
       this.#configError = err as Error;
@@ -55,13 +70,24 @@ export class KubeSpawner implements Spawner {
     if (typeof state.pod_name === 'string' && state.pod_name) {
       this.#podName = state.pod_name;
       this.#uid = typeof state.pod_uid === 'string' ? state.pod_uid : null;
+      this.#adopted = true;
       if (this.#cluster) this.#watchForExit();
     }
   }
 
+  /** poll() said "running" from the record alone (the API is down); see Spawner.checkDeferred. */
+  checkDeferred(): boolean {
+    return this.#deferred && !this.#cluster?.pods.synced;
+  }
+
   getState(): Record<string, unknown> {
     if (!this.#podName) return {};
-    return { pod_name: this.#podName, namespace: this.#cluster?.namespace ?? '', pod_uid: this.#uid };
+    return { pod_name: this.#podName, namespace: this.#cluster?.namespace ?? '', pod_uid: this.#uid, ...this.keptState() };
+  }
+
+  /** What outlives a stop: the claim's name once it exists (KubeSpawner's clear_state keeps pvc_name). */
+  keptState(): Record<string, unknown> {
+    return this.#pvcExists ? { pvc_name: this.#pvcName } : {};
   }
 
   progress(): AsyncIterable<ProgressEvent> {
@@ -70,6 +96,18 @@ export class KubeSpawner implements Spawner {
 
   async poll(): Promise<number | null> {
     if (!this.#cluster) return 1;
+    if (this.#adopted && !this.#starting && !this.#cluster.pods.synced) {
+      // A restarted hub re-adopting while the API server is down: the record says the pod runs, and its users' traffic
+      // needs no API. It is trusted after one request timeout; the exit watch checks the pod the moment the informer
+      // lists, and reports it gone (the hub then cleans up) if it is.
+      try {
+        await this.#cluster.ready(this.#traits.requestTimeoutMs);
+      } catch {
+        if (!this.#deferred) this.#init.log.warn(`The Kubernetes API does not answer: pod ${this.#podName} is taken as running, as recorded, until it does`);
+        this.#deferred = true;
+        return null;
+      }
+    }
     await this.#cluster.ready(this.#traits.requestRetryTimeoutMs);
     const { status, terminated } = pollPod(this.#ownPod());
     if (terminated && this.#traits.deleteStoppedPods && !this.#starting) await this.stop();
@@ -115,6 +153,7 @@ export class KubeSpawner implements Spawner {
     const cluster = this.#cluster!;
     const t = this.#traits;
     let events: StartEvents | null = null;
+    let claim: StartEvents | null = null;
     try {
       if (this.#stopping) await this.#stopping;
       this.#unwatchExit?.();
@@ -123,19 +162,34 @@ export class KubeSpawner implements Spawner {
       this.#feed.reset();
       this.#progress = 10;
       this.#uid = null;
-      this.#createUncertain = false;
+      this.#creation = null;
       if (t.namespace && t.namespace !== cluster.namespace) {
         throw new Error(`KubeSpawner.namespace ${JSON.stringify(t.namespace)} differs from the hub's (${cluster.namespace}); profiles cannot move pods to another namespace`);
       }
       if (!cluster.pods.synced) this.#push(`Waiting for the Kubernetes API at ${cluster.client.server} (the hub has not listed its pods yet)`);
       await cluster.ready(t.requestRetryTimeoutMs);
+      if (t.storage.ensure) {
+        claim = await startClaim(cluster, t, this.#init.spec, this.#pvcName, this.#fields, signal, (e) => this.#onEvent(e, t.eventsEnabled), () => {
+          this.#pvcExists = true;
+          this.#init.recordState?.(this.getState());
+        });
+        if (claim) this.#push(`Claim ${this.#pvcName} is not bound yet; waiting for its volume`, 12);
+      }
       this.#push(`Creating pod ${cluster.namespace}/${this.#podName}`, 15);
       if (t.eventsEnabled) events = new StartEvents(cluster, this.#podName, (e) => this.#onEvent(e));
       const manifest = makePod({ traits: t, config: this.#init.config, spec: this.#init.spec, podName: this.#podName, fields: this.#fields,
         adminAccess: this.#init.hubConfig?.hub?.admin_access === true });
-      this.#uid = await this.#createPod(manifest, signal);
+      this.#creation = {
+        cluster, traits: t, podName: this.#podName, log: this.#init.log, uncertain: false,
+        push: (message) => this.#push(message),
+        deleteStale: async (sig) => {
+          this.#uid = null;
+          await this.#deletePod(0, sig);
+        },
+      };
+      this.#uid = await createPod(this.#creation, manifest, signal);
       events?.setUid(this.#uid);
-      const pod = await this.#waitRunning(signal, events, Date.now() + t.startTimeoutMs);
+      const pod = await this.#waitRunning(signal, events, claim, Date.now() + t.startTimeoutMs);
       const url = podUrl(pod, t.podConnectIp);
       this.#push(`Pod is running; waiting for the server at ${url}`, Math.max(this.#progress, 90));
       await this.#waitHttp(url, signal);
@@ -144,10 +198,11 @@ export class KubeSpawner implements Spawner {
     } catch (err) {
       if (signal.aborted) throw new Error('Start was cancelled: the server was stopped while starting');
       // A pod that will not start is deleted at once (grace 0), not left to run into a timeout.
-      if (this.#uid !== null || this.#createUncertain) await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
+      if (this.#uid !== null || this.#creation?.uncertain) await this.#deletePod(0).catch((e: Error) => this.#init.log.warn(e.message));
       throw err;
     } finally {
       await events?.close();
+      await claim?.close();
       this.#starting = null;
       this.#feed.end();
       // an exit that came while the start was finishing was skipped by the exit watch: look again now
@@ -155,44 +210,13 @@ export class KubeSpawner implements Spawner {
     }
   }
 
-  #onEvent(e: PodEvent): void {
-    this.#push(formatEvent(e), undefined, e.raw);
+  #onEvent(e: PodEvent, show = true): void {
+    if (show) this.#push(formatEvent(e), undefined, e.raw);
     for (const hook of [...this.#eventHooks]) hook();
   }
 
-  /** Creates the pod; a 409 means a stale pod of the same name: it is deleted (grace 0) and the create retried. */
-  async #createPod(manifest: V1Pod, signal: AbortSignal): Promise<string> {
-    const cluster = this.#cluster!;
-    const t = this.#traits;
-    const deadline = Date.now() + t.requestRetryTimeoutMs;
-    this.#createUncertain = false;
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      if (signal.aborted) throw new Error('aborted');
-      try {
-        const created = await withTimeout(cluster.client.core.createNamespacedPod({ namespace: cluster.namespace, body: manifest }),
-          t.requestTimeoutMs, `Creating pod ${this.#podName}`);
-        return created.metadata?.uid ?? '';
-      } catch (err) {
-        const p = apiProblem(err);
-        if (p.code === 409 && Date.now() < deadline) {
-          this.#push(`A pod named ${this.#podName} already exists (left over from an earlier start); replacing it`);
-          this.#uid = null;
-          await this.#deletePod(0, signal);
-          continue;
-        }
-        if (err instanceof TimeoutError || p.code === 0) this.#createUncertain = true;
-        const transient = err instanceof TimeoutError || p.code === 0 || p.code === 429 || p.code >= 500;
-        if (transient && Date.now() < deadline) {
-          await sleep(delay, signal);
-          continue;
-        }
-        throw new Error(`Kubernetes did not create pod ${this.#podName}: ${p.message}`);
-      }
-    }
-  }
-
   /** Resolves with the pod once it runs; rejects as soon as it cannot (fail fast) or at start_timeout. Event-driven. */
-  #waitRunning(signal: AbortSignal, events: StartEvents | null, deadlineAt: number): Promise<KObject> {
+  #waitRunning(signal: AbortSignal, events: StartEvents | null, claim: StartEvents | null, deadlineAt: number): Promise<KObject> {
     const cluster = this.#cluster!;
     const t = this.#traits;
     return new Promise<KObject>((resolve, reject) => {
@@ -218,10 +242,17 @@ export class KubeSpawner implements Spawner {
         if (verdict?.kind === 'failed') return finish(new Error(verdict.reason));
         if (isPodRunning(pod)) return finish(null, pod);
         if (events && events.failedMounts >= 2) return finish(new Error(`Could not mount the pod's volumes: ${events.lastFailedMount}`));
-        if (verdict?.kind === 'unschedulable' && !events?.scaleUp) {
+        let stuck = verdict?.kind === 'unschedulable' && !events?.scaleUp ? verdict.reason : null;
+        // The user's claim still binding makes the pod unschedulable for a while (start_timeout bounds that); a claim
+        // that says it cannot bind is stuck like an unschedulable pod.
+        if (claim && !pod.spec?.nodeName) {
+          if (claim.claimProblem) stuck = `Claim ${this.#pvcName} cannot bind: ${claim.claimProblem}`;
+          else if (stuck && /unbound .*PersistentVolumeClaims/.test(stuck)) stuck = null;
+        }
+        if (stuck) {
           unschedulableSince ??= Date.now();
           const left = unschedulableSince + t.unschedulableTimeoutMs - Date.now();
-          if (left <= 0) return finish(new Error(verdict.reason));
+          if (left <= 0) return finish(new Error(stuck));
           clearTimeout(recheck);
           recheck = setTimeout(check, left);
         } else unschedulableSince = null;

@@ -71,6 +71,22 @@ export interface KubeTraits {
   requestRetryTimeoutMs: number;
   /** nodehub: how long a pod may stay unschedulable (with no scale-up on its way) before the start fails. */
   unschedulableTimeoutMs: number;
+  storage: StorageTraits;
+}
+
+/** KubeSpawner's per-user claim (storage_* traits). */
+export interface StorageTraits {
+  ensure: boolean;
+  nameTemplate: string;
+  rememberName: boolean;
+  deleteWithServer: boolean;
+  capacity: string | null;
+  /** null: the cluster's default class; '' asks for a volume without class. */
+  className: string | null;
+  accessModes: string[];
+  selector: Obj;
+  extraLabels: Record<string, string>;
+  extraAnnotations: Record<string, string>;
 }
 
 const BYTE_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
@@ -148,5 +164,17 @@ export function readKubeTraits(spawnerConfig: SpawnerConfig): KubeTraits {
     requestTimeoutMs: c.k8s_api_request_timeout * 1000,
     requestRetryTimeoutMs: c.k8s_api_request_retry_timeout * 1000,
     unschedulableTimeoutMs: c.unschedulable_timeout * 1000,
+    storage: {
+      ensure: c.storage_pvc_ensure,
+      nameTemplate: c.pvc_name_template,
+      rememberName: c.remember_pvc_name,
+      deleteWithServer: c.delete_pvc,
+      capacity: c.storage_capacity === '' ? null : c.storage_capacity,
+      className: c.storage_class,
+      accessModes: c.storage_access_modes,
+      selector: c.storage_selector,
+      extraLabels: c.storage_extra_labels,
+      extraAnnotations: c.storage_extra_annotations,
+    },
   };
 }

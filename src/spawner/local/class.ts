@@ -4,8 +4,9 @@ import { buildServerEnv } from '../env.ts';
 import type { SpawnerClass, SpawnerClassContext } from '../types.ts';
 import { LocalProcessSpawner } from './spawner.ts';
 import { readTraits } from './traits.ts';
-import { closePreloadServers, preloadServersFor } from './preload/servers.ts';
+import { closePreloadServers, preloadServersFor, type PreloadServers } from './preload/servers.ts';
 import { checkLocalIsolation } from './isolation.ts';
+import { forgetUidLocks } from './uid-lock-registry.ts';
 
 export const localProcessSpawnerClass: SpawnerClass = {
   name: 'LocalProcessSpawner',
@@ -13,17 +14,24 @@ export const localProcessSpawnerClass: SpawnerClass = {
   sections: ['Spawner', 'LocalProcessSpawner'],
   create: (init) => new LocalProcessSpawner(init),
   isolation: (ctx) => checkLocalIsolation(ctx.hubConfig, ctx.temporaryUsers, ctx.host),
-  // The fork server starts with the hub, in the background (start-up and re-adoption do not wait on its imports), so
-  // the first visitor after a start or restart finds it ready.
+  // The fork server starts with the hub, so the first visitor after a start or restart finds it ready; but only once
+  // start-up is done: its interpreter's imports (~0.5 s of CPU) would otherwise compete with start-up and the first
+  // probes on a small machine. A spawn that comes earlier starts it (or waits for it) itself (preload/servers.ts).
   prepare: async (ctx) => {
-    void warmPreload(ctx).catch((err: Error) => ctx.log.debug(`Starting the preload server early failed: ${err.message}`));
+    // taken now: a hub closed before the warm-up has closed this one, and it then starts nothing
+    const servers = preloadServersFor(ctx.hubConfig);
+    void (ctx.started ?? Promise.resolve()).then(() => new Promise((r) => setImmediate(r)))
+      .then(() => warmPreload(ctx, servers))
+      .catch((err: Error) => ctx.log.debug(`Starting the preload server early failed: ${err.message}`));
   },
   // the fork servers go; the servers they started keep running, as servers spawned directly do
   shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
+  // the uid locks of the servers now belong to the successor, which claims them when it adopts the servers
+  handedOver: (ctx) => forgetUidLocks(ctx.hubConfig),
 };
 
 /** Starts the fork server a default spawn will use: the same command and, where it matters, the same environment. */
-async function warmPreload(ctx: SpawnerClassContext): Promise<boolean> {
+async function warmPreload(ctx: SpawnerClassContext, servers: PreloadServers): Promise<boolean> {
   const traits = readTraits(ctx.hubConfig.spawner);
   if (!traits.preload || !traits.cmd[0]) return false;
   // Only the interpreter's variables and PATH choose the fork server; a made-up user stands in for the rest.
@@ -32,5 +40,5 @@ async function warmPreload(ctx: SpawnerClassContext): Promise<boolean> {
     user, serverName: '', prefix: '/user/nodehub-preload/', apiToken: '', hubApiUrl: 'http://127.0.0.1/hub/api', baseUrl: '/',
     oauthClientId: '', oauthCallbackUrl: '', oauthAccessScopes: [], userOptions: {},
   }, ctx.hubConfig.spawner, 'http://127.0.0.1:0', { user: user.name, home: '/nonexistent', shell: '/bin/bash', adminAccess: false });
-  return preloadServersFor(ctx.hubConfig).warm(traits.cmd[0], env, ctx.log);
+  return servers.warm(traits.cmd[0], env, ctx.log);
 }

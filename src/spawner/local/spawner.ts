@@ -18,6 +18,7 @@ import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo } from './uids.ts';
 import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { preloadServersFor } from './preload/servers.ts';
+import { uidLocksFor } from './uid-lock-registry.ts';
 import { ServerCgroup } from './limits.ts';
 import type { SystemUser } from '../../util/system-users.ts';
 import { homeDirFor, serverCommand, serverLogFile, systemAccount } from './run-as.ts';
@@ -143,7 +144,7 @@ export class LocalProcessSpawner implements Spawner {
         this.#home = home;
       }
       if (this.#traits.uidSwitch && !this.#system) {
-        this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName);
+        this.#uid = acquireUid(this.#traits.uidRange!, spec.user.name, spec.serverName, uidLocksFor(this.#traits.uidLockDir, this.#init.hubConfig));
         await giveHomeTo(this.#home!, this.#uid);
       }
       this.#cgroup = ServerCgroup.create(this.#traits.memLimit, this.#traits.cpuLimit);
@@ -266,8 +267,8 @@ export class LocalProcessSpawner implements Spawner {
       this.#system = { user: { name: state.system_user, uid: -1, gid: -1, home: String(state.home ?? ''), shell: '' }, groups: [] };
     } else if (Number.isInteger(state.uid)) {
       this.#uid = state.uid as number;
-      if (!claimUid(this.#uid, this.#init.spec.user.name, this.#init.spec.serverName)) {
-        this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server holds`);
+      if (!claimUid(this.#uid, this.#init.spec.user.name, this.#init.spec.serverName, uidLocksFor(this.#traits.uidLockDir, this.#init.hubConfig))) {
+        this.#init.log.warn(`Server process ${pid} runs under uid ${this.#uid}, which another user's server (of this or another hub) holds`);
       }
     }
     if (typeof state.cgroup === 'string') this.#cgroup = ServerCgroup.open(state.cgroup);
@@ -321,7 +322,7 @@ export class LocalProcessSpawner implements Spawner {
     await releaseResources({
       user: spec.user.name, serverName: spec.serverName, uid: this.#uid, cgroup: this.#cgroup,
       home: this.#system ? null : this.#home, owner: this.#owner(),
-    }, this.#traits, log);
+    }, this.#traits, log, this.#init.hubConfig);
     this.#uid = null;
     this.#cgroup = null;
     this.#resetProcess();

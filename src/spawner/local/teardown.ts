@@ -7,6 +7,8 @@ import type { ServerCgroup } from './limits.ts';
 import { killGroupQuietly, releaseHome, signalGroup, waitUntil } from './os.ts';
 import { groupAlive } from './process.ts';
 import { killUidProcesses, releaseUid } from './uids.ts';
+import { uidLocksFor } from './uid-lock-registry.ts';
+import type { HubConfig } from '../../config/index.ts';
 
 /**
  * Signals the group led by `pid` until `gone()` says the leader has ended, then kills what is left of the group.
@@ -51,13 +53,15 @@ export interface HeldResources {
   owner: string;
 }
 
-export async function releaseResources(held: HeldResources, traits: LocalTraits, log: Logger): Promise<void> {
+export async function releaseResources(held: HeldResources, traits: LocalTraits, log: Logger, hubConfig: HubConfig): Promise<void> {
   if (held.uid !== null) {
     // The user's last server: anything else still running under the uid goes before the uid can be handed out again.
     const freed = releaseUid(held.user, held.serverName);
     if (freed !== null) {
       const n = killUidProcesses(freed);
       if (n) log.info(`Killed ${n} leftover processes of uid ${freed}`);
+      // only now may another hub take it
+      uidLocksFor(traits.uidLockDir, hubConfig)?.release(freed);
     }
   }
   const cgroup = held.cgroup;

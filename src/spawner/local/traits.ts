@@ -20,6 +20,8 @@ export interface LocalTraits {
   uidRange: [number, number] | null;
   /** uid_range is set and the hub runs as root: each user's server runs under its own uid from the range. */
   uidSwitch: boolean;
+  /** Where uid locks shared with other hubs live; '' = none. */
+  uidLockDir: string;
   /** Servers may run as the hub's user where isolation cannot be had (LocalProcessSpawner.allow_unisolated). */
   allowUnisolated: boolean;
   /** Spawner.mem_limit in bytes, Spawner.cpu_limit in cores; null = no limit. */
@@ -50,6 +52,7 @@ export function readTraits(spawnerConfig: SpawnerConfig): LocalTraits {
     killTimeoutMs: config.kill_timeout * 1000,
     uidRange: range,
     uidSwitch: range !== null && process.getuid?.() === 0,
+    uidLockDir: config.uid_lock_dir ?? '',
     allowUnisolated: config.allow_unisolated,
     memLimit: parseMemLimit(config.mem_limit),
     cpuLimit: config.cpu_limit || null,

@@ -4,17 +4,19 @@
 // One uid per user, shared by that user's servers (they share a working directory). Uids are handed out in rotation, so
 // a uid freed now is reused as late as possible, and a uid that still owns a process (a server a previous hub left
 // behind and nobody adopted) is skipped. The allocation lives in memory and in each server's saved state; a restarted
-// hub claims the uids of the servers it re-adopts.
+// hub claims the uids of the servers it re-adopts. Other hubs on the host are kept off a uid by a lock file
+// (uid-locks.ts), taken before the uid is handed out and removed after its last process is gone.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { UidLocks } from './uid-locks.ts';
 
 const byUser = new Map<string, { uid: number; servers: Set<string> }>();
 const owners = new Map<number, string>();
 let cursor: number | null = null;
 
 /** The uid for `user`'s server `server`: the user's current one, else the next free one in `range`. */
-export function acquireUid(range: [number, number], user: string, server: string): number {
+export function acquireUid(range: [number, number], user: string, server: string, locks: UidLocks | null): number {
   const held = byUser.get(user);
   if (held) {
     held.servers.add(server);
@@ -27,20 +29,23 @@ export function acquireUid(range: [number, number], user: string, server: string
   for (let i = 0; i < size; i++) {
     const uid = first + ((start - first + i) % size);
     if (owners.has(uid) || busy.has(uid)) continue;
+    // another hub on this host holds it
+    if (locks && !locks.reserve(uid)) continue;
     cursor = uid;
     owners.set(uid, user);
     byUser.set(user, { uid, servers: new Set([server]) });
     return uid;
   }
-  throw new Error(`No free uid left in LocalProcessSpawner.uid_range [${first}, ${last}]: every uid is in use by a server`);
+  throw new Error(`No free uid left in LocalProcessSpawner.uid_range [${first}, ${last}]: every uid is in use by a server of this or another hub`);
 }
 
 /** A re-adopted server keeps the uid it runs under; false when another user already holds that uid. */
-export function claimUid(uid: number, user: string, server: string): boolean {
+export function claimUid(uid: number, user: string, server: string, locks: UidLocks | null): boolean {
   const owner = owners.get(uid);
   if (owner !== undefined && owner !== user) return false;
   const held = byUser.get(user);
   if (held && held.uid !== uid) return false;
+  if (!held && locks && !locks.claim(uid)) return false;
   owners.set(uid, user);
   if (held) held.servers.add(server);
   else byUser.set(user, { uid, servers: new Set([server]) });
