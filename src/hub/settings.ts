@@ -63,7 +63,7 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   bind_url: setting(t.string, '', 'Full public URL to listen on (e.g. http://:8000/prefix/); overrides ip, port and base_url.'),
   base_url: setting(t.string, '/', 'URL prefix of the whole hub; always normalised to start and end with a slash.'),
   hub_connect_url: setting(t.string, '', 'URL spawned servers use to reach the hub API; derived from the listener when empty.'),
-  db_url: setting(t.string, 'sqlite:///nodehub.sqlite', 'nodehub: database URL, sqlite:///<path to file>.'),
+  db_url: setting(t.string, 'sqlite:///nodehub.sqlite', 'nodehub: database URL: sqlite:///<path to file>, or postgresql://user[:password]@host[:port]/database (PGPASSWORD when the URL has no password; see docs/database.md).'),
   cookie_secret: setting(t.hex, '', 'Hex secret that signs cookies; empty means JPY_COOKIE_SECRET, then cookie_secret_file.'),
   cookie_secret_file: setting(t.string, 'nodehub_cookie_secret', 'nodehub: file holding the cookie secret; created when missing.'),
   cookie_max_age_days: setting(t.float, 14, 'Days a login cookie stays valid.'),
