@@ -68,7 +68,7 @@ describe('SlurmSpawner templates', () => {
     const config = await slurmConfig({ BatchSpawnerBase: { req_nprocs: '4', req_partition: 'slims', req_memory: '4G' } });
     const seed = '#SBATCH --partition={partition}\n#SBATCH --mem={memory}\n#SBATCH --uid={username}\n#SBATCH {options}\nJUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt {cmd}\n';
     const vars = { ...reqSubvars(config, { username: 'ann', homedir: '/home/ann', keepvars: 'PATH' }), cmd: 'x' };
-    expect(formatTemplate(seed, vars, 'batch_script')).toBe('#SBATCH --partition=slims\n#SBATCH --mem=4b\n#SBATCH --uid=ann\n#SBATCH \nJUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt x\n');
+    expect(formatTemplate(seed, vars, 'batch_script')).toBe('#SBATCH --partition=slims\n#SBATCH --mem=4G\n#SBATCH --uid=ann\n#SBATCH \nJUPYTER_RUNTIME_DIR=$HOME/.jupyter/rt x\n');
     expect(() => formatTemplate('{workdir}', vars, 'BatchSpawnerBase.batch_script')).toThrow(/\{workdir\} names no field; fields are .*partition/);
   });
 
