@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startTestHub, type TestHub } from './support/hub.ts';
+import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { Browser, startOidc, type Oidc } from './support/oidc.ts';
 import { CryptKeeper } from '../src/auth/crypt.ts';
 
@@ -138,6 +138,8 @@ describe('GenericOAuthenticator with a real OpenID provider', () => {
     const b = new Browser();
     await b.login(hub.url, 'bob');
     await hub.api('/users/bob/server', { method: 'DELETE' });
+    // a stop answered 202 is still under way: the spawn page below must find no server at all
+    await eventually(async () => !(await (await hub.api('/users/bob')).json()).servers?.[''], 30_000, 100);
     const state = (await (await hub.api('/users/bob')).json()).auth_state;
     await (await oidc.provider.AccessToken.find(state.access_token))?.destroy();
     await (await oidc.provider.RefreshToken.find(state.refresh_token))?.destroy();

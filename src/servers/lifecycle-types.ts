@@ -63,7 +63,7 @@ export interface LifecycleDeps {
    *  post_spawn_stop hooks (PAM sessions, create_system_users). */
   authenticator?: Pick<Authenticator, 'capabilities' | 'preSpawnStart' | 'postSpawnStop'>;
   /** The user's decrypted auth state, for auth_state_hook and pre_spawn_hook. */
-  authState?: (user: UserRef) => unknown;
+  authState?: (user: UserRef) => Promise<unknown>;
 }
 
 /** Metrics and other listeners; all optional. */

@@ -206,7 +206,7 @@ export class ServerManager {
       spawnConfig = { ...effective, environment: { ...effective.environment } };
       const spec = await createServerCredentials(this.deps, active, options, spawnConfig);
       await runPreSpawnHooks(spawnConfig, { user: active.user, serverName: active.name, config: spawnConfig, userOptions: options, spec },
-        this.deps.authState?.(active.user) ?? null);
+        (await this.deps.authState?.(active.user)) ?? null);
       await this.deps.authenticator?.preSpawnStart?.(active.user.name);
       const spawner = this.deps.spawnerClass.create({
         spec,
