@@ -1,19 +1,30 @@
 // LDAPAuthenticator against a real slapd the suite starts on a free port with its own configuration and an LDIF of
 // users and groups (Debian packages slapd and ldap-utils, in scripts/setup.sh --test). Skipped without slapd.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAuthenticatedUser, resolveAuthenticator } from '../src/auth/index.ts';
 import { escapeDnValue, escapeFilterValue } from '../src/auth/ldap.ts';
 import type { AuthenticatorConfig } from '../src/config/types.ts';
+import { hasOpenssl, makePki } from './support/pki.ts';
 import { ADMIN, ADMIN_PW, BASE, hasSlapd, startSlapd, type Slapd } from './support/slapd.ts';
 
 const STUDENTS = `cn=students,ou=groups,${BASE}`;
 
 let slapd: Slapd | null = null;
 let port = 0;
+let caPem = '';
 
 beforeAll(async () => {
   if (!hasSlapd) return;
+  // A certificate for StartTLS (ldapauthenticator's default); the other cases use tls_strategy insecure.
+  const pki = hasOpenssl ? makePki(fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-ldap-pki-'))) : null;
+  pki?.ca('ca', 'LDAP test CA');
+  pki?.issue('ldap', '127.0.0.1', 'ca', { server: true });
+  caPem = pki ? fs.readFileSync(pki.crt('ca'), 'utf8') : '';
   slapd = await startSlapd({
+    tls: pki ? { crt: pki.crt('ldap'), key: pki.key('ldap') } : undefined,
     users: [{ uid: 'alice', password: 'alice-pw' }, { uid: 'bob', password: 'bob-pw' }, { uid: 'carol', cn: 'Carol Lookup', password: 'carol-pw' }],
     groups: [{ cn: 'students', members: ['alice', 'carol'] }],
   });
@@ -47,6 +58,15 @@ describe.skipIf(!hasSlapd)('LDAPAuthenticator against slapd', () => {
     expect(await getAuthenticatedUser(auth, { username: 'alice', password: 'alice-pw' })).toMatchObject({ name: 'alice' });
     expect(await getAuthenticatedUser(auth, { username: 'alice', password: 'bob-pw' })).toBeNull();
     expect(await getAuthenticatedUser(auth, { username: 'alice', password: '' })).toBeNull();
+  });
+
+  it.skipIf(!hasOpenssl)('StartTLS (use_ssl false, tls_kwargs with the CA) for one login after another', async () => {
+    // ldapts keeps the socket in the options object it is given: a shared tls_kwargs once made the second login
+    // reuse the first connection's closed socket.
+    const auth = ldap({ ...template, tls_strategy: 'before_bind', use_ssl: false, tls_kwargs: { ca: caPem } });
+    expect(await getAuthenticatedUser(auth, { username: 'alice', password: 'alice-pw' })).toMatchObject({ name: 'alice' });
+    expect(await getAuthenticatedUser(auth, { username: 'bob', password: 'bob-pw' })).toMatchObject({ name: 'bob' });
+    expect(await getAuthenticatedUser(auth, { username: 'bob', password: 'alice-pw' })).toBeNull();
   });
 
   it('with allowed_groups, lets in members of the group DN only', async () => {
