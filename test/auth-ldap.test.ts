@@ -1,112 +1,38 @@
 // LDAPAuthenticator against a real slapd the suite starts on a free port with its own configuration and an LDIF of
 // users and groups (Debian packages slapd and ldap-utils, in scripts/setup.sh --test). Skipped without slapd.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAuthenticatedUser, resolveAuthenticator } from '../src/auth/index.ts';
 import { escapeDnValue, escapeFilterValue } from '../src/auth/ldap.ts';
 import type { AuthenticatorConfig } from '../src/config/types.ts';
+import { hasOpenssl, makePki } from './support/pki.ts';
+import { ADMIN, ADMIN_PW, BASE, hasSlapd, startSlapd, type Slapd } from './support/slapd.ts';
 
-const SLAPD = '/usr/sbin/slapd';
-const hasSlapd = fs.existsSync(SLAPD) && fs.existsSync('/usr/sbin/slapadd');
-const BASE = 'dc=example,dc=org';
-const ADMIN = `cn=admin,${BASE}`;
-const ADMIN_PW = 'admin-secret';
 const STUDENTS = `cn=students,ou=groups,${BASE}`;
 
-let dir = '';
+let slapd: Slapd | null = null;
 let port = 0;
-let slapd: ChildProcess | null = null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    }).on('error', reject);
-  });
-}
-
-async function listening(p: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`slapd exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(p, '127.0.0.1', () => { c.destroy(); resolve(true); }).on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const user = (uid: string, cn: string, pw: string) => `dn: uid=${uid},ou=people,${BASE}
-objectClass: inetOrgPerson
-uid: ${uid}
-cn: ${cn}
-sn: ${cn}
-mail: ${uid}@example.org
-userPassword: ${pw}
-`;
+let caPem = '';
 
 beforeAll(async () => {
   if (!hasSlapd) return;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-slapd-'));
-  fs.mkdirSync(path.join(dir, 'db'));
-  const conf = path.join(dir, 'slapd.conf');
-  fs.writeFileSync(conf, `include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/nis.schema
-include /etc/ldap/schema/inetorgperson.schema
-modulepath /usr/lib/ldap
-moduleload back_mdb
-pidfile ${dir}/slapd.pid
-database mdb
-suffix "${BASE}"
-rootdn "${ADMIN}"
-rootpw ${ADMIN_PW}
-directory ${dir}/db
-access to attrs=userPassword by anonymous auth by self read by * none
-access to * by * read
-`);
-  const ldif = `dn: ${BASE}
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: ou=people,${BASE}
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=groups,${BASE}
-objectClass: organizationalUnit
-ou: groups
-
-${user('alice', 'alice', 'alice-pw')}
-${user('bob', 'bob', 'bob-pw')}
-${user('carol', 'Carol Lookup', 'carol-pw')}
-dn: ${STUDENTS}
-objectClass: groupOfNames
-cn: students
-member: uid=alice,ou=people,${BASE}
-member: uid=carol,ou=people,${BASE}
-`;
-  fs.writeFileSync(path.join(dir, 'data.ldif'), ldif);
-  execFileSync('/usr/sbin/slapadd', ['-f', conf, '-l', path.join(dir, 'data.ldif')], { stdio: 'pipe' });
-  port = await freePort();
-  slapd = spawn(SLAPD, ['-d', '0', '-h', `ldap://127.0.0.1:${port}/`, '-f', conf], { stdio: 'ignore' });
-  await listening(port, slapd);
+  // A certificate for StartTLS (ldapauthenticator's default); the other cases use tls_strategy insecure.
+  const pki = hasOpenssl ? makePki(fs.mkdtempSync(path.join(os.tmpdir(), 'nodehub-ldap-pki-'))) : null;
+  pki?.ca('ca', 'LDAP test CA');
+  pki?.issue('ldap', '127.0.0.1', 'ca', { server: true });
+  caPem = pki ? fs.readFileSync(pki.crt('ca'), 'utf8') : '';
+  slapd = await startSlapd({
+    tls: pki ? { crt: pki.crt('ldap'), key: pki.key('ldap') } : undefined,
+    users: [{ uid: 'alice', password: 'alice-pw' }, { uid: 'bob', password: 'bob-pw' }, { uid: 'carol', cn: 'Carol Lookup', password: 'carol-pw' }],
+    groups: [{ cn: 'students', members: ['alice', 'carol'] }],
+  });
+  port = slapd.port;
 }, 60_000);
 
 afterAll(async () => {
-  if (slapd && slapd.exitCode === null) {
-    const gone = new Promise((r) => slapd!.once('exit', r));
-    slapd.kill('SIGTERM');
-    await gone;
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await slapd?.stop();
 });
 
 function ldap(over: Record<string, unknown>) {
@@ -132,6 +58,15 @@ describe.skipIf(!hasSlapd)('LDAPAuthenticator against slapd', () => {
     expect(await getAuthenticatedUser(auth, { username: 'alice', password: 'alice-pw' })).toMatchObject({ name: 'alice' });
     expect(await getAuthenticatedUser(auth, { username: 'alice', password: 'bob-pw' })).toBeNull();
     expect(await getAuthenticatedUser(auth, { username: 'alice', password: '' })).toBeNull();
+  });
+
+  it.skipIf(!hasOpenssl)('StartTLS (use_ssl false, tls_kwargs with the CA) for one login after another', async () => {
+    // ldapts keeps the socket in the options object it is given: a shared tls_kwargs once made the second login
+    // reuse the first connection's closed socket.
+    const auth = ldap({ ...template, tls_strategy: 'before_bind', use_ssl: false, tls_kwargs: { ca: caPem } });
+    expect(await getAuthenticatedUser(auth, { username: 'alice', password: 'alice-pw' })).toMatchObject({ name: 'alice' });
+    expect(await getAuthenticatedUser(auth, { username: 'bob', password: 'bob-pw' })).toMatchObject({ name: 'bob' });
+    expect(await getAuthenticatedUser(auth, { username: 'bob', password: 'alice-pw' })).toBeNull();
   });
 
   it('with allowed_groups, lets in members of the group DN only', async () => {

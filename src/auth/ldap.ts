@@ -99,8 +99,13 @@ export class LDAPAuthenticator extends BaseAuthenticator {
     const tlsOptions = this.c.tls_kwargs as ConnectionOptions;
     // ldapts (and node:tls) load on the first login: a hub with another authenticator never loads them.
     const { Client } = await import('ldapts');
-    const client = new Client({ url: this.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, tlsOptions, strictDN: false });
-    if (this.startTls) await client.startTLS(tlsOptions);
+    // ldapts opens TLS at connect whenever the client is given TLS options, ldap:// or not: for StartTLS they go to
+    // startTLS only. Copies per connection: ldapts stores the plain socket in the options it is handed.
+    const client = new Client({
+      url: this.url, timeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS, strictDN: false,
+      ...(this.url.startsWith('ldaps:') ? { tlsOptions: { ...tlsOptions } } : {}),
+    });
+    if (this.startTls) await client.startTLS({ ...tlsOptions });
     return client;
   }
 
