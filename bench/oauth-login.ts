@@ -116,13 +116,13 @@ function print(started: Date, rows: Row[]): void {
   const out: string[] = [];
   out.push(`### Run of ${started.toISOString().slice(0, 16)}Z (Node ${process.version}, ${cpus().length} CPUs, load at the start ${startLoad})`, '');
   out.push(`Chromium, ${N_BROWSER} logins per hub after ${N_WARM} warm-ups, a fresh context each, hubs interleaved:`, '');
-  out.push('| hub | round trip p50 | p90 | max | under 1 s (p90) | login page p50 | click → provider form p50 | submit → /hub/home p50 |');
-  out.push('| --- | --: | --: | --: | --- | --: | --: | --: |');
+  out.push('| hub | round trip p50 | p90 | max | under 1 s (p90) | login page p50 | click → provider form p50 | submit → /hub/home p50 | wall with Playwright\'s actions p50 / p90 |');
+  out.push('| --- | --: | --: | --: | --- | --: | --: | --: | --: |');
   for (const r of rows) {
     const col = (f: (b: BrowserLogin) => number) => r.browser.map(f);
     const total = col((b) => b.total);
     out.push(`| ${LABEL[r.kind]} | ${p(total, 50)} | ${p(total, 90)} | ${p(total, 100)} | ${total.length && percentile(total, 90) < 1000 ? 'yes' : 'no'} | ` +
-      `${p(col((b) => b.loginPage), 50)} | ${p(col((b) => b.toProvider), 50)} | ${p(col((b) => b.back), 50)} |`);
+      `${p(col((b) => b.loginPage), 50)} | ${p(col((b) => b.toProvider), 50)} | ${p(col((b) => b.back), 50)} | ${p(col((b) => b.wall), 50)} / ${p(col((b) => b.wall), 90)} |`);
   }
   if (N_LATENCY || N_LOGINS) {
     out.push('', `HTTP client (no pages' assets), /hub/oauth_login → the callback's login cookie; ${N_LATENCY} one at a time, then ${N_LOGINS} logins ${CONCURRENCY} at once:`, '');
