@@ -1,174 +1,146 @@
-// The single sign-on login round trip (issue #14 acceptance): nodehub's GenericOAuthenticator beside JupyterHub 5.4.6
-// with oauthenticator 17.4's, both run from source against the same OpenID provider (oidc-provider, started here as
-// the tests start it). One round trip is what a browser does from "Sign in with …" until the hub has set its login
-// cookie: GET /hub/oauth_login → the provider's /auth → its login form (GET, POST) → back to /hub/oauth_callback. The
-// provider is the same process and code for both hubs, so the difference is the hubs'.
+// The single sign-on login round trip (issue #14 acceptance): nodehub's GenericOAuthenticator beside Debian's
+// JupyterHub 3.0 running oauthenticator 17.4.0 from its source (class path oauthenticator.generic.GenericOAuthenticator
+// on both), and optionally JupyterHub 5.4.6 from source with the same oauthenticator, all against ONE OpenID provider
+// (oidc-provider, in this process, as the tests start it) with the same settings. First table: the round trip in
+// headless Chromium (oauth/chromium.ts), logins interleaved across the hubs so that the machine's load falls on all
+// alike; second table: the HTTP-only round trip one at a time and logins/s at a concurrency (oauth/http.ts).
 //
-//   node_modules/.bin/node bench/oauth-login.ts [--latency 60] [--logins 300] [--concurrency 8]
-// JupyterHub's side needs: Debian's jupyterhub, python3-jwt, python3-jsonschema, python3-ruamel.yaml (all Debian
-// packages), the 5.4.6 source in $JH54_SRC (default /tmp/jh54, see ../shared/reference/run-jupyterhub-5.4.sh) and
-// oauthenticator 17.4.0's source in $OAUTH_SRC (default /tmp/oauth174: `git archive 17.4.0 oauthenticator | tar -x`).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+//   node_modules/.bin/node bench/oauth-login.ts [--chromium 25] [--warmup 5] [--latency 30] [--logins 120]
+//       [--concurrency 8] [--hubs nodehub,jupyterhub30[,jupyterhub54]]
+// JupyterHub 3.0 needs Debian's jupyterhub, python3-jwt, python3-jsonschema, python3-ruamel.yaml and oauthenticator
+// 17.4.0's source in $OAUTH_SRC (default /tmp/oauth174: `git archive 17.4.0 oauthenticator | tar -x`); 5.4.6 also
+// its source in $JH54_SRC (default /tmp/jh54, see ../shared/reference/run-jupyterhub-5.4.sh).
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { Browser } from 'playwright-core';
 import { startOidc, type Oidc } from '../test/support/oidc.ts';
-import { REPO_ROOT } from './nodehub.ts';
-import { freePort } from '../test/support/hub-process.ts';
+import { freePort } from './lib/ports.ts';
+import { cleanupAll } from './lib/procs.ts';
+import { formatMs, percentile } from './lib/stats.ts';
+import { browserRoundTrip, launchBrowser, type BrowserLogin } from './oauth/chromium.ts';
+import { httpRoundTrip } from './oauth/http.ts';
+import { checkDebianImports, checkLogins, LABEL, missing, startHub, type HubKind, type OAuthHub } from './oauth/hubs.ts';
 
-const { values: args } = parseArgs({ options: { latency: { type: 'string', default: '60' }, logins: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '8' } } });
-const JH54 = process.env.JH54_SRC ?? '/tmp/jh54';
-const OAUTH = process.env.OAUTH_SRC ?? '/tmp/oauth174';
-const RUN54 = resolve(REPO_ROOT, '../shared/reference/run-jupyterhub-5.4.sh');
-const CHP = join(REPO_ROOT, 'node_modules', 'configurable-http-proxy', 'bin', 'configurable-http-proxy');
+const { values: args } = parseArgs({ options: {
+  chromium: { type: 'string', default: '25' }, warmup: { type: 'string', default: '5' },
+  latency: { type: 'string', default: '30' }, logins: { type: 'string', default: '120' }, concurrency: { type: 'string', default: '8' },
+  hubs: { type: 'string', default: 'nodehub,jupyterhub30' },
+} });
+const N_BROWSER = Number(args.chromium);
+const N_WARM = Number(args.warmup);
+const N_LATENCY = Number(args.latency);
+const N_LOGINS = Number(args.logins);
+const CONCURRENCY = Number(args.concurrency);
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-/** One browser: cookies by name (hub and provider are both on 127.0.0.1, whose cookies a browser shares across ports). */
-/** Runs one round trip; resolves with the milliseconds spent waiting on the hub's answers (the rest is the provider's). */
-async function roundTrip(hubUrl: string, user: string): Promise<number> {
-  const jar = new Map<string, string>();
-  const hubOrigin = new URL(hubUrl).origin;
-  let hubMs = 0;
-  let url = `${hubUrl}hub/oauth_login`;
-  let method = 'GET';
-  let body: string | undefined;
-  for (let hop = 0; hop < 12; hop++) {
-    const headers: Record<string, string> = {};
-    if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const t0 = performance.now();
-    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const pair = c.split(';')[0]!;
-      const i = pair.indexOf('=');
-      jar.set(pair.slice(0, i).trim(), pair.slice(i + 1));
-    }
-    const here = new URL(url);
-    await res.arrayBuffer();
-    if (here.origin === hubOrigin) hubMs += performance.now() - t0;
-    if (here.pathname.endsWith('/hub/oauth_callback')) {
-      if (res.status !== 302 || ![...jar.keys()].some((k) => k.startsWith('jupyterhub-hub-login'))) throw new Error(`callback answered ${res.status} without a login cookie`);
-      return hubMs;
-    }
-    if (/^\/interaction\//.test(here.pathname) && method === 'GET') {
-      method = 'POST';
-      body = new URLSearchParams({ login: user }).toString();
-      continue;
-    }
-    const loc = res.headers.get('location');
-    if (!loc || res.status < 300 || res.status >= 400) throw new Error(`${method} ${url} answered ${res.status}`);
-    url = new URL(loc, url).href;
-    method = 'GET';
-    body = undefined;
-  }
-  throw new Error('too many redirects');
+const kinds: HubKind[] = [];
+for (const k of args.hubs.split(',') as HubKind[]) {
+  if (!(k in LABEL)) throw new Error(`--hubs: unknown hub ${k} (nodehub, jupyterhub30, jupyterhub54)`);
+  const lack = missing(k);
+  if (lack.length) log(`${LABEL[k]} skipped: needs ${lack.join(', ')}`);
+  else kinds.push(k);
 }
 
-interface Hub { url: string; child: ChildProcess; stop(): Promise<void> }
+/** Users are made up as the run goes: each login is a new hub user, in the group allowed_groups names. */
+const users: Record<string, { groups: string[] }> = {};
+let serial = 0;
+const newUser = (kind: HubKind) => {
+  const name = `${kind}-u${serial++}`;
+  users[name] = { groups: ['jupyter-users'] };
+  return name;
+};
 
-async function waitUp(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`hub exited: ${log()}`);
-    try {
-      const r = await fetch(`${url}hub/login`);
-      if (r.status === 200) return;
-    } catch { /* not yet */ }
-    if (Date.now() > end) throw new Error(`hub did not answer: ${log()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+interface Row { kind: HubKind; check: string; browser: BrowserLogin[]; http: number[]; httpHub: number[]; perSecond: number; load: string[] }
 
-function launch(command: string, argv: string[], env: Record<string, string>, cwd: string): { child: ChildProcess; log: () => string } {
-  let out = '';
-  const child = spawn(command, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
-  child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
-  return { child, log: () => out };
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  };
-}
-
-function oauthSettings(issuer: string, hubUrl: string): Record<string, unknown> {
-  return {
-    client_id: 'hub', client_secret: 'hub-secret', oauth_callback_url: `${hubUrl}hub/oauth_callback`,
-    authorize_url: `${issuer}/auth`, token_url: `${issuer}/token`, userdata_url: `${issuer}/me`,
-    scope: ['openid', 'profile', 'groups'], username_claim: 'preferred_username', login_service: 'Keycloak',
-  };
-}
-
-async function startNodehubHub(dir: string, port: number, issuer: string): Promise<Hub> {
-  const url = `http://127.0.0.1:${port}/`;
-  const config = join(dir, 'nodehub.json');
-  writeFileSync(config, JSON.stringify({
-    JupyterHub: { ip: '127.0.0.1', port, db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`, cookie_secret_file: join(dir, 'cookie_secret'),
-      authenticator_class: 'generic-oauth', log_level: 'warn' },
-    Authenticator: { allow_all: true },
-    GenericOAuthenticator: oauthSettings(issuer, url),
-  }));
-  const { child, log } = launch(process.execPath, [join(REPO_ROOT, 'bin', 'nodehub.mjs'), '-f', config], {}, dir);
-  await waitUp(url, child, log);
-  return { url, child, stop: stopper(child) };
-}
-
-async function startJupyterHub(dir: string, port: number, issuer: string): Promise<Hub> {
-  const url = `http://127.0.0.1:${port}/`;
-  const o = oauthSettings(issuer, url);
-  const py = (v: unknown) => JSON.stringify(v).replace(/\btrue\b/g, 'True').replace(/\bfalse\b/g, 'False');
-  writeFileSync(join(dir, 'jupyterhub_config.py'), [
-    `c.JupyterHub.ip = '127.0.0.1'`, `c.JupyterHub.port = ${port}`, `c.JupyterHub.hub_port = ${await freePort()}`,
-    `c.JupyterHub.db_url = 'sqlite:///${join(dir, 'jupyterhub.sqlite')}'`, `c.JupyterHub.cookie_secret_file = '${join(dir, 'cookie_secret')}'`,
-    `c.JupyterHub.data_files_path = '${JH54}/share/jupyterhub'`, `c.JupyterHub.log_level = 'WARN'`,
-    `c.ConfigurableHTTPProxy.command = ['${CHP}']`, `c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:${await freePort()}'`,
-    `c.JupyterHub.authenticator_class = 'oauthenticator.generic.GenericOAuthenticator'`, `c.Authenticator.allow_all = True`,
-    ...Object.entries(o).map(([k, v]) => `c.GenericOAuthenticator.${k} = ${py(v)}`),
-  ].join('\n'));
-  const { child, log } = launch('/bin/bash', [RUN54, '-f', join(dir, 'jupyterhub_config.py')], { JH54_SRC: JH54, PYTHONPATH: OAUTH }, dir);
-  await waitUp(url, child, log);
-  return { url, child, stop: stopper(child) };
-}
-
-async function measure(name: string, start: (dir: string, port: number, issuer: string) => Promise<Hub>) {
-  const dir = mkdtempSync(join(tmpdir(), `bench-oauth-${name}-`));
-  const port = await freePort();
-  const latencyN = Number(args.latency);
-  const loginsN = Number(args.logins);
-  const users = Object.fromEntries([...Array(latencyN + loginsN + 10).keys()].map((i) => [`u${i}`, { groups: ['jupyter-users'] }]));
-  const oidc: Oidc = await startOidc(users, `http://127.0.0.1:${port}/hub/oauth_callback`, `http://127.0.0.1:${port}/hub/login`);
-  const hub = await start(dir, port, oidc.issuer);
+async function main(): Promise<void> {
+  const started = new Date();
+  const ports = new Map<HubKind, number>();
+  for (const k of kinds) ports.set(k, await freePort());
+  const urls = kinds.map((k) => `http://127.0.0.1:${ports.get(k)}/hub/`);
+  const oidc: Oidc = await startOidc(users, urls.map((u) => `${u}oauth_callback`), urls.map((u) => `${u}login`));
+  const hubs: OAuthHub[] = [];
+  let browser: Browser | undefined;
   try {
-    for (let i = 0; i < 10; i++) await roundTrip(hub.url, `u${latencyN + loginsN + i}`); // warm-up
-    const times: number[] = [];
-    const hubTimes: number[] = [];
-    for (let i = 0; i < latencyN; i++) {
-      const t0 = performance.now();
-      hubTimes.push(await roundTrip(hub.url, `u${i}`));
-      times.push(performance.now() - t0);
+    for (const k of kinds) {
+      log(`starting ${LABEL[k]}`);
+      hubs.push(await startHub(k, ports.get(k)!, oidc.issuer));
     }
-    times.sort((a, b) => a - b);
-    hubTimes.sort((a, b) => a - b);
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all([...Array(Number(args.concurrency))].map(async () => {
-      while (next < loginsN) await roundTrip(hub.url, `u${latencyN + next++}`);
-    }));
-    const seconds = (performance.now() - t0) / 1000;
-    return { name, p50: times[Math.floor(times.length / 2)]!, p90: times[Math.floor(times.length * 0.9)]!, hubP50: hubTimes[Math.floor(hubTimes.length / 2)]!, perSecond: loginsN / seconds };
+    const rows = new Map<HubKind, Row>(kinds.map((k) => [k, { kind: k, check: '', browser: [], http: [], httpHub: [], perSecond: NaN, load: [] }]));
+    for (const hub of hubs) {
+      // Two untimed logins first: an admin (admin_groups) and a member, checked through the REST API.
+      const admin = `${hub.kind}-admin`;
+      users[admin] = { groups: ['jupyter-users', 'hub-admins'] };
+      await httpRoundTrip(hub.url, admin);
+      const member = newUser(hub.kind);
+      await httpRoundTrip(hub.url, member);
+      rows.get(hub.kind)!.check = await checkLogins(hub, admin, member);
+    }
+    browser = await launchBrowser();
+    log(`Chromium: ${N_WARM} warm-up and ${N_BROWSER} measured logins per hub, interleaved (load ${load()})`);
+    for (let i = 0; i < N_WARM + N_BROWSER; i++) {
+      for (const hub of hubs) {
+        const r = await browserRoundTrip(browser, hub.url, newUser(hub.kind));
+        if (i >= N_WARM) rows.get(hub.kind)!.browser.push(r);
+      }
+    }
+    for (const row of rows.values()) row.load.push(load());
+    for (const hub of hubs) {
+      const row = rows.get(hub.kind)!;
+      if (!N_LATENCY && !N_LOGINS) break;
+      log(`HTTP client: ${LABEL[hub.kind]} (load ${load()})`);
+      for (let i = 0; i < 5; i++) await httpRoundTrip(hub.url, newUser(hub.kind));
+      for (let i = 0; i < N_LATENCY; i++) {
+        const t0 = performance.now();
+        row.httpHub.push(await httpRoundTrip(hub.url, newUser(hub.kind)));
+        row.http.push(performance.now() - t0);
+      }
+      const names = [...Array(N_LOGINS)].map(() => newUser(hub.kind));
+      const t0 = performance.now();
+      await Promise.all([...Array(CONCURRENCY)].map(async () => {
+        for (let name = names.pop(); name; name = names.pop()) await httpRoundTrip(hub.url, name);
+      }));
+      row.perSecond = N_LOGINS / ((performance.now() - t0) / 1000);
+      row.load.push(load());
+    }
+    print(started, [...rows.values()]);
   } finally {
-    await hub.stop();
+    await browser?.close();
+    for (const hub of hubs) await hub.stop();
     await oidc.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const results = [await measure('nodehub', startNodehubHub)];
-if ([JH54, OAUTH, RUN54, CHP].every(existsSync)) results.push(await measure('JupyterHub 5.4.6 + oauthenticator 17.4', startJupyterHub));
-else console.log(`JupyterHub side skipped: needs ${[JH54, OAUTH, RUN54, CHP].filter((p) => !existsSync(p)).join(', ')}`);
-console.log(`| hub | round trip p50 | p90 | of which the hub's answers, p50 | logins/s (${args.concurrency} at once, ${args.logins} logins) |\n| --- | --: | --: | --: | --: |`);
-for (const r of results) console.log(`| ${r.name} | ${r.p50.toFixed(1)} ms | ${r.p90.toFixed(1)} ms | ${r.hubP50.toFixed(1)} ms | ${r.perSecond.toFixed(1)} |`);
+function print(started: Date, rows: Row[]): void {
+  const p = (xs: number[], q: number) => (xs.length ? formatMs(percentile(xs, q)) : 'n/a');
+  const out: string[] = [];
+  out.push(`### Run of ${started.toISOString().slice(0, 16)}Z (Node ${process.version}, ${cpus().length} CPUs, load at the start ${startLoad})`, '');
+  out.push(`Chromium, ${N_BROWSER} logins per hub after ${N_WARM} warm-ups, a fresh context each, hubs interleaved:`, '');
+  out.push('| hub | round trip p50 | p90 | max | under 1 s (p90) | login page p50 | click → provider form p50 | submit → /hub/home p50 | wall with Playwright\'s actions p50 / p90 |');
+  out.push('| --- | --: | --: | --: | --- | --: | --: | --: | --: |');
+  for (const r of rows) {
+    const col = (f: (b: BrowserLogin) => number) => r.browser.map(f);
+    const total = col((b) => b.total);
+    out.push(`| ${LABEL[r.kind]} | ${p(total, 50)} | ${p(total, 90)} | ${p(total, 100)} | ${total.length && percentile(total, 90) < 1000 ? 'yes' : 'no'} | ` +
+      `${p(col((b) => b.loginPage), 50)} | ${p(col((b) => b.toProvider), 50)} | ${p(col((b) => b.back), 50)} | ${p(col((b) => b.wall), 50)} / ${p(col((b) => b.wall), 90)} |`);
+  }
+  if (N_LATENCY || N_LOGINS) {
+    out.push('', `HTTP client (no pages' assets), /hub/oauth_login → the callback's login cookie; ${N_LATENCY} one at a time, then ${N_LOGINS} logins ${CONCURRENCY} at once:`, '');
+    out.push('| hub | round trip p50 | p90 | the hub\'s answers p50 | logins/s | load after |', '| --- | --: | --: | --: | --: | --- |');
+    for (const r of rows) out.push(`| ${LABEL[r.kind]} | ${p(r.http, 50)} | ${p(r.http, 90)} | ${p(r.httpHub, 50)} | ${r.perSecond.toFixed(1)} | ${r.load.at(-1)} |`);
+  }
+  out.push('', ...rows.map((r) => `- ${LABEL[r.kind]}: ${r.check}`));
+  if (rows.some((r) => r.kind === 'jupyterhub30')) out.push(`- JupyterHub 3.0's Python: ${checkDebianImports()}`);
+  out.push('', `load after the Chromium logins: ${rows[0]?.load[0] ?? 'n/a'}; run took ${formatMs(Date.now() - started.getTime())}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+const startLoad = load();
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench/oauth-login.ts: ${(err as Error).stack ?? (err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanupAll();
+}

@@ -10,13 +10,14 @@ type Any = any;
 
 export interface Oidc { issuer: string; provider: Any; close(): Promise<void> }
 
-export async function startOidc(users: Record<string, { groups: string[] }>, redirectUri: string, postLogout: string): Promise<Oidc> {
+/** One client, `hub`; several redirect URIs let hubs on different ports share the provider (bench/oauth-login.ts). */
+export async function startOidc(users: Record<string, { groups: string[] }>, redirectUri: string | string[], postLogout: string | string[]): Promise<Oidc> {
   const server: Server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [{
-      client_id: 'hub', client_secret: 'hub-secret', redirect_uris: [redirectUri], post_logout_redirect_uris: [postLogout],
+      client_id: 'hub', client_secret: 'hub-secret', redirect_uris: [redirectUri].flat(), post_logout_redirect_uris: [postLogout].flat(),
       grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
     }],
     findAccount: async (_ctx: Any, id: string) => (users[id] ? { accountId: id, claims: async () => ({ sub: id, preferred_username: id, groups: users[id]!.groups }) } : undefined),
