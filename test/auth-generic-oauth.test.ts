@@ -137,9 +137,14 @@ describe('GenericOAuthenticator with a real OpenID provider', () => {
     await hub.api('/users/bob/server', { method: 'DELETE' });
     const b = new Browser();
     await b.login(hub.url, 'bob');
-    await hub.api('/users/bob/server', { method: 'DELETE' });
-    // a stop answered 202 is still under way: the spawn page below must find no server at all
-    await eventually(async () => !(await (await hub.api('/users/bob')).json()).servers?.[''], 30_000, 100);
+    // the login started bob's server: the spawn page below must find none. A stop is refused (400) while the spawn is
+    // pending and may answer 202 while it runs, so: ask again until the server is gone.
+    await eventually(async () => {
+      const server = (await (await hub.api('/users/bob')).json()).servers?.[''];
+      if (!server) return true;
+      if (server.pending !== 'spawn') await hub.api('/users/bob/server', { method: 'DELETE' });
+      return false;
+    }, 60_000, 200);
     const state = (await (await hub.api('/users/bob')).json()).auth_state;
     await (await oidc.provider.AccessToken.find(state.access_token))?.destroy();
     await (await oidc.provider.RefreshToken.find(state.refresh_token))?.destroy();
@@ -151,7 +156,7 @@ describe('GenericOAuthenticator with a real OpenID provider', () => {
     expect(page.headers.get('location')).toMatch(/\/hub\/login\?next=/);
     // The hub session is gone: the login cookie was cleared.
     expect(page.headers.getSetCookie().some((c) => c.startsWith('jupyterhub-hub-login=;'))).toBe(true);
-  }, 60_000);
+  }, 120_000);
 });
 
 async function eventuallyEnv(hub: TestHub, user: string): Promise<Record<string, string>> {
