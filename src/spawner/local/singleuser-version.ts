@@ -22,6 +22,7 @@ import { childProcess } from '../../util/builtins.ts';
 import type { Logger } from '../../util/log.ts';
 import { JUPYTERHUB_VERSION } from '../../util/version.ts';
 import { socketHeldBy } from './listener.ts';
+import { firstLine, onPath } from './executables.ts';
 
 const PYTHON = /^python[0-9.]*$/;
 /** What chooses the interpreter's sys.path (and nothing of a spawn's secrets): the key the answers are cached by. */
@@ -142,37 +143,6 @@ function interpreterOf(file: string, searchPath: string): string | null {
   if (PYTHON.test(path.basename(m[1]!))) return m[1]!;
   if (path.basename(m[1]!) === 'env' && m[2] && PYTHON.test(m[2])) return onPath(m[2], searchPath);
   return null;
-}
-
-function onPath(file: string, searchPath: string): string | null {
-  if (file.includes('/')) return path.isAbsolute(file) && isExecutable(file) ? file : null;
-  for (const dir of searchPath.split(':')) {
-    const candidate = path.join(dir || '.', file);
-    if (path.isAbsolute(candidate) && isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function firstLine(file: string): string {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(file, 'r');
-    const buf = Buffer.alloc(256);
-    return buf.toString('latin1', 0, fs.readSync(fd, buf, 0, buf.length, 0)).split('\n')[0]!;
-  } catch {
-    return '';
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
 }
 
 /** Runs the interpreter once, as the server's uid (its PYTHONPATH may name what that user can write), from `/`, without

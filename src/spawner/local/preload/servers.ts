@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from '../../../util/log.ts';
 import type { LaunchRequest, ServerProcess } from '../process.ts';
 import { ForkServer } from './fork-server.ts';
+import { firstLine, onPath } from '../executables.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 /** After a server failed to start, spawns go without one for this long before another is tried. */
@@ -26,45 +27,10 @@ export interface PreloadTarget {
 /** The interpreter and script when `file` is jupyterhub-singleuser as a Python script on the spawn's PATH, else null. */
 export function preloadTarget(file: string, env: Record<string, string>): PreloadTarget | null {
   if (path.basename(file) !== COMMAND) return null;
-  let script: string | null = null;
-  if (file.includes('/')) {
-    script = path.isAbsolute(file) ? file : null;
-  } else {
-    for (const dir of (env.PATH ?? '').split(':')) {
-      const candidate = path.join(dir || '.', file);
-      if (path.isAbsolute(candidate) && isExecutable(candidate)) {
-        script = candidate;
-        break;
-      }
-    }
-  }
+  const script = onPath(file, env.PATH ?? '');
   if (!script) return null;
   const m = /^#!(\/\S+)[ \t]*\r?$/m.exec(firstLine(script));
   return m && /^python[0-9.]*$/.test(path.basename(m[1]!)) ? { python: m[1]!, script } : null;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function firstLine(file: string): string {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(256);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      return buf.toString('utf8', 0, n).split('\n')[0]!;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
 }
 
 /** The hub's umask, without setting it (process.umask() with no argument sets and restores it). */
