@@ -35,7 +35,7 @@ const { values: flags } = parseArgs({
     real: { type: 'string', default: 'auto' },
     'max-real': { type: 'string', default: '100' },
     'mem-share': { type: 'string', default: '0.5' },
-    'cpu-share': { type: 'string', default: '0.5' },
+    'cpu-share': { type: 'string', default: '0.25' },
     chromium: { type: 'string', default: '20' },
     deadline: { type: 'string', default: '300' },
     kube: { type: 'boolean', default: false },

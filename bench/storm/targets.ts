@@ -98,7 +98,7 @@ export default config;
   const launch = async () => {
     proc = startProcess({
       name: 'nodehub', command: NODEHUB_NODE, args: [NODEHUB_CLI, '-f', file], cwd: dir,
-      env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8', NODEHUB_SHARED_PASSWORD: password },
+      env: { PATH: SYSTEM_PATH, HOME: dir, LANG: 'C.UTF-8', NODEHUB_SHARED_PASSWORD: password, ...(process.env.BENCH_HUB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HUB_NODE_OPTIONS } : {}) },
     });
     await waitForUrl(`${origin}/hub/health`, { process: proc, timeoutMs: 60_000, accept: (s) => s === 200 });
   };

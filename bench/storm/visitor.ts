@@ -118,8 +118,15 @@ export class StormVisitor {
     while (page.status === 200 && /^\/hub\/(queue|spawn-pending)\//.test(page.url)) {
       if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/\/(queue|spawn-pending)\/.*/, '/$1/<user>')} after the deadline: ${page.body.replace(/<script[^]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
       if (page.url.startsWith('/hub/queue/')) { this.result.queued = true; this.result.enteredQueue ??= Date.now(); }
-      await sleep(page.url.startsWith('/hub/queue/') ? 1000 : 250);
-      page = await this.go(page.url);
+      if (page.url.startsWith('/hub/queue/')) {
+        await sleep(1000); // the queue page's own script reloads it every second
+        page = await this.go(page.url);
+      } else {
+        // the pending page's script: its progress event stream until "ready", then the next URL (nodehub) or a reload
+        // (JupyterHub, whose pending page then redirects to the server)
+        const next = await this.followProgress(page, deadline);
+        page = await this.go(next ?? page.url);
+      }
       // the hub let this visitor out of the queue (to the pending page or the server): fairness is judged here
       if (this.result.queued && this.result.leftQueue === null && !page.url.startsWith('/hub/queue/')) this.result.leftQueue = Date.now();
     }
@@ -160,6 +167,53 @@ export class StormVisitor {
     }
     await this.openSocket();
     await this.runCell(first ? 120_000 : 30_000);
+  }
+
+  /** Reads the pending page's progress stream as its EventSource does; the URL to go to once the server is ready
+   *  (null: reload the page). A stream that cannot be read falls back to a reload after 250 ms. */
+  private async followProgress(page: { url: string; body: string }, deadline: number): Promise<string | null> {
+    const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    const progress = /data-progress-url="([^"]+)"/.exec(page.body)?.[1] ?? /new EventSource\("([^"]+)"\)/.exec(page.body)?.[1];
+    const nextAttr = /data-next-url="([^"]*)"/.exec(page.body)?.[1];
+    if (!progress) {
+      await sleep(250);
+      return null;
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
+    try {
+      const res = await this.request(unescape(progress), {
+        headers: { accept: 'text/event-stream', referer: new URL(page.url, this.plan.origin).href }, signal: abort.signal,
+      });
+      if (res.status !== 200 || !res.body) {
+        await res.arrayBuffer().catch(() => {});
+        await sleep(250);
+        return null;
+      }
+      let buffered = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+          if (!data) continue;
+          const evt = JSON.parse(data) as { ready?: boolean; failed?: boolean };
+          if (evt.ready || evt.failed) {
+            abort.abort();
+            return evt.ready && nextAttr ? unescape(nextAttr) : null;
+          }
+        }
+      }
+      return null;
+    } catch {
+      // the deadline, or the stream cut (a hub restart): the caller reloads and judges
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async pull(pageUrl: string, prefix: string): Promise<void> {

@@ -95,12 +95,12 @@ export class Browser {
   }
 
   /** One request without following redirects. */
-  async request(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
     const target = new URL(url, this.#origin);
     const headers = new Headers(init.headers);
     const cookies = Object.entries(this.cookiesFor(target.pathname));
     if (cookies.length) headers.set('cookie', cookies.map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual' });
+    const res = await fetch(target, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual', signal: init.signal });
     this.#store(res, target);
     return res;
   }
