@@ -28,11 +28,10 @@ export function registerRootApi(app: FastifyInstance, hub: Hub): void {
   // A starting jupyterhub-singleuser asks here, with neither token nor cookie, and warns unless the version matches its
   // own closely enough: that request gets the server's own version (a pod's, by its IP: kubernetes/versions.ts; a
   // local server's, by its socket: singleuser-version.ts); any other, 5.4.6.
-  const spawnerClass = hub.servers.deps.spawnerClass;
   const version = async (req: FastifyRequest, reply: FastifyReply) => {
     const credentials = req.headers.authorization || req.headers.cookie || (req.query as Record<string, unknown>).token;
     const v = credentials ? JUPYTERHUB_VERSION
-      : (spawnerClass.probeVersion?.(hub.config, req.socket.remoteAddress) ?? await versionForProbe(req.socket));
+      : (hub.servers.deps.spawnerClass.probeVersion?.(hub.config, req.socket.remoteAddress) ?? await versionForProbe(req.socket));
     if (v !== JUPYTERHUB_VERSION) reply.header('X-JupyterHub-Version', v);
     return { version: v };
   };
