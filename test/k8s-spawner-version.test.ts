@@ -16,6 +16,10 @@ const hasSingleuser = existsSync('/usr/bin/jupyterhub-singleuser');
 const WRAPPED = 'nodehub-test/wrapped-singleuser:1';
 /** An image without python at all. */
 const NOPY = 'nodehub-test/no-python:1';
+/** JupyterHub 4.1.6 from its source tree (test/singleuser-version.test.ts says how it is made), run by Debian's Python. */
+const jh41 = process.env.NODEHUB_JH41_SRC ?? '/tmp/jh416';
+const hasJh41 = existsSync(join(jh41, 'jupyterhub', 'singleuser'));
+const JH41 = 'nodehub-test/jupyterhub-4:1';
 const WARNING = /jupyterhub version .* != jupyterhub-singleuser version/;
 
 /** GET /hub/api with neither token nor cookie, from `localAddress`. */
@@ -61,6 +65,7 @@ describe.skipIf(!hasSingleuser)('a pod\'s jupyterhub-singleuser is told its own 
     sim.images.set(IMAGE, { pullMs: 50 });
     sim.images.set(WRAPPED, { pullMs: 50, env: { PATH: wrapped } });
     sim.images.set(NOPY, { pullMs: 50, env: { PATH: empty } });
+    sim.images.set(JH41, { pullMs: 50, env: { PYTHONPATH: jh41 } });
     // the hub's Service: pods reach the hub from their own IPs, as kube-proxy keeps the client address
     svc = await sim.service();
     hub = await startK8sHub(s.kubeconfig, {
@@ -74,6 +79,7 @@ describe.skipIf(!hasSingleuser)('a pod\'s jupyterhub-singleuser is told its own 
         profile_list: [
           { display_name: 'Debian', slug: 'debian', default: true, kubespawner_override: {} },
           { display_name: 'Wrapped', slug: 'wrapped', kubespawner_override: { image: WRAPPED } },
+          { display_name: 'JupyterHub 4', slug: 'jh41', kubespawner_override: { image: JH41 } },
         ],
       },
     });
@@ -88,7 +94,10 @@ describe.skipIf(!hasSingleuser)('a pod\'s jupyterhub-singleuser is told its own 
   it('the pre-puller reports each image\'s jupyterhub in its termination message, and nothing (but success) for images without it', { timeout: 30_000 }, async () => {
     await eventually(async () => (await (await hub.api('/info')).json()).prepuller.ready === true, 20_000);
     await eventually(async () => (await (await hub.api('/info')).json()).kubernetes.image_versions[IMAGE]?.version === '3.0.0', 10_000);
-    expect((await (await hub.api('/info')).json()).kubernetes.image_versions).toEqual({ [IMAGE]: { version: '3.0.0', from: 'puller' } });
+    const { image_versions: versions } = (await (await hub.api('/info')).json()).kubernetes;
+    expect(versions[IMAGE]).toEqual({ version: '3.0.0', from: 'puller' });
+    expect(Object.keys(versions).sort()).toEqual([IMAGE, JH41].sort());
+    if (hasJh41) expect(versions[JH41]).toEqual({ version: '4.1.6', from: 'puller' });
     const [pod] = sim.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.component === 'image-puller');
     const byImage = Object.fromEntries(pod!.status.initContainerStatuses.map((c: any) => [c.image, c.state.terminated]));
     expect(byImage[IMAGE]).toMatchObject({ exitCode: 0, message: '3.0.0' });
@@ -117,6 +126,14 @@ describe.skipIf(!hasSingleuser)('a pod\'s jupyterhub-singleuser is told its own 
     expect(await untokened(hub.origin, pod.status.podIP)).toEqual({ header: JUPYTERHUB_VERSION, version: JUPYTERHUB_VERSION });
   });
 
+  it.skipIf(!hasJh41)('so does a pre-pulled image\'s jupyterhub-singleuser 4.1', { timeout: 120_000 }, async () => {
+    await start('carol', 'jh41');
+    await eventually(() => /both on version 4\.1\.6/.test(log('carol')), 10_000);
+    expect(log('carol')).toMatch(/Starting jupyterhub-singleuser server version 4\.1\.6/);
+    expect(log('carol')).not.toMatch(WARNING);
+    await stop('carol');
+  });
+
   it('an image the pre-puller could not ask is learned from its first server: the second start has no warning', { timeout: 180_000 }, async () => {
     // Nothing knew this image's version before its first server answered the readiness check. Whether its probe came
     // before that (told 5.4.6: a warning) or after (told 3.0.0) is a race; the image is known from then on.
@@ -128,7 +145,7 @@ describe.skipIf(!hasSingleuser)('a pod\'s jupyterhub-singleuser is told its own 
     expect(log('bob')).not.toMatch(WARNING);
     await stop('bob');
     // what the servers said wins over what the pre-puller found
-    expect((await (await hub.api('/info')).json()).kubernetes.image_versions).toEqual({
+    expect((await (await hub.api('/info')).json()).kubernetes.image_versions).toMatchObject({
       [IMAGE]: { version: '3.0.0', from: 'server' }, [WRAPPED]: { version: '3.0.0', from: 'server' },
     });
   });
