@@ -128,6 +128,29 @@ describe('image-puller DaemonSet', () => {
     expect(sim.processes()).toEqual([]);
   });
 
+  it('gives init containers their termination message: the file written at terminationMessagePath (last 4 KiB), none when empty, the log tail for FallbackToLogsOnError', async () => {
+    await start([{ name: 'n1' }], 10);
+    const ds = puller(['a:1', 'b:1', 'c:1', 'd:1']);
+    const init = ds.spec.template.spec.initContainers;
+    init[0].command = ['/bin/sh', '-c', 'echo Pulling complete; printf 3.0.0 > /dev/termination-log'];
+    init[1].command = ['/bin/sh', '-c', 'head -c 5000 /dev/zero | tr "\\0" x > /dev/termination-log; printf END >> /dev/termination-log'];
+    // a failing init container is restarted (restartPolicy Always) and stays in its lastState
+    init[3].command = ['/bin/sh', '-c', 'if [ -e "$HOME/again" ]; then exit 0; fi; touch "$HOME/again"; echo it broke; exit 3'];
+    init[3].terminationMessagePolicy = 'FallbackToLogsOnError';
+    await k.post(DS, ds);
+    await settled((x) => x.numberReady === 1);
+    const pod = sim.list('pods', 'jhub')[0]!;
+    expect(pod.spec.initContainers[0]).toMatchObject({ terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' });
+    const states = pod.status.initContainerStatuses;
+    expect(states[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed', message: '3.0.0' });
+    expect(states[1].state.terminated.message).toHaveLength(4096);
+    expect(states[1].state.terminated.message.endsWith('xxEND')).toBe(true);
+    expect(states[2].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect('message' in states[2].state.terminated).toBe(false);
+    expect(states[3].lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error', message: 'it broke\n' });
+    expect('message' in states[3].state.terminated).toBe(false);
+  });
+
   it('rejects a selector that does not match the template labels (422)', async () => {
     await start([{ name: 'n1' }]);
     const bad = puller(['x:1']);

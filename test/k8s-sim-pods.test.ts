@@ -1,6 +1,8 @@
 // The simulator's pod lifecycle with real processes: create -> schedule -> pull -> run on the pod's own loopback
 // address, events in order, graceful and immediate deletion, finalizers, restart policies (spec 6.6-6.8, App. A 1-3).
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSimulator, type Simulator } from './k8s-sim/index.ts';
 import { HTTP_SERVER, POD_IP_ENV, podManifest, SLEEPER, STUBBORN, TestClient } from './k8s-sim/testing.ts';
@@ -85,6 +87,31 @@ describe('pod lifecycle', () => {
     const events = (await k.get('/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=b,reason=Pulled')).body.items;
     expect(events[0].message).toBe('Container image "sim/notebook:1" already present on machine');
     expect(await reasons('b')).not.toContain('Pulling');
+  });
+
+  it('a service address brings a pod\'s connections to the backend from the pod\'s IP, anyone else\'s from 127.0.0.1', async () => {
+    const seen: string[] = [];
+    let test = '';
+    const backend = http.createServer((req, res) => {
+      if (req.headers['x-test']) test = req.socket.remoteAddress!;
+      else seen.push(req.socket.remoteAddress!);
+      res.end('ok');
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    try {
+      const svc = await sim.service();
+      svc.target = { host: '127.0.0.1', port: (backend.address() as AddressInfo).port };
+      const fetchLoop = `setInterval(() => fetch('http://${svc.host}:${svc.port}/').then((r) => r.text(), () => {}), 50)`;
+      await k.post(PODS, podManifest('client', [process.execPath, '-e', fetchLoop]));
+      const pod = (await running('client'))!;
+      await vi.waitFor(() => expect(seen).toContain(pod.status.podIP), { timeout: 10_000, interval: 20 });
+      expect(await (await fetch(`http://${svc.host}:${svc.port}/`, { headers: { 'x-test': '1' } })).text()).toBe('ok');
+      expect(test).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+      expect(new Set(seen)).toEqual(new Set([pod.status.podIP]));
+    } finally {
+      backend.closeAllConnections();
+      await new Promise((r) => backend.close(r));
+    }
   });
 
   it('kubelet events carry first/lastTimestamp and a fieldPath; the scheduler event carries eventTime only', async () => {

@@ -154,6 +154,9 @@ export interface SpawnerClass {
   deleteForever?(ctx: SpawnerClassContext & { user: { id: number; name: string }; serverName: string; state: Record<string, unknown> }): Promise<void>;
   /** Extra keys for /hub/api/info (e.g. the Kubernetes pre-puller's readiness). */
   info?(ctx: SpawnerClassContext): Record<string, unknown>;
+  /** The jupyterhub version to tell an untokened `GET /hub/api` from `address` when it is a server's start-up probe
+   *  (src/spawner/kubernetes/versions.ts); undefined: not known. Runs on every such request: a Map lookup. */
+  probeVersion?(hubConfig: HubConfig, address: string | undefined): string | undefined;
 }
 
 export type { SpawnerConfig };

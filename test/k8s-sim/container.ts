@@ -1,6 +1,8 @@
 // One container of a pod on the simulated kubelet: image pull (cache, pull policy, failures with ErrImagePull and
 // ImagePullBackOff), config errors, the real process, readiness, and restarts (CrashLoopBackOff) per restartPolicy.
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { nowIso } from './api.ts';
 import type { EventInput } from './events.ts';
 import { sleep, type KubeletContext } from './kubelet-context.ts';
@@ -10,6 +12,11 @@ import type { KObject } from './types.ts';
 
 const REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const LOG_LIMIT = 256 * 1024;
+/** The kubelet keeps the last 4 KiB of a termination message file (MaxContainerTerminationMessageLength), and with
+ *  FallbackToLogsOnError the last 80 lines, at most 2 KiB, of the log of a failed container. */
+const MESSAGE_LIMIT = 4096;
+const FALLBACK_LINES = 80;
+const FALLBACK_BYTES = 2048;
 
 /** What a container needs from its pod worker. */
 export interface ContainerHost {
@@ -172,7 +179,9 @@ export class ContainerRun {
         continue;
       }
       const crashCode = ctx.faults.crashImages.get(this.spec.image);
-      const argv = crashCode !== undefined ? ['/bin/sh', '-c', `exit ${crashCode}`] : containerArgv(this.spec, ctx.images.get(this.spec.image) ?? {}, env);
+      const messageFile = this.messageFile(host);
+      const argv = crashCode !== undefined ? ['/bin/sh', '-c', `exit ${crashCode}`]
+        : containerArgv(this.spec, ctx.images.get(this.spec.image) ?? {}, env).map((a) => a.split(this.spec.terminationMessagePath ?? '\0').join(messageFile));
       if (host.signal.aborted) return false;
       if (crashes > 0) {
         this.restartCount++;
@@ -206,7 +215,8 @@ export class ContainerRun {
       const exitCode = forced?.exitCode ?? exit.exitCode;
       const reason = forced?.reason ?? (exit.error ? 'StartError' : exitCode === 0 ? 'Completed' : 'Error');
       const terminated: Record<string, unknown> = { exitCode, reason, startedAt, finishedAt: nowIso(), containerID: this.containerID };
-      if (exit.error) terminated.message = exit.error;
+      const message = exit.error ?? this.terminationMessage(messageFile, exitCode);
+      if (message) terminated.message = message;
       if (exit.signal && !forced) terminated.signal = { SIGKILL: 9, SIGTERM: 15 }[exit.signal as string] ?? undefined;
       if (terminated.signal === undefined) delete terminated.signal;
       this.state = { terminated };
@@ -233,6 +243,35 @@ export class ContainerRun {
         backoff *= 2;
       } else host.sync();
     }
+  }
+
+  /**
+   * The host file that stands for the container's terminationMessagePath: the process shares the host's filesystem,
+   * so the path in its command and args is replaced by this file (README, known differences). Emptied at each start,
+   * as the kubelet gives each container instance a fresh one.
+   */
+  private messageFile(host: ContainerHost): string {
+    const file = path.join(host.podDir, `termination-${this.init ? 'init-' : ''}${this.name}`);
+    fs.writeFileSync(file, '', { mode: 0o666 });
+    return file;
+  }
+
+  /** What the kubelet puts into state.terminated.message: the file's last 4 KiB, else (FallbackToLogsOnError, failed
+   *  container) the log's tail; empty means no message field. */
+  private terminationMessage(file: string, exitCode: number): string {
+    let data = Buffer.alloc(0);
+    try {
+      data = fs.readFileSync(file);
+    } catch {
+      // no file: no message
+    }
+    if (data.length > MESSAGE_LIMIT) data = data.subarray(data.length - MESSAGE_LIMIT);
+    if (data.length === 0 && this.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && exitCode !== 0) {
+      const lines = this.logText().split('\n');
+      const tail = Buffer.from(lines.slice(-FALLBACK_LINES - (lines.at(-1) === '' ? 1 : 0)).join('\n'));
+      data = tail.subarray(Math.max(0, tail.length - FALLBACK_BYTES));
+    }
+    return data.toString('utf8');
   }
 
   private async probeLoop(host: ContainerHost, probe: () => Promise<boolean>, proc: ContainerProcess): Promise<void> {

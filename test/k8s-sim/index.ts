@@ -17,6 +17,7 @@ import { Nodes } from './nodes.ts';
 import { Rbac } from './rbac.ts';
 import { RESOURCES, type ResourceDef } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
+import { createService, type Service } from './service.ts';
 import { VolumeBinder, type StorageClassConfig } from './volumes.ts';
 import { HttpServer, type Stats } from './server.ts';
 import { Store } from './store.ts';
@@ -31,6 +32,7 @@ export type { Faults, FailOptions, RequestInfo } from './faults.ts';
 export type { Nodes } from './nodes.ts';
 export type { Stats } from './server.ts';
 export type { StorageClassConfig } from './volumes.ts';
+export type { Service } from './service.ts';
 
 export interface SimulatorOptions {
   /** namespaces that exist from the start (default ["default"]) */
@@ -87,6 +89,8 @@ export interface Simulator {
   waitFor(plural: string, namespace: string | undefined, name: string, until: (obj: KObject | undefined) => boolean, timeoutMs?: number): Promise<KObject | undefined>;
   logs(namespace: string, pod: string, container?: string): string | null;
   processes(): Array<{ namespace: string; pod: string; container: string; pid: number }>;
+  /** A ClusterIP-like address in front of a host port: pods' connections reach `target` from their pod IP. */
+  service(target?: { host: string; port: number }): Promise<Service>;
   stats(): Stats;
   close(): Promise<void>;
 }
@@ -147,6 +151,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const url = `http://${endpoint.host}:${endpoint.port}`;
   const namespace = opts.namespace ?? namespaces[0] ?? 'default';
   let closed = false;
+  const services: Service[] = [];
 
   return {
     url,
@@ -192,6 +197,11 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
     },
     logs: (ns, pod, container) => kubelet.logs(ns, pod, container),
     processes: () => kubelet.processes(),
+    async service(target) {
+      const svc = await createService(kubelet, store, target ?? null);
+      services.push(svc);
+      return svc;
+    },
     stats: () => ({ ...server.stats, openWatches: watches.open }),
     async close() {
       if (closed) return;
@@ -200,6 +210,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       volumes.close();
       daemonsets.close();
       events.close();
+      await Promise.all(services.map((svc) => svc.close()));
       await kubelet.close();
       launcher?.close();
       await server.close();

@@ -26,10 +26,12 @@ const tokenId = (p: Principal): string | null => (p.token ? `a${p.token.id}` : n
 export function registerRootApi(app: FastifyInstance, hub: Hub): void {
   const api = `${hub.hubPrefix}api`;
   // A starting jupyterhub-singleuser asks here, with neither token nor cookie, and warns unless the version matches its
-  // own closely enough: that one request gets the server's own version (singleuser-version.ts); any other, 5.4.6.
+  // own closely enough: that request gets the server's own version (a pod's, by its IP: kubernetes/versions.ts; a
+  // local server's, by its socket: singleuser-version.ts); any other, 5.4.6.
   const version = async (req: FastifyRequest, reply: FastifyReply) => {
     const credentials = req.headers.authorization || req.headers.cookie || (req.query as Record<string, unknown>).token;
-    const v = credentials ? JUPYTERHUB_VERSION : await versionForProbe(req.socket);
+    const v = credentials ? JUPYTERHUB_VERSION
+      : (hub.servers.deps.spawnerClass.probeVersion?.(hub.config, req.socket.remoteAddress) ?? await versionForProbe(req.socket));
     if (v !== JUPYTERHUB_VERSION) reply.header('X-JupyterHub-Version', v);
     return { version: v };
   };

@@ -11,6 +11,7 @@ import { foreignServer } from './foreign.ts';
 import type { ForeignServer } from '../types.ts';
 import { Reflector, type ChangeType, type KObject, type ReflectorStats } from './reflector.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
+import { ImageVersions } from './versions.ts';
 
 export type PodListener = (type: ChangeType, pod: KObject | undefined) => void;
 
@@ -32,6 +33,8 @@ export class KubeCluster {
   readonly watch: WatchSettings;
   readonly log: Logger;
   readonly prepuller: Prepuller | null;
+  /** Each image's jupyterhub version and the pod IPs of servers, for their start-up probes (versions.ts). */
+  readonly versions: ImageVersions;
   /** Aborted when the hub closes: starts still waiting give up (their pods stay for the next hub to adopt or sweep). */
   readonly closing = new AbortController();
   readonly #listeners = new Map<string, Set<PodListener>>();
@@ -65,6 +68,7 @@ export class KubeCluster {
     });
     this.pods.start();
     this.#adoptForeign = cfg.adopt_kubespawner_pods !== false;
+    this.versions = new ImageVersions(log.child('versions'));
     this.prepuller = cfg.prepuller_enabled === false ? null : new Prepuller(this, hubConfig);
   }
 
@@ -159,8 +163,42 @@ export class KubeCluster {
     }
   }
 
-  info(): { namespace: string; informer: ReflectorStats; prepuller: unknown } {
-    return { namespace: this.namespace, informer: this.pods.stats(), prepuller: this.prepuller?.status() ?? null };
+  /** Resolves once the informer no longer has pod `name` (with `uid`, if given); after `timeoutMs` asks the API itself. */
+  waitPodGone(name: string, uid: string | null, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const gone = () => {
+      const pod = this.pods.get(name);
+      return !pod || (uid !== null && pod.metadata?.uid !== uid);
+    };
+    if (this.pods.synced && gone()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(async () => {
+        unsubscribe();
+        // The informer may be the one that is stuck: ask the API directly, and relist.
+        this.pods.restart();
+        try {
+          await this.client.core.readNamespacedPod({ name, namespace: this.namespace });
+          reject(new Error(`Pod ${name} was still there ${timeoutMs / 1000} s after it was deleted`));
+        } catch (err) {
+          if (apiProblem(err).code === 404) resolve();
+          else reject(new Error(`Could not check that pod ${name} is gone: ${apiProblem(err).message}`));
+        }
+      }, timeoutMs);
+      const unsubscribe = this.onPod(name, () => {
+        if (!this.pods.synced || !gone()) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  info(): { namespace: string; informer: ReflectorStats; prepuller: unknown; image_versions: unknown } {
+    return { namespace: this.namespace, informer: this.pods.stats(), prepuller: this.prepuller?.status() ?? null, image_versions: this.versions.known() };
   }
 
   async close(): Promise<void> {

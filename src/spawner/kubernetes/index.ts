@@ -44,6 +44,9 @@ export const kubeSpawnerClass: SpawnerClass = {
   async shutdown({ hubConfig }) {
     await runtime?.closeCluster(hubConfig);
   },
+  probeVersion(hubConfig, address) {
+    return runtime?.existingCluster(hubConfig)?.versions.forAddress(address);
+  },
   info({ hubConfig }) {
     const cluster = runtime?.existingCluster(hubConfig);
     if (!cluster) return {};

@@ -3,7 +3,9 @@
 // without a pull. Unlike z2jh, which pulls every image on every node, images are grouped by the scheduling constraint
 // of the profile that uses them (node_selector, tolerations, required node affinity): one DaemonSet per distinct
 // constraint, so a GPU profile's image lands only on the nodes that profile can use. Reconciled at hub start (so it
-// follows the config), and its readiness (numberReady vs desiredNumberScheduled) is reported in /hub/api/info.
+// follows the config), and its readiness (numberReady vs desiredNumberScheduled) is reported in /hub/api/info. Each
+// init container also reports which jupyterhub its image holds, in its termination message, so that the image's first
+// server is told its own version when it starts (versions.ts).
 import { createHash } from 'node:crypto';
 import type { HubConfig, KubeSpawnerConfig, ProfileConfig, SpawnerConfig } from '../../config/types.ts';
 import { applyOverrides } from '../../config/index.ts';
@@ -12,6 +14,7 @@ import { sleep } from '../../util/time.ts';
 import type { KubeCluster } from './cluster.ts';
 import { Reflector, type KObject } from './reflector.ts';
 import { readKubeTraits } from './traits.ts';
+import { isVersion } from './versions.ts';
 
 import type { V1DaemonSet, V1DaemonSetSpec, V1PodSpec } from '@kubernetes/client-node';
 
@@ -19,6 +22,22 @@ type Obj = Record<string, unknown>;
 
 const PULLER_LABEL = 'nodehub/image-puller';
 const HASH = 'nodehub/spec-hash';
+
+/**
+ * What each init container runs: the image is on the node once it ran at all. It then writes the jupyterhub version
+ * the image's jupyterhub-singleuser imports (its `#!` interpreter's, else python3's) to the termination message, or
+ * nothing; whatever the image lacks (python, jupyterhub, sed), it succeeds, as a failing init container would hold the
+ * puller back. Needs /bin/sh, as z2jh's puller does.
+ */
+const MESSAGE_PATH = '/dev/termination-log';
+export const PULL_COMMAND = [
+  'echo "Pulling complete"',
+  'ask="from jupyterhub._version import __version__ as v; print(v)"',
+  'su=$(command -v jupyterhub-singleuser 2>/dev/null) && py=$(sed -n "1s/^#! *//p" "$su" 2>/dev/null) && [ -n "$py" ] && v=$($py -c "$ask" 2>/dev/null)',
+  '[ -n "$v" ] || v=$(python3 -c "$ask" 2>/dev/null)',
+  `printf %s "$v" > ${MESSAGE_PATH} 2>/dev/null`,
+  'exit 0',
+].join('\n');
 
 function specHash(manifest: V1DaemonSet): string {
   return manifest.metadata!.annotations![HASH]!;
@@ -105,7 +124,9 @@ export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstanc
       name: `image-pull-${i}`,
       image,
       imagePullPolicy: 'IfNotPresent',
-      command: ['/bin/sh', '-c', 'echo "Pulling complete"'],
+      command: ['/bin/sh', '-c', PULL_COMMAND],
+      terminationMessagePath: MESSAGE_PATH,
+      terminationMessagePolicy: 'File',
       resources: small,
       securityContext,
     })),
@@ -138,6 +159,8 @@ export class Prepuller {
   readonly #cluster: KubeCluster;
   readonly #wanted: { name: string; manifest: V1DaemonSet; group: PullGroup }[] = [];
   readonly #reflector: Reflector;
+  /** The puller pods, for the versions their init containers report. */
+  readonly #pods: Reflector;
   readonly #stop = new AbortController();
   #error: string | null = null;
   #reconciled = false;
@@ -167,12 +190,37 @@ export class Prepuller {
       ...cluster.watch,
       log: cluster.log.child('prepuller'),
     });
+    const { core } = cluster.client;
+    this.#pods = new Reflector({
+      name: `image puller pods in ${namespace}`,
+      client: cluster.client,
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      list: (p) => core.listNamespacedPod({ namespace, ...p }),
+      labelSelector: `component=image-puller,app.kubernetes.io/instance=${hubInstance}`,
+      ...cluster.watch,
+      log: cluster.log.child('prepuller'),
+    });
+    this.#pods.on('change', (type: string, pod: KObject) => {
+      if (type !== 'DELETED') this.#readVersions(pod);
+    });
+  }
+
+  /** The versions a puller pod's init containers found in their images (their termination messages). */
+  #readVersions(pod: KObject): void {
+    const images = new Map<string, string>((pod.spec?.initContainers ?? []).map((c: { name: string; image: string }) => [c.name, c.image]));
+    for (const s of pod.status?.initContainerStatuses ?? []) {
+      const message: unknown = s.state?.terminated?.message ?? s.lastState?.terminated?.message;
+      const image = images.get(s.name);
+      const version = typeof message === 'string' ? message.trim() : '';
+      if (image && isVersion(version)) this.#cluster.versions.fromPuller(image, version);
+    }
   }
 
   /** Starts reconciling in the background (retried until it succeeds), and watching the DaemonSets' status. */
   start(): void {
     if (this.#running) return;
     this.#reflector.start();
+    this.#pods.start();
     this.#running = this.#reconcileUntilDone();
   }
 
@@ -243,5 +291,6 @@ export class Prepuller {
     this.#stop.abort();
     await this.#running;
     await this.#reflector.stop();
+    await this.#pods.stop();
   }
 }

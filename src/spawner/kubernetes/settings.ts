@@ -80,7 +80,7 @@ export const KubeSpawner = configurable('KubeSpawner', Spawner, 'Runs each serve
   unschedulable_timeout: setting(t.float, 5, 'nodehub: seconds a pod may stay unschedulable (no node fits, no autoscaler scale-up announced) before its start fails with the reason.'),
   watch_timeout: setting(t.int, 60, 'nodehub: seconds after which the API server ends each watch (the informer resumes from where it was); a watch silent for 1.5 times this is restarted.'),
   adopt_kubespawner_pods: setting(t.bool, true, "nodehub: at start-up, take over the running user pods a KubeSpawner hub started in this namespace that no server record names (switching over): user, server record, route, and the server's own token read from the pod's environment; off, such pods are left running and logged."),
-  prepuller_enabled: setting(t.bool, true, 'nodehub: keep DaemonSets that pre-pull every configured image (default and profiles) on the nodes that may run it.'),
+  prepuller_enabled: setting(t.bool, true, 'nodehub: keep DaemonSets that pre-pull every configured image (default and profiles) on the nodes that may run it; their init containers also report the jupyterhub version in each image, which its servers are told as they start (docs/kubernetes.md).'),
   prepuller_pause_image: setting(t.string, 'registry.k8s.io/pause:3.10', "nodehub: the pre-puller pods' main container once the images are pulled."),
   prepuller_scheduling_wait: setting(t.int, 10, "nodehub: seconds the pre-puller counts as ready only when every eligible node has the images; after that, every node that could schedule a puller pod (z2jh's podSchedulingWaitDuration; -1 waits forever)."),
   prepuller_extra_images: setting(t.strings, [], 'nodehub: more images to pre-pull with the default image.'),

@@ -15,6 +15,7 @@ import { makePod } from './pod.ts';
 import { startClaim } from './storage.ts';
 import type { KObject } from './reflector.ts';
 import { expandTemplate, templateFields } from './slugs.ts';
+import { PodProbe } from './versions.ts';
 import { readKubeTraits, type KubeTraits } from './traits.ts';
 
 export class KubeSpawner implements Spawner {
@@ -43,12 +44,15 @@ export class KubeSpawner implements Spawner {
   #adopted = false;
   /** poll() answered from the record because the API could not be listed; the exit watch checks once it can. */
   #deferred = false;
+  /** Where this server's start-up probe comes from and which version it is told (versions.ts). */
+  #probe: PodProbe | null = null;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
     try {
       this.#traits = readKubeTraits(init.config);
       this.#cluster = clusterFor(init.hubConfig, init.log);
+      this.#probe = new PodProbe(this.#cluster.versions);
       const { spec } = init;
       this.#fields = templateFields({ userName: spec.user.name, userId: spec.user.id, serverName: spec.serverName,
         namespace: this.#cluster.namespace, scheme: this.#traits.slugScheme });
@@ -156,9 +160,7 @@ export class KubeSpawner implements Spawner {
     let claim: StartEvents | null = null;
     try {
       if (this.#stopping) await this.#stopping;
-      this.#unwatchExit?.();
-      this.#unwatchExit = null;
-      this.#checkExit = null;
+      this.#unwatch();
       this.#feed.reset();
       this.#progress = 10;
       this.#uid = null;
@@ -237,6 +239,7 @@ export class KubeSpawner implements Spawner {
         }
         seen = true;
         if (pod.metadata?.deletionTimestamp) return finish(new Error(`Pod ${this.#podName} is being deleted`));
+        this.#probe?.seen(pod);
         // before "running": a pod seen running again after its server exited (one watch read) has still failed
         const verdict = classifyStartingPod(pod, events?.pullDetail);
         if (verdict?.kind === 'failed') return finish(new Error(verdict.reason));
@@ -300,11 +303,12 @@ export class KubeSpawner implements Spawner {
     const unsubscribe = cluster.onPod(this.#podName, check);
     check();
     try {
-      await waitForHttp(`${url}${this.#init.spec.prefix}`, {
+      const answer = await waitForHttp(`${url}${this.#init.spec.prefix}`, {
         timeoutMs: this.#traits.httpTimeoutMs,
         signal: AbortSignal.any([signal, stopped.signal]),
         isDead: () => stopped.signal.aborted,
       });
+      this.#probe?.reported(this.#ownPod(), answer.version);
     } catch (err) {
       if (signal.aborted) throw err;
       const pod = this.#ownPod();
@@ -331,10 +335,8 @@ export class KubeSpawner implements Spawner {
       if (!cluster.pods.synced || this.#starting || this.#stopping) return;
       const pod = this.#ownPod();
       const { status } = pollPod(pod);
-      if (status === null) return;
-      this.#unwatchExit?.();
-      this.#unwatchExit = null;
-      this.#checkExit = null;
+      if (status === null) return this.#probe?.seen(pod);
+      this.#unwatch();
       const why = !pod ? `Pod ${this.#podName} is gone` : pod.status?.reason ? `Pod ${this.#podName} ${pod.status.reason}: ${pod.status.message ?? ''}`.trim()
         : `The server in pod ${this.#podName} exited with code ${status}`;
       this.#init.onExit(why);
@@ -345,51 +347,21 @@ export class KubeSpawner implements Spawner {
     check();
   }
 
-  /** Deletes the pod (404 = already gone) and waits until the informer no longer has it. */
-  async #deletePod(grace: number, signal?: AbortSignal): Promise<void> {
+  /** The pod's exit is no longer this server's news, nor a start-up probe from its IP (the server stops or restarts). */
+  #unwatch(): void {
     this.#unwatchExit?.();
     this.#unwatchExit = null;
     this.#checkExit = null;
+    this.#probe?.forget();
+  }
+
+  /** Deletes the pod (404 = already gone) and waits until the informer no longer has it. */
+  async #deletePod(grace: number, signal?: AbortSignal): Promise<void> {
+    this.#unwatch();
     const cluster = this.#cluster!;
     const name = this.#podName;
     await cluster.deletePod(name, grace, signal);
-    await this.#waitGone(signal);
+    await cluster.waitPodGone(name, this.#uid, this.#traits.startTimeoutMs, signal);
     this.#uid = null;
-  }
-
-  #waitGone(signal?: AbortSignal): Promise<void> {
-    const cluster = this.#cluster!;
-    const name = this.#podName;
-    const uid = this.#uid;
-    const gone = () => {
-      const pod = cluster.pods.get(name);
-      return !pod || (uid !== null && pod.metadata?.uid !== uid);
-    };
-    if (cluster.pods.synced && gone()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(async () => {
-        unsubscribe();
-        // The informer may be the one that is stuck: ask the API directly, and relist.
-        cluster.pods.restart();
-        try {
-          await cluster.client.core.readNamespacedPod({ name, namespace: cluster.namespace });
-          reject(new Error(`Pod ${name} was still there ${this.#traits.startTimeoutMs / 1000} s after it was deleted`));
-        } catch (err) {
-          if (apiProblem(err).code === 404) resolve();
-          else reject(new Error(`Could not check that pod ${name} is gone: ${apiProblem(err).message}`));
-        }
-      }, this.#traits.startTimeoutMs);
-      const unsubscribe = cluster.onPod(name, () => {
-        if (!cluster.pods.synced || !gone()) return;
-        clearTimeout(timer);
-        unsubscribe();
-        resolve();
-      });
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        unsubscribe();
-        resolve();
-      }, { once: true });
-    });
   }
 }
