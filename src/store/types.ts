@@ -180,6 +180,8 @@ export interface Store {
     delete(id: number): Promise<void>;
     /** Servers with started != null, joined with their user's name: what a restarted hub must re-adopt. */
     listActive(): Promise<ActiveServerRecord[]>;
+    /** One user's servers with started != null (one indexed look-up by name): what a hub that missed a route asks. */
+    listActiveOfUser(userName: string): Promise<ActiveServerRecord[]>;
     countActive(): Promise<number>;
   };
 
