@@ -146,6 +146,8 @@ export interface Store {
    */
   tx<T>(fn: (s: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Does the database answer right now (one short query, not retried)? The readiness probe asks; sqlite always does. */
+  available(): Promise<boolean>;
 
   users: {
     get(name: string): Promise<UserRecord | undefined>;

@@ -2,7 +2,8 @@
 // an unprivileged user (nobody when the tests run as root, as PostgreSQL refuses to run as root), listening only on a
 // unix socket in that dir. One server serves every PostgreSQL test of a run (test/support/postgres-global.ts starts
 // it); each test file or case takes its own database.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,10 @@ export interface PgServer {
   /** The socket directory: connect with host=<dir>. */
   dir: string;
   stop(): void;
+  /** `pg_ctl stop -m fast`, keeping the data: every session ends (57P01) and connecting is refused until resume(). */
+  halt(): Promise<void>;
+  /** Starts the server again on the same data after halt(). */
+  resume(): Promise<void>;
 }
 
 export function pgBin(name: string): string {
@@ -41,9 +46,16 @@ export function startPostgres(): PgServer {
   // C locale: text sorts bytewise, as the schema asks anyway; no fsync: the data dies with the test run.
   run('initdb', ['-D', data, '-U', 'nodehub', '-A', 'trust', '--locale=C', '-E', 'UTF8', '--no-sync']);
   const opts = `-c listen_addresses='' -c unix_socket_directories='${dir}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', 'start']);
+  const startArgs = ['-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', 'start'];
+  run('pg_ctl', startArgs);
+  // asynchronous, so a hub in the test's own process keeps serving while PostgreSQL goes and comes back
+  const ctl = async (args: string[]) => {
+    await promisify(execFile)(pgBin('pg_ctl'), args, { ...ids, cwd: dir, env: { PATH: process.env.PATH, LANG: 'C' } });
+  };
   return {
     dir,
+    halt: () => ctl(['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: () => ctl(startArgs),
     stop() {
       try {
         execFileSync(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...ids, stdio: 'ignore' });
