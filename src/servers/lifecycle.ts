@@ -372,11 +372,8 @@ export class ServerManager {
   }
 
   private adoptionHost(): AdoptionHost {
-    return {
-      deps: this.deps,
-      admit: (active) => this.active.set(key(active.user.name, active.name), active),
-      crashed: (active, reason) => this.crashed(active, reason),
-    };
+    const admit = (active: ActiveServer) => this.active.set(key(active.user.name, active.name), active);
+    return { deps: this.deps, admit, crashed: (active, reason) => this.crashed(active, reason) };
   }
 
   /**
