@@ -1,8 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import { POSTGRES_PASS } from './test/postgres-pass.ts';
+
+// NODEHUB_TEST_DB picks the passes: sqlite (the default: every file), postgresql (the files of test/postgres-pass.ts,
+// each hub on its own PostgreSQL database), or both (`npm test`, comma-separated). `vitest run test/x.test.ts` filters
+// within the chosen passes.
+const passes = (process.env.NODEHUB_TEST_DB ?? 'sqlite').split(',').map((p) => p.trim());
+for (const p of passes) if (p !== 'sqlite' && p !== 'postgresql') throw new Error(`NODEHUB_TEST_DB: sqlite, postgresql or both comma-separated, not ${p}`);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real jupyterhub-singleuser processes; two cores do not take more at once.
@@ -10,5 +16,18 @@ export default defineConfig({
     reporters: ['default'],
     // One throw-away PostgreSQL for the PostgreSQL tests (started only when the run includes one).
     globalSetup: ['test/support/postgres-global.ts'],
+    projects: [
+      ...(passes.includes('sqlite') ? [{
+        extends: true as const,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { NODEHUB_TEST_DB: 'sqlite' } },
+      }] : []),
+      ...(passes.includes('postgresql') ? [{
+        extends: true as const,
+        test: {
+          name: 'postgresql', include: POSTGRES_PASS, env: { NODEHUB_TEST_DB: 'postgresql' },
+          setupFiles: ['test/support/postgres-setup.ts'],
+        },
+      }] : []),
+    ],
   },
 });

@@ -3,8 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import { openStore } from '../src/store/index.ts';
 import { randomBytes } from 'node:crypto';
 import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { Browser, startOidc, type Oidc } from './support/oidc.ts';
@@ -95,10 +94,10 @@ describe('GenericOAuthenticator with a real OpenID provider', () => {
     expect((await hub.api('/users/mallory')).status).toBe(404);
   });
 
-  it('keeps auth state encrypted at rest: unreadable without the key, readable with either of two keys', () => {
-    const db = new Database(join(hub.dir, 'nodehub.sqlite'), { readonly: true });
-    const row = db.prepare("SELECT auth_state, encrypted_auth_state FROM users WHERE name = 'alice'").get() as { auth_state: string | null; encrypted_auth_state: string };
-    db.close();
+  it('keeps auth state encrypted at rest: unreadable without the key, readable with either of two keys', async () => {
+    const store = await openStore(hub.dbUrl);
+    const row = (await store.users.get('alice'))! as { auth_state: unknown; encrypted_auth_state: string };
+    await store.close();
     expect(row.auth_state).toBeNull();
     expect(row.encrypted_auth_state).not.toContain('alice');
     expect(() => CryptKeeper.fromEnv(randomBytes(32).toString('hex'))!.decrypt(row.encrypted_auth_state)).toThrow();

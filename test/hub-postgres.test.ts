@@ -1,7 +1,8 @@
 // A hub on PostgreSQL (the throw-away server test/support/postgres-global.ts starts), as real hub processes with the
 // mock single-user server: login, spawn, stop, spawn again, a restart that adopts the running server; and two hubs on
 // one database overlapping as in a Kubernetes rolling update: the new one adopts what the old one started and serves
-// it, and the old one leaving (SIGTERM, cleanup_servers false) stops nothing.
+// it, a server started through the old one meanwhile is found by the new one on its first request, and the old one
+// leaving (SIGTERM, cleanup_servers false) stops nothing.
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,20 @@ describe('a hub on PostgreSQL', () => {
     expect((await serverOf(old.origin, 'bob')).pid).toBe(bob.pid);
     const seen = await (await next.api('/users/bob')).json();
     expect(seen.servers['']).toMatchObject({ ready: true });
+
+    // a server started through the old hub during the overlap: the new one finds it in the database on the first
+    // request that misses its route, and serves it without a restart
+    expect((await old.api('/users/carol', { method: 'POST' })).status).toBe(201);
+    expect((await old.api('/users/carol/server', { method: 'POST' })).status).toBe(201);
+    const carol = await serverOf(old.origin, 'carol');
+    expect((await serverOf(next.origin, 'carol')).pid).toBe(carol.pid);
+    expect(next.proc.output()).toContain('Adopted 1 server(s) of carol that another hub on this database started');
+    // and a server action through the new hub on one it has not been asked for yet: dan's, stopped through it
+    expect((await old.api('/users/dan', { method: 'POST' })).status).toBe(201);
+    expect((await old.api('/users/dan/server', { method: 'POST' })).status).toBe(201);
+    const dan = await serverOf(old.origin, 'dan');
+    expect((await next.api('/users/dan/server', { method: 'DELETE' })).status).toBe(204);
+    expect(pidAlive(dan.pid)).toBe(false);
 
     // the old pod terminates (SIGTERM): bob's server keeps running and the new hub keeps serving it
     old.proc.child.kill('SIGTERM');

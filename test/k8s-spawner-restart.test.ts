@@ -3,13 +3,14 @@
 // the kill interrupted is cleaned up; pods with this hub's labels and no server record are deleted, while another
 // hub's pods and unlabelled pods are left alone. Nothing leaks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Simulator } from './k8s-sim/index.ts';
 import { SLEEPER } from './k8s-sim/testing.ts';
 import { eventually, testConfig } from './support/hub.ts';
+import { loseHubDatabase } from './support/postgres.ts';
 import { freePort, startHubProcess, type HubProcess } from './support/hub-process.ts';
 import { IMAGE, kubeSection, NAMESPACE, startSim } from './support/k8s-hub.ts';
 
@@ -167,13 +168,7 @@ describe('hub restart with pods', () => {
     expect(carolPod.metadata.labels?.['app.kubernetes.io/instance']).toBe('hub-b');
     await kill(first);
     // the database is gone (an ephemeral hub's pod was rescheduled)
-    for (const f of ['nodehub.sqlite', 'nodehub.sqlite-wal', 'nodehub.sqlite-shm']) {
-      try {
-        unlinkSync(join(s.dir, f));
-      } catch {
-        // not there
-      }
-    }
+    await loseHubDatabase(s.dir);
     const labelled = (name: string, instance: string | null) => sim.create('pods', NAMESPACE, {
       metadata: { name, labels: instance ? { component: 'singleuser-server', 'app.kubernetes.io/instance': instance } : { app: 'unrelated' } },
       spec: { containers: [{ name: 'notebook', image: IMAGE, command: SLEEPER }] },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SpawnQueue } from '../src/servers/queue.ts';
 import { openStore } from '../src/store/index.ts';
+import { hubDbUrl } from './support/postgres.ts';
 import { eventually, testConfig } from './support/hub.ts';
 import { freePort, startHubProcess, type HubProcess } from './support/hub-process.ts';
 import { userOf, Visitor } from './support/scripted-visitor.ts';
@@ -22,7 +23,7 @@ afterAll(async () => {
 it('a stored line comes back in arrival order, with interrupted spawns ahead of it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nodehub-queue-'));
   dirs.push(dir);
-  const store = await openStore(`sqlite:///${join(dir, 'q.sqlite')}`);
+  const store = await openStore(hubDbUrl(dir));
   const [a, b, c, d] = (await Promise.all(['a', 'b', 'c', 'd'].map((n) => store.users.create(n)))).map((u) => ({ id: u.id, name: u.name, admin: false }));
   const first = new SpawnQueue({ persist: store.spawnQueue });
   first.enqueue(b!, '', undefined);

@@ -118,6 +118,10 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
       expect(active).toHaveLength(1);
       expect(active[0]).toMatchObject({ id: bs.id, user_name: 'b', name: 'named', started: 10, state: { pid: 7 } });
       expect(await store.servers.countActive()).toBe(1);
+      // one user's, by name: what a hub that finds no route for the user reads
+      expect(await store.servers.listActiveOfUser('b')).toEqual([active[0]]);
+      expect(await store.servers.listActiveOfUser('a')).toEqual([]);
+      expect(await store.servers.listActiveOfUser('nobody')).toEqual([]);
     });
   });
 

@@ -2,10 +2,11 @@
 // refills in the background within the limits, never hands a server out twice, replaces servers past pool_max_age,
 // and leaves no process or pool user behind at shutdown.
 import { afterEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openStore } from '../src/store/index.ts';
+import { hubDbUrl } from './support/postgres.ts';
 import { eventually, MOCK_SINGLEUSER, startTestHub, type TestHub } from './support/hub.ts';
 import { sleep, userOf, Visitor } from './support/scripted-visitor.ts';
 
@@ -148,9 +149,9 @@ describe('warm pool', () => {
       await hub.close();
       hub = null;
       for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
-      const db = new Database(join(dir, 'nodehub.sqlite'), { readonly: true });
-      const names = (db.prepare('SELECT name FROM users').all() as { name: string }[]).map((r) => r.name);
-      db.close();
+      const store = await openStore(hubDbUrl(dir));
+      const names = (await store.users.page({ offset: 0, limit: 100 })).items.map((u) => u.name);
+      await store.close();
       expect(names).toContain(visitor);
       for (const u of pooledUsers) expect(names).not.toContain(u);
     } finally {

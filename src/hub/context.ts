@@ -3,7 +3,7 @@
 import type { HubConfig } from '../config/types.ts';
 import type { Store } from '../store/types.ts';
 import type { RouteTable } from '../proxy/index.ts';
-import type { ServerManager, ServerPool } from '../servers/index.ts';
+import type { ServerCatchUp, ServerManager, ServerPool } from '../servers/index.ts';
 import type { Authenticator } from '../auth/index.ts';
 import type { Logger } from '../util/log.ts';
 import type { HubMetrics } from './metrics.ts';
@@ -35,6 +35,8 @@ export interface Hub {
   loginLimiter?: AttemptLimiter;
   /** The warm pool of ready servers for new `tmp` visitors; absent when pool_size is 0 everywhere. */
   pool?: ServerPool | null;
+  /** On PostgreSQL: finds servers another hub on the database started (src/servers/catch-up.ts); null on sqlite. */
+  catchUp?: ServerCatchUp | null;
   /** Services the hub runs itself (those with a `command`). */
   managedServices?: { pid(name: string): number };
   /**

@@ -9,6 +9,7 @@ const STATUS: Record<DomainErrorKind, number> = {
   'not-found': 404,
   conflict: 409,
   'limit-reached': 429,
+  unavailable: 503,
 };
 
 /** The HubError a domain error is answered with; other errors pass through unchanged. */

@@ -12,8 +12,8 @@ import { JUPYTERHUB_VERSION } from '../util/version.ts';
 import { openStore, parseDbUrl } from '../store/index.ts';
 import { makePrivate } from '../util/private-files.ts';
 import { RouteTable, createForwarder } from '../proxy/index.ts';
-import { adoptForeignServer, ServerManager, ServerPool } from '../servers/index.ts';
-import { resolveSpawnerClass, waitForHttp } from '../spawner/index.ts';
+import { adoptForeignServer, ServerCatchUp, ServerManager, ServerPool } from '../servers/index.ts';
+import { resolveSpawnerClass, waitForHttp, type Spawner } from '../spawner/index.ts';
 import { loadOrCreateCookieSecret, resolveAuthenticator, temporaryUsers } from '../auth/index.ts';
 import { configureLogging, createLogger } from '../util/log.ts';
 import { createMetrics } from './metrics.ts';
@@ -143,19 +143,24 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   let markStarted!: () => void;
   const startedUp = new Promise<void>((r) => (markStarted = r));
   const holdBack = (url: string | undefined) => !started && !isStartupProbe(hubPrefix, url);
+  // After start-up, a request for /user/<name>/… without a route may be for a server another hub started (catch-up.ts).
+  let catchUp: ServerCatchUp | null = null;
+  const waitFor = (url: string | undefined) => (holdBack(url) ? startedUp : catchUp?.forRequest(url) ?? null);
   const connections = new ConnectionDrain(server);
   server.on('request', (req, res) => {
     connections.request(req, res);
     const no = refused(req);
     if (no !== null) return refuse(liveConfig(), req, res, no);
-    if (holdBack(req.url)) void startedUp.then(() => forwarder.request(req, res));
+    const wait = waitFor(req.url);
+    if (wait) void wait.then(() => forwarder.request(req, res));
     else forwarder.request(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
     connections.upgrade(req.socket);
     const no = refused(req);
     if (no !== null) return refuseUpgrade(socket, no);
-    if (holdBack(req.url)) void startedUp.then(() => forwarder.upgrade(req, socket, head));
+    const wait = waitFor(req.url);
+    if (wait) void wait.then(() => forwarder.upgrade(req, socket, head));
     else forwarder.upgrade(req, socket, head);
   });
   // Idle keep-alive sockets of browsers must not pin memory forever.
@@ -200,6 +205,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     config, store, routes, spawnerClass, log, hubApiUrl: apiUrl, observe: metrics, authenticator,
     authState: async (user) => { const u = await store.users.getById(user.id); return u ? authState.get(u) : null; },
   });
+  // Is a server found in the database still answering? Short: a hub must not wait long on dead servers.
+  const answering = async (spawner: Spawner, url: string | null) =>
+    (await spawner.poll()) === null && !!url && (spawner.checkDeferred?.() === true || (await quickCheck(url)));
+  if (store.dialect === 'postgres') catchUp = new ServerCatchUp({ store, servers, routes, base: config.hub.base_url, log, isAlive: answering });
   const pool = new ServerPool({ config, store, servers, users: temporaryUsers(store, authenticator), log: log.child('pool'), observe: metrics });
   // Only an authenticator that mints users can hand them pooled servers.
   const poolUsable = pool.usable;
@@ -215,6 +224,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     hubTarget,
     pool: poolUsable ? pool : null,
     managedServices: services,
+    catchUp,
     ready: new Promise<void>((r) => (markReady = r)),
     requestShutdown: ({ servers: stopServers }) => {
       void close({ servers: stopServers }).then(() => process.emit('nodehub:shutdown' as never));
@@ -243,7 +253,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const adoption = await hub.servers.adopt(await store.servers.listActive(), async (id) => {
     const u = await store.users.getById(id);
     return u ? { id: u.id, name: u.name, admin: u.admin } : undefined;
-  }, async (spawner, url) => (await spawner.poll()) === null && !!url && (spawner.checkDeferred?.() === true || (await quickCheck(url))));
+  }, answering);
   if (adoption.adopted || adoption.cleaned) log.info(`Re-adopted ${adoption.adopted} running servers; cleaned up ${adoption.cleaned}`);
   await stopBlockedServers(hub);
   // Servers no record names (e.g. pods of a hub that died mid-start); the states are read when the sweep looks. Not

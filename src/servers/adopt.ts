@@ -2,6 +2,8 @@
 // (proportional to active servers, never a scan of users). Alive and answering → routed again as ready; dead or never
 // ready → whatever still runs is stopped and the record let go; spawns the dead hub had begun are handed back to be
 // started again. The lifecycle (lifecycle.ts) calls this once at start-up and owns what it returns.
+// The same adoption takes in, while running, a server another hub on the same database started (catch-up.ts): then
+// only answering servers are taken, and nothing else is touched (that hub may still own, start or stop it).
 import { EventEmitter } from 'node:events';
 import type { ActiveServer, LifecycleDeps, UserRef } from './lifecycle-types.ts';
 import type { ServerRecord } from '../store/types.ts';
@@ -28,6 +30,7 @@ export interface InterruptedSpawn {
 
 export async function readopt(host: AdoptionHost, records: (ServerRecord & { user_name: string })[],
   users: (id: number) => Promise<UserRef | undefined>, isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>,
+  opts: { onlyAnswering?: boolean; stillUnknown?: (rec: ServerRecord & { user_name: string }) => boolean } = {},
 ): Promise<{ adopted: number; cleaned: number; interrupted: InterruptedSpawn[] }> {
   const { deps } = host;
   let adopted = 0;
@@ -67,6 +70,7 @@ export async function readopt(host: AdoptionHost, records: (ServerRecord & { use
     } catch {
       alive = false;
     }
+    if (opts.onlyAnswering && !(alive && rec.url && (opts.stillUnknown?.(rec) ?? true))) return;
     if (alive && rec.url) {
       host.admit(active);
       deps.routes.add(prefix, rec.url, { user: user.name, server_name: rec.name });

@@ -3,6 +3,7 @@
 // servers live in src/spawner/ and know nothing of this.
 export { ServerManager } from './lifecycle.ts';
 export { adoptForeignServer } from './foreign.ts';
+export { ServerCatchUp } from './catch-up.ts';
 export { pendingOf } from './lifecycle-types.ts';
 export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 export { ServerPool, type PoolObserver, type PoolDeps } from './pool.ts';

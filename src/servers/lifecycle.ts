@@ -13,7 +13,7 @@ import { createServerCredentials, releaseServerCredentials } from './credentials
 import { effectiveSpawnerConfig } from './profiles.ts';
 import { runPreSpawnHooks } from './hooks.ts';
 import { SpawnQueue } from './queue.ts';
-import { readopt } from './adopt.ts';
+import { readopt, type AdoptionHost } from './adopt.ts';
 
 export type { Phase, HubEvent, UserRef, ActiveServer, LifecycleDeps, LifecycleObserver } from './lifecycle-types.ts';
 
@@ -354,16 +354,26 @@ export class ServerManager {
    */
   async adopt(records: (ServerRecord & { user_name: string })[], users: (id: number) => Promise<UserRef | undefined>,
     isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>): Promise<{ adopted: number; cleaned: number }> {
-    const { adopted, cleaned, interrupted } = await readopt({
-      deps: this.deps,
-      admit: (active) => this.active.set(key(active.user.name, active.name), active),
-      crashed: (active, reason) => this.crashed(active, reason),
-    }, records, users, isAlive);
+    const { adopted, cleaned, interrupted } = await readopt(this.adoptionHost(), records, users, isAlive);
     interrupted.sort((a, b) => a.started - b.started);
     const waiting = await this.queue.restore(interrupted);
     if (waiting) this.deps.log.info(`Took up the spawn queue: ${waiting} waiting (${interrupted.length} interrupted spawns first)`);
     this.drainQueue();
     return { adopted, cleaned };
+  }
+
+  /** Takes in answering servers another hub on the database started (catch-up.ts); touches nothing else. */
+  async adoptRunning(records: (ServerRecord & { user_name: string })[], user: UserRef,
+    isAlive: (spawner: Spawner, url: string | null) => Promise<boolean>): Promise<number> {
+    const unknown = (r: { name: string }) => !this.active.has(key(user.name, r.name));
+    const { adopted } = await readopt(this.adoptionHost(), records.filter(unknown), async (id) => (id === user.id ? user : undefined),
+      isAlive, { onlyAnswering: true, stillUnknown: unknown });
+    return adopted;
+  }
+
+  private adoptionHost(): AdoptionHost {
+    const admit = (active: ActiveServer) => this.active.set(key(active.user.name, active.name), active);
+    return { deps: this.deps, admit, crashed: (active, reason) => this.crashed(active, reason) };
   }
 
   /**

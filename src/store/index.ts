@@ -9,8 +9,7 @@ import {
 } from './migrate.ts';
 import type { Exec } from './sql.ts';
 import { openSqlite, sqliteExec } from './sqlite.ts';
-import { openPool } from './postgres.ts';
-import { pgExec } from './postgres.ts';
+import { openPool, pgAvailable, pgExec } from './postgres.ts';
 import { type DbLocation, parseDbUrl, redactDbUrl } from './url.ts';
 import { usersRepo } from './users.ts';
 import { serversRepo } from './servers.ts';
@@ -39,6 +38,7 @@ interface Meta {
   dialect: Store['dialect'];
   location: string;
   close(): Promise<void>;
+  available(): Promise<boolean>;
 }
 
 function build(x: Exec, meta: Meta, salt: Buffer): Store {
@@ -85,6 +85,7 @@ export async function openStore(dbUrl: string, opts: OpenOptions = {}): Promise<
         close: async () => {
           if (db.open) db.close();
         },
+        available: async () => db.open,
       };
       return build(x, meta, await activitySalt(x));
     } catch (err) {
@@ -116,6 +117,7 @@ async function openPostgres(loc: Extract<DbLocation, { kind: 'postgres' }>, opts
         closed = true;
         await pool.end();
       },
+      available: () => pgAvailable(pool),
     };
     return build(x, meta, await activitySalt(x));
   } catch (err) {

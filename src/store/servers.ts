@@ -37,6 +37,12 @@ const listActive = stmt('servers_active', `
   SELECT s.*, u.name AS user_name FROM servers s INDEXED BY ix_servers_active
   JOIN users u ON u.id = s.user_id
   WHERE s.started IS NOT NULL`);
+// One user's started servers by the user's name, in one look-up through the users' name index: what a hub asks when a
+// request finds no route for the user (a server another hub on the database started, src/servers/catch-up.ts).
+const activeOfUser = stmt('servers_active_of_user', `
+  SELECT s.*, u.name AS user_name FROM users u
+  JOIN servers s ON s.user_id = u.id
+  WHERE u.name = $1 AND s.started IS NOT NULL`);
 const countActive = stmt('servers_count_active', 'SELECT COUNT(*) FROM servers INDEXED BY ix_servers_active WHERE started IS NOT NULL');
 
 export function serversRepo(x: Exec): Store['servers'] {
@@ -77,6 +83,9 @@ export function serversRepo(x: Exec): Store['servers'] {
     },
     async listActive(): Promise<ActiveServerRecord[]> {
       return (await x.all<ServerRow & { user_name: string }>(listActive)).map((row) => ({ ...toRecord(row), user_name: row.user_name }));
+    },
+    async listActiveOfUser(userName) {
+      return (await x.all<ServerRow & { user_name: string }>(activeOfUser, [userName])).map((row) => ({ ...toRecord(row), user_name: row.user_name }));
     },
     async countActive() {
       return (await x.value<number>(countActive))!;

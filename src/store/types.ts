@@ -146,6 +146,8 @@ export interface Store {
    */
   tx<T>(fn: (s: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Does the database answer right now (one short query, not retried)? The readiness probe asks; sqlite always does. */
+  available(): Promise<boolean>;
 
   users: {
     get(name: string): Promise<UserRecord | undefined>;
@@ -180,6 +182,8 @@ export interface Store {
     delete(id: number): Promise<void>;
     /** Servers with started != null, joined with their user's name: what a restarted hub must re-adopt. */
     listActive(): Promise<ActiveServerRecord[]>;
+    /** One user's servers with started != null (one indexed look-up by name): what a hub that missed a route asks. */
+    listActiveOfUser(userName: string): Promise<ActiveServerRecord[]>;
     countActive(): Promise<number>;
   };
 

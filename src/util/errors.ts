@@ -13,11 +13,13 @@ export type DomainErrorKind =
   | 'conflict'
   | 'forbidden'
   /** A configured limit (concurrent spawns, active servers) is reached; trying again later may work. */
-  | 'limit-reached';
+  | 'limit-reached'
+  /** The database does not answer (PostgreSQL restarting or down); trying again later may work. */
+  | 'unavailable';
 
 export class DomainError extends Error {
   readonly kind: DomainErrorKind;
-  /** For 'limit-reached': when trying again is worth it. */
+  /** For 'limit-reached' and 'unavailable': when trying again is worth it. */
   readonly retryAfterSeconds?: number;
   constructor(kind: DomainErrorKind, message: string, opts: { retryAfterSeconds?: number } = {}) {
     super(message);

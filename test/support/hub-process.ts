@@ -25,7 +25,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the hub from a config file and resolves once `GET <origin>/hub/api` answers 200. */
+/** Starts the hub from a config file and resolves once start-up is done: `GET <origin>/hub/api` answers 200 (the
+ *  listener is up) and then `/hub/health?ready` (the servers a previous hub left are re-adopted; on PostgreSQL that
+ *  takes a few round trips after the listener opens). */
 export async function startHubProcess(
   configFile: string, origin: string, timeoutMs = 20_000, extraEnv: Record<string, string> = {},
 ): Promise<HubProcess> {
@@ -45,7 +47,7 @@ export async function startHubProcess(
     if (done) throw new Error(`the hub exited during start-up:\n${out}`);
     try {
       const r = await fetch(`${origin}/hub/api`, { signal: AbortSignal.timeout(1000) });
-      if (r.status === 200) return proc;
+      if (r.status === 200 && (await fetch(`${origin}/hub/health?ready`, { signal: AbortSignal.timeout(1000) })).status === 200) return proc;
     } catch {
       // not listening yet
     }

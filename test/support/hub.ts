@@ -1,11 +1,14 @@
-// Starts a real nodehub in this test process (its own temp dir, sqlite file and free port) from a config object in
+// Starts a real nodehub in this test process (its own temp dir, database and free port) from a config object in
 // JupyterHub's class/trait names, and gives back its URL, an admin service token and a close() that leaves nothing running.
+// The database is a sqlite file in the hub's dir, or in the suite's PostgreSQL pass (NODEHUB_TEST_DB=postgresql) a
+// PostgreSQL database of its own (test/support/postgres.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/index.ts';
 import { startHub, type RunningHub } from '../../src/hub/start.ts';
+import { dropHubDatabases, hubDbUrl } from './postgres.ts';
 
 export const MOCK_SINGLEUSER = new URL('./mock-singleuser.mjs', import.meta.url).pathname;
 
@@ -14,6 +17,8 @@ export interface TestHub {
   /** http://127.0.0.1:PORT without base_url */
   origin: string;
   dir: string;
+  /** The hub's db_url (sqlite file or PostgreSQL database): open it with openStore() to look at what the hub stored. */
+  dbUrl: string;
   adminToken: string;
   running: RunningHub;
   api(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
@@ -32,7 +37,7 @@ function merge(base: Sections, extra: Sections): Sections {
 export function testConfig(dir: string, adminToken: string, extra: Sections = {}): Sections {
   return merge({
     JupyterHub: {
-      ip: '127.0.0.1', port: 0, db_url: `sqlite:///${join(dir, 'nodehub.sqlite')}`,
+      ip: '127.0.0.1', port: 0, db_url: hubDbUrl(dir),
       cookie_secret_file: join(dir, 'cookie_secret'), authenticator_class: 'dummy',
       services: [{ name: 'admin-svc', api_token: adminToken, admin: true }],
       log_level: 'warn',
@@ -59,11 +64,13 @@ export async function startTestHub(
   const config = await loadConfig({ file, env: {} });
   // The hub reads its shared password from here, never from the test runner's own environment.
   const running = await startHub(config, { env: opts.env ?? {} });
+  const dbUrl = config.hub.db_url;
   const origin = `http://127.0.0.1:${running.port}`;
   const hub: TestHub = {
     url: `${origin}${config.hub.base_url}`,
     origin,
     dir,
+    dbUrl,
     adminToken,
     running,
     api(path, init = {}) {
@@ -74,7 +81,9 @@ export async function startTestHub(
     },
     async close() {
       await running.close();
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (opts.dir) return; // the caller's dir: another hub may start on it and its database
+      rmSync(dir, { recursive: true, force: true });
+      await dropHubDatabases(dbUrl);
     },
   };
   return hub;

@@ -31,11 +31,19 @@ export function startServer(hub: Hub, user: UserRecord, serverName: string, opti
   return hub.servers.start({ id: user.id, name: user.name, admin: user.admin }, serverName, options);
 }
 
+/** The server this hub holds; on PostgreSQL, after looking for one another hub on the database started (catch-up.ts). */
+export async function heldServer(hub: Hub, userName: string, serverName: string, fresh = true) {
+  const active = hub.servers.get(userName, serverName);
+  if (active || !hub.catchUp) return active;
+  await hub.catchUp.user(userName, fresh);
+  return hub.servers.get(userName, serverName);
+}
+
 async function postServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, name: string, serverName: string) {
   await requireUserScope(hub, req, ['servers'], name, serverName);
   const user = await findUser(hub, name);
   validServerName(serverName);
-  const existing = hub.servers.get(user.name, serverName);
+  const existing = await heldServer(hub, user.name, serverName);
   if (existing?.phase === 'ready') throw new HubError(400, `${name}'s server${serverName ? ' ' + serverName : ''} is already running`);
   const body = req.body === undefined || req.body === null || req.body === '' ? undefined : bodyObject(req.body);
   if (!(await freshAuth(hub, user))) throw new HubError(403, `auth has expired for ${user.name}, login again`);
@@ -56,7 +64,7 @@ async function deleteServer(hub: Hub, req: FastifyRequest, reply: FastifyReply, 
   const remove = body.remove === true;
   if (serverName === '' && remove) throw new HubError(400, 'Cannot delete the default server');
   if (serverName !== '' && !await hub.store.servers.get(user.id, serverName)) throw new HubError(404, `${name} has no server named ${serverName}`);
-  const active = hub.servers.get(user.name, serverName);
+  const active = await heldServer(hub, user.name, serverName);
   if (active?.phase === 'spawning') {
     throw new HubError(400, `${name}'s server${serverName ? ' ' + serverName : ''} is pending spawn. Wait for it to finish before stopping.`);
   }

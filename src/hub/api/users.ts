@@ -138,6 +138,7 @@ export function registerUserApi(app: FastifyInstance, hub: Hub): void {
     const p = await requireUserScope(hub, req, ['delete:users'], name);
     const user = await findUser(hub, name);
     if (p.user?.id === user.id) throw new HubError(400, "Can't delete yourself");
+    await hub.catchUp?.user(user.name, true); // servers another hub started are stopped too
     for (const a of hub.servers.ofUser(user.name)) {
       if (a.phase === 'spawning') throw new HubError(400, `${user.name}'s server is in the process of spawning. Wait for it to finish first.`);
     }

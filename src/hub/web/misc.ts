@@ -21,12 +21,14 @@ export function registerMiscPages(app: FastifyInstance, hub: Hub): void {
   const hp = hub.hubPrefix;
 
   // Public and database-free, so uptime checks and load balancers can poll it cheaply. `?ready` (a Kubernetes readiness
-  // probe) is 503 until start-up has adopted the servers, so a rolling update sends traffic to a new hub only then.
+  // probe) is 503 until start-up has adopted the servers, so a rolling update sends traffic to a new hub only then,
+  // and 503 while the database does not answer (one `SELECT 1` on PostgreSQL), so traffic waits while it restarts.
   let started = false;
   void hub.ready.then(() => (started = true));
   const health = async (req: FastifyRequest, reply: import('fastify').FastifyReply) => {
     const askReady = Object.hasOwn((req.query ?? {}) as object, 'ready');
-    return reply.code(askReady && !started ? 503 : 200).type('text/html').send('');
+    const ready = !askReady || (started && await hub.store.available());
+    return reply.code(ready ? 200 : 503).type('text/html').send('');
   };
   for (const p of [`${hp}health`, `${hp}api/health`]) {
     app.get(p, health);

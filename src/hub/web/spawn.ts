@@ -13,7 +13,7 @@ import { pageUser, requirePageScope } from './page-auth.ts';
 import { errorPage, notRunningPage, queuePage, spawnPage, spawnPendingPage } from '../pages/index.ts';
 import { urlEscapePath } from '../../util/url.ts';
 import { effectiveSpawnerConfig, serverPrefix, hasProfileOptions, optionsFromForm } from '../../servers/index.ts';
-import { startServer, validServerName } from '../api/servers.ts';
+import { heldServer, startServer, validServerName } from '../api/servers.ts';
 import { loginRedirect, nextUrl, safeNext } from './redirects.ts';
 import { prefersJson, requestOrigin, requestUri } from '../http.ts';
 
@@ -228,7 +228,7 @@ export function registerSpawnPages(app: FastifyInstance, hub: Hub): void {
     const isApi = tail.includes('api') || prefersJson(req);
     // Named servers: /user/<name>/<server>/… when the second segment is one of the user's named servers.
     const serverName = await namedServer(owner);
-    const active = hub.servers.get(owner.name, serverName);
+    const active = await heldServer(hub, owner.name, serverName, false);
     if (active?.phase === 'ready') {
       const url = new URL(userUrl, 'http://x');
       const n = Number(url.searchParams.get('redirects') ?? '0') || 0;
