@@ -52,7 +52,9 @@ function request(over: Partial<LaunchRequest> = {}): LaunchRequest {
 
 describe('plain spawns through the launcher', () => {
   it('runs a plain command as a child of the launcher, not of the hub, exactly as spawned, and reports its exit', async () => {
-    const s = spawner('ann');
+    const infos: string[] = [];
+    const log: Logger = { ...quietLog, info: (m) => infos.push(m), child: () => log };
+    const s = spawner('ann', { log });
     const url = await s.start();
     const { pid, home } = s.getState() as { pid: number; home: string };
     const launcher = launcherFor(hub).pid;
@@ -61,6 +63,7 @@ describe('plain spawns through the launcher', () => {
     expect(launcher).not.toBe(process.pid);
     expect(fs.readFileSync(`/proc/${launcher}/cmdline`, 'utf8')).toMatch(/forkserver\.py\0--plain/);
     expect(sessionOf(pid)).toBe(pid);
+    expect(infos.some((l) => l.startsWith(`Started server process ${pid} for ann`))).toBe(true); // not "(preloaded)"
     // exec'd: the command line and the start-up environment are the server's own, not the launcher's
     expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
     expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8')).toContain('JUPYTERHUB_API_TOKEN=0123456789abcdef');

@@ -67,7 +67,8 @@ const signalNames = new Map(Object.entries(os.constants.signals).map(([name, n])
 
 export class ForkedProcess implements ServerProcess {
   readonly pid: number;
-  readonly preloaded = true;
+  /** false for the launcher's children, which always execute their command. */
+  readonly preloaded: boolean;
   /** true, or why the child ran the command itself instead (it is then a fresh interpreter, only no faster). */
   readonly exact: true | string;
   #exit: ProcessExit | null = null;
@@ -76,8 +77,9 @@ export class ForkedProcess implements ServerProcess {
 
   #release: () => void;
 
-  constructor(pid: number, exact: true | string, release: () => void = () => {}) {
+  constructor(pid: number, exact: true | string, release: () => void = () => {}, preloaded = true) {
     this.pid = pid;
+    this.preloaded = preloaded;
     this.exact = exact;
     this.#release = release;
   }
@@ -128,10 +130,12 @@ export class ForkServer {
   #stderr = '';
   #onDeath: ((why: string) => void)[] = [];
 
+  readonly #plain: boolean;
   readonly #label: string;
 
-  private constructor(proc: ChildProcess, control: Socket, hello: ForkServerHello, label: string) {
-    this.#label = label;
+  private constructor(proc: ChildProcess, control: Socket, hello: ForkServerHello, plain: boolean) {
+    this.#plain = plain;
+    this.#label = plain ? 'the launcher' : 'the preload server';
     this.#proc = proc;
     this.#control = control;
     this.hello = hello;
@@ -179,7 +183,7 @@ export class ForkServer {
           return fail(`it said ${JSON.stringify(buffered.slice(0, 200))}`);
         }
         if (!msg.ready) return fail(msg.error ?? 'it gave no reason');
-        const server = new ForkServer(proc, control, { pid: msg.pid, modules: msg.modules, ms: msg.ms }, label);
+        const server = new ForkServer(proc, control, { pid: msg.pid, modules: msg.modules, ms: msg.ms }, opts.script === null);
         server.#stderr = stderr;
         server.#listen(buffered.slice(nl + 1));
         resolve(server);
@@ -273,7 +277,7 @@ export class ForkServer {
     const id = msg.id!;
     const child = new ForkedProcess(msg.pid, msg.exact ?? true, () => {
       if (!this.#dead) this.#control.write(`${id} go\n`);
-    });
+    }, !this.#plain);
     this.#children.set(child.pid, child);
     pending.resolve(child);
   }
