@@ -23,7 +23,8 @@ function forkServerPids(): number[] {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('forkserver.py')) out.push(Number(pid));
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (ppid === process.pid && cmdline.includes('forkserver.py') && !cmdline.includes('\0--plain')) out.push(Number(pid));
     } catch {
       // gone meanwhile
     }

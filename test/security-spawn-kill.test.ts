@@ -64,15 +64,16 @@ function procsUnder(dir: string): Proc[] {
   return out;
 }
 
-/** The hub's preloading fork servers (children of the hub running forkserver.py). */
-function forkServersOf(hubPid: number): number[] {
+/** The hub's preloading fork servers (children of the hub running forkserver.py), or with `plain` its launcher. */
+function forkServersOf(hubPid: number, plain = false): number[] {
   const out: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const f = stat(Number(name));
     if (!f || f[0] === 'Z' || Number(f[1]) !== hubPid) continue;
     try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('forkserver.py')) out.push(Number(name));
+      const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes('forkserver.py') && cmdline.includes('\0--plain') === plain) out.push(Number(name));
     } catch {
       // gone meanwhile
     }
@@ -182,9 +183,13 @@ describe('a hub SIGKILLed during a spawn (mock single-user server)', () => {
     const first = await s.start();
     await requestSpawn(s, 'ben');
     await untilForked(s);
+    // started by the hub's launcher, not forked from the hub; the launcher goes with the hub, the server stays
+    const [launcher] = forkServersOf(first.child.pid!, true);
+    expect(procsUnder(s.dir).map((p) => p.ppid)).toEqual([launcher]);
     await killHub(first);
     const left = procsUnder(s.dir);
     await checkRestart(s, ['ben'], left);
+    await eventually(() => !alive(launcher!), 20_000);
   });
 
   it('kill once the server (and a kernel-like helper in its group) is ready', async () => {

@@ -152,7 +152,7 @@ describe('LocalProcessSpawner', () => {
     try {
       const s = spawner({ config: { port, environment: { MOCK_DELAY_MS: '1000' } } });
       const starting = s.start().catch((e: Error) => e);
-      expect(await waitFor(() => typeof s.getState().pid === 'number', 2000)).toBe(true);
+      expect(await waitFor(() => typeof s.getState().pid === 'number', 20_000)).toBe(true);
       const { pid } = s.getState() as { pid: number };
       const err = await starting;
       expect(err).toBeInstanceOf(Error);
@@ -167,7 +167,7 @@ describe('LocalProcessSpawner', () => {
     const s = spawner({ config: { environment: { MOCK_DELAY_MS: '5000' } } });
     const starting = s.start();
     const failed = starting.catch((e: Error) => e);
-    expect(await waitFor(() => typeof s.getState().pid === 'number', 2000)).toBe(true);
+    expect(await waitFor(() => typeof s.getState().pid === 'number', 20_000)).toBe(true);
     const { pid, home } = s.getState() as { pid: number; home: string };
     await s.stop();
     expect((await failed) as Error).toBeInstanceOf(Error);

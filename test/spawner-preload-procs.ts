@@ -25,7 +25,11 @@ export function uidsOf(pid: number): number[] {
   return line.slice(4).trim().split(/\s+/).map(Number);
 }
 
-export const isForkServer = (pid: number): boolean => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('forkserver.py');
+/** A preloading fork server (forkserver.py), not the plain launcher (forkserver.py --plain). */
+export function isForkServer(pid: number): boolean {
+  const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  return cmdline.includes('forkserver.py') && !cmdline.includes('\0--plain');
+}
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProcessSpawner } from '../src/spawner/local/spawner.ts';
 import { closePreloadServers, preloadTarget } from '../src/spawner/local/preload/servers.ts';
+import { closeLauncher, launcherFor } from '../src/spawner/local/preload/launcher.ts';
 import type { HubConfig } from '../src/config/types.ts';
 import type { Logger } from '../src/util/log.ts';
 import { makeSpec, mockInit, mockSingleuserPath, tmpRoot } from './support/spawner-fixtures.ts';
@@ -59,7 +60,7 @@ afterEach(async () => {
   await Promise.all(live.splice(0).map((s) => s.stop().catch(() => {})));
 });
 afterAll(async () => {
-  await Promise.all(hubConfigs.map((h) => closePreloadServers(h)));
+  await Promise.all(hubConfigs.flatMap((h) => [closePreloadServers(h), closeLauncher(h)]));
   hubApi.closeAllConnections();
   await new Promise((r) => hubApi.close(r));
   fs.rmSync(root, { recursive: true, force: true });
@@ -170,7 +171,8 @@ describe.skipIf(!fs.existsSync(SINGLEUSER))('preloaded jupyterhub-singleuser', (
   it('spawns any other command as before, and falls back to a plain spawn with one warning when no fork server starts', async () => {
     const custom = spawner('ed', shared, { config: { cmd: [process.execPath, mockSingleuserPath] } });
     await custom.start();
-    expect(forkServerOf((custom.getState() as { pid: number }).pid)).toBe(process.pid);
+    // not preloaded: started by the hub's plain launcher (spawner-launcher.test.ts)
+    expect(forkServerOf((custom.getState() as { pid: number }).pid)).toBe(launcherFor(shared).pid);
 
     // a site hook that leaves a thread running: forking that interpreter would be unsafe, so the fork server refuses
     const site = path.join(root, 'threaded-site');
@@ -185,7 +187,7 @@ describe.skipIf(!fs.existsSync(SINGLEUSER))('preloaded jupyterhub-singleuser', (
     ];
     await f.start();
     await g.start();
-    for (const s of [f, g]) expect(forkServerOf((s.getState() as { pid: number }).pid)).toBe(process.pid);
+    for (const s of [f, g]) expect(forkServerOf((s.getState() as { pid: number }).pid)).toBe(launcherFor(hub).pid);
     expect(warnings.filter((w) => /preload server did not start/.test(w))).toHaveLength(1);
     expect(warnings[0]).toMatch(/threads running/);
   });
@@ -193,6 +195,6 @@ describe.skipIf(!fs.existsSync(SINGLEUSER))('preloaded jupyterhub-singleuser', (
   it('can be turned off', async () => {
     const s = spawner('hal', shared, { config: { preload: false } });
     await s.start();
-    expect(forkServerOf((s.getState() as { pid: number }).pid)).toBe(process.pid);
+    expect(forkServerOf((s.getState() as { pid: number }).pid)).toBe(launcherFor(shared).pid);
   });
 });

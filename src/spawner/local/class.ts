@@ -1,10 +1,11 @@
-// LocalProcessSpawner as the registry knows it: its names, its isolation check, and the preloading fork server that
-// starts and ends with the hub.
+// LocalProcessSpawner as the registry knows it: its names, its isolation check, and the fork servers (preloading, and
+// the plain launcher) that start and end with the hub.
 import { buildServerEnv } from '../env.ts';
 import type { SpawnerClass, SpawnerClassContext } from '../types.ts';
 import { LocalProcessSpawner } from './spawner.ts';
 import { readTraits } from './traits.ts';
 import { closePreloadServers, preloadServersFor, type PreloadServers } from './preload/servers.ts';
+import { closeLauncher, launcherFor } from './preload/launcher.ts';
 import { checkLocalIsolation } from './isolation.ts';
 import { forgetUidLocks } from './uid-lock-registry.ts';
 
@@ -20,12 +21,17 @@ export const localProcessSpawnerClass: SpawnerClass = {
   prepare: async (ctx) => {
     // taken now: a hub closed before the warm-up has closed this one, and it then starts nothing
     const servers = preloadServersFor(ctx.hubConfig);
+    const launcher = launcherFor(ctx.hubConfig);
     void (ctx.started ?? Promise.resolve()).then(() => new Promise((r) => setImmediate(r)))
+      // the launcher first: it is up in tens of milliseconds, and every spawn not preloaded goes through it
+      .then(() => launcher.warm(ctx.log))
       .then(() => warmPreload(ctx, servers))
       .catch((err: Error) => ctx.log.debug(`Starting the preload server early failed: ${err.message}`));
   },
-  // the fork servers go; the servers they started keep running, as servers spawned directly do
-  shutdown: (ctx) => closePreloadServers(ctx.hubConfig),
+  // the fork servers and the launcher go; the servers they started keep running, as servers spawned directly do
+  shutdown: async (ctx) => {
+    await Promise.all([closePreloadServers(ctx.hubConfig), closeLauncher(ctx.hubConfig)]);
+  },
   // the uid locks of the servers now belong to the successor, which claims them when it adopts the servers
   handedOver: (ctx) => forgetUidLocks(ctx.hubConfig),
 };

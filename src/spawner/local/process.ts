@@ -1,5 +1,6 @@
-// A local server's process as the LocalProcessSpawner sees it, whichever way it was started: a child of the hub
-// (child_process.spawn) or a child of a preloading fork server (src/spawner/local/preload/). The spawner only needs the pid,
+// A local server's process as the LocalProcessSpawner sees it, whichever way it was started: a child of a preloading
+// fork server or of the plain launcher (src/spawner/local/preload/), or, when neither can take it, a child of the hub
+// (child_process.spawn). The spawner only needs the pid,
 // whether and how it ended, and to hear about the end.
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../../util/builtins.ts';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../util/log.ts';
 import type { PreloadServers } from './preload/servers.ts';
+import type { PlainLauncher } from './preload/launcher.ts';
 
 /** How a process ended; both null when it is gone but nobody could collect its status (see ForkedProcess). */
 export interface ProcessExit {
@@ -18,7 +20,7 @@ export interface ProcessExit {
 
 export interface ServerProcess {
   readonly pid: number;
-  /** Forked by a preloading fork server rather than spawned by the hub. */
+  /** Forked by a preloading fork server (running the preloaded modules, or exec'ing when it could not). */
   readonly preloaded: boolean;
   /** null while it runs. */
   readonly exit: ProcessExit | null;
@@ -62,10 +64,16 @@ export function describeExit(exit: ProcessExit): string {
   return '(exit status unknown)';
 }
 
-/** Starts the server through a fork server when `preload` can (null: it cannot), else as a child of the hub. */
-export async function launchProcess(req: LaunchRequest, preload: PreloadServers | null, log: Logger): Promise<ServerProcess> {
+/**
+ * Starts the server through a preloading fork server when `preload` can, else through the launcher, and only when
+ * neither can (the launcher is down) as a child of the hub, whose event loop stalls while it forks (launcher.ts).
+ */
+export async function launchProcess(req: LaunchRequest, preload: PreloadServers | null, launcher: PlainLauncher | null,
+  log: Logger): Promise<ServerProcess> {
   const forked = preload ? await preload.launch(req, log) : null;
-  return forked ?? spawnChild(req);
+  if (forked) return forked;
+  const launched = launcher ? await launcher.launch(req, log) : null;
+  return launched ?? spawnChild(req);
 }
 
 // The gate a plain spawn goes through: a shell that waits for "go" on fd 3 and then becomes the server (same pid, same

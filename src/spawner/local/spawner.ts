@@ -18,6 +18,7 @@ import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo } from './uids.ts';
 import { describeExit, exitStatus, launchProcess, type ProcessExit, type ServerProcess } from './process.ts';
 import { preloadServersFor } from './preload/servers.ts';
+import { launcherFor } from './preload/launcher.ts';
 import { uidLocksFor } from './uid-lock-registry.ts';
 import { ServerCgroup } from './limits.ts';
 import type { SystemUser } from '../../util/system-users.ts';
@@ -193,14 +194,14 @@ export class LocalProcessSpawner implements Spawner {
     const [file, ...args] = serverCommand(this.#traits, this.#system?.user ?? null);
     if (signal.aborted) throw new Error('aborted before spawning');
     const logFile = serverLogFile(home, spec.serverName);
-    // The fork server drops to a uid and gid only, not to a user's groups: system users' servers spawn directly.
+    // Preloading drops to a uid and gid only, not to a user's groups: system users' servers go through the launcher.
     const preload = this.#traits.preload && !this.#system ? preloadServersFor(this.#init.hubConfig) : null;
     const child = await launchProcess({
       file: file!, args, cwd: home, env, logFile, uid: this.#system ? this.#system.user.uid : this.#uid,
       groups: this.#system?.groups ?? null,
       cgroupProcs: this.#cgroup?.procs ?? [],
       rlimitAs: this.#cgroup ? null : this.#traits.memLimit,
-    }, preload, log);
+    }, preload, launcherFor(this.#init.hubConfig), log);
     this.#child = child;
     this.#pid = child.pid;
     this.#port = port;

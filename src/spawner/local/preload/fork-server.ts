@@ -1,5 +1,6 @@
-// One preloading fork server (forkserver.py): a Python process that has imported jupyterhub-singleuser's modules and
-// forks a ready-made server per request. Spoken to over a socket on its fd 3, one JSON object per line. Its children
+// One fork server (forkserver.py): a Python process that has imported jupyterhub-singleuser's modules and forks a
+// ready-made server per request (preloading), or, plain, imported nothing and forks a child that executes the command
+// (the launcher of every other server, so the hub never forks itself). Spoken to over a socket on its fd 3, one JSON object per line. Its children
 // are not the hub's: their exit comes from the server's report, or, once the server is gone, from watching the pid
 // (status unknown then, as for a server re-adopted after a hub restart). A forked child waits for the hub's go-ahead
 // (`<id> go`, sent once the hub recorded its pid) before it runs the server; it exits if its fork server goes first.
@@ -21,8 +22,8 @@ const ARGV_ROOM = 2048;
 
 export interface ForkServerOptions {
   python: string;
-  /** The jupyterhub-singleuser script each child runs. */
-  script: string;
+  /** The jupyterhub-singleuser script each child runs; null for the plain launcher (children exec their command). */
+  script: string | null;
   /** JUPYTERHUB_SINGLEUSER_APP, '' for jupyterhub's own choice. */
   app: string;
   /** The fork server's environment; children get their own. */
@@ -38,6 +39,8 @@ export interface ForkRequest {
   log: string;
   uid: number | null;
   gid: number | null;
+  /** Supplementary groups (a system user's); null or empty for none. */
+  groups: number[] | null;
   umask: number;
   /** cgroup.procs files the child writes its pid into while still root (Spawner.mem_limit / cpu_limit). */
   cgroup: string[];
@@ -57,11 +60,15 @@ export interface ForkServerHello {
   ms: number;
 }
 
+/** The child could not be set up for this request (its command, directory, log or cgroup): the spawn's own error. */
+export class ChildSetupError extends Error {}
+
 const signalNames = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class ForkedProcess implements ServerProcess {
   readonly pid: number;
-  readonly preloaded = true;
+  /** false for the launcher's children, which always execute their command. */
+  readonly preloaded: boolean;
   /** true, or why the child ran the command itself instead (it is then a fresh interpreter, only no faster). */
   readonly exact: true | string;
   #exit: ProcessExit | null = null;
@@ -70,8 +77,9 @@ export class ForkedProcess implements ServerProcess {
 
   #release: () => void;
 
-  constructor(pid: number, exact: true | string, release: () => void = () => {}) {
+  constructor(pid: number, exact: true | string, release: () => void = () => {}, preloaded = true) {
     this.pid = pid;
+    this.preloaded = preloaded;
     this.exact = exact;
     this.#release = release;
   }
@@ -122,7 +130,12 @@ export class ForkServer {
   #stderr = '';
   #onDeath: ((why: string) => void)[] = [];
 
-  private constructor(proc: ChildProcess, control: Socket, hello: ForkServerHello) {
+  readonly #plain: boolean;
+  readonly #label: string;
+
+  private constructor(proc: ChildProcess, control: Socket, hello: ForkServerHello, plain: boolean) {
+    this.#plain = plain;
+    this.#label = plain ? 'the launcher' : 'the preload server';
     this.#proc = proc;
     this.#control = control;
     this.hello = hello;
@@ -132,8 +145,11 @@ export class ForkServer {
   static start(opts: ForkServerOptions): Promise<ForkServer> {
     // padded: each child writes its own command line over this one, in the same memory
     const names = Object.keys(opts.env).join(',').padEnd(ARGV_ROOM, ' ');
-    // -s: the user site directory depends on HOME, which is each server's own; children decide it for themselves
-    const proc = childProcess.spawn(opts.python, ['-s', SCRIPT, opts.script, opts.app, names], {
+    // -s: the user site directory depends on HOME, which is each server's own; children decide it for themselves.
+    // Plain: -I -S, nothing from the environment or site-packages, the standard library only.
+    const args = opts.script === null ? ['-I', '-S', SCRIPT, '--plain'] : ['-s', SCRIPT, opts.script, opts.app, names];
+    const label = opts.script === null ? 'the launcher' : 'the preload server';
+    const proc = childProcess.spawn(opts.python, args, {
       env: opts.env,
       cwd: '/',
       detached: true, // no terminal signals; it ends when the hub's end of fd 3 closes
@@ -148,7 +164,7 @@ export class ForkServer {
         clearTimeout(timer);
         proc.kill('SIGKILL');
         const tail = stderr.trim().split('\n').slice(-5).join('\n');
-        reject(new Error(`the preload server did not start: ${why}${tail ? `\n${tail}` : ''}`));
+        reject(new Error(`${label} did not start: ${why}${tail ? `\n${tail}` : ''}`));
       };
       const timer = setTimeout(() => fail(`no answer within ${opts.readyTimeoutMs} ms`), opts.readyTimeoutMs);
       proc.once('error', (err) => fail(`could not run ${opts.python}: ${err.message}`));
@@ -167,7 +183,7 @@ export class ForkServer {
           return fail(`it said ${JSON.stringify(buffered.slice(0, 200))}`);
         }
         if (!msg.ready) return fail(msg.error ?? 'it gave no reason');
-        const server = new ForkServer(proc, control, { pid: msg.pid, modules: msg.modules, ms: msg.ms });
+        const server = new ForkServer(proc, control, { pid: msg.pid, modules: msg.modules, ms: msg.ms }, opts.script === null);
         server.#stderr = stderr;
         server.#listen(buffered.slice(nl + 1));
         resolve(server);
@@ -191,7 +207,7 @@ export class ForkServer {
 
   /** Forks a child for `req`; resolves once it runs (its pid known) or rejects with the child's set-up error. */
   fork(req: ForkRequest): Promise<ForkedProcess> {
-    if (this.#dead) return Promise.reject(new Error('the preload server is gone'));
+    if (this.#dead) return Promise.reject(new Error(`${this.#label} is gone`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#proc.kill('SIGKILL'), FORK_TIMEOUT_MS);
@@ -256,11 +272,12 @@ export class ForkServer {
     const pending = this.#pending.get(msg.id!);
     if (!pending) return;
     this.#pending.delete(msg.id!);
-    if (msg.error !== undefined || msg.pid === undefined) return pending.reject(new Error(msg.error ?? 'no pid in the answer'));
+    if (msg.error !== undefined) return pending.reject(new ChildSetupError(msg.error));
+    if (msg.pid === undefined) return pending.reject(new Error('no pid in the answer'));
     const id = msg.id!;
     const child = new ForkedProcess(msg.pid, msg.exact ?? true, () => {
       if (!this.#dead) this.#control.write(`${id} go\n`);
-    });
+    }, !this.#plain);
     this.#children.set(child.pid, child);
     pending.resolve(child);
   }
@@ -270,7 +287,7 @@ export class ForkServer {
     const tail = this.#stderr.trim().split('\n').slice(-5).join('\n');
     const reason = `${why}${tail ? `: ${tail}` : ''}`;
     // a request in flight: its child (if forked) waits for a go-ahead that will never come, and exits
-    for (const p of this.#pending.values()) p.reject(new Error(`the preload server died: ${reason}`));
+    for (const p of this.#pending.values()) p.reject(new Error(`${this.#label} died: ${reason}`));
     this.#pending.clear();
     for (const child of this.#children.values()) child.orphaned();
     this.#children.clear();

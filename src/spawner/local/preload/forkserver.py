@@ -1,4 +1,5 @@
-"""nodehub's preloading fork server for jupyterhub-singleuser (docs/preload.md).
+"""nodehub's fork server: preloading for jupyterhub-singleuser, or plain, the launcher of every other server
+(docs/preload.md).
 
 A jupyter-server spends most of the CPU it needs before its first answer on importing Python modules. This process
 imports them once (_nodehub_warm.py), then forks one child per spawn request. Each child turns itself into the process
@@ -7,9 +8,15 @@ and runs the jupyterhub-singleuser script as `python3 <script>` would. A child t
 environment changes something that was read at import time) executes the real command instead, under the same pid.
 
     python3 -s forkserver.py <script> <app or ''> <names of the launch environment, comma-separated, space-padded>
+    python3 -I -S forkserver.py --plain
+
+Plain, it imports nothing of jupyter's (a small process that forks cheaply) and each child, once set up and released,
+executes the requested command (found on the request's PATH before the child reports back, so a missing command is
+the spawn's error): the hub's own process never forks, which would copy its whole address space and stall its event
+loop for every server started.
 
 It talks to the hub over fd 3 (a socket), one JSON object per line:
-  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "umask", "cgroup", "rlimit_as"} to fork a child;
+  hub -> here: <id> {"argv", "env", "cwd", "log", "uid", "gid", "groups", "umask", "cgroup", "rlimit_as"} to fork a child;
                <id> go once the hub has recorded that child's pid: only then does the child run the server
   here -> hub: {"ready": true, "pid", "modules", "ms", "reads", "readers"} (or {"ready": false, "error"}) once;
                {"id", "pid", "exact": true | reason} or {"id", "error"} per request;
@@ -17,7 +24,7 @@ It talks to the hub over fd 3 (a socket), one JSON object per line:
 EOF on fd 3 (the hub is gone) ends the server; its children live on, in their own sessions, except the ones still
 waiting for their go-ahead: they exit, so no server runs that the hub did not record.
 """
-import ctypes
+import errno
 import json
 import os
 import select
@@ -26,9 +33,9 @@ import socket
 import sys
 import time
 
-import _nodehub_warm as warm
-
-LIBC = ctypes.CDLL(None, use_errno=True)
+# preloading only (set by main): the plain launcher stays free of them
+warm = None
+LIBC = None
 
 CONTROL_FD = 3
 REQUEST_BUFFER = 1 << 20
@@ -51,6 +58,46 @@ def send(obj):
     data = (json.dumps(obj) + '\n').encode()
     while data:
         data = data[os.write(CONTROL_FD, data):]
+
+
+class Refused(Exception):
+    """A set-up error told to the hub as it is (the same words a spawn from the hub would use)."""
+
+
+def runnable(file, env):
+    """The file exec will run for `file`: itself when it holds a slash, else the first executable one on the request's
+    PATH (relative entries against the working directory, as the hub's own check did). Refused as spawn() words it."""
+    dirs = [None] if '/' in file else env.get('PATH', '').split(':')
+    code = 'ENOENT'
+    for d in dirs:
+        path = file if d is None else os.path.join(d or '.', file)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+        if os.path.exists(path):
+            code = 'EACCES'
+    raise Refused(f'Could not run {json.dumps(file)}: spawn {file} {code}')
+
+
+def execute(path, argv, env):
+    """Becomes the command, as a fresh spawn: default signal handling (Python ignores SIGPIPE and SIGXFSZ, which an
+    exec would pass on), nothing blocked. A file without #! line runs under sh, as execvp and sh do."""
+    for sig in signal.valid_signals():
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass  # reserved by the C library
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    try:
+        try:
+            os.execve(path, argv, env)
+        except OSError as err:
+            if err.errno != errno.ENOEXEC:
+                raise
+            os.execve('/bin/sh', ['sh', path, *argv[1:]], env)
+    except OSError as err:
+        os.write(2, f'nodehub: could not run {argv[0]}: {err.strerror}\n'.encode())
+    os._exit(127)
 
 
 class Server:
@@ -178,6 +225,7 @@ class Server:
 
     def become(self, req, ctl):
         """In the child: what a plain spawn sets up, in libuv's order (session, stdio, cwd, groups, gid, uid)."""
+        plain = self.script is None
         try:
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
@@ -192,30 +240,49 @@ class Server:
             os.dup2(log, 2)
             os.chdir(req['cwd'])
             os.umask(req['umask'])
-            self.retitle(req['argv'][1:])
+            if not plain:
+                self.retitle(req['argv'][1:])
             # limits go on while this is still the hub's trusted code and the hub's uid (cgroup.procs is root's)
-            for procs in req.get('cgroup') or ():
-                with open(procs, 'w') as f:
-                    f.write(str(os.getpid()))
+            try:
+                for procs in req.get('cgroup') or ():
+                    with open(procs, 'w') as f:
+                        f.write(str(os.getpid()))
+            except OSError as err:
+                raise Refused(f'Could not put the server into its cgroup: {err}') from None
             if req.get('rlimit_as') is not None:
                 import resource
                 resource.setrlimit(resource.RLIMIT_AS, (req['rlimit_as'], req['rlimit_as']))
             if req.get('gid') is not None:
-                os.setgroups([])
+                try:
+                    # a system user keeps their supplementary groups; anyone else has none (as libuv, which
+                    # ignores a failure to drop them: a hub that is not root has none to give away)
+                    os.setgroups(req.get('groups') or [])
+                except PermissionError:
+                    if req.get('groups'):
+                        raise
                 os.setgid(req['gid'])
             if req.get('uid') is not None:
                 os.setuid(req['uid'])
-                # an exec would make the process dumpable again (its user may ptrace it, read its /proc files)
-                LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+                if not plain:
+                    # an exec would make the process dumpable again (its user may ptrace it, read its /proc files)
+                    LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
             env = req['env']
-            os.environ.clear()
-            os.environ.update(env)
-            os.environ.update(self.added_env)
-            inexact = self.why_inexact(env)
+            if plain:
+                # found now, as the server's user in its directory: a command that is not there fails the spawn
+                self.command = runnable(req['argv'][0], env)
+                inexact = None
+            else:
+                os.environ.clear()
+                os.environ.update(env)
+                os.environ.update(self.added_env)
+                inexact = self.why_inexact(env)
             for fd in (null, log, *self.wake):
                 os.close(fd)
             os.closerange(3, ctl)
             os.closerange(ctl + 1, os.sysconf('SC_OPEN_MAX'))
+        except Refused as err:
+            os.write(ctl, f'error {err}'.encode())
+            os._exit(127)
         except Exception as err:
             os.write(ctl, f'error {type(err).__name__}: {err}'.encode())
             os._exit(127)
@@ -223,6 +290,8 @@ class Server:
         if os.read(ctl, 1) != b'g':
             os._exit(1)  # the hub (or this server) died before the hub recorded us
         os.close(ctl)
+        if plain:
+            execute(self.command, req['argv'], env)
         if inexact is not None:
             os.execve(self.script, req['argv'], env)
 
@@ -230,6 +299,7 @@ class Server:
         """What ps, pgrep and /proc show: `python3 <script> <args>` and the script's name, as after an exec. The new
         command line is written over ours (the hub pads ours so there is room); /proc/<pid>/cmdline keeps the padding
         as trailing NUL bytes (shortening it takes CAP_SYS_RESOURCE)."""
+        import ctypes
         LIBC.prctl(PR_SET_NAME, os.path.basename(self.script).encode()[:15], 0, 0, 0)
         with open('/proc/self/stat', 'rb') as f:
             fields = f.read().rsplit(b')', 1)[1].split()
@@ -272,6 +342,15 @@ class Server:
 
 
 def main():
+    global warm, LIBC
+    if sys.argv[1:] == ['--plain']:
+        send({'ready': True, 'pid': os.getpid(), 'modules': len(sys.modules), 'ms': 0})
+        Server(None, {}, {}, None, None).serve()  # returns only in a child, which executes its command instead
+        sys.exit('the plain fork server returned from a request')
+    import ctypes
+    import _nodehub_warm
+    warm = _nodehub_warm
+    LIBC = ctypes.CDLL(None, use_errno=True)
     script, app, names = sys.argv[1], sys.argv[2], [k for k in sys.argv[3].strip().split(',') if k]
     launch_env = {k: os.environ[k] for k in names if k in os.environ}
     added_env = {k: v for k, v in os.environ.items() if k not in names}

@@ -34,7 +34,7 @@ export function preloadTarget(file: string, env: Record<string, string>): Preloa
 }
 
 /** The hub's umask, without setting it (process.umask() with no argument sets and restores it). */
-function currentUmask(): number {
+export function currentUmask(): number {
   try {
     const m = /^Umask:\s+([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
     if (m) return parseInt(m[1]!, 8);
@@ -87,7 +87,7 @@ export class PreloadServers {
     if (!server) return null;
     try {
       const child = await server.fork({
-        argv: [req.file, ...req.args], env: req.env, cwd: req.cwd, log: req.logFile, uid: req.uid, gid: req.uid, umask: currentUmask(),
+        argv: [req.file, ...req.args], env: req.env, cwd: req.cwd, log: req.logFile, uid: req.uid, gid: req.uid, groups: null, umask: currentUmask(),
         cgroup: req.cgroupProcs, rlimit_as: req.rlimitAs,
       });
       const entry = this.#entries.get(key);
