@@ -5,6 +5,7 @@
 // migrations fill its database), so only the hub differs. Prints medians per measure.
 //
 //   node_modules/.bin/node bench/ab.ts --old /path/to/old/checkout [--rounds 3] [--users 100000] [--wave 50]
+//     [--only startup|work|tmplogin]   (tmplogin: only the temporary-user logins, a quick look at that one figure)
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -60,6 +61,11 @@ async function startup(t: Tree, db: string, launches: number): Promise<void> {
 }
 
 async function work(t: Tree, wave: number, windowMs: number, round: number): Promise<void> {
+  await formAndSpawns(t, wave, windowMs, round);
+  await tmplogins(t, windowMs);
+}
+
+async function formAndSpawns(t: Tree, wave: number, windowMs: number, round: number): Promise<void> {
   const hub = await t.startSystem('nodehub');
   try {
     await sleep(2_000);
@@ -81,6 +87,9 @@ async function work(t: Tree, wave: number, windowMs: number, round: number): Pro
   } finally {
     await hub.stop();
   }
+}
+
+async function tmplogins(t: Tree, windowMs: number): Promise<void> {
   const tmp = await t.startSystem('nodehub', { tmp: true });
   try {
     const c2 = cpuMs(tmp.process.pid);
@@ -110,6 +119,8 @@ async function main(): Promise<void> {
   const dbs = new Map<Tree, string>();
   const doStartup = !values.only || values.only === 'startup';
   const doWork = !values.only || values.only === 'work';
+  const doTmp = values.only === 'tmplogin';
+  if (values.only && !doStartup && !doWork && !doTmp) throw new Error('--only takes startup, work or tmplogin');
   if (doStartup) {
     for (const t of trees) {
       const file = join(t.procs.makeTempDir('ab-db'), 'nodehub.sqlite');
@@ -124,6 +135,7 @@ async function main(): Promise<void> {
     for (const t of order) {
       if (doStartup) await startup(t, dbs.get(t)!, 3);
       if (doWork) await work(t, Number(values.wave), Number(values.window), round);
+      if (doTmp) await tmplogins(t, Number(values.window));
       process.stderr.write(`round ${round + 1}/${rounds} ${t.label} done\n`);
     }
   }
