@@ -381,6 +381,22 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
       expect((await store.users.get('y'))?.name).toBe('y');
     });
 
+    it('one transaction after another, each with its own writes, on the store each hands out', async () => {
+      // the store bound to a transaction is kept and reused (sqlite: one; PostgreSQL: one per pooled connection)
+      for (let i = 0; i < 12; i++) {
+        await store.tx(async (s) => {
+          const u = await s.users.create(`t${i}`);
+          await s.servers.ensure(u.id, '');
+        });
+      }
+      await expect(store.tx(async (s) => {
+        await s.users.create('gone');
+        throw new Error('undo');
+      })).rejects.toThrow('undo');
+      expect(await store.users.count()).toBe(12);
+      expect(await store.users.get('gone')).toBeUndefined();
+    });
+
     it("a repository's own transaction joins an enclosing one", async () => {
       const g = await store.groups.create('g');
       const u = await store.users.create('u');

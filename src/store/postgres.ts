@@ -62,12 +62,22 @@ function execOn(c: Client, tx: Exec['tx']): Exec {
 }
 
 export function pgExec(pool: pg.Pool): Exec {
+  // one Exec per pooled connection, kept with it, so the store bound to it is built once (index.ts)
+  const inners = new WeakMap<pg.PoolClient, Exec>();
+  const innerFor = (client: pg.PoolClient): Exec => {
+    let inner = inners.get(client);
+    if (!inner) {
+      const made: Exec = execOn(client, (f) => f(made));
+      inners.set(client, (inner = made));
+    }
+    return inner;
+  };
   return execOn(pool, async (fn) => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const inner: Exec = execOn(client, (f) => f(inner));
+      const inner = innerFor(client);
       const result = await fn(inner);
       await client.query('COMMIT');
       return result;
