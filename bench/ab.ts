@@ -5,7 +5,9 @@
 // migrations fill its database), so only the hub differs. Prints medians per measure.
 //
 //   node_modules/.bin/node bench/ab.ts --old /path/to/old/checkout [--rounds 3] [--users 100000] [--wave 50]
-//     [--only startup|work|tmplogin]   (tmplogin: only the temporary-user logins, a quick look at that one figure)
+//     [--only startup|work|tmplogin|tmplogin-together]
+//   tmplogin: only the temporary-user logins, a quick look at that one figure; tmplogin-together: both checkouts' hubs
+//   logged into at the same time, six windows a round (see tmploginsTogether)
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -101,6 +103,26 @@ async function tmplogins(t: Tree, windowMs: number): Promise<void> {
   }
 }
 
+/** Both checkouts' tmp hubs at once, each under its own clients, window after window: the two see the same machine at
+ *  the same moment, so a shared machine's swings (other people's jobs) cancel out of the ratio. The first window of a
+ *  fresh hub (JIT warm-up) is kept apart from the later ones. */
+async function tmploginsTogether(trees: Tree[], windowMs: number, windows: number): Promise<void> {
+  const hubs = await Promise.all(trees.map((t) => t.startSystem('nodehub', { tmp: true })));
+  try {
+    for (let w = 0; w < windows; w++) {
+      const c0 = hubs.map((h) => cpuMs(h.process.pid));
+      const rates = await Promise.all(hubs.map((h, i) => trees[i]!.load.loginRate(h, 'tmplogin', windowMs)));
+      trees.forEach((t, i) => {
+        if (rates[i].failed > 0) return;
+        const perLogin = (cpuMs(hubs[i]!.process.pid) - c0[i]!) / rates[i].logins;
+        add(w === 0 ? 'hub CPU per tmplogin, side by side, first window (ms)' : 'hub CPU per tmplogin, side by side, later windows (ms)', t.label, perLogin);
+      });
+    }
+  } finally {
+    await Promise.all(hubs.map((h) => h.stop()));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -120,7 +142,8 @@ async function main(): Promise<void> {
   const doStartup = !values.only || values.only === 'startup';
   const doWork = !values.only || values.only === 'work';
   const doTmp = values.only === 'tmplogin';
-  if (values.only && !doStartup && !doWork && !doTmp) throw new Error('--only takes startup, work or tmplogin');
+  const doTogether = values.only === 'tmplogin-together';
+  if (values.only && !doStartup && !doWork && !doTmp && !doTogether) throw new Error('--only takes startup, work, tmplogin or tmplogin-together');
   if (doStartup) {
     for (const t of trees) {
       const file = join(t.procs.makeTempDir('ab-db'), 'nodehub.sqlite');
@@ -136,6 +159,7 @@ async function main(): Promise<void> {
       if (doStartup) await startup(t, dbs.get(t)!, 3);
       if (doWork) await work(t, Number(values.wave), Number(values.window), round);
       if (doTmp) await tmplogins(t, Number(values.window));
+      if (doTogether && t === order[0]) await tmploginsTogether(trees, Number(values.window), 6);
       process.stderr.write(`round ${round + 1}/${rounds} ${t.label} done\n`);
     }
   }
