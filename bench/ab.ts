@@ -5,6 +5,9 @@
 // migrations fill its database), so only the hub differs. Prints medians per measure.
 //
 //   node_modules/.bin/node bench/ab.ts --old /path/to/old/checkout [--rounds 3] [--users 100000] [--wave 50]
+//     [--only startup|work|tmplogin|tmplogin-together]
+//   tmplogin: only the temporary-user logins, a quick look at that one figure; tmplogin-together: both checkouts' hubs
+//   logged into at the same time, six windows a round (see tmploginsTogether)
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -60,6 +63,11 @@ async function startup(t: Tree, db: string, launches: number): Promise<void> {
 }
 
 async function work(t: Tree, wave: number, windowMs: number, round: number): Promise<void> {
+  await formAndSpawns(t, wave, windowMs, round);
+  await tmplogins(t, windowMs);
+}
+
+async function formAndSpawns(t: Tree, wave: number, windowMs: number, round: number): Promise<void> {
   const hub = await t.startSystem('nodehub');
   try {
     await sleep(2_000);
@@ -81,6 +89,9 @@ async function work(t: Tree, wave: number, windowMs: number, round: number): Pro
   } finally {
     await hub.stop();
   }
+}
+
+async function tmplogins(t: Tree, windowMs: number): Promise<void> {
   const tmp = await t.startSystem('nodehub', { tmp: true });
   try {
     const c2 = cpuMs(tmp.process.pid);
@@ -89,6 +100,26 @@ async function work(t: Tree, wave: number, windowMs: number, round: number): Pro
     if (logins.failed === 0) add('hub CPU per tmplogin (ms)', t.label, (cpuMs(tmp.process.pid) - c2) / logins.logins);
   } finally {
     await tmp.stop();
+  }
+}
+
+/** Both checkouts' tmp hubs at once, each under its own clients, window after window: the two see the same machine at
+ *  the same moment, so a shared machine's swings (other people's jobs) cancel out of the ratio. The first window of a
+ *  fresh hub (JIT warm-up) is kept apart from the later ones. */
+async function tmploginsTogether(trees: Tree[], windowMs: number, windows: number): Promise<void> {
+  const hubs = await Promise.all(trees.map((t) => t.startSystem('nodehub', { tmp: true })));
+  try {
+    for (let w = 0; w < windows; w++) {
+      const c0 = hubs.map((h) => cpuMs(h.process.pid));
+      const rates = await Promise.all(hubs.map((h, i) => trees[i]!.load.loginRate(h, 'tmplogin', windowMs)));
+      trees.forEach((t, i) => {
+        if (rates[i].failed > 0) return;
+        const perLogin = (cpuMs(hubs[i]!.process.pid) - c0[i]!) / rates[i].logins;
+        add(w === 0 ? 'hub CPU per tmplogin, side by side, first window (ms)' : 'hub CPU per tmplogin, side by side, later windows (ms)', t.label, perLogin);
+      });
+    }
+  } finally {
+    await Promise.all(hubs.map((h) => h.stop()));
   }
 }
 
@@ -110,6 +141,9 @@ async function main(): Promise<void> {
   const dbs = new Map<Tree, string>();
   const doStartup = !values.only || values.only === 'startup';
   const doWork = !values.only || values.only === 'work';
+  const doTmp = values.only === 'tmplogin';
+  const doTogether = values.only === 'tmplogin-together';
+  if (values.only && !doStartup && !doWork && !doTmp && !doTogether) throw new Error('--only takes startup, work, tmplogin or tmplogin-together');
   if (doStartup) {
     for (const t of trees) {
       const file = join(t.procs.makeTempDir('ab-db'), 'nodehub.sqlite');
@@ -124,6 +158,8 @@ async function main(): Promise<void> {
     for (const t of order) {
       if (doStartup) await startup(t, dbs.get(t)!, 3);
       if (doWork) await work(t, Number(values.wave), Number(values.window), round);
+      if (doTmp) await tmplogins(t, Number(values.window));
+      if (doTogether && t === order[0]) await tmploginsTogether(trees, Number(values.window), 6);
       process.stderr.write(`round ${round + 1}/${rounds} ${t.label} done\n`);
     }
   }

@@ -74,6 +74,22 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
       expect(await store.users.count()).toBe(0);
     });
 
+    it('add gives undefined for a taken name (one insert, no error); a login makes its user active at once', async () => {
+      const made = await store.users.add('eve', { lastActivity: 7000 });
+      expect(made).toMatchObject({ name: 'eve', admin: false, last_activity: 7000 });
+      expect(await store.users.add('eve', { admin: true })).toBeUndefined();
+      expect(await store.users.get('eve')).toEqual(made);
+      await expect(async () => await store.users.add('')).rejects.toThrow('non-empty');
+      // a taken name inside a transaction leaves the transaction usable (on PostgreSQL a unique violation would abort it)
+      const names = await store.tx(async (s) => {
+        expect(await s.users.add('eve')).toBeUndefined();
+        await expect(async () => await s.users.create('eve')).rejects.toThrow('user eve already exists');
+        return [(await s.users.create('frank')).name, (await s.users.get('eve'))?.name];
+      });
+      expect(names).toEqual(['frank', 'eve']);
+      expect(await store.users.count()).toBe(2);
+    });
+
     it('renaming moves the name and invalidates the login cookie id', async () => {
       const a = await store.users.create('a');
       await store.users.create('taken');
@@ -367,6 +383,22 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
       expect(await store.users.get('x')).toBeUndefined();
       expect(await store.tx(async (s) => (await s.users.create('y')).name)).toBe('y');
       expect((await store.users.get('y'))?.name).toBe('y');
+    });
+
+    it('one transaction after another, each with its own writes, on the store each hands out', async () => {
+      // the store bound to a transaction is kept and reused (sqlite: one; PostgreSQL: one per pooled connection)
+      for (let i = 0; i < 12; i++) {
+        await store.tx(async (s) => {
+          const u = await s.users.create(`t${i}`);
+          await s.servers.ensure(u.id, '');
+        });
+      }
+      await expect(store.tx(async (s) => {
+        await s.users.create('gone');
+        throw new Error('undo');
+      })).rejects.toThrow('undo');
+      expect(await store.users.count()).toBe(12);
+      expect(await store.users.get('gone')).toBeUndefined();
     });
 
     it("a repository's own transaction joins an enclosing one", async () => {

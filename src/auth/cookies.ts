@@ -1,7 +1,7 @@
 // Cookie headers and signed cookie values. Only the hub reads its own cookies (spec 3.4), so the signed format is ours:
 // "<unix seconds>|<base64url value>|<hex HMAC-SHA256>", the MAC covering the cookie name, timestamp and value so a
 // value cannot be replayed under another cookie name or with a refreshed timestamp.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export { loadOrCreateCookieSecret } from './cookie-secret.ts';
 
@@ -89,9 +89,22 @@ export function clearCookie(name: string, opts: Pick<CookieOptions, 'path' | 'do
 // Timestamps further ahead than this were not made by us with a sane clock (tornado uses the same bound).
 const MAX_FUTURE_SECONDS = 31 * 86400;
 
+const hmacKeys = new WeakMap<Buffer, KeyObject>();
+
+/** The secret as a KeyObject, made once per secret: createHmac with a KeyObject costs ~2 µs, with a Buffer ~12 µs
+ *  (the key is imported anew each time), and every cookie signed or checked makes one. */
+export function hmacKey(secret: Buffer): KeyObject {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(secret);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
 function mac(secret: Buffer, name: string, ts: string, encoded: string): string {
   // The name is length-prefixed so no (name, value) pair can collide with another.
-  return createHmac('sha256', secret).update(`${name.length}:${name}|${ts}|${encoded}`).digest('hex');
+  return createHmac('sha256', hmacKey(secret)).update(`${name.length}:${name}|${ts}|${encoded}`).digest('hex');
 }
 
 /** Signs `value` for cookie `name`; `now` in milliseconds (Date.now()). */

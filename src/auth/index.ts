@@ -7,6 +7,7 @@ export {
   clearCookie,
   signValue,
   verifySignedValue,
+  hmacKey,
   loadOrCreateCookieSecret,
   type CookieOptions,
 } from './cookies.ts';

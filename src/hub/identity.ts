@@ -197,10 +197,10 @@ export function hasAccess(p: Principal | null, required: string[], resource: Acc
   return !!p && checkAccess(p.scopes, required, resource) === 'ok';
 }
 
+/** Adds a Set-Cookie line: fastify's reply.header appends to set-cookie rather than replacing it (so handing it the
+ *  lines already set repeated each of them). */
 function appendCookie(reply: FastifyReply, cookie: string): void {
-  const prev = reply.getHeader('set-cookie');
-  const list = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
-  reply.header('set-cookie', [...list, cookie]);
+  reply.header('set-cookie', cookie);
 }
 
 export function setLoginCookie(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord): void {

@@ -42,10 +42,22 @@ interface Meta {
 }
 
 function build(x: Exec, meta: Meta, salt: Buffer): Store {
+  // The store bound to a transaction's Exec is built once per Exec and kept: sqlite has one transaction Exec, and
+  // PostgreSQL one per pooled connection, so a transaction does not rebuild every repository (which cost a short
+  // transaction more than its statements did).
+  const bound = new WeakMap<Exec, Store>();
+  const boundTo = (t: Exec): Store => {
+    let b = bound.get(t);
+    if (!b) {
+      b = build(t, meta, salt);
+      bound.set(t, b);
+    }
+    return b;
+  };
   const s: Store = {
     ...meta,
     // inside a transaction x.tx joins it and hands back x itself, so a nested tx reuses this store
-    tx: (fn) => x.tx((t) => fn(t === x ? s : build(t, meta, salt))),
+    tx: (fn) => x.tx((t) => fn(t === x ? s : boundTo(t))),
     users: usersRepo(x),
     servers: serversRepo(x),
     tokens: tokensRepo(x),

@@ -147,12 +147,21 @@ function execOn(c: Client, tx: Exec['tx']): Exec {
 }
 
 export function pgExec(pool: pg.Pool): Exec {
+  // one Exec per pooled connection, kept with it, so the store bound to it is built once (index.ts)
+  const inners = new WeakMap<pg.PoolClient, Exec>();
+  const innerFor = (client: pg.PoolClient): Exec => {
+    let inner = inners.get(client);
+    if (!inner) {
+      const made: Exec = execOn(client, (f) => f(made));
+      inners.set(client, (inner = made));
+    }
+    return inner;
+  };
   return execOn(pool, (fn) => withRetry(pool, true, async (client) => {
     await client.query('BEGIN');
     let result;
     try {
-      const inner: Exec = execOn(client, (f) => f(inner));
-      result = await fn(inner);
+      result = await fn(innerFor(client));
     } catch (err) {
       // a lost connection needs no rollback (the server rolled back), and withRetry closes it
       if (!isConnectionError(err)) await rollback(client);

@@ -75,14 +75,17 @@ export function sqliteExec(db: Database.Database): Exec {
     run: async (s: Stmt, params: readonly unknown[] = []) => prep(s).run(...bind(s, params)).changes,
   };
   const inner: Exec = { ...base, tx: (fn) => fn(inner) };
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
   const run = async <T>(fn: (x: Exec) => Promise<T>): Promise<T> => {
-    db.prepare('BEGIN IMMEDIATE').run();
+    begin.run();
     try {
       const result = await fn(inner);
-      db.prepare('COMMIT').run();
+      commit.run();
       return result;
     } catch (err) {
-      if (db.inTransaction) db.prepare('ROLLBACK').run();
+      if (db.inTransaction) rollback.run();
       throw err;
     }
   };

@@ -3,6 +3,12 @@
 // nothing here reads all users except the paginated listing, which reads one page through an index.
 // Times are epoch milliseconds; JSON columns come back parsed.
 
+export interface NewUserOptions {
+  admin?: boolean;
+  /** Epoch ms; null (never active) unless given. */
+  lastActivity?: number;
+}
+
 export interface UserRecord {
   id: number;
   name: string;
@@ -153,7 +159,10 @@ export interface Store {
     get(name: string): Promise<UserRecord | undefined>;
     getById(id: number): Promise<UserRecord | undefined>;
     getByCookieId(cookieId: string): Promise<UserRecord | undefined>;
-    create(name: string, opts?: { admin?: boolean }): Promise<UserRecord>;
+    /** Throws when the name is taken. `lastActivity` is for a user created by a login, which is activity. */
+    create(name: string, opts?: NewUserOptions): Promise<UserRecord>;
+    /** create, but a taken name gives undefined (one statement, nothing aborted). */
+    add(name: string, opts?: NewUserOptions): Promise<UserRecord | undefined>;
     update(id: number, patch: { name?: string; admin?: boolean; auth_state?: unknown }): Promise<UserRecord>;
     setEncryptedAuthState(id: number, value: string | null): Promise<void>;
     /** Moves last_activity forward only. */

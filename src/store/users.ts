@@ -1,7 +1,7 @@
 // The users table: look-ups by name, id and login-cookie id, and the paginated listing behind GET /hub/api/users.
 import { randomUUID } from 'node:crypto';
 import type { Store, UserPageQuery, UserRecord, UserState } from './types.ts';
-import { fromJson, isUniqueViolation, toJson } from './db.ts';
+import { fromJson, toJson } from './db.ts';
 import { type Exec, type Stmt, stmt } from './sql.ts';
 import { adminUsersPage } from './admin-users.ts';
 
@@ -60,7 +60,11 @@ export function checkPage(q: { offset: number; limit: number }): void {
 const byName = stmt('users_by_name', 'SELECT * FROM users WHERE name = $1');
 const byId = stmt('users_by_id', 'SELECT * FROM users WHERE id = $1');
 const byCookie = stmt('users_by_cookie', 'SELECT * FROM users WHERE cookie_id = $1');
-const insert = stmt('users_insert', 'INSERT INTO users (name, admin, created, cookie_id) VALUES ($1, $2, $3, $4) RETURNING *');
+// A taken name inserts nothing and returns no row: one statement where a look-up before the insert was two, and no
+// unique violation, which on PostgreSQL would abort a surrounding transaction.
+const insert = stmt('users_insert', `
+  INSERT INTO users (name, admin, created, last_activity, cookie_id) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (name) DO NOTHING RETURNING *`);
 // One statement for any subset of fields; a rename also replaces cookie_id so existing login cookies stop working.
 const update = stmt('users_update', `
   UPDATE users SET
@@ -113,19 +117,22 @@ export function usersRepo(x: Exec): Store['users'] {
     return row && toRecord(row);
   };
 
+  const add: Store['users']['add'] = async (name, opts = {}) => {
+    if (typeof name !== 'string' || name === '') throw new Error('user name must be a non-empty string');
+    const row = await x.get<UserRow>(insert, [name, opts.admin ? 1 : 0, Date.now(), opts.lastActivity ?? null, newCookieId()]);
+    return row && toRecord(row);
+  };
+
   return {
     get: (name) => one(byName, [name]),
     getById: (id) => one(byId, [id]),
     getByCookieId: (cookieId) => one(byCookie, [cookieId]),
     adminPage: adminUsersPage(x),
+    add,
     async create(name, opts = {}) {
-      if (typeof name !== 'string' || name === '') throw new Error('user name must be a non-empty string');
-      if (await x.get(byName, [name])) throw new Error(`user ${name} already exists`);
-      const row = await x.get<UserRow>(insert, [name, opts.admin ? 1 : 0, Date.now(), newCookieId()]).catch((err: unknown) => {
-        // another hub on the same PostgreSQL may have created the name between the check and the insert
-        throw isUniqueViolation(err) ? new Error(`user ${name} already exists`) : err;
-      });
-      return toRecord(row!);
+      const user = await add(name, opts);
+      if (!user) throw new Error(`user ${name} already exists`);
+      return user;
     },
     async update(id, patch) {
       if (patch.name !== undefined) {

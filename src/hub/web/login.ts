@@ -20,20 +20,27 @@ import { retirePreviousUser } from './front.ts';
 import { takePooledUser } from './pool-login.ts';
 
 /** Finds or creates the user an authenticator named. An explicit admin true/false from the authenticator sets the
- *  flag (SharedPasswordAuthenticator's user password takes admin away); otherwise admin_users only ever grants it. */
-export async function loginUser(hub: Hub, name: string, admin?: boolean): Promise<UserRecord> {
+ *  flag (SharedPasswordAuthenticator's user password takes admin away); otherwise admin_users only ever grants it.
+ *  A user made here is made active at `now` (the login), so startSession need not write it again. `fresh`: the
+ *  authenticator minted the name just now (temporary users), so it is inserted without looking it up first. */
+export async function loginUser(hub: Hub, name: string, admin?: boolean, opts: { now?: number; fresh?: boolean } = {}): Promise<UserRecord> {
   const isAdmin = admin ?? (hub.authenticator.isAdmin(name) ? true : undefined);
+  const made = { admin: isAdmin === true, lastActivity: opts.now ?? Date.now() };
+  const created = opts.fresh ? await hub.store.users.add(name, made) : undefined;
+  if (created) return created;
   const existing = await hub.store.users.get(name);
-  if (!existing) return await hub.store.users.create(name, { admin: isAdmin === true });
+  if (!existing) return await hub.store.users.create(name, made);
   if (isAdmin !== undefined && isAdmin !== existing.admin) return await hub.store.users.update(existing.id, { admin: isAdmin });
   return existing;
 }
 
-async function startSession(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<void> {
+async function startSession(hub: Hub, req: FastifyRequest, reply: FastifyReply, user: UserRecord, now = Date.now()): Promise<void> {
   setLoginCookie(hub, req, reply, user);
   ensureSessionId(hub, req, reply);
-  await hub.store.users.touch(user.id, Date.now());
-  await hub.store.activity.record(user.name, Date.now());
+  // the touch moves last_activity forward only, so a user whose record already says `now` (made by this login) is
+  // spared the write
+  if (user.last_activity === null || user.last_activity < now) await hub.store.users.touch(user.id, now);
+  await hub.store.activity.record(user.name, now);
 }
 
 function queryNext(req: FastifyRequest): string | undefined {
@@ -102,8 +109,9 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       hub.log.info(`Failed login for ${JSON.stringify(username.slice(0, 100))}`);
       return reply.code(200).type('text/html').send(page(req, reply, 'Invalid username or password', username));
     }
-    const user = await loginUser(hub, result.name, result.admin);
-    await startSession(hub, req, reply, user);
+    const now = Date.now();
+    const user = await loginUser(hub, result.name, result.admin, { now });
+    await startSession(hub, req, reply, user, now);
     hub.log.info(`User logged in: ${user.name}`);
     return reply.redirect(nextUrl(hub, req, user.name), 302);
   });
@@ -116,8 +124,10 @@ export function registerLoginPages(app: FastifyInstance, hub: Hub): void {
       const previous = await cookieUser(hub, req);
       const result = await getAuthenticatedUser(auth, { username: '', password: '' }, userExists);
       if (!result) return reply.code(403).type('text/html').send(page(req, reply, 'Login is not possible right now'));
-      const user = (await takePooledUser(hub, req)) ?? (await loginUser(hub, result.name, result.admin));
-      await startSession(hub, req, reply, user);
+      const now = Date.now();
+      const fresh = auth.capabilities.temporaryUsers;
+      const user = (await takePooledUser(hub, req)) ?? (await loginUser(hub, result.name, result.admin, { now, fresh }));
+      await startSession(hub, req, reply, user, now);
       retirePreviousUser(hub, previous, user);
       return reply.redirect(nextUrl(hub, req, user.name), 302);
     });
@@ -188,10 +198,11 @@ function registerOAuthPages(app: FastifyInstance, hub: Hub): void {
       hub.log.info(`OAuth user ${JSON.stringify(String(result.name).slice(0, 100))} is not allowed`);
       throw new HubError(403, `User ${String(result.name).slice(0, 100)} is not allowed to use this hub. Ask an administrator for access.`);
     }
-    let user = await loginUser(hub, checked.name, checked.admin);
+    const now = Date.now();
+    let user = await loginUser(hub, checked.name, checked.admin, { now });
     user = await applyAuthResult(hub, user, checked);
     markRefreshed(hub.store, user.id);
-    await startSession(hub, req, reply, user);
+    await startSession(hub, req, reply, user, now);
     hub.log.info(`User logged in: ${user.name}`);
     const next = pending.next && pending.next.startsWith('/') && !pending.next.startsWith('//') ? pending.next : null;
     return reply.redirect(next ?? nextUrl(hub, req, user.name), 302);

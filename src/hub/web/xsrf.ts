@@ -8,7 +8,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Hub } from '../context.ts';
-import { parseCookies, serializeCookie } from '../../auth/index.ts';
+import { hmacKey, parseCookies, serializeCookie } from '../../auth/index.ts';
 import { HubError } from '../../util/errors.ts';
 import { appendCookie, pagePrincipal } from '../identity.ts';
 import { requestOrigin, requestProto } from '../http.ts';
@@ -18,7 +18,7 @@ const ID = /^[0-9a-f]{32}$/;
 const issued = new WeakMap<FastifyRequest, string>();
 
 function tokenFor(hub: Hub, id: string): string {
-  return createHmac('sha256', hub.cookieSecret).update(`xsrf\0${id}`).digest('hex').slice(0, 40);
+  return createHmac('sha256', hmacKey(hub.cookieSecret)).update(`xsrf\0${id}`).digest('hex').slice(0, 40);
 }
 
 /** The `_xsrf` token for a form on this page; sets the browser's `_xsrf` cookie when it has none yet. */
