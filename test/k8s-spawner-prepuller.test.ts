@@ -64,8 +64,8 @@ describe('image pre-puller', () => {
     for (const d of ds) new DaemonSet(d as never).validate();
     const status = (await info(hub)).daemonsets;
     expect(status).toEqual([
-      { name: 'nodehub-image-puller', images: [IMAGE, DS_IMAGE], profiles: ['', 'minimal', 'datascience'], desired: 2, current: 2, ready: 2 },
-      { name: ds[1]!.metadata.name, images: [CUDA_IMAGE], profiles: ['cuda'], desired: 1, current: 1, ready: 1 },
+      { name: 'nodehub-image-puller', images: [IMAGE, DS_IMAGE], profiles: ['', 'minimal', 'datascience'], desired: 2, current: 2, ready: 2, updated: 2 },
+      { name: ds[1]!.metadata.name, images: [CUDA_IMAGE], profiles: ['cuda'], desired: 1, current: 1, ready: 1, updated: 1 },
     ]);
     // z2jh would pull every image everywhere; here the CUDA image is only on the GPU node
     for (const node of ['cpu-1', 'cpu-2']) {

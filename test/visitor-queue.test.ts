@@ -66,7 +66,8 @@ describe('spawn queue', () => {
   it('lines visitors up at the limit and moves the line when a server stops; the API still answers 429', async () => {
     hub = await limitedHub(1, 0);
     const a = new Visitor(hub.origin);
-    const pa = await a.go('/hub/');
+    // a slow start (a loaded machine) lands on the pending page first: follow it as the page's script does
+    const pa = await untilServer(a, await a.go('/hub/'), []);
     const ua = userOf(pa.url)!;
     expect(pa.status).toBe(200);
 

@@ -149,9 +149,9 @@ export function makeDaemonSet(group: PullGroup, opts: { name: string; hubInstanc
 }
 
 export interface PrepullerStatus {
-  /** Every DaemonSet has a ready pod on every node it targets (and reports on its current spec). */
+  /** Every DaemonSet has a ready pod of its current spec on every node it targets (and reports on that spec). */
   ready: boolean;
-  daemonsets: { name: string; images: string[]; profiles: string[]; desired: number; current: number; ready: number }[];
+  daemonsets: { name: string; images: string[]; profiles: string[]; desired: number; current: number; ready: number; updated: number }[];
   error: string | null;
 }
 
@@ -278,12 +278,16 @@ export class Prepuller {
       return {
         name, images: group.images, profiles: group.profiles, upToDate,
         desired: s.desiredNumberScheduled ?? 0, current: s.currentNumberScheduled ?? 0, ready: s.numberReady ?? 0,
+        updated: s.updatedNumberScheduled ?? 0,
       };
     });
     // z2jh's image-awaiter rule: every eligible node at first; after the scheduling wait, every node that could take a
     // puller pod, so a full node does not hold readiness back forever.
     const waited = this.#wait >= 0 && this.#reconciledAt > 0 && Date.now() - this.#reconciledAt > this.#wait * 1000;
-    const ready = this.#reconciled && daemonsets.every((d) => d.upToDate && (d.ready >= d.desired || (waited && d.ready >= d.current)));
+    // numberReady also counts pods of the previous spec still running during a rollout: as `kubectl rollout status`
+    // does, the pods must be the updated ones too (updatedNumberScheduled)
+    const ready = this.#reconciled && daemonsets.every((d) => d.upToDate
+      && ((d.ready >= d.desired && d.updated >= d.desired) || (waited && d.ready >= d.current && d.updated >= d.current)));
     return { ready, daemonsets: daemonsets.map(({ upToDate: _, ...d }) => d), error: this.#error };
   }
 
