@@ -72,6 +72,10 @@ export function figures(run: StormRun, joinedAt: number | null): Figures {
   if (joinedAt !== null) {
     const reached = rs.filter((r) => r.firstOutputMs !== null).map((r) => r.arrived + r.firstOutputMs!);
     lines.set('last first-cell output after the nodes joined', reached.length ? s(Math.max(...reached) - joinedAt) : 'n/a');
+    // those who were already waiting when the nodes joined: how long after the join their first cell came
+    const waited = rs.filter((r) => r.arrived < joinedAt && r.firstOutputMs !== null).map((r) => Math.max(0, r.arrived + r.firstOutputMs! - joinedAt));
+    lines.set('… arrived before the nodes joined: join → first cell p50 / p95 / max', waited.length
+      ? `${s(percentile(waited, 50))} / ${s(percentile(waited, 95))} / ${s(Math.max(...waited))} (n ${waited.length})` : 'n/a');
   }
   lines.set('visitors with a failure', String(failed.length));
   const q = rs.filter((r) => r.queued);

@@ -137,6 +137,11 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
     if (!l) launchers.set(node, (l = new Launcher()));
     return l;
   } : null;
+  // a node's runtime is up before the node is Ready: its launcher starts with it, not with its first pod
+  if (launcher) {
+    for (const n of store.list('nodes')) launcher(n.metadata.name as string);
+    store.subscribe((c) => { if (c.resource === 'nodes' && c.type === 'ADDED') launcher(c.object.metadata.name as string); });
+  }
   const kubelet = new Kubelet({
     store, api, nodes, events, timing, images, faults: state, baseDir,
     addresses: new PodAddresses(opts.podSubnet),
