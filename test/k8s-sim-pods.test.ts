@@ -227,3 +227,25 @@ describe('create and delete', () => {
     expect(p.status.phase).toBe('Running');
   });
 });
+
+describe('separate launchers (benches)', () => {
+  it('each node starts its pods from a launcher process of its own, not from the API server', async () => {
+    const s = await createSimulator({ separateLauncher: true, nodes: [{ name: 'node-a' }, { name: 'node-b' }] });
+    try {
+      const c = new TestClient(s.url, s.token);
+      for (const node of ['node-a', 'node-b']) {
+        expect((await c.post(PODS, podManifest(`on-${node}`, SLEEPER, { spec: { nodeName: node } }))).status).toBe(201);
+      }
+      const parents = new Set<number>();
+      for (const node of ['node-a', 'node-b']) {
+        await s.waitFor('pods', 'default', `on-${node}`, (p) => p?.status?.phase === 'Running');
+        const pid = await vi.waitFor(() => s.processes().find((p) => p.pod === `on-${node}`)!.pid, { timeout: 5000 });
+        parents.add(Number(/^PPid:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]));
+      }
+      expect(parents.size).toBe(2);
+      expect(parents.has(process.pid)).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+});

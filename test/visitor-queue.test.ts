@@ -96,6 +96,8 @@ describe('spawn queue', () => {
     expect(own.url).toMatch(/^\/hub\/queue\//);
 
     expect((await hub.api(`/users/${ua}/server`, { method: 'DELETE' })).status).toBe(204);
+    // the hub begins the head's spawn itself the moment the place frees, before b's page asks again
+    await eventually(() => hub!.running.hub.servers.get(ub, ''));
     const reached = await untilServer(b, await b.go(pb.url), []);
     expect(reached.status).toBe(200);
     expect(userOf(reached.url)).toBe(ub);

@@ -11,7 +11,7 @@ import { NAMESPACE, startSim } from '../../test/support/k8s-hub.ts';
 const [dir, nodesArg, podsArg] = process.argv.slice(2);
 const nodes = Number(nodesArg);
 // a /16 of its own: a /24 runs out with a few hundred pods plus what other simulators on this machine hold
-const { sim, kubeconfig } = await startSim({ nodes: [], podSubnet: `127.${randomInt(100, 250)}`, historyLimit: 50_000 });
+const { sim, kubeconfig } = await startSim({ nodes: [], separateLauncher: true, podSubnet: `127.${randomInt(100, 250)}`, historyLimit: 50_000 });
 copyFileSync(kubeconfig, join(dir!, 'kubeconfig'));
 const announced = new Set<string>();
 // cluster-autoscaler's answer to a pod that does not fit: one TriggeredScaleUp event per pod, at once

@@ -25,7 +25,7 @@ export async function startKube(node: string, mockCmd: string[], nodes: number, 
   mkdirSync(pods);
   const proc: ManagedProcess = startProcess({
     name: 'kube-sim', command: node, args: [new URL('./kube-sim.ts', import.meta.url).pathname, dir, String(nodes), String(podsPerNode)],
-    cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.BENCH_SIM_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SIM_NODE_OPTIONS } : {}) },
   });
   for (let i = 0; !existsSync(join(dir, 'ready')); i++) {
     if (proc.hasExited() || i > 600) throw new Error(`the simulator did not start: ${proc.logTail()}`);

@@ -62,6 +62,23 @@ function procRssMiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
+/** When the hub began each user's default server (its API's `started`): the hub's own order of starting spawns, which
+ *  the queue's fairness is judged by (a visitor's page sees the start only at its next reload, up to a second later and
+ *  more when the visitors' own process lags). */
+async function spawnStarts(hub: StormHub): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let offset = 0; ; offset += 200) {
+    const res = await fetch(`${hub.origin}/hub/api/users?limit=200&offset=${offset}`, { headers: { authorization: `token ${hub.token}` } });
+    const page = (await res.json()) as Array<{ name: string; servers?: Record<string, { started?: string | null }> }>;
+    for (const u of page) {
+      const started = u.servers?.['']?.started;
+      if (started) out.set(u.name, Date.parse(started));
+    }
+    if (page.length < 200) break;
+  }
+  return out;
+}
+
 /** Users who have a process under <hub dir>/home/<user> but no running server in the hub's API. */
 async function countOrphans(hub: StormHub): Promise<number> {
   const running = new Set<string>();
@@ -169,6 +186,8 @@ export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun
   let rssAfterMiB = NaN;
   try { rssAfterMiB = hub.pids().reduce((a, p) => a + procRssMiB(p), 0); } catch { /* gone */ }
   const orphans = await countOrphans(hub).catch(() => -1);
+  const starts = await spawnStarts(hub).catch(() => new Map<string, number>());
+  for (const v of visitors) v.result.spawnStarted = v.result.user ? starts.get(v.result.user) ?? null : null;
   await Promise.all(visitors.map((v) => v.end()));
   return {
     hub: hub.name, results: visitors.map((v) => v.result), chromiumIds, start, allArrivedS, samples, rssAfterMiB, orphans, outage,

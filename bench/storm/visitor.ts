@@ -31,6 +31,8 @@ export interface VisitorResult {
   /** When the visitor first saw the queue page: its place in line. */
   enteredQueue: number | null;
   queued: boolean;
+  /** When the hub began this visitor's spawn (its API's `started`), read after the soak. */
+  spawnStarted?: number | null;
   user: string | null;
   errors: string[];
   reconnects: number;

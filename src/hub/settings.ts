@@ -74,7 +74,7 @@ export const JupyterHub = configurable('JupyterHub', null, 'The hub itself: wher
   authenticator_class: setting(t.string, 'tmp', 'nodehub: authenticator (tmp, dummy, shared-password, null, or a class name such as jupyterhub.auth.DummyAuthenticator).'),
   spawner_class: setting(t.string, 'localprocess', 'Spawner (localprocess, kubernetes, or a class name such as kubespawner.KubeSpawner).'),
   default_url: setting(t.string, '', 'Where users land when they visit the hub root; empty means their server or the spawn page.'),
-  concurrent_spawn_limit: setting(t.int, 100, 'Most servers starting at once; 0 means no limit.'),
+  concurrent_spawn_limit: setting(t.int, 100, 'Most servers starting at once (a KubeSpawner pod waiting for a node an autoscaler announced does not count until it is placed); 0 means no limit.'),
   active_server_limit: setting(t.int, 0, 'Most servers running (or starting) at once; 0 means no limit.'),
   allow_named_servers: setting(t.bool, false, 'Let users run named servers besides their default one.'),
   named_server_limit_per_user: setting(t.int, 0, 'Most named servers per user; 0 means no limit.'),

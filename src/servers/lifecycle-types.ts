@@ -48,6 +48,9 @@ export interface ActiveServer {
   stopped: Promise<void> | null;
   /** Started by the warm pool and not yet handed to a visitor: outside the limits, and not idle in the culler's sense. */
   pooled?: boolean;
+  /** Its spawner only waits for a node an autoscaler is adding (SpawnerInit.waitingForCapacity): outside
+   *  concurrent_spawn_limit until the node is there. */
+  waitingForCapacity?: boolean;
 }
 
 export interface LifecycleDeps {

@@ -100,7 +100,7 @@ export class ServerManager {
     for (const a of this.active.values()) {
       if (a.pooled) continue;
       active++;
-      if (a.phase === 'spawning') spawning++;
+      if (a.phase === 'spawning' && !a.waitingForCapacity) spawning++;
     }
     if (hub.concurrent_spawn_limit > 0 && spawning >= hub.concurrent_spawn_limit) return 'spawns';
     if (!fromQueue && this.queue.length > 0) return 'spawns';
@@ -217,6 +217,13 @@ export class ServerManager {
         state: kept,
         log: log.child(`${active.user.name}/${active.name}`),
         onExit: (reason) => this.crashed(active, reason),
+        waitingForCapacity: (waiting) => {
+          if ((active.waitingForCapacity ?? false) === waiting) return;
+          active.waitingForCapacity = waiting;
+          log.debug(`Spawn of ${describe(active.user.name, active.name)} ${waiting ? 'waits for a node an autoscaler is adding (outside concurrent_spawn_limit)' : 'no longer waits for a node'}`);
+          // a place under concurrent_spawn_limit freed: the head of the line creates its pod now
+          if (waiting) this.drainQueue();
+        },
         recordState: (state) => {
           store.servers.update(active.recordId, { state }).catch((err: Error) => log.warn(`Could not record the state of ${active.prefix}: ${err.message}`));
         },

@@ -50,6 +50,12 @@ export interface SpawnerInit {
    * no server its successor cannot find: the record is written first, then the process is let go.
    */
   recordState?: (state: Record<string, unknown>) => void;
+  /**
+   * The spawn is (true) or is no longer (false) only waiting for capacity the cluster has promised to add (a pod no node
+   * fits, for which an autoscaler announced a scale-up). The hub does not count such a spawn against
+   * concurrent_spawn_limit, so the spawns queued behind it create their pods and the autoscaler sees the whole demand.
+   */
+  waitingForCapacity?: (waiting: boolean) => void;
   /** The authenticator's users are system users (capabilities.systemUsers): a local server runs as the user's passwd
    *  entry. */
   systemUsers?: boolean;

@@ -190,7 +190,7 @@ export class ContainerRun {
       this.containerID = `containerd://${randomBytes(32).toString('hex')}`;
       this.event(host, 'Normal', 'Created', `Created container ${this.name}`);
       const cwd = this.spec.workingDir ?? host.podDir;
-      const proc = startProcess(argv, env, cwd, (c) => this.log(c), ctx.launcher);
+      const proc = startProcess(argv, env, cwd, (c) => this.log(c), ctx.launcher?.(host.node));
       this.proc = proc;
       const startedAt = nowIso();
       // The 'error' event of a failed spawn comes after this tick; give it one turn before reporting a start.

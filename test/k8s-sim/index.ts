@@ -61,7 +61,8 @@ export interface SimulatorOptions {
   /** how many writes the history keeps for watch replay (older resourceVersions get 410) */
   historyLimit?: number;
   port?: number;
-  /** start container processes from a helper process, so that spawning many pods never stalls the API (benches) */
+  /** start container processes from helper processes (one per node), so that spawning many pods never stalls the API
+   *  and nodes start their pods side by side (benches) */
   separateLauncher?: boolean;
 }
 
@@ -129,7 +130,18 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
   const state = new FaultState();
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-sim-'));
   let endpoint = { host: '127.0.0.1', port: 0 };
-  const launcher = opts.separateLauncher ? new Launcher() : null;
+  // one launcher per node: on a real cluster each node's kubelet starts its containers beside the other nodes'
+  const launchers = new Map<string, Launcher>();
+  const launcher = opts.separateLauncher ? (node: string) => {
+    let l = launchers.get(node);
+    if (!l) launchers.set(node, (l = new Launcher()));
+    return l;
+  } : null;
+  // a node's runtime is up before the node is Ready: its launcher starts with it, not with its first pod
+  if (launcher) {
+    for (const n of store.list('nodes')) launcher(n.metadata.name as string);
+    store.subscribe((c) => { if (c.resource === 'nodes' && c.type === 'ADDED') launcher(c.object.metadata.name as string); });
+  }
   const kubelet = new Kubelet({
     store, api, nodes, events, timing, images, faults: state, baseDir,
     addresses: new PodAddresses(opts.podSubnet),
@@ -212,7 +224,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
       events.close();
       await Promise.all(services.map((svc) => svc.close()));
       await kubelet.close();
-      launcher?.close();
+      for (const l of launchers.values()) l.close();
       await server.close();
       fs.rmSync(baseDir, { recursive: true, force: true });
     },

@@ -27,8 +27,9 @@ export interface KubeletContext {
   faults: FaultState;
   addresses: PodAddresses;
   readinessFromPorts: boolean;
-  /** starts container processes from a helper process; null: from the simulator's own (process.ts) */
-  launcher: Launcher | null;
+  /** starts a node's container processes from a helper process of that node's own (each node's kubelet and runtime
+   *  start containers beside the others'); null: from the simulator's own (process.ts) */
+  launcher: ((node: string) => Launcher) | null;
   /** host:port of the simulated API server, for KUBERNETES_SERVICE_HOST/PORT */
   apiHost: () => { host: string; port: number };
   /** parent of the per-pod working directories */

@@ -221,6 +221,7 @@ export class KubeSpawner implements Spawner {
   #waitRunning(signal: AbortSignal, events: StartEvents | null, claim: StartEvents | null, deadlineAt: number): Promise<KObject> {
     const cluster = this.#cluster!;
     const t = this.#traits;
+    const waitingForCapacity = (waiting: boolean) => this.#init.waitingForCapacity?.(waiting);
     return new Promise<KObject>((resolve, reject) => {
       let seen = false;
       let unschedulableSince: number | null = null;
@@ -242,6 +243,8 @@ export class KubeSpawner implements Spawner {
         this.#probe?.seen(pod);
         // before "running": a pod seen running again after its server exited (one watch read) has still failed
         const verdict = classifyStartingPod(pod, events?.pullDetail);
+        // no node yet, one promised: the hub frees this spawn's concurrent_spawn_limit place until it is placed
+        waitingForCapacity(verdict?.kind === 'unschedulable' && events?.scaleUp === true && !pod.spec?.nodeName);
         if (verdict?.kind === 'failed') return finish(new Error(verdict.reason));
         if (isPodRunning(pod)) return finish(null, pod);
         if (events && events.failedMounts >= 2) return finish(new Error(`Could not mount the pod's volumes: ${events.lastFailedMount}`));
@@ -268,6 +271,7 @@ export class KubeSpawner implements Spawner {
       function finish(err: Error | null, pod?: KObject): void {
         if (done) return;
         done = true;
+        waitingForCapacity(false);
         clearTimeout(deadline);
         clearTimeout(recheck);
         unsubscribe();
