@@ -1,6 +1,6 @@
 // The boot gate lets a few local servers boot at once, in arrival order, and never holds a place forever.
 import { describe, expect, it } from 'vitest';
-import { BootGate, localBoots } from '../src/spawner/local/boot-gate.ts';
+import { BootGate, localBoots, releaseWhenIdle } from '../src/spawner/local/boot-gate.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -54,5 +54,47 @@ describe('BootGate', () => {
     expect(() => new BootGate(0, 1000)).toThrow(/positive integer/);
     expect(() => new BootGate(1.5, 1000)).toThrow(/positive integer/);
     expect(localBoots.limit).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('releaseWhenIdle', () => {
+  const spawnProcess = async (script: string) => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('/bin/sh', ['-c', script], { stdio: 'ignore' });
+    await new Promise((r) => child.once('spawn', r));
+    return child;
+  };
+
+  it('gives the place of a sleeping boot to the next in line, and keeps a busy one', async () => {
+    const gate = new BootGate(2, 60_000);
+    const sleeper = await spawnProcess('exec sleep 30');
+    // the busy one's work is in a child of the shell: the whole process tree counts
+    const busy = await spawnProcess('sh -c "while :; do :; done"; exit 0');
+    const done = new AbortController();
+    try {
+      let sleeperLeft = false;
+      let busyLeft = false;
+      const sleeperPlace = await gate.enter();
+      const busyPlace = await gate.enter();
+      releaseWhenIdle(gate, sleeper.pid!, () => { sleeperLeft = true; sleeperPlace(); }, done.signal);
+      releaseWhenIdle(gate, busy.pid!, () => { busyLeft = true; busyPlace(); }, done.signal);
+      // nobody waits yet: no place is given back
+      await new Promise((r) => setTimeout(r, 300));
+      expect([sleeperLeft, busyLeft]).toEqual([false, false]);
+      const next = await gate.enter(); // waits until the sleeper's place comes back
+      expect(sleeperLeft).toBe(true);
+      // the busy boot has been sampled many times meanwhile and over the next half second: it keeps its place
+      await new Promise((r) => setTimeout(r, 500));
+      expect(busyLeft).toBe(false);
+      expect(gate.full).toBe(true);
+      next();
+    } finally {
+      done.abort();
+      // the loop first (a child of the shell), while the shell is still its parent
+      const { execFileSync } = await import('node:child_process');
+      try { execFileSync('pkill', ['-KILL', '-P', String(busy.pid)]); } catch { /* gone */ }
+      busy.kill('SIGKILL');
+      sleeper.kill('SIGKILL');
+    }
   });
 });

@@ -7,7 +7,14 @@
 // A preloaded jupyterhub-singleuser (LocalProcessSpawner.preload) needs ~30 ms of CPU instead, and then the limit does
 // not matter: 50 at once were all ready after 1.96–2.6 s with 4, 8, 16 or 64 places (4 rounds each, interleaved;
 // medians 2.10, 2.04, 2.10, 2.17 s). The limit stays for what still boots slowly: other commands, preload off.
+//
+// A place is for CPU: a boot that waits instead (a server that is up but slow to answer over a busy network, a small
+// server that needs no imports, a preloaded one) gives its place back once its processes have been sleeping and used
+// no CPU for two samples in a row while others wait (`releaseWhenIdle`). Without this, four places and boots of half
+// a second of wall time capped a 1,000-visitor storm at ~7 starts a second with the hub idle (bench/RESULTS.md).
+import fs from 'node:fs';
 import os from 'node:os';
+import { processTree } from './listener.ts';
 
 export class BootGate {
   readonly limit: number;
@@ -67,3 +74,54 @@ export class BootGate {
 
 /** Shared by every LocalProcessSpawner of the hub: two booting servers per core keep the cores busy. */
 export const localBoots = new BootGate(Math.max(2, 2 * os.availableParallelism()), 5_000);
+
+const IDLE_SAMPLE_MS = 50;
+
+/** CPU ticks used so far by `pids` and whether any of them is running or in uninterruptible sleep (busy), from /proc;
+ *  null when the first one is gone or /proc cannot say. */
+function cpuState(pids: number[]): { ticks: number; busy: boolean } | null {
+  let ticks = 0;
+  let busy = false;
+  for (const [i, pid] of pids.entries()) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      if (i === 0) return null;
+      continue; // a child that ended meanwhile
+    }
+    // after the command name in parentheses (which may hold anything): state, ppid, … utime (14th field), stime (15th)
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (f[0] === 'R' || f[0] === 'D') busy = true;
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return { ticks, busy };
+}
+
+/**
+ * Gives `leave` back once the boot of `pid` (and its children) is not using the CPU: two samples in a row, while
+ * someone waits for a place, with no process running and no CPU tick used in between. Stops at `signal`.
+ */
+export function releaseWhenIdle(gate: BootGate, pid: number, leave: () => void, signal: AbortSignal): void {
+  let last: { ticks: number; busy: boolean } | null = null;
+  let idleSamples = 0;
+  const timer = setInterval(() => {
+    if (signal.aborted) return clearInterval(timer);
+    if (gate.waiting === 0) {
+      last = null;
+      idleSamples = 0;
+      return;
+    }
+    const now = cpuState(processTree(pid, 32));
+    if (!now) return clearInterval(timer);
+    idleSamples = last && !now.busy && !last.busy && now.ticks === last.ticks ? idleSamples + 1 : 0;
+    last = now;
+    if (idleSamples >= 2) {
+      clearInterval(timer);
+      leave();
+    }
+  }, IDLE_SAMPLE_MS);
+  timer.unref();
+  signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+}
+

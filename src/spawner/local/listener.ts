@@ -55,7 +55,7 @@ async function listeningInodes(port: number, tables: readonly string[]): Promise
 }
 
 /** `pid` and its descendants (children of every thread), at most `limit` of them. */
-function processTree(pid: number, limit = 256): number[] {
+export function processTree(pid: number, limit = 256): number[] {
   const seen = [pid];
   for (let i = 0; i < seen.length && seen.length < limit; i++) {
     let tasks: string[];

@@ -12,7 +12,7 @@ import { acquireHome, adoptHome, isAlive, killGroupQuietly, pickFreePort, proces
 import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import { listenerOwnedBy } from './listener.ts';
-import { localBoots } from './boot-gate.ts';
+import { localBoots, releaseWhenIdle } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
 import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
 import { acquireUid, claimUid, giveHomeTo } from './uids.ts';
@@ -152,17 +152,19 @@ export class LocalProcessSpawner implements Spawner {
       for (let attempt = 1; ; attempt++) {
         if (localBoots.full) this.#feed.push({ progress: 20, message: 'Waiting for other servers to finish starting…' });
         const leave = await localBoots.enter(abort.signal);
+        const booted = new AbortController();
         // Picked once through the gate, so the port is not left waiting for someone else to take.
         let port = this.#traits.port;
         try {
           port ||= await pickFreePort(this.#traits.ip);
-          return await this.#launch(port, abort.signal);
+          return await this.#launch(port, abort.signal, (pid) => releaseWhenIdle(localBoots, pid, leave, booted.signal));
         } catch (err) {
           const retry = err instanceof EarlyExitError && err.portInUse && !this.#traits.port && attempt < PORT_ATTEMPTS;
           if (!retry || abort.signal.aborted) throw err;
           this.#init.log.info(`Port ${port} was taken before the server bound it; trying another`);
           this.#resetProcess();
         } finally {
+          booted.abort();
           leave();
         }
       }
@@ -177,7 +179,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   /** Spawns the server on `port` and waits until it answers; rejects at once when it exits first. */
-  async #launch(port: number, signal: AbortSignal): Promise<string> {
+  /** `onRunning` is told the pid once the server may run (the boot gate then watches whether it uses the CPU). */
+  async #launch(port: number, signal: AbortSignal, onRunning: (pid: number) => void): Promise<string> {
     const { spec, log } = this.#init;
     const home = this.#home!;
     const connectHost = toConnectHost(this.#traits.ip);
@@ -215,6 +218,7 @@ export class LocalProcessSpawner implements Spawner {
     // Recorded before it may run: a hub killed from here on leaves a pid its successor stops or adopts.
     this.#init.recordState?.(this.getState());
     child.release();
+    onRunning(child.pid);
     const how = child.preloaded ? ' (preloaded)' : '';
     log.info(`Started server process ${child.pid}${how} for ${describe(spec)} on port ${port} (log: ${logFile})`);
 
