@@ -37,6 +37,7 @@ const { values: flags } = parseArgs({
     'mem-share': { type: 'string', default: '0.5' },
     'cpu-share': { type: 'string', default: '0.25' },
     chromium: { type: 'string', default: '20' },
+    'chromium-nice': { type: 'string', default: '0' },
     deadline: { type: 'string', default: '300' },
     kube: { type: 'boolean', default: false },
     'nodes-join-at': { type: 'string', default: '60' },
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
   let kube: KubeVariant | null = null;
   const done: Array<{ run: StormRun; fig: Figures }> = [];
   try {
-    if (CHROMIUM) browser = await launchChromium();
+    if (CHROMIUM) browser = await launchChromium(work, Number(flags['chromium-nice']));
     for (const system of systems) {
       if (flags.kube) kube = await startKube(NODEHUB_NODE, mux.command, Number(flags['kube-nodes']), Math.ceil((2 * N) / Number(flags['kube-nodes'])));
       const plan: HubPlan = {
