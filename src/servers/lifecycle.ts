@@ -2,11 +2,11 @@
 // server's state; it writes the store, adds and removes routes, creates and deletes the server's token and OAuth client,
 // and emits progress events. A restarted hub takes back the servers left running through `adopt` (adopt.ts).
 import { EventEmitter } from 'node:events';
-import type { HubConfig } from '../config/types.ts';
+import type { HubConfig, SpawnerConfig } from '../config/types.ts';
 import type { ActiveServer, HubEvent, LifecycleDeps, UserRef } from './lifecycle-types.ts';
-import type { SpawnerConfig } from '../config/types.ts';
 import type { ServerRecord } from '../store/types.ts';
 import { DomainError } from '../util/errors.ts';
+import { withTimeout } from '../util/time.ts';
 import type { Spawner } from '../spawner/types.ts';
 import { describeServer as describe, serverPrefix } from './naming.ts';
 import { createServerCredentials, releaseServerCredentials } from './credentials.ts';
@@ -396,10 +396,4 @@ export class ServerManager {
     await Promise.all(ending.map((a) => this.stop(a.user.name, a.name)));
     this.active.clear();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
