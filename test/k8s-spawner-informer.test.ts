@@ -128,7 +128,8 @@ describe('supervised informer', () => {
     // by a working one without the stall ever being noticed (seen on a loaded machine).
     const r = startReflector({ watchTimeoutSeconds: 30, stallMs: 1500 });
     await r.waitSynced(5000);
-    await eventually(() => r.stats().watching);
+    // the stream must be open on the server's side too, or the stall misses it and a working stream replaces it
+    await eventually(() => r.stats().watching && sim.faults.openWatches > 0);
     sim.faults.stallWatches(false); // the open stream goes silent; new ones work
     pod('late');
     await eventually(() => !!r.get('late'), 6000);

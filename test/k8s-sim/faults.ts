@@ -159,6 +159,11 @@ export class Faults {
   }
 
   /** Open watches go silent (connection kept, no bytes, not even their timeout end); `alsoNew` for new ones too. */
+  /** Watch streams open on the server now. */
+  get openWatches(): number {
+    return this.watches.open;
+  }
+
   stallWatches(alsoNew = true): void {
     this.watches.stallAll();
     this.watches.stallNew = alsoNew;
