@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken, latestVersion, openStore, parseDbUrl, pendingMigrationsFor } from '../src/store/index.ts';
 import { listMigrations, postgresSql } from '../src/store/migrate.ts';
 import type { Store } from '../src/store/types.ts';
-import { createDatabase, emptyDatabase } from './support/postgres.ts';
+import { createDatabase, emptyDatabase, postgresRows } from './support/postgres.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
   let dir: string;
@@ -32,19 +32,7 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
     if (backend === 'sqlite') return Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
     const loc = parseDbUrl(url);
     if (loc.kind !== 'postgres') throw new Error('not postgres');
-    const c = new pg.Client({ host: loc.host, user: loc.user, database: loc.database });
-    await c.connect();
-    try {
-      const tables = await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-      const parts: string[] = [];
-      for (const { tablename } of tables.rows as { tablename: string }[]) {
-        const r = await c.query(`SELECT t::text AS row FROM ${pg.escapeIdentifier(tablename)} t`);
-        for (const { row } of r.rows as { row: string }[]) parts.push(row);
-      }
-      return Buffer.from(parts.join('\n'));
-    } finally {
-      await c.end();
-    }
+    return postgresRows({ host: loc.host, user: loc.user, database: loc.database });
   };
 
   describe('users', () => {

@@ -171,7 +171,12 @@ export async function storedBytes(dbUrl: string): Promise<Buffer> {
     const files = readdirSync(dirname(file)).filter((f) => f.startsWith(basename(file)));
     return Buffer.concat(files.map((f) => readFileSync(join(dirname(file), f))));
   }
-  const c = new pg.Client({ host: process.env.NODEHUB_TEST_PG_DIR, user: 'nodehub', database: databaseOf(dbUrl) });
+  return postgresRows({ host: process.env.NODEHUB_TEST_PG_DIR, user: 'nodehub', database: databaseOf(dbUrl) });
+}
+
+/** Every row of every table in the public schema, as text, one per line. */
+export async function postgresRows(config: pg.ClientConfig): Promise<Buffer> {
+  const c = new pg.Client(config);
   await c.connect();
   try {
     const tables = await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
