@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { deployTree, readDocuments, repo } from './support/deploy-tree.ts';
 import type { K8sObject } from './support/deploy-tree.ts';
 import { freePort, NODE24 } from './support/hub-process.ts';
+import { hubDbUrl } from './support/postgres.ts';
 
 const container = (readDocuments(join(repo, 'deploy/kubernetes/base/deployment.yaml'))[0] as K8sObject).spec.template.spec.containers[0];
 const secretTemplate = (readDocuments(join(repo, 'deploy/kubernetes/base/secret.example.yaml'))[0] as K8sObject).stringData;
@@ -20,7 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function hubArgs(file: string, extra: string[]): string[] {
   const args = (container.args as string[]).map((a) => (a === '/etc/nodehub/nodehub.yaml' ? file : a));
   expect(args).toContain(file);
-  const db = `sqlite:///${join(dir, `${randomBytes(4).toString('hex')}.sqlite`)}`;
+  const db = hubDbUrl(join(dir, randomBytes(4).toString('hex')));
   return ['src/cli.ts', ...args, '--db', db, '--JupyterHub.spawner_class=localprocess', ...extra];
 }
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { startTestHub, type TestHub } from './support/hub.ts';
+import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { login } from './hub-protocol-support.ts';
 import { formSession } from './support/raw-http.ts';
 
@@ -306,6 +306,8 @@ describe('next on login and spawn pages stays on-site', () => {
     expect(pending.status).toBeLessThan(500);
     if (pending.status === 200) expect(await pending.text()).not.toContain('evil.example');
     else expect(decodeURIComponent(pending.headers.get('location') ?? '')).not.toContain('evil.example');
+    // the server started; stopping it while its spawn is still pending would be a 400, as in JupyterHub
+    await eventually(async () => expect((await (await api('/users/alice')).json()).servers['']?.pending ?? null).toBeNull());
     expect((await api('/users/alice/server', { method: 'DELETE' })).status).toBeLessThan(300);
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { freePort, NODE24, ROOT } from './support/hub-process.ts';
+import { hubDbUrl } from './support/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nodehub-builtins-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +21,7 @@ test('an idle hub that has served requests has not loaded undici or web streams'
   writeFileSync(probe, `import { writeFileSync } from 'node:fs';
 process.on('SIGUSR2', () => writeFileSync(${JSON.stringify(listFile)}, JSON.stringify(process.moduleLoadList)));\n`);
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ JupyterHub: { ip: '127.0.0.1', port, db_url: `sqlite:///${join(dir, 'hub.sqlite')}` } }));
+  writeFileSync(config, JSON.stringify({ JupyterHub: { ip: '127.0.0.1', port, db_url: hubDbUrl(dir) } }));
   const env = { ...process.env };
   delete env.NODEHUB_CONFIG;
   delete env.JPY_COOKIE_SECRET;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { freePort, killHard, NODE24, pidAlive, startHubProcess } from './support/hub-process.ts';
+import { hubDbUrl } from './support/postgres.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nodehub-svc-killed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ setInterval(() => {}, 1 << 30);\n`);
   const port = await freePort();
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ JupyterHub: {
-    ip: '127.0.0.1', port, db_url: `sqlite:///${join(dir, 'hub.sqlite')}`,
+    ip: '127.0.0.1', port, db_url: hubDbUrl(dir),
     services: [{ name: 'stays-up', command: [NODE24, script] }],
   } }));
   const hub = await startHubProcess(config, `http://127.0.0.1:${port}`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, NODE24, ROOT } from './support/hub-process.ts';
+import { hubDbUrl } from './support/postgres.ts';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -22,7 +23,7 @@ function runHub(config: object, asNobody: boolean, until: RegExp): Promise<{ out
   if (asNobody) fs.chownSync(home, NOBODY, NOBODY);
   const file = path.join(home, 'nodehub.json');
   const hub = (config as { JupyterHub: object }).JupyterHub;
-  fs.writeFileSync(file, JSON.stringify({ ...config, JupyterHub: { ...hub, db_url: `sqlite:///${path.join(home, 'nodehub.sqlite')}` } }));
+  fs.writeFileSync(file, JSON.stringify({ ...config, JupyterHub: { ...hub, db_url: hubDbUrl(home) } }));
   if (asNobody) fs.chownSync(file, NOBODY, NOBODY);
   const cmd = asNobody ? ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', NODE24] : [NODE24];
   const child = spawn(cmd[0]!, [...cmd.slice(1), 'src/cli.ts', '-f', file], {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startHubProcess, type HubProcess } from './support/hub-process.ts';
 import { MOCK_SINGLEUSER, eventually } from './support/hub.ts';
+import { hubDbUrl } from './support/postgres.ts';
 
 const isRoot = process.getuid?.() === 0;
 // Not a range another test file uses: files may run at the same time.
@@ -35,7 +36,7 @@ async function startOne(name: string): Promise<Running> {
   const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify({
     JupyterHub: {
-      ip: '127.0.0.1', port, base_url: `/${name}/`, db_url: `sqlite:///${path.join(dir, `${name}.sqlite`)}`,
+      ip: '127.0.0.1', port, base_url: `/${name}/`, db_url: hubDbUrl(path.join(dir, name)),
       cookie_secret_file: path.join(dir, `${name}.secret`), authenticator_class: 'dummy', log_level: 'warn',
       services: [{ name: 'admin-svc', api_token: token, admin: true }],
     },

@@ -91,6 +91,16 @@ describe.each(['sqlite', 'postgres'] as const)('%s', (backend) => {
     });
   });
 
+  it('text with a NUL character: never stored, a lookup by it finds nothing, a write with it is refused as invalid', async () => {
+    // PostgreSQL's text cannot hold U+0000; a raw driver error here was a 500 for GET /hub/api/users/%00
+    await store.users.create('bob');
+    expect(await store.users.get('bob\0')).toBeUndefined();
+    expect(await store.users.get('\0')).toBeUndefined();
+    await expect(store.users.create('eve\0')).rejects.toMatchObject({ kind: 'invalid', message: expect.stringMatching(/NUL/) });
+    expect(await store.users.get('eve')).toBeUndefined();
+    expect((await store.users.get('bob'))?.name).toBe('bob');
+  });
+
   describe('servers', () => {
     it('ensure is idempotent, update patches only given fields, touch only moves forward', async () => {
       const u = await store.users.create('carol');

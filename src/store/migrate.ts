@@ -1,6 +1,6 @@
 // Schema migrations: numbered SQL files in <repo>/migrations, one source for both backends, applied in order inside
 // one transaction. The files are written in sqlite's SQL; postgresSql() below is the whole translation to PostgreSQL
-// (types, identity keys, and blocks marked `-- sqlite only`). The version numbers are the same on both: sqlite keeps
+// (types, identity keys, and blocks marked `-- sqlite only`); blocks marked `-- postgresql only` are left out on sqlite. The version numbers are the same on both: sqlite keeps
 // it in the file header (PRAGMA user_version, free to read at open), PostgreSQL in the one-row table nodehub_schema.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,7 @@ export function migrate(db: Database.Database, dir?: string): number[] {
     const pending = pendingMigrations(db, dir);
     for (const m of pending) {
       try {
-        db.exec(readFileSync(m.file, 'utf8'));
+        db.exec(sqliteSql(readFileSync(m.file, 'utf8')));
       } catch (err) {
         throw new Error(`migration ${m.file} failed: ${(err as Error).message}`, { cause: err });
       }
@@ -87,6 +87,10 @@ export function migrate(db: Database.Database, dir?: string): number[] {
  * keys identity columns, BLOB BYTEA; text compares bytewise (COLLATE "C") as in sqlite, so names sort and match the
  * same on both; sqlite-only blocks (data fixes for databases older than PostgreSQL support) are left out.
  */
+export function sqliteSql(sql: string): string {
+  return sql.replace(/^-- postgresql only\n[\s\S]*?^-- end postgresql only\n?/gm, '');
+}
+
 export function postgresSql(sql: string): string {
   return sql
     .replace(/^-- sqlite only\n[\s\S]*?^-- end sqlite only\n?/gm, '')

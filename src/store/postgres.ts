@@ -7,7 +7,7 @@
 // hub answers 503 with Retry-After), never a raw driver error. Not run again: a single write or a COMMIT whose
 // connection broke after it was sent without the server saying it aborted (it may have been applied).
 import pg from 'pg';
-import type { Exec, Stmt } from './sql.ts';
+import { nulLookup, type Exec, type Stmt } from './sql.ts';
 import { DomainError } from '../util/errors.ts';
 
 export interface PgLocation {
@@ -128,6 +128,7 @@ function query(c: Client, s: Stmt, params: readonly unknown[]): Promise<pg.Query
 
 /** On the pool each statement is retried as above; inside a transaction the transaction is retried as a whole. */
 function run(c: pg.Pool | pg.PoolClient, s: Stmt, params: readonly unknown[]): Promise<pg.QueryResult> {
+  if (nulLookup(s, params)) return Promise.resolve({ rows: [], rowCount: 0 } as unknown as pg.QueryResult);
   if (!(c instanceof pg.Pool)) return query(c, s, params);
   return withRetry(c, isRead(s), (client) => query(client, s, params));
 }

@@ -8,6 +8,8 @@
 // Each backend prepares a statement once per connection: sqlite keeps better-sqlite3's prepared statement, PostgreSQL
 // names it, so the server parses and plans it once per connection.
 
+import { DomainError } from '../util/errors.ts';
+
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Stmt {
@@ -60,4 +62,18 @@ export interface Exec {
   run(s: Stmt, params?: readonly unknown[]): Promise<number>;
   /** Runs fn in one transaction (all or nothing); inside a transaction, fn joins it. */
   tx<T>(fn: (x: Exec) => Promise<T>): Promise<T>;
+}
+
+const hasNul = (v: unknown): boolean =>
+  typeof v === 'string' ? v.includes('\0') : Array.isArray(v) && v.some((x) => typeof x === 'string' && x.includes('\0'));
+
+/**
+ * PostgreSQL text cannot hold U+0000 (sqlite's can), so on both backends no stored text has one: a read whose
+ * parameters hold one finds nothing (true: answer with no rows), a write is refused as invalid input, never a driver
+ * error and a 500 (a name such as `/hub/api/users/%00`).
+ */
+export function nulLookup(s: Stmt, params: readonly unknown[]): boolean {
+  if (!params.some(hasNul)) return false;
+  if (/^\s*SELECT\b/i.test(s.postgres)) return true;
+  throw new DomainError('invalid', 'text with a NUL character (U+0000) cannot be stored');
 }

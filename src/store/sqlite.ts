@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { createPrivate } from '../util/private-files.ts';
-import type { Exec, Stmt } from './sql.ts';
+import { nulLookup, type Exec, type Stmt } from './sql.ts';
 
 /** A configured connection without migrations or statements: what `nodehub upgrade-db` inspects first. */
 export function openSqlite(filename: string, memory: boolean): Database.Database {
@@ -59,20 +59,22 @@ export function sqliteExec(db: Database.Database): Exec {
   let queue: Promise<unknown> = Promise.resolve();
   const base = {
     dialect: 'sqlite' as const,
-    all: async <R>(s: Stmt, params: readonly unknown[] = []) => prep(s).all(...bind(s, params)) as R[],
+    all: async <R>(s: Stmt, params: readonly unknown[] = []) => (nulLookup(s, params) ? [] : prep(s).all(...bind(s, params)) as R[]),
     get: async <R>(s: Stmt, params: readonly unknown[] = []) => {
+      if (nulLookup(s, params)) return undefined;
       const p = prep(s);
       if (p.reader) return p.get(...bind(s, params)) as R | undefined;
       p.run(...bind(s, params));
       return undefined;
     },
     value: async <T>(s: Stmt, params: readonly unknown[] = []) => {
+      if (nulLookup(s, params)) return undefined;
       const p = prep(s);
       const row = p.raw(true).get(...bind(s, params)) as unknown[] | undefined;
       p.raw(false);
       return row?.[0] as T | undefined;
     },
-    run: async (s: Stmt, params: readonly unknown[] = []) => prep(s).run(...bind(s, params)).changes,
+    run: async (s: Stmt, params: readonly unknown[] = []) => (nulLookup(s, params) ? 0 : prep(s).run(...bind(s, params)).changes),
   };
   const inner: Exec = { ...base, tx: (fn) => fn(inner) };
   const begin = db.prepare('BEGIN IMMEDIATE');

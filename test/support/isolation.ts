@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { startHub, type RunningHub } from '../../src/hub/start.ts';
 import { eventually } from './hub.ts';
 import { executeOverWebsocket } from './kernel.ts';
+import { hubDbUrl } from './postgres.ts';
 
 export const isRoot = process.getuid?.() === 0;
 export const hasSingleuser = fs.existsSync('/usr/bin/jupyterhub-singleuser') || fs.existsSync('/usr/local/bin/jupyterhub-singleuser');
@@ -37,7 +38,7 @@ export async function startIsoHub(extra: Record<string, Record<string, unknown>>
   const token = randomBytes(16).toString('hex');
   const config = {
     JupyterHub: {
-      ip: '127.0.0.1', port: 0, db_url: `sqlite:///${path.join(dir, 'nodehub.sqlite')}`, cookie_secret_file: path.join(dir, 'cookie_secret'),
+      ip: '127.0.0.1', port: 0, db_url: hubDbUrl(dir), cookie_secret_file: path.join(dir, 'cookie_secret'),
       authenticator_class: 'dummy', services: [{ name: 'admin-svc', api_token: token, admin: true }], log_level: 'warn',
     },
     Spawner: { http_timeout: 60, start_timeout: 60 },

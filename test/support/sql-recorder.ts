@@ -2,6 +2,7 @@
 // asserting which statements an operation runs instead of how long it takes. Install before the store under test is
 // opened (stores prepare their statements up front).
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 export interface SqlRecorder {
   /** The statements run since the last take(), oldest first. */
@@ -37,6 +38,35 @@ export function recordSql(): SqlRecorder {
     restore() {
       proto.prepare = prepare!;
       proto.exec = exec!;
+    },
+  };
+}
+
+export interface PgStatement {
+  text: string;
+  values: unknown[];
+}
+
+/** The same for PostgreSQL: every statement node-postgres sends from this process, with its parameters (to EXPLAIN
+ *  it as it ran). */
+export function recordPgSql(): { take(): PgStatement[]; restore(): void } {
+  let ran: PgStatement[] = [];
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const { query } = proto;
+  proto.query = function (this: unknown, config: unknown, values?: unknown, ...rest: unknown[]) {
+    const c = config as { text?: string; values?: unknown[] } | string;
+    if (typeof c === 'string') ran.push({ text: c, values: Array.isArray(values) ? values : [] });
+    else if (c && typeof c.text === 'string') ran.push({ text: c.text, values: c.values ?? [] });
+    return query.call(this, config, values, ...rest);
+  };
+  return {
+    take() {
+      const out = ran;
+      ran = [];
+      return out;
+    },
+    restore() {
+      proto.query = query;
     },
   };
 }
