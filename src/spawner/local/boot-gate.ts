@@ -75,7 +75,7 @@ export class BootGate {
 /** Shared by every LocalProcessSpawner of the hub: two booting servers per core keep the cores busy. */
 export const localBoots = new BootGate(Math.max(2, 2 * os.availableParallelism()), 5_000);
 
-const IDLE_SAMPLE_MS = 50;
+const IDLE_SAMPLE_MS = 25;
 
 /** CPU ticks used so far by `pids` and whether any of them is running or in uninterruptible sleep (busy), from /proc;
  *  null when the first one is gone or /proc cannot say. */
