@@ -98,3 +98,45 @@ describe('releaseWhenIdle', () => {
     }
   });
 });
+
+describe('a local spawn and the hub-wide gate', () => {
+  it('is launched and recorded while every place is taken, and runs its command only once it has a place', async () => {
+    const { readFileSync, rmSync } = await import('node:fs');
+    const { LocalProcessSpawner } = await import('../src/spawner/local/spawner.ts');
+    const { mockInit, tmpRoot } = await import('./support/spawner-fixtures.ts');
+    const root = tmpRoot();
+    const places = await Promise.all(Array.from({ length: localBoots.limit }, () => localBoots.enter()));
+    let recorded: Record<string, unknown> | null = null;
+    const s = new LocalProcessSpawner(mockInit(root, { recordState: (state) => { recorded = state; } }));
+    const messages: string[] = [];
+    const started = s.start();
+    const feed = (async () => { for await (const ev of s.progress()) messages.push(ev.message); })();
+    try {
+      // the launch round trip happened without a place: the child is set up, its pid recorded …
+      const pid = await eventuallyValue(() => (recorded?.pid as number | undefined) ?? null);
+      expect(localBoots.waiting).toBe(1);
+      // … and it waits for its go-ahead in the launcher's code, not running the server's command yet
+      const cmdline = () => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      expect(cmdline()).not.toContain('mock-singleuser');
+      expect(messages).toContain('Waiting for other servers to finish starting…');
+      places[0]!();
+      await started;
+      expect(cmdline()).toContain('mock-singleuser');
+    } finally {
+      for (const leave of places) leave();
+      await s.stop().catch(() => {});
+      await feed.catch(() => {});
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+async function eventuallyValue<T>(fn: () => T | null, timeoutMs = 10_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v !== null) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -75,11 +75,12 @@ export class ChromiumVisitor {
   constructor(browser: Browser, plan: VisitorPlan) {
     this.browser = browser;
     this.plan = plan;
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], errorTimes: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
     this.result.errors.push(`chromium: ${what}`);
+    this.result.errorTimes.push(Date.now());
   }
 
   async arrive(): Promise<void> {

@@ -112,6 +112,17 @@ export function render(runs: Array<{ run: StormRun; fig: Figures }>): string {
       out.push('', `${run.hub}, failures by kind:`);
       for (const [e, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 12)) out.push(`- ${n}× ${e.slice(0, 220)}`);
     }
+    const failed = run.results.filter((r) => r.errors.length);
+    if (failed.length) {
+      // each one, to look up in the hub's log (kept with BENCH_KEEP_TMP=1): who, what served them, when
+      const t0 = Math.min(...run.results.map((r) => r.arrived).filter((t) => t > 0));
+      out.push('', `${run.hub}, the first ${Math.min(10, failed.length)} visitors with a failure:`);
+      for (const r of failed.slice(0, 10)) {
+        const when = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
+        out.push(`- visitor ${r.id} (${r.user ?? 'no user'}, ${r.kind ?? 'no server'}, arrived ${when(r.arrived)}, first output ${r.firstOutputMs === null ? 'never' : `${(r.firstOutputMs / 1000).toFixed(1)} s`}): `
+          + r.errors.map((e, i) => `${e.slice(0, 160)} at ${r.errorTimes?.[i] ? when(r.errorTimes[i]!) : '?'}`).join('; '));
+      }
+    }
     if (run.hubLog.length) {
       out.push('', `${run.hub}, its log's warnings and errors by kind:`);
       for (const [m, n] of run.hubLog) out.push(`- ${n}× ${m}`);

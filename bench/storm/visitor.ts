@@ -35,6 +35,8 @@ export interface VisitorResult {
   spawnStarted?: number | null;
   user: string | null;
   errors: string[];
+  /** When each error happened (epoch ms), in the order of errors. */
+  errorTimes: number[];
   reconnects: number;
   cells: number;
   /** ms from the first request to the server's first page (the rest is the notebook, kernel and cell). */
@@ -62,11 +64,12 @@ export class StormVisitor {
   constructor(plan: VisitorPlan) {
     this.plan = plan;
     this.browser = new Browser(plan.origin);
-    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
+    this.result = { id: plan.id, arrived: 0, firstOutputMs: null, leftQueue: null, enteredQueue: null, queued: false, user: null, errors: [], errorTimes: [], reconnects: 0, cells: 0, kind: null, serverMs: null };
   }
 
   private fail(what: string): void {
     this.result.errors.push(what);
+    this.result.errorTimes.push(Date.now());
   }
 
   /** A navigation that waits out a hub restart (connection refused while the outage lasts) like a reloading tab. */

@@ -9,8 +9,10 @@
 // medians 2.10, 2.04, 2.10, 2.17 s). The limit stays for what still boots slowly: other commands, preload off.
 //
 // A place is for CPU: a boot that waits instead (a server that is up but slow to answer over a busy network, a small
-// server that needs no imports, a preloaded one) gives its place back once its processes have been sleeping and used
-// no CPU for two samples in a row while others wait (`releaseWhenIdle`). Without this, four places and boots of half
+// server that needs no imports, a preloaded one) gives its place back once its processes used no CPU tick over two
+// sample intervals in a row while others wait (`releaseWhenIdle`). Used, not wanted: on a saturated machine a process
+// that only waits its turn for a core is not booting (holding places for such runnable light servers kept a storm at
+// 4–9 starts a second while 20 Chromium windows and a load generator shared the two cores). Without this, four places and boots of half
 // a second of wall time capped a 1,000-visitor storm at ~7 starts a second with the hub idle (bench/RESULTS.md).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -75,13 +77,11 @@ export class BootGate {
 /** Shared by every LocalProcessSpawner of the hub: two booting servers per core keep the cores busy. */
 export const localBoots = new BootGate(Math.max(2, 2 * os.availableParallelism()), 5_000);
 
-const IDLE_SAMPLE_MS = 50;
+const IDLE_SAMPLE_MS = 25;
 
-/** CPU ticks used so far by `pids` and whether any of them is running or in uninterruptible sleep (busy), from /proc;
- *  null when the first one is gone or /proc cannot say. */
-function cpuState(pids: number[]): { ticks: number; busy: boolean } | null {
+/** CPU ticks used so far by `pids`, from /proc; null when the first one is gone or /proc cannot say. */
+function cpuTicks(pids: number[]): number | null {
   let ticks = 0;
-  let busy = false;
   for (const [i, pid] of pids.entries()) {
     let stat: string;
     try {
@@ -92,18 +92,17 @@ function cpuState(pids: number[]): { ticks: number; busy: boolean } | null {
     }
     // after the command name in parentheses (which may hold anything): state, ppid, … utime (14th field), stime (15th)
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (f[0] === 'R' || f[0] === 'D') busy = true;
     ticks += Number(f[11]) + Number(f[12]);
   }
-  return { ticks, busy };
+  return ticks;
 }
 
 /**
- * Gives `leave` back once the boot of `pid` (and its children) is not using the CPU: two samples in a row, while
- * someone waits for a place, with no process running and no CPU tick used in between. Stops at `signal`.
+ * Gives `leave` back once the boot of `pid` (and its children) is not using the CPU: no CPU tick used over two sample
+ * intervals in a row while someone waits for a place. Stops at `signal`.
  */
 export function releaseWhenIdle(gate: BootGate, pid: number, leave: () => void, signal: AbortSignal): void {
-  let last: { ticks: number; busy: boolean } | null = null;
+  let last: number | null = null;
   let idleSamples = 0;
   const timer = setInterval(() => {
     if (signal.aborted) return clearInterval(timer);
@@ -112,9 +111,9 @@ export function releaseWhenIdle(gate: BootGate, pid: number, leave: () => void, 
       idleSamples = 0;
       return;
     }
-    const now = cpuState(processTree(pid, 32));
-    if (!now) return clearInterval(timer);
-    idleSamples = last && !now.busy && !last.busy && now.ticks === last.ticks ? idleSamples + 1 : 0;
+    const now = cpuTicks(processTree(pid, 32));
+    if (now === null) return clearInterval(timer);
+    idleSamples = last !== null && now === last ? idleSamples + 1 : 0;
     last = now;
     if (idleSamples >= 2) {
       clearInterval(timer);

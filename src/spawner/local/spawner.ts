@@ -150,22 +150,15 @@ export class LocalProcessSpawner implements Spawner {
       }
       this.#cgroup = ServerCgroup.create(this.#traits.memLimit, this.#traits.cpuLimit);
       for (let attempt = 1; ; attempt++) {
-        if (localBoots.full) this.#feed.push({ progress: 20, message: 'Waiting for other servers to finish starting…' });
-        const leave = await localBoots.enter(abort.signal);
-        const booted = new AbortController();
-        // Picked once through the gate, so the port is not left waiting for someone else to take.
         let port = this.#traits.port;
         try {
           port ||= await pickFreePort(this.#traits.ip);
-          return await this.#launch(port, abort.signal, (pid) => releaseWhenIdle(localBoots, pid, leave, booted.signal));
+          return await this.#launch(port, abort.signal);
         } catch (err) {
           const retry = err instanceof EarlyExitError && err.portInUse && !this.#traits.port && attempt < PORT_ATTEMPTS;
           if (!retry || abort.signal.aborted) throw err;
           this.#init.log.info(`Port ${port} was taken before the server bound it; trying another`);
           this.#resetProcess();
-        } finally {
-          booted.abort();
-          leave();
         }
       }
     } catch (err) {
@@ -179,8 +172,7 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   /** Spawns the server on `port` and waits until it answers; rejects at once when it exits first. */
-  /** `onRunning` is told the pid once the server may run (the boot gate then watches whether it uses the CPU). */
-  async #launch(port: number, signal: AbortSignal, onRunning: (pid: number) => void): Promise<string> {
+  async #launch(port: number, signal: AbortSignal): Promise<string> {
     const { spec, log } = this.#init;
     const home = this.#home!;
     const connectHost = toConnectHost(this.#traits.ip);
@@ -217,8 +209,26 @@ export class LocalProcessSpawner implements Spawner {
     child.onExit(() => versionProbe.forget());
     // Recorded before it may run: a hub killed from here on leaves a pid its successor stops or adopts.
     this.#init.recordState?.(this.getState());
-    child.release();
-    onRunning(child.pid);
+    // The boot gate is passed here, between the child's set-up and its exec: the launch round trip (a fork by the
+    // launcher, tens of milliseconds on a busy machine) is nobody's place, and what waits for one is a set-up process
+    // holding nothing but its pid. Holding places across the launch capped a storm of light servers at ~7 starts a
+    // second with the hub mostly idle (bench/RESULTS.md).
+    if (localBoots.full) this.#feed.push({ progress: 20, message: 'Waiting for other servers to finish starting…' });
+    const leave = await localBoots.enter(signal);
+    const booted = new AbortController();
+    try {
+      child.release();
+      releaseWhenIdle(localBoots, child.pid, leave, booted.signal);
+      return await this.#answering(child, port, origin, logFile, versionProbe, signal);
+    } finally {
+      booted.abort();
+      leave();
+    }
+  }
+
+  /** Waits until the released server answers on its own port; rejects at once when it exits first. */
+  async #answering(child: ServerProcess, port: number, origin: string, logFile: string, versionProbe: ReturnType<typeof expectVersionProbe>, signal: AbortSignal): Promise<string> {
+    const { spec, log } = this.#init;
     const how = child.preloaded ? ' (preloaded)' : '';
     log.info(`Started server process ${child.pid}${how} for ${describe(spec)} on port ${port} (log: ${logFile})`);
 
