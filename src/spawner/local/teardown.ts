@@ -27,7 +27,12 @@ export async function endProcessGroup(pid: number, gone: () => boolean, ownGroup
   for (const [sig, wait] of steps) {
     if (stopped) break;
     log.debug(`Sending ${sig} to server process ${pid} of ${label}`);
-    if (!signalGroup(pid, sig)) break;
+    // no such process or group, not even a zombie: it ended, and only the report of its exit (from the fork server or
+    // the pid watch, both slow when a hub stops a thousand servers at once) has not come in yet
+    if (!signalGroup(pid, sig)) {
+      stopped = true;
+      break;
+    }
     signalled = true;
     stopped = await waitUntil(gone, wait);
   }
