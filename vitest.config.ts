@@ -11,8 +11,9 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Integration tests start real jupyterhub-singleuser processes; two cores do not take more at once.
-    maxWorkers: 2,
+    // Integration tests start real jupyterhub-singleuser processes, Chromium and hubs, and wait on them: with two files
+    // at once a quarter of two cores' time stayed idle (vmstat over a whole run); three keep them busy.
+    maxWorkers: 3,
     reporters: ['default'],
     // One throw-away PostgreSQL for the PostgreSQL tests (started only when the run includes one).
     globalSetup: ['test/support/postgres-global.ts'],
