@@ -11,9 +11,10 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Integration tests start real jupyterhub-singleuser processes, Chromium and hubs, and wait on them: with two files
-    // at once a quarter of two cores' time stayed idle (vmstat over a whole run); three keep them busy.
-    maxWorkers: 3,
+    // Integration tests start real jupyterhub-singleuser processes, Chromium and hubs. Two files at once leave about a
+    // quarter of two cores idle, but three finished no sooner (941 s against 920 s for the whole suite): the rest waits
+    // on CPU.
+    maxWorkers: 2,
     reporters: ['default'],
     // One throw-away PostgreSQL for the PostgreSQL tests (started only when the run includes one).
     globalSetup: ['test/support/postgres-global.ts'],
