@@ -14,7 +14,7 @@ import { recordPgSql, recordSql } from './support/sql-recorder.ts';
 import { hubDbUrl, testOnPostgres } from './support/postgres.ts';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { login } from './hub-protocol-support.ts';
-import { fillUsers } from '../bench/lib/admin-fill.ts';
+import { fillUsers, fillUsersPostgres } from '../bench/lib/admin-fill.ts';
 
 const userCount = 100_000;
 let dir: string;
@@ -27,8 +27,15 @@ const textOf = (s: string | { text: string }) => (typeof s === 'string' ? s : s.
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nodehub-admin-scale-'));
-  await fillUsers(await openStore(hubDbUrl(dir)), userCount);
-  if (onPg) await withPg((c) => c.query('ANALYZE'));
+  // the schema first (openStore migrates), then the users: through the store on sqlite, set-based on PostgreSQL
+  const store = await openStore(hubDbUrl(dir));
+  if (onPg) {
+    await store.close();
+    await fillUsersPostgres(hubDbUrl(dir), userCount);
+    await withPg((c) => c.query('ANALYZE'));
+  } else {
+    await fillUsers(store, userCount);
+  }
   hub = await startTestHub({ Authenticator: { admin_users: ['root'] } }, { dir });
   cookie = await login(hub, 'root');
 }, 120_000);
