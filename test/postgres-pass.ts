@@ -9,12 +9,26 @@ import { join } from 'node:path';
 
 const STARTS_A_HUB = /from '\.\/support\/(hub|hub-process|k8s-hub|e2e|isolation|front-visitor|scripted-visitor)(\.ts)?'/;
 
-/** Files that start hubs but are about sqlite itself, or about a deployment whose database is sqlite by design. */
+/** Files that start hubs but run once, each for its reason. */
 export const SQLITE_ONLY: Record<string, string> = {
   'readme-start': "the README's run command and its defaults, whose database is a sqlite file",
   'deploy-image': "the image's own hub, with its sqlite file on the image's volume",
   'deploy-hpc-example': "the HPC example's config files, which name sqlite files",
   'security-isolation': "the sqlite file's permissions against the users' servers",
+  // What a server process is on this machine (its interpreter and kernels, its fork server, its uid and cgroup limits):
+  // the hub keeps the same records of these servers as of any other, and those records are exercised on PostgreSQL by
+  // the hub-level files (adoption of preloaded servers after a SIGKILL by security-spawn-kill). Run once, they keep
+  // the suite under 15 minutes on two cores.
+  'spawner-preload-hub': 'the fork server and its servers\' processes',
+  'singleuser-version': "the version a server's interpreter reports",
+  'singleuser-kernel': "a real server's kernels",
+  'singleuser-browser': 'a real server in Chromium',
+  'k8s-spawner-singleuser': "a real server's process in a simulator pod",
+  'spawner-uid': "servers' uids and home directories",
+  'spawner-uid-hubs': 'two hubs sharing a uid range through lock files',
+  'security-isolation-limits': "servers' cgroup limits",
+  'security-isolation-nonroot': 'a hub run as an unprivileged user',
+  'deploy-hub-start': "the Kubernetes Deployment's own arguments",
   // these open PostgreSQL themselves, in both passes
   'hub-postgres': 'runs on PostgreSQL in both passes',
   'hub-postgres-restart': 'runs on PostgreSQL in both passes',
