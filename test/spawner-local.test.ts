@@ -225,6 +225,30 @@ describe('LocalProcessSpawner', () => {
     expect(alive(process.pid)).toBe(true);
   });
 
+  it('a record without a start time (JupyterHub keeps only the pid) is this server only while the pid holds its port', async () => {
+    const { spawn } = await import('node:child_process');
+    // an unrelated process that leads its own group, as a reused pid would: not the server, whatever the record says
+    const other = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    try {
+      const first = spawner();
+      await first.start();
+      const { pid: realPid, port, home } = first.getState() as { pid: number; port: number; home: string };
+      const exits: string[] = [];
+      const stranger = spawner({ spec: makeSpec('bob'), state: { pid: other.pid, port, home: path.join(root, 'bob') }, onExit: (r) => exits.push(r) });
+      expect(await stranger.poll()).toBe(0);
+      await stranger.stop();
+      expect(alive(other.pid!)).toBe(true);
+      // the real server's record without its start time: it holds the port, so it is adopted and stopped
+      const adopted = spawner({ state: { pid: realPid, port, home } });
+      expect(await adopted.poll()).toBeNull();
+      await adopted.stop();
+      expect(alive(realPid)).toBe(false);
+      expect(exits).toEqual([]);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
   it('servers of one user share the directory; it goes when the last one stops', async () => {
     const a = spawner();
     const b = spawner({ spec: makeSpec('alice', 'lab') });

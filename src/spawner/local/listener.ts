@@ -89,6 +89,17 @@ export async function listenerOwnedBy(pid: number, port: number, ip: string): Pr
   return socketHeldBy(pid, inodes);
 }
 
+/** Whether `pid` (or a process it started) is what listens on `port`: 'no' also when nothing listens there; 'unknown'
+ *  without /proc, or when some descriptors belong to another uid this process may not read. */
+export async function listenerIs(pid: number, port: number, ip: string): Promise<'yes' | 'no' | 'unknown'> {
+  const tables = ip.includes(':') ? ['/proc/net/tcp6'] : ip ? ['/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6'];
+  const inodes = await listeningInodes(port, tables);
+  if (!inodes) return 'unknown';
+  if (inodes.size === 0) return 'no';
+  const held = socketHeldBy(pid, inodes);
+  return held === null ? 'unknown' : held ? 'yes' : 'no';
+}
+
 /** Whether `pid` or one of its descendants holds a socket with one of `inodes`: true, false, or null when some of their
  *  descriptors could not be read (another uid's, for a hub that is not root). */
 export function socketHeldBy(pid: number, inodes: ReadonlySet<string>): boolean | null {

@@ -11,7 +11,7 @@ import { acquireHome, adoptHome, isAlive, killGroupQuietly, pickFreePort, proces
   waitUntil } from './os.ts';
 import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
-import { listenerOwnedBy } from './listener.ts';
+import { listenerIs, listenerOwnedBy } from './listener.ts';
 import { localBoots, releaseWhenIdle } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
 import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
@@ -65,6 +65,9 @@ export class LocalProcessSpawner implements Spawner {
   #watch: NodeJS.Timeout | null = null;
   /** Answers this start's version probe with the server's own version (singleuser-version.ts). */
   #versionProbe: VersionProbe | null = null;
+  /** An adopted record without the process's start time: whether the pid is still the server (see #verifyUntimed). */
+  #untimed: Promise<void> | null = null;
+  #notOurs = false;
 
   constructor(init: SpawnerInit) {
     this.#init = init;
@@ -87,7 +90,8 @@ export class LocalProcessSpawner implements Spawner {
     if (this.#pid === null) return 0;
     if (this.#exitStatus !== null) return this.#exitStatus;
     if (this.#child) return null;
-    if (isAlive(this.#pid)) return null;
+    await this.#untimed;
+    if (this.#adoptedAlive()) return null;
     this.#exitStatus = 0;
     return 0;
   }
@@ -298,6 +302,7 @@ export class LocalProcessSpawner implements Spawner {
       this.#exitStatus = 0;
       return;
     }
+    if (this.#startTime === null && this.#port !== null) this.#untimed = this.#verifyUntimed(pid, this.#port);
     // no child handle, so no exit event: look cheaply once a second
     this.#watch = setInterval(() => {
       if (this.#adoptedAlive()) return;
@@ -308,10 +313,23 @@ export class LocalProcessSpawner implements Spawner {
     this.#watch.unref();
   }
 
+  /**
+   * A record without the process's start time (JupyterHub's LocalProcessSpawner keeps only the pid, as did early
+   * nodehub) names a pid that may since belong to anything: with thousands of processes a pid comes round again within
+   * minutes (pid_max is 32768 on many machines), and stopping the server signals its process group. The pid is this
+   * server only while it (or a process it started) holds the server's listening port; otherwise it is never signalled.
+   */
+  async #verifyUntimed(pid: number, port: number): Promise<void> {
+    if ((await listenerIs(pid, port, this.#traits.ip).catch(() => 'unknown')) === 'no') {
+      this.#notOurs = true;
+      this.#init.log.warn(`Server process ${pid} of ${describe(this.#init.spec)} was recorded without its start time and does not hold port ${port}: another process has its pid; it is left alone and the server counted as stopped`);
+    }
+  }
+
   /** Alive, and still the same process (a different start time means the pid was reused). */
   #adoptedAlive(): boolean {
     const pid = this.#pid!;
-    if (!isAlive(pid)) return false;
+    if (this.#notOurs || !isAlive(pid)) return false;
     const now = this.#startTime === null ? null : processStartTime(pid);
     return now === null || now === this.#startTime;
   }
@@ -331,6 +349,7 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   async #doShutdown(): Promise<void> {
+    await this.#untimed;
     this.#stopWatch();
     const { log, spec } = this.#init;
     if (this.#pid !== null) await endProcessGroup(this.#pid, () => this.#gone(), this.#child !== null, this.#traits, log, describe(spec));
