@@ -1,5 +1,7 @@
 // A hub database of many users for the admin page's scale test and bench: user-0 … user-N, each seen at a different
 // time, one in ten with a server record (one in a thousand started), one in a hundred in a group. Closes the store.
+// The started servers' pids are made up, with a start time no process has: a hub opening the database must never take
+// whatever process now has such a pid for a server (and stop its process group), as one did to a storm's servers.
 import pg from 'pg';
 import type { Store } from '../../src/store/types.ts';
 
@@ -16,7 +18,7 @@ export async function fillUsers(store: Store, count: number): Promise<void> {
           await s.users.touch(u.id, now - i * 1000);
           if (i % 1000 === 999) {
             const rec = await s.servers.ensure(u.id, '');
-            await s.servers.update(rec.id, { started: now, url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i } });
+            await s.servers.update(rec.id, { started: now, url: `http://127.0.0.1:${10000 + i / 1000}`, state: { pid: i, start_time: 0 } });
           } else if (i % 10 === 0) {
             await s.servers.ensure(u.id, '');
           }
@@ -47,7 +49,7 @@ export async function fillUsersPostgres(url: string, count: number): Promise<voi
     await c.query(`INSERT INTO servers (user_id, name) SELECT u.id, '' FROM users u
       WHERE u.name LIKE 'user-%' AND ${i} % 10 = 0 AND ${i} % 1000 <> 999`);
     await c.query(`INSERT INTO servers (user_id, name, started, url, state) SELECT u.id, '', $1::bigint,
-      'http://127.0.0.1:' || (10000 + ${i} / 1000.0)::float8::text, '{"pid":' || ${i} || '}'
+      'http://127.0.0.1:' || (10000 + ${i} / 1000.0)::float8::text, '{"pid":' || ${i} || ',"start_time":0}'
       FROM users u WHERE u.name LIKE 'user-%' AND ${i} % 1000 = 999`, [now]);
     const group = await c.query<{ id: number }>(`INSERT INTO groups (name) VALUES ('cohort') RETURNING id`);
     await c.query(`INSERT INTO user_group_map (group_id, user_id) SELECT $1::bigint, u.id FROM users u
