@@ -17,8 +17,8 @@ export const SQLITE_ONLY: Record<string, string> = {
   'security-isolation': "the sqlite file's permissions against the users' servers",
   // What a server process is on this machine (its interpreter and kernels, its fork server, its uid and cgroup limits):
   // the hub keeps the same records of these servers as of any other, and those records are exercised on PostgreSQL by
-  // the hub-level files (adoption of preloaded servers after a SIGKILL by security-spawn-kill). Run once, they keep
-  // the suite under 15 minutes on two cores.
+  // the hub-level files (adoption of preloaded servers after a SIGKILL by security-spawn-kill). Run once, these and
+  // the two groups below keep the suite under 15 minutes on two cores.
   'spawner-preload-hub': 'the fork server and its servers\' processes',
   'singleuser-version': "the version a server's interpreter reports",
   'singleuser-kernel': "a real server's kernels",
@@ -29,6 +29,15 @@ export const SQLITE_ONLY: Record<string, string> = {
   'security-isolation-limits': "servers' cgroup limits",
   'security-isolation-nonroot': 'a hub run as an unprivileged user',
   'deploy-hub-start': "the Kubernetes Deployment's own arguments",
+  // Journeys in Chromium: the same requests the API and page files make on PostgreSQL, driven through a browser.
+  'e2e-visitor': 'a visitor in Chromium', 'e2e-nbgitpuller': 'an nbgitpuller link in Chromium',
+  'admin-browser': 'the admin page in Chromium', 'auth-oauth-browser': 'a single sign-on login in Chromium',
+  'profile-options-browser': 'the profile form in Chromium',
+  // KubeSpawner and the simulator's API (watches, fail-fast, the pre-puller, image versions): the hub's records of pods
+  // are exercised on PostgreSQL by k8s-spawner-restart, -lifecycle, -pool, -races and k8s-switch-over.
+  'k8s-spawner-failfast': "pods that cannot start, from the API's events", 'k8s-spawner-watch': 'the pod watch',
+  'k8s-spawner-informer': "the informer's streams", 'k8s-spawner-prepuller': 'the pre-puller DaemonSet',
+  'k8s-spawner-version': "pods' version probes",
   // these open PostgreSQL themselves, in both passes
   'hub-postgres': 'runs on PostgreSQL in both passes',
   'hub-postgres-restart': 'runs on PostgreSQL in both passes',
