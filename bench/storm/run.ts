@@ -161,6 +161,7 @@ export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun
       link: id % 10 === 1 ? `/hub/user-redirect/git-pull?repo=${encodeURIComponent(o.nbgitpullerRepo)}&urlpath=tree/` : '/hub/',
       returns: id % 10 === 2,
       outageUntil: () => outageUntil,
+      outageFrom: () => (outage as StormRun['outage'])?.from ?? null,
     };
     if (o.browser && every && id % every === every - 1 && chromiumIds.size < o.chromium) {
       chromiumIds.add(id);

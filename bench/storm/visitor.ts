@@ -15,6 +15,8 @@ export interface VisitorPlan {
   returns: boolean;
   /** Connection refused is waited out (the hub is being restarted) until this time; otherwise it is a failure. */
   outageUntil: () => number;
+  /** When the hub was killed (null: not yet, or never). */
+  outageFrom?: () => number | null;
   /** How the hub's login page is answered: nodehub's shared password, or JupyterHub's DummyAuthenticator form. */
   login: 'password' | 'dummy';
   /** A journey that has not reached a server by then is a failure (ms). */
@@ -170,8 +172,22 @@ export class StormVisitor {
       const { id } = (await res.json()) as { id: string };
       this.wsUrl = `${this.plan.origin.replace(/^http/, 'ws')}${prefix}api/kernels/${id}/channels`;
     }
-    await this.openSocket();
-    await this.runCell(first ? 120_000 : 30_000);
+    // JupyterLab retries a kernel websocket that cannot connect, as it reconnects one that drops
+    await this.retrying(() => this.openSocket());
+    try {
+      await this.runCell(first ? 120_000 : 30_000);
+    } catch (err) {
+      // a cell whose websocket the hub's outage cut gives no output; the visitor runs it again once reconnected
+      if (!this.outageSeen()) throw err;
+      for (let i = 0; i < 40 && (!this.ws || this.ws.readyState !== WebSocket.OPEN); i++) await sleep(250);
+      await this.runCell(30_000);
+    }
+  }
+
+  /** The hub was down at some point since this visitor arrived. */
+  private outageSeen(): boolean {
+    const o = this.plan.outageFrom?.();
+    return o !== undefined && o !== null && o >= this.result.arrived;
   }
 
   /** Reads the pending page's progress stream as its EventSource does; the URL to go to once the server is ready
