@@ -9,12 +9,16 @@ import { join } from 'node:path';
 
 const STARTS_A_HUB = /from '\.\/support\/(hub|hub-process|k8s-hub|e2e|isolation|front-visitor|scripted-visitor)(\.ts)?'/;
 
-/** Files that start hubs but run once, each for its reason. */
+/** Files that start hubs but are about sqlite itself, or a deployment whose database is a sqlite file: once. */
 export const SQLITE_ONLY: Record<string, string> = {
   'readme-start': "the README's run command and its defaults, whose database is a sqlite file",
   'deploy-image': "the image's own hub, with its sqlite file on the image's volume",
   'deploy-hpc-example': "the HPC example's config files, which name sqlite files",
   'security-isolation': "the sqlite file's permissions against the users' servers",
+};
+
+/** Files that run once to keep `npm test` within its time: NODEHUB_TEST_PG_ALL=1 runs them on PostgreSQL too. */
+export const ONCE_FOR_TIME: Record<string, string> = {
   // What a server process is on this machine (its interpreter and kernels, its fork server, its uid and cgroup limits):
   // the hub keeps the same records of these servers as of any other, and those records are exercised on PostgreSQL by
   // the hub-level files (adoption of preloaded servers after a SIGKILL by security-spawn-kill). Run once, these and
@@ -38,15 +42,19 @@ export const SQLITE_ONLY: Record<string, string> = {
   'k8s-spawner-failfast': "pods that cannot start, from the API's events", 'k8s-spawner-watch': 'the pod watch',
   'k8s-spawner-informer': "the informer's streams", 'k8s-spawner-prepuller': 'the pre-puller DaemonSet',
   'k8s-spawner-version': "pods' version probes",
-  // these open PostgreSQL themselves, in both passes
+};
+
+/** Files that open PostgreSQL themselves, in both passes. */
+const POSTGRES_ANYWAY: Record<string, string> = {
   'hub-postgres': 'runs on PostgreSQL in both passes',
   'hub-postgres-restart': 'runs on PostgreSQL in both passes',
 };
 
 const dir = new URL('.', import.meta.url).pathname;
+const left = { ...SQLITE_ONLY, ...POSTGRES_ANYWAY, ...(process.env.NODEHUB_TEST_PG_ALL === '1' ? {} : ONCE_FOR_TIME) };
 
 export const POSTGRES_PASS: string[] = readdirSync(dir)
-  .filter((f) => f.endsWith('.test.ts') && !Object.hasOwn(SQLITE_ONLY, f.slice(0, -'.test.ts'.length)))
+  .filter((f) => f.endsWith('.test.ts') && !Object.hasOwn(left, f.slice(0, -'.test.ts'.length)))
   .filter((f) => STARTS_A_HUB.test(readFileSync(join(dir, f), 'utf8')))
   .sort()
   .map((f) => `test/${f}`);
