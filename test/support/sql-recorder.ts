@@ -10,8 +10,21 @@ export interface SqlRecorder {
   restore(): void;
 }
 
+/** What was recorded since the last take(). */
+function entries<T>(): { push(x: T): void; take(): T[] } {
+  let ran: T[] = [];
+  return {
+    push: (x) => void ran.push(x),
+    take() {
+      const out = ran;
+      ran = [];
+      return out;
+    },
+  };
+}
+
 export function recordSql(): SqlRecorder {
-  let ran: string[] = [];
+  const ran = entries<string>();
   const proto = Database.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
   const { prepare, exec } = proto;
   proto.prepare = function (this: unknown, sql: unknown, ...rest: unknown[]) {
@@ -30,11 +43,7 @@ export function recordSql(): SqlRecorder {
     return exec!.call(this, sql);
   };
   return {
-    take() {
-      const out = ran;
-      ran = [];
-      return out;
-    },
+    take: ran.take,
     restore() {
       proto.prepare = prepare!;
       proto.exec = exec!;
@@ -50,7 +59,7 @@ export interface PgStatement {
 /** The same for PostgreSQL: every statement node-postgres sends from this process, with its parameters (to EXPLAIN
  *  it as it ran). */
 export function recordPgSql(): { take(): PgStatement[]; restore(): void } {
-  let ran: PgStatement[] = [];
+  const ran = entries<PgStatement>();
   const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const { query } = proto;
   proto.query = function (this: unknown, config: unknown, values?: unknown, ...rest: unknown[]) {
@@ -60,11 +69,7 @@ export function recordPgSql(): { take(): PgStatement[]; restore(): void } {
     return query.call(this, config, values, ...rest);
   };
   return {
-    take() {
-      const out = ran;
-      ran = [];
-      return out;
-    },
+    take: ran.take,
     restore() {
       proto.query = query;
     },
