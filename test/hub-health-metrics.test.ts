@@ -139,7 +139,7 @@ describe('health', () => {
 
   it('stays 200 while another process holds the database write lock', async () => {
     if (onPg) {
-      // every table the hub reads or writes, locked against reads too by another session
+      // the tables a request's look-ups read, locked against reads too by another session
       const other = new pg.Client(hubDbUrl(hub.dir));
       await other.connect();
       try {

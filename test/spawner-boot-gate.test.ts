@@ -1,6 +1,10 @@
 // The boot gate lets a few local servers boot at once, in arrival order, and never holds a place forever.
 import { describe, expect, it } from 'vitest';
+import { readFileSync, rmSync } from 'node:fs';
 import { BootGate, localBoots, releaseWhenIdle } from '../src/spawner/local/boot-gate.ts';
+import { LocalProcessSpawner } from '../src/spawner/local/spawner.ts';
+import { mockInit, tmpRoot } from './support/spawner-fixtures.ts';
+import { eventually } from './support/eventually.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -101,9 +105,6 @@ describe('releaseWhenIdle', () => {
 
 describe('a local spawn and the hub-wide gate', () => {
   it('is launched and recorded while every place is taken, and runs its command only once it has a place', async () => {
-    const { readFileSync, rmSync } = await import('node:fs');
-    const { LocalProcessSpawner } = await import('../src/spawner/local/spawner.ts');
-    const { mockInit, tmpRoot } = await import('./support/spawner-fixtures.ts');
     const root = tmpRoot();
     const places = await Promise.all(Array.from({ length: localBoots.limit }, () => localBoots.enter()));
     let recorded: Record<string, unknown> | null = null;
@@ -113,7 +114,7 @@ describe('a local spawn and the hub-wide gate', () => {
     const feed = (async () => { for await (const ev of s.progress()) messages.push(ev.message); })();
     try {
       // the launch round trip happened without a place: the child is set up, its pid recorded …
-      const pid = await eventuallyValue(() => (recorded?.pid as number | undefined) ?? null);
+      const pid = await eventually(() => recorded?.pid as number | undefined, 10_000, 10);
       expect(localBoots.waiting).toBe(1);
       // … and it waits for its go-ahead in the launcher's code, not running the server's command yet
       const cmdline = () => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -130,13 +131,3 @@ describe('a local spawn and the hub-wide gate', () => {
     }
   }, 30_000);
 });
-
-async function eventuallyValue<T>(fn: () => T | null, timeoutMs = 10_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== null) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

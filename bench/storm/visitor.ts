@@ -186,8 +186,7 @@ export class StormVisitor {
 
   /** The hub was down at some point since this visitor arrived. */
   private outageSeen(): boolean {
-    const o = this.plan.outageFrom?.();
-    return o !== undefined && o !== null && o >= this.result.arrived;
+    return (this.plan.outageFrom?.() ?? -1) >= this.result.arrived;
   }
 
   /** Reads the pending page's progress stream as its EventSource does; the URL to go to once the server is ready

@@ -1,7 +1,7 @@
 // Schema migrations: numbered SQL files in <repo>/migrations, one source for both backends, applied in order inside
 // one transaction. The files are written in sqlite's SQL; postgresSql() below is the whole translation to PostgreSQL
-// (types, identity keys, and blocks marked `-- sqlite only`); blocks marked `-- postgresql only` are left out on sqlite. The version numbers are the same on both: sqlite keeps
-// it in the file header (PRAGMA user_version, free to read at open), PostgreSQL in the one-row table nodehub_schema.
+// (types, identity keys, and blocks marked `-- sqlite only`); sqliteSql() leaves out blocks marked `-- postgresql
+// only`. The version numbers are the same on both: sqlite keeps it in the file header (PRAGMA user_version, free to read at open), PostgreSQL in the one-row table nodehub_schema.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
@@ -82,15 +82,16 @@ export function migrate(db: Database.Database, dir?: string): number[] {
   return apply.immediate();
 }
 
+/** A migration file as sqlite runs it: blocks marked `-- postgresql only` left out. */
+export function sqliteSql(sql: string): string {
+  return sql.replace(/^-- postgresql only\n[\s\S]*?^-- end postgresql only\n?/gm, '');
+}
+
 /**
  * A migration file in PostgreSQL's SQL. Integers become BIGINT (epoch milliseconds outgrow 32 bits), integer primary
  * keys identity columns, BLOB BYTEA; text compares bytewise (COLLATE "C") as in sqlite, so names sort and match the
  * same on both; sqlite-only blocks (data fixes for databases older than PostgreSQL support) are left out.
  */
-export function sqliteSql(sql: string): string {
-  return sql.replace(/^-- postgresql only\n[\s\S]*?^-- end postgresql only\n?/gm, '');
-}
-
 export function postgresSql(sql: string): string {
   return sql
     .replace(/^-- sqlite only\n[\s\S]*?^-- end sqlite only\n?/gm, '')

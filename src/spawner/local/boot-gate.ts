@@ -12,8 +12,9 @@
 // server that needs no imports, a preloaded one) gives its place back once its processes used no CPU tick over two
 // sample intervals in a row while others wait (`releaseWhenIdle`). Used, not wanted: on a saturated machine a process
 // that only waits its turn for a core is not booting (holding places for such runnable light servers kept a storm at
-// 4–9 starts a second while 20 Chromium windows and a load generator shared the two cores). Without this, four places and boots of half
-// a second of wall time capped a 1,000-visitor storm at ~7 starts a second with the hub idle (bench/RESULTS.md).
+// 4–9 starts a second while 20 Chromium windows and a load generator shared the two cores). Without this, four places
+// and boots of half a second of wall time capped a 1,000-visitor storm at ~7 starts a second with the hub idle
+// (bench/RESULTS.md).
 import fs from 'node:fs';
 import os from 'node:os';
 import { processTree } from './listener.ts';

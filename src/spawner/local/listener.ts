@@ -83,17 +83,19 @@ export function processTree(pid: number, limit = 256): number[] {
  * that this process may not read).
  */
 export async function listenerOwnedBy(pid: number, port: number, ip: string): Promise<boolean | null> {
-  const tables = ip.includes(':') ? ['/proc/net/tcp6'] : ip ? ['/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6'];
-  const inodes = await listeningInodes(port, tables);
+  const inodes = await listeningInodes(port, tablesFor(ip));
   if (!inodes || inodes.size === 0) return null;
   return socketHeldBy(pid, inodes);
 }
 
+/** The kernel's socket tables for a bind address ('' is every interface). */
+const tablesFor = (ip: string): string[] =>
+  ip.includes(':') ? ['/proc/net/tcp6'] : ip ? ['/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6'];
+
 /** Whether `pid` (or a process it started) is what listens on `port`: 'no' also when nothing listens there; 'unknown'
  *  without /proc, or when some descriptors belong to another uid this process may not read. */
 export async function listenerIs(pid: number, port: number, ip: string): Promise<'yes' | 'no' | 'unknown'> {
-  const tables = ip.includes(':') ? ['/proc/net/tcp6'] : ip ? ['/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6'];
-  const inodes = await listeningInodes(port, tables);
+  const inodes = await listeningInodes(port, tablesFor(ip));
   if (!inodes) return 'unknown';
   if (inodes.size === 0) return 'no';
   const held = socketHeldBy(pid, inodes);
