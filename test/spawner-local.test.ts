@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LocalProcessSpawner } from '../src/spawner/local/spawner.ts';
+import { ephemeralRange } from '../src/spawner/local/ports.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../src/spawner/types.ts';
 import { makeSpec, mockInit, tmpRoot } from './support/spawner-fixtures.ts';
 
@@ -64,6 +65,8 @@ describe('LocalProcessSpawner', () => {
     const url = await s.start();
     await collecting;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // below the ephemeral range, where no kernel's ZeroMQ port or outgoing connection is picked (test/spawner-ports)
+    expect(Number(new URL(url).port)).toBeLessThan(ephemeralRange().low);
     const state = s.getState();
     const home = path.join(root, 'alice');
     expect(state).toMatchObject({ pid: expect.any(Number), port: Number(new URL(url).port), home });

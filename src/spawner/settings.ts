@@ -42,7 +42,7 @@ export const Spawner = configurable('Spawner', null, 'Settings for every spawner
   disable_user_config: setting(t.bool, false, "Make the server ignore configuration files in the user's home."),
   oauth_client_allowed_scopes: setting(t.strings, [], "Extra scopes for tokens issued by the server's OAuth client."),
   ip: setting(t.string, '127.0.0.1', 'IP the single-user server listens on.'),
-  port: setting(t.int, 0, 'Port the single-user server listens on; 0 picks a free one.'),
+  port: setting(t.int, 0, 'Port the single-user server listens on; 0 picks a free one (local servers: below the ephemeral range, where kernels pick theirs).'),
   mem_limit: setting(t.nullable(t.bytes), null, 'Memory limit for a server, e.g. 1G (enforced where the spawner can).'),
   cpu_limit: setting(t.nullable(t.float), null, 'CPU cores a server may use (enforced where the spawner can).'),
   mem_guarantee: setting(t.nullable(t.bytes), null, 'Memory reserved for a server, e.g. 512M (where the spawner can reserve it).'),

@@ -1,25 +1,9 @@
-// Operating-system helpers for the local process spawner: free ports, process liveness, process-group signals,
+// Operating-system helpers for the local process spawner: process liveness, process-group signals,
 // per-server log tails and shared working directories.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { sleep } from '../../util/time.ts';
-
-/** Asks the kernel for a free port on `host` (bind port 0, read it, close). Another process may take it before the
- * server binds; the spawner retries with a new port when the server reports "address in use". */
-export function pickFreePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen({ port: 0, host: host || undefined, exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error(`could not pick a free port on ${host}`))));
-    });
-  });
-}
 
 /**
  * kill(pid, 0): true while the process exists (EPERM means it exists but belongs to someone else). A zombie counts as

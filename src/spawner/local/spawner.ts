@@ -7,11 +7,12 @@
 // would break when the hub restarts and re-adopts a running server. A server that dies while starting has the last
 // lines of that file in the start() error.
 import { buildServerEnv } from '../env.ts';
-import { acquireHome, adoptHome, isAlive, killGroupQuietly, pickFreePort, processStartTime, readTail, toConnectHost, urlHost,
+import { acquireHome, adoptHome, isAlive, killGroupQuietly, processStartTime, readTail, toConnectHost, urlHost,
   waitUntil } from './os.ts';
 import { ProgressFeed } from '../progress-feed.ts';
 import { waitForHttp } from '../readiness.ts';
 import { listenerIs, listenerOwnedBy } from './listener.ts';
+import { leaseServerPort } from './ports.ts';
 import { localBoots, releaseWhenIdle } from './boot-gate.ts';
 import type { ProgressEvent, Spawner, SpawnerInit } from '../types.ts';
 import { readTraits, traitsProblem, type LocalTraits } from './traits.ts';
@@ -154,15 +155,17 @@ export class LocalProcessSpawner implements Spawner {
       }
       this.#cgroup = ServerCgroup.create(this.#traits.memLimit, this.#traits.cpuLimit);
       for (let attempt = 1; ; attempt++) {
-        let port = this.#traits.port;
+        const lease = this.#traits.port ? null : await leaseServerPort(this.#traits.ip);
+        const port = lease?.port ?? this.#traits.port;
         try {
-          port ||= await pickFreePort(this.#traits.ip);
           return await this.#launch(port, abort.signal);
         } catch (err) {
           const retry = err instanceof EarlyExitError && err.portInUse && !this.#traits.port && attempt < PORT_ATTEMPTS;
           if (!retry || abort.signal.aborted) throw err;
           this.#init.log.info(`Port ${port} was taken before the server bound it; trying another`);
           this.#resetProcess();
+        } finally {
+          lease?.release();
         }
       }
     } catch (err) {
