@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     for (const system of systems) {
       if (flags.kube) kube = await startKube(NODEHUB_NODE, mux.command, Number(flags['kube-nodes']), Math.ceil((2 * N) / Number(flags['kube-nodes'])));
       const plan: HubPlan = {
-        real, mockCmd: mux.command, pool: Number(flags.pool), limit: Number(flags.limit), spawnLimit: Number(flags['spawn-limit']),
+        real, visitors: N, mockCmd: mux.command, pool: Number(flags.pool), limit: Number(flags.limit), spawnLimit: Number(flags['spawn-limit']),
         ...(kube ? { kube: kube.settings } : {}),
       };
       log(`starting ${system}`);
@@ -107,6 +107,8 @@ async function main(): Promise<void> {
           onStart: () => void kube?.joinAfter(Number(flags['nodes-join-at']) * 1000),
         });
         done.push({ run, fig: figures(run, kube?.joinedAt ?? null) });
+        // every visitor's record, for reading one run closely (kept with BENCH_KEEP_TMP=1)
+        writeFileSync(join(work, `visitors-${system}.json`), JSON.stringify({ start: run.start, chromium: [...run.chromiumIds], results: run.results }));
       } finally {
         log(`stopping ${system}`);
         await hub.stop();

@@ -1,6 +1,9 @@
 // The hubs a storm runs against, started the same way and given the same servers: a real jupyterhub-singleuser
-// (classic notebook, real kernels) for the first `real` users to spawn, the mock mux for everyone after (decided in each
-// hub's pre_spawn_hook and written to a file per user, so a server started again after a hub restart keeps its kind).
+// (classic notebook, real kernels) for `real` of the `visitors` users, spread evenly over the order of spawning (the
+// first spawn, then one in every visitors/real), the mock mux for the others (decided in each hub's pre_spawn_hook and
+// written to a file per user, so a server started again after a hub restart keeps its kind). Spread, not the first
+// `real` to arrive: the split's CPU budget is for real starts over the whole arrival window, and 25 real servers
+// booting in the first 3 s held the machine for the storm's first half minute while the line grew (bench/RESULTS.md).
 //   - nodehub: the tmp authenticator behind the shared password page (the event link), LocalProcessSpawner (or the
 //     Kubernetes spawner against the simulator), defaults otherwise; killable and restartable on the same database.
 //   - JupyterHub 3.0 + configurable-http-proxy 5.3 (npm): DummyAuthenticator form, SimpleLocalProcessSpawner, defaults
@@ -38,6 +41,8 @@ export interface StormHub {
 export interface HubPlan {
   /** How many users get a real server; the rest get `mockCmd`. */
   real: number;
+  /** The storm's size, over which the real servers are spread. */
+  visitors: number;
   mockCmd: string[];
   pool: number;
   limit: number;
@@ -81,12 +86,15 @@ export async function startStormNodehub(plan: HubPlan): Promise<StormHub> {
 const config = ${JSON.stringify(config, null, 1)};
 const SLOTS = ${JSON.stringify(slots)};
 const REAL = ${plan.kube ? 0 : plan.real};
+const VISITORS = ${plan.visitors};
 const MOCK_CMD = ${JSON.stringify(plan.mockCmd)};
 config.Spawner.pre_spawn_hook = (spawner) => {
   const name = spawner.user.name;
   let kind = fs.existsSync(SLOTS + '/real/' + name) ? 'real' : fs.existsSync(SLOTS + '/mock/' + name) ? 'mock' : null;
   if (!kind) {
-    kind = fs.readdirSync(SLOTS + '/real').length < REAL ? 'real' : 'mock';
+    const real = fs.readdirSync(SLOTS + '/real').length;
+    const spawned = real + fs.readdirSync(SLOTS + '/mock').length;
+    kind = real < REAL && real * VISITORS <= spawned * REAL ? 'real' : 'mock';
     fs.writeFileSync(SLOTS + '/' + kind + '/' + name, '');
   }
   if (kind === 'mock') spawner.config.cmd = MOCK_CMD;
@@ -126,12 +134,13 @@ export async function startStormJupyterhub(plan: HubPlan): Promise<StormHub> {
       ...(plan.limit ? [`c.JupyterHub.active_server_limit = ${plan.limit}`] : []),
       ...(plan.spawnLimit ? [`c.JupyterHub.concurrent_spawn_limit = ${plan.spawnLimit}`] : []),
       'import os',
-      `SLOTS, REAL, MOCK_CMD = ${py(slots)}, ${plan.real}, ${JSON.stringify(plan.mockCmd)}`,
+      `SLOTS, REAL, VISITORS, MOCK_CMD = ${py(slots)}, ${plan.real}, ${plan.visitors}, ${JSON.stringify(plan.mockCmd)}`,
       'def storm_hook(spawner):',
       '    name = spawner.user.name',
       "    kind = 'real' if os.path.exists(f'{SLOTS}/real/{name}') else 'mock' if os.path.exists(f'{SLOTS}/mock/{name}') else None",
       '    if kind is None:',
-      "        kind = 'real' if len(os.listdir(f'{SLOTS}/real')) < REAL else 'mock'",
+      "        real, mock = len(os.listdir(f'{SLOTS}/real')), len(os.listdir(f'{SLOTS}/mock'))",
+      "        kind = 'real' if real < REAL and real * VISITORS <= (real + mock) * REAL else 'mock'",
       "        open(f'{SLOTS}/{kind}/{name}', 'w').close()",
       "    if kind == 'mock':",
       '        spawner.cmd = MOCK_CMD',
