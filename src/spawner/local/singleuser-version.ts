@@ -14,7 +14,6 @@
 //   probe has not come yet and which answered the readiness check less than a minute ago, if at all.
 // Everyone else (scripts, health checks, the same server's later requests and its user code) gets JUPYTERHUB_VERSION.
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'node:net';
@@ -22,6 +21,7 @@ import { childProcess } from '../../util/builtins.ts';
 import type { Logger } from '../../util/log.ts';
 import { JUPYTERHUB_VERSION } from '../../util/version.ts';
 import { socketHeldBy } from './listener.ts';
+import { establishedSocket, hexPort, type ClientSocket } from './socket-table.ts';
 import { firstLine, onPath } from './executables.ts';
 
 const PYTHON = /^python[0-9.]*$/;
@@ -164,57 +164,24 @@ function isThisHost(address: string): boolean {
   return Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === a));
 }
 
-interface ClientSocket {
-  inode: string;
-  uid: number;
-}
-
 /** The client end of the connection remote → local, from /proc/net/tcp{,6}; null when not found. */
 async function clientSocket(remote: string, remotePort: number, local: string, localPort: number): Promise<ClientSocket | null> {
   const r = addressBytes(remote);
   const l = addressBytes(local);
   if (!r || !l) return null;
-  const port = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
   // the client's socket has the client's address as its local one
   const want = (family: 4 | 6) => {
     const [a, b] = [procHex(r, family), procHex(l, family)];
-    return a && b ? `${a}:${port(remotePort)} ${b}:${port(localPort)}` : null;
+    return a && b ? `${a}:${hexPort(remotePort)} ${b}:${hexPort(localPort)}` : null;
   };
   for (const [table, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
     const pair = want(family);
     if (pair) {
-      const found = await findInTable(table, pair);
+      const found = await establishedSocket(table, pair);
       if (found) return found;
     }
   }
   return null;
-}
-
-/** Reads a socket table until the established connection whose "local remote" fields are `pair`. */
-async function findInTable(table: string, pair: string): Promise<ClientSocket | null> {
-  let file: fsp.FileHandle;
-  try {
-    file = await fsp.open(table, 'r');
-  } catch {
-    return null; // no IPv6, or no /proc
-  }
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    let rest = '';
-    for (;;) {
-      const { bytesRead } = await file.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) return null;
-      const lines = (rest + buf.toString('latin1', 0, bytesRead)).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) {
-        // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-        const f = line.trim().split(/\s+/);
-        if (f[3] === '01' && `${f[1]} ${f[2]}` === pair && f[9]) return { inode: f[9], uid: Number(f[7]) };
-      }
-    }
-  } finally {
-    await file.close();
-  }
 }
 
 /** 4 bytes for IPv4 (and IPv4-mapped IPv6), 16 for IPv6; null if unparsable. */

@@ -252,7 +252,10 @@ export class LocalProcessSpawner implements Spawner {
       });
       log.debug(`Server ${describe(spec)} answered ${status}`);
       versionProbe.reported(version);
-      if ((await listenerOwnedBy(child.pid, port, this.#traits.ip)) === false) {
+      const checking = performance.now();
+      const owned = await listenerOwnedBy(child.pid, port, this.#traits.ip);
+      log.debug(`Port ${port} of ${describe(spec)}: ${owned === false ? 'another process' : 'its own'} (checked in ${Math.round(performance.now() - checking)} ms)`);
+      if (owned === false) {
         // Someone else took the port between the pick and our bind, and answered in our server's place.
         killGroupQuietly(child.pid);
         await waitUntil(dead, this.#traits.killTimeoutMs);
