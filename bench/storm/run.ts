@@ -1,8 +1,8 @@
 // One storm against one hub: Poisson arrivals, scripted visitors and a Chromium sample, the hub killed and restarted
 // in the middle if asked, the soak with a cell now and then, a last cell for everyone, and the hub's CPU and RSS every
 // 2 s. Returns what the report needs.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { sep } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ChromiumVisitor } from './chromium.ts';
 import type { StormHub } from './targets.ts';
@@ -186,6 +186,10 @@ export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun
   clearInterval(sampler);
   let rssAfterMiB = NaN;
   try { rssAfterMiB = hub.pids().reduce((a, p) => a + procRssMiB(p), 0); } catch { /* gone */ }
+  // the servers' logs go with their homes when the hub stops them: keep those of visitors who failed
+  for (const r of visitors.map((v) => v.result).filter((x) => x.errors.length && x.user)) {
+    try { mkdirSync(join(hub.dir, 'failed-logs'), { recursive: true }); copyFileSync(join(hub.dir, 'home', r.user!, '.nodehub-server.log'), join(hub.dir, 'failed-logs', `${r.user}.log`)); } catch { /* a mock, or JupyterHub's */ }
+  }
   const orphans = await countOrphans(hub).catch(() => -1);
   const starts = await spawnStarts(hub).catch(() => new Map<string, number>());
   for (const v of visitors) v.result.spawnStarted = v.result.user ? starts.get(v.result.user) ?? null : null;

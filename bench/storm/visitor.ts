@@ -45,6 +45,8 @@ export interface VisitorResult {
   serverMs: number | null;
   /** What served the visitor: a real jupyterhub-singleuser or the mock. */
   kind: 'real' | 'mock' | null;
+  /** ms from arrival to each step of the first journey (scripted visitors): where a slow visitor's time went. */
+  phases?: Record<string, number>;
 }
 
 /** The notebook every visitor saves and opens: one empty code cell on the python3 kernel. */
@@ -114,11 +116,14 @@ export class StormVisitor {
   }
 
   private async reachServerAndRun(first: boolean): Promise<void> {
+    const mark = (step: string) => { if (first) (this.result.phases ??= {})[step] = Date.now() - this.result.arrived; };
     let page = await this.go(this.plan.link);
+    mark('link');
     if (/name="password"/.test(page.body)) {
       const form: Record<string, string> = { password: this.plan.password };
       if (this.plan.login === 'dummy') form.username = `storm-${this.plan.id}`;
       page = await this.go(page.url, { form });
+      mark('login');
     }
     // waiting is fine, waiting forever is not
     const deadline = this.result.arrived + this.plan.deadlineMs;
@@ -132,6 +137,7 @@ export class StormVisitor {
         // the pending page's script: its progress event stream until "ready", then the next URL (nodehub) or a reload
         // (JupyterHub, whose pending page then redirects to the server)
         const next = await this.followProgress(page, deadline);
+        mark('ready');
         page = await this.go(next ?? page.url);
       }
       // the hub let this visitor out of the queue (to the pending page or the server): fairness is judged here
@@ -147,6 +153,7 @@ export class StormVisitor {
     const m = /^\/user\/([^/?]+)\//.exec(page.url);
     if (page.status !== 200 || !m) throw new Error(`ended on ${page.status} ${page.url.split('?')[0]}`);
     this.result.serverMs ??= Date.now() - this.result.arrived;
+    mark('server');
     const user = decodeURIComponent(m[1]!);
     if (this.result.user && this.result.user !== user) throw new Error(`came back as ${user}, was ${this.result.user}`);
     this.result.user = user;
@@ -162,18 +169,22 @@ export class StormVisitor {
       });
       if (put.status >= 400) throw new Error(`notebook save ${put.status}`);
       await put.arrayBuffer();
+      mark('saved');
     }
     const nb = await this.go(`${prefix}notebooks/storm.ipynb`);
     if (nb.status >= 400) throw new Error(`notebook page ${nb.status}`);
     this.result.kind = /mock notebook/.test(nb.body) ? 'mock' : 'real';
+    mark('notebook');
     if (first || !this.wsUrl) {
       const res = await this.request(`${prefix}api/kernels`, { method: 'POST', body: JSON.stringify({ name: 'python3' }), headers: json() });
       if (res.status !== 201) throw new Error(`kernel start ${res.status}: ${(await res.text()).slice(0, 200)}`);
       const { id } = (await res.json()) as { id: string };
       this.wsUrl = `${this.plan.origin.replace(/^http/, 'ws')}${prefix}api/kernels/${id}/channels`;
+      mark('kernel');
     }
     // JupyterLab retries a kernel websocket that cannot connect, as it reconnects one that drops
     await this.retrying(() => this.openSocket());
+    mark('websocket');
     try {
       await this.runCell(first ? 120_000 : 30_000);
     } catch (err) {
