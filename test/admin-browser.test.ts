@@ -3,11 +3,11 @@
 // deletes a user through the confirmation page; a non-admin is refused and the forms need their _xsrf.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestHub, type TestHub } from './support/hub.ts';
 import { login, xsrfFor } from './hub-protocol-support.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 let hub: TestHub;
 let browser: Browser;
@@ -30,7 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM))('/hub/admin in Chromium, JavaScript off',
     const names = ['alice', 'bob', 'carol', ...Array.from({ length: 25 }, (_, i) => `zz${String(i).padStart(2, '0')}`)];
     expect((await hub.api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) })).status).toBe(201);
     expect((await hub.api('/groups/physics', { method: 'POST' })).status).toBe(201);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     ctx = await browser.newContext({ javaScriptEnabled: false });
     page = await ctx.newPage();
     await loginAs(page, 'root');

@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub.ts';
 import { startOidc, type Oidc } from './support/oidc.ts';
-import { CHROMIUM } from './support/e2e.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e.ts';
 
 const realSingleuser = existsSync('/usr/bin/jupyterhub-singleuser');
 const users = { alice: { groups: ['jupyter-users'] }, mallory: { groups: ['other'] } };
@@ -42,7 +42,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GenericOAuthenticator in Chromium', () =
         LocalProcessSpawner: { interrupt_timeout: 15 },
       } : {}),
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage();
   }, 60_000);
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestHub, type TestHub } from './support/hub.ts';
-import { CHROMIUM } from './support/e2e.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e.ts';
 
 let astro: TestHub;
 let students: TestHub;
@@ -17,7 +17,7 @@ describe.skipIf(!existsSync(CHROMIUM))('two hubs on one host name', () => {
       startTestHub({ JupyterHub: { base_url: '/astro/' } }),
       startTestHub({ JupyterHub: { base_url: '/astro-students/' } }),
     ]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 60_000);
 
   afterAll(async () => {

@@ -17,7 +17,7 @@ import { startHub, type RunningHub } from '../src/hub/start.ts';
 import { eventually, testConfig } from './support/hub.ts';
 import { freePort } from './support/hub-process.ts';
 import { hasOpenssl, makePki, type Pki } from './support/pki.ts';
-import { CHROMIUM } from './support/e2e.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/e2e.ts';
 
 let dir: string;
 let pki: Pki;
@@ -182,7 +182,7 @@ describe.skipIf(!hasOpenssl)('the https listener with client certificates', () =
   });
 
   it.skipIf(!existsSync(CHROMIUM))('Chromium: a readable refusal without a certificate, the login page with an admitted one', { timeout: 60_000 }, async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const bare = await browser.newContext({ ignoreHTTPSErrors: true });
       const p1 = await bare.newPage();

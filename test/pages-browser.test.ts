@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homePage, loginPage, queuePage, spawnPendingPage, styleCss, tokenPage } from '../src/hub/pages/index.ts';
 import { EVIL, renderAll } from './pages-helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const BASE = '/jhub/';
 
 interface Stream {
@@ -97,10 +97,7 @@ describe.skipIf(!existsSync(CHROMIUM))('hub pages in a browser', () => {
     server = http.createServer(handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {

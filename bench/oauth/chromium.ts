@@ -4,11 +4,12 @@
 // browser context (no cookies, no cache), so the hub's and the provider's static files are fetched each time, as on a
 // first visit. test/auth-oauth-browser.test.ts walks the same steps as a test.
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/support/chromium.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 export interface BrowserLogin {

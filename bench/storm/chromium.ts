@@ -7,9 +7,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/support/chromium.ts';
 import { NOTEBOOK, type VisitorPlan, type VisitorResult } from './visitor.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
 const SETPRIV = '/usr/bin/setpriv';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +28,7 @@ export function launchChromium(dir: string, nice = 0): Promise<Browser> {
     const prefix = [fair ? `${SETPRIV} --inh-caps=-sys_nice --bounding-set=-sys_nice` : '', nice > 0 ? `nice -n ${Math.round(nice)}` : ''].filter(Boolean).join(' ');
     writeFileSync(executablePath, `#!/bin/sh\nexec ${prefix} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
   }
-  return chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, '--disable-dev-shm-usage'] });
 }
 
 // In the page of a mock server: a kernel websocket that reconnects with backoff as JupyterLab's does.

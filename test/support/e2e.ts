@@ -3,9 +3,11 @@
 // loaded, so a test can assert which pages a visitor saw on the way even when redirects and scripts move on by themselves.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 import { startTestHub, type TestHub } from './hub.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM, CHROMIUM_ARGS };
+
 export const PASSWORD = 'workshop-2024';
 
 /** Everything the e2e tests need is on this machine (Debian packages); without it they are skipped, not failed. */
@@ -16,10 +18,7 @@ export const canRunE2e = [CHROMIUM, '/usr/bin/jupyterhub-singleuser', '/usr/bin/
 export const SLOW_SINGLEUSER = ['/bin/sh', '-c', 'sleep 1.5 && exec jupyterhub-singleuser "$@"', 'jupyterhub-singleuser'];
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** A tmp hub behind the shared password whose servers are the real singleuser on the classic notebook app. */
