@@ -171,7 +171,7 @@ export async function runStorm(hub: StormHub, o: StormOptions): Promise<StormRun
   });
   o.onStart?.();
   await Promise.all(visitors.map(async (v, i) => {
-    await sleep(arrivals[i]! - (Date.now() - start));
+    await sleep(Math.max(0, arrivals[i]! - (Date.now() - start)));
     await v.arrive();
   }));
   const allArrivedS = (Date.now() - start) / 1000;
