@@ -94,7 +94,19 @@ export class ChromiumVisitor {
       this.ctx = await this.browser.newContext();
       // a slow hub is waited for, up to the journey's deadline, like the scripted visitors
       this.ctx.setDefaultTimeout(this.plan.deadlineMs);
-      await this.journey(true);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.journey(true);
+          break;
+        } catch (err) {
+          // the hub went down under this page (a hard kill cuts the connections its one process holds, and a browser
+          // shows an error page for a cut form post): a person opens the event link again, as the scripted visitors
+          // retry; outside an outage it is a failure
+          if (Date.now() > this.plan.outageUntil() || attempt >= 5) throw err;
+          await this.page?.close().catch(() => {});
+          await sleep(500);
+        }
+      }
       // from the first request, as for the scripted visitors: opening the context and tab (~0.5 s of this process and
       // Chromium on the loaded machine) is the visitor's own browser, before anything reaches the hub
       this.result.firstOutputMs = performance.now() - this.firstRequest;
@@ -142,7 +154,7 @@ export class ChromiumVisitor {
       this.result.reconnects++;
       if (Date.now() > this.plan.outageUntil()) this.fail('websocket dropped');
     }));
-    if (first) this.firstRequest = performance.now();
+    if (first && !this.firstRequest) this.firstRequest = performance.now();
     await this.goto(page, this.plan.origin + this.plan.link);
     if (await page.locator('input[name=password]').count()) {
       if (this.plan.login === 'dummy') await page.fill('input[name=username]', `storm-${this.plan.id}`);
