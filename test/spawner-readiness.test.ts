@@ -59,6 +59,14 @@ describe('waitForHttp', () => {
     await expect(waitForHttp(url, { timeoutMs: 200 })).rejects.toThrow(`Server at ${url} did not answer within 0.2 s (last: HTTP 503)`);
   });
 
+  it('names the server\'s last answer, not the attempt the deadline cut short', async () => {
+    // each answer takes 300 ms, so the last attempt starts with less time left than that and is cut by the deadline
+    const server = await listen(0, (_req, res) => void setTimeout(() => res.writeHead(503).end(), 300));
+    const { port } = server.address() as net.AddressInfo;
+    const url = `http://127.0.0.1:${port}/user/bob/`;
+    await expect(waitForHttp(url, { timeoutMs: 1000 })).rejects.toThrow(`Server at ${url} did not answer within 1.0 s (last: HTTP 503)`);
+  });
+
   it('gives up at once when the process is dead', async () => {
     const port = await freePort();
     let dead = false;

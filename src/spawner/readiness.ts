@@ -41,7 +41,10 @@ export async function waitForHttp(url: string, opts: WaitOptions): Promise<Readi
       lastProblem = `HTTP ${result.status}`;
     } catch (err) {
       if (opts.signal?.aborted) throw abortError(opts.signal, url);
-      lastProblem = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      // an attempt the deadline cut short says nothing about the server; the problem before it does
+      if (Date.now() < deadline || lastProblem === 'no answer yet') {
+        lastProblem = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      }
     }
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), opts.signal);
   }
