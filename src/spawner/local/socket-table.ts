@@ -5,9 +5,9 @@
 // A storm showed the cost is not the kernel's but the round trips: a table read in 16 KB pieces through the thread pool
 // took p50 56 ms and p95 3.4 s per check on a machine at load 15 (ten pool round trips, each waiting for a core, and
 // four pool threads shared by every check in flight), while the same read takes ~2 ms of CPU. So the listening part,
-// which the kernel prints first and which is small (one line per listener), is read synchronously in one go; the
-// connections, which can run to megabytes, in large pieces off the event loop. Lines are matched by substring, not
-// split into fields, since a busy hub's table has tens of thousands.
+// which the kernel prints first and which is small (one line per listener), is read synchronously, with no round trip
+// to wait for; the connections, which can run to megabytes, in large pieces off the event loop. Lines are matched in
+// place, not split into fields, since a busy hub's table has tens of thousands.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 
