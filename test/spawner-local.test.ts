@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -229,7 +230,6 @@ describe('LocalProcessSpawner', () => {
   });
 
   it('a record without a start time (JupyterHub keeps only the pid) is this server only while the pid holds its port', async () => {
-    const { spawn } = await import('node:child_process');
     // an unrelated process that leads its own group, as a reused pid would: not the server, whatever the record says
     const other = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
     try {

@@ -1,7 +1,8 @@
 // Schema migrations: numbered SQL files in <repo>/migrations, one source for both backends, applied in order inside
 // one transaction. The files are written in sqlite's SQL; postgresSql() below is the whole translation to PostgreSQL
 // (types, identity keys, and blocks marked `-- sqlite only`); sqliteSql() leaves out blocks marked `-- postgresql
-// only`. The version numbers are the same on both: sqlite keeps it in the file header (PRAGMA user_version, free to read at open), PostgreSQL in the one-row table nodehub_schema.
+// only`. The version numbers are the same on both: sqlite keeps it in the file header (PRAGMA user_version, free to
+// read at open), PostgreSQL in the one-row table nodehub_schema.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';

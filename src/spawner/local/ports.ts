@@ -46,11 +46,11 @@ export async function leaseServerPort(host: string, range: PortRange = ephemeral
       const port = SERVER_PORT_FLOOR + Math.floor(Math.random() * (top - SERVER_PORT_FLOOR + 1));
       if (reserved.has(port)) continue;
       reserved.add(port);
-      if (await bindable(host, port)) return lease(port);
+      if (await bindOnce(host, port).then(() => true, () => false)) return lease(port);
       reserved.delete(port);
     }
   }
-  const port = await kernelsChoice(host);
+  const port = await bindOnce(host, 0);
   reserved.add(port);
   return lease(port);
 }
@@ -60,25 +60,16 @@ function lease(port: number): PortLease {
   return { port, release: () => { if (held) reserved.delete(port); held = false; } };
 }
 
-function bindable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', () => resolve(false));
-    server.listen({ port, host: host || undefined, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** Bind port 0, read it, close. */
-function kernelsChoice(host: string): Promise<number> {
+/** Binds `port` on `host` (0: a port of the kernel's choice), closes it again, and gives the port that was bound. */
+function bindOnce(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen({ port: 0, host: host || undefined, exclusive: true }, () => {
+    server.listen({ port, host: host || undefined, exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error(`could not pick a free port on ${host}`))));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (bound ? resolve(bound) : reject(new Error(`could not pick a free port on ${host}`))));
     });
   });
 }
