@@ -97,6 +97,41 @@ describe('watch', () => {
   });
 });
 
+describe('watches by field selector', () => {
+  it("a watch of one object's name sees that object's changes, entering and leaving, and no other object's", async () => {
+    const PODS = '/api/v1/namespaces/default/pods';
+    const EVENTS = '/api/v1/namespaces/default/events';
+    const pod = (name: string) => ({ metadata: { name }, spec: { nodeName: 'nowhere', containers: [{ name: 'c', image: 'busybox:1' }] } });
+    const event = (name: string, about: string) => ({ metadata: { name }, involvedObject: { kind: 'Pod', name: about, namespace: 'default' }, reason: 'Test', message: name });
+    const onA = await k.watch(`${EVENTS}?fieldSelector=${encodeURIComponent('involvedObject.kind=Pod,involvedObject.name=a')}`);
+    const notA = await k.watch(`${EVENTS}?fieldSelector=${encodeURIComponent('involvedObject.name!=a')}`);
+    const podA = await k.watch(`${PODS}?fieldSelector=${encodeURIComponent('metadata.name=a')}`);
+    await k.post(PODS, pod('a'));
+    await k.post(PODS, pod('b'));
+    for (const [n, about] of [['e1', 'a'], ['e2', 'b'], ['e3', 'a']]) await k.post(EVENTS, event(n, about));
+    await k.patch(`${EVENTS}/e3`, { involvedObject: { kind: 'Pod', name: 'b', namespace: 'default' } });
+    await k.delete(`${PODS}/a`);
+    await onA.next((e) => e.type === 'DELETED');
+    await podA.next((e) => e.type === 'DELETED');
+    await notA.next((e) => e.object.metadata.name === 'e3' && e.type === 'ADDED');
+    expect(onA.events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED e1', 'ADDED e3', 'DELETED e3']);
+    expect(notA.events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED e2', 'ADDED e3']);
+    expect(podA.events.map((e) => e.type)).toEqual(['ADDED', ...podA.events.slice(1, -1).map(() => 'MODIFIED'), 'DELETED']);
+    expect(podA.events.every((e) => e.object.metadata.name === 'a')).toBe(true);
+    for (const w of [onA, notA, podA]) w.close();
+  });
+
+  it('a write reaches only the listeners of its kind, and of its object when they name one', () => {
+    const seen: string[] = [];
+    const name = (o: { metadata: { name?: string } }) => o.metadata.name;
+    sim.store.subscribe((c) => seen.push(`pods ${name(c.object)}`), { resource: 'pods' });
+    sim.store.subscribe((c) => seen.push(`cm x ${name(c.object)}`), { resource: 'configmaps', field: { label: 'metadata.name', value: 'x', read: (o) => name(o) } });
+    sim.store.create('configmaps', { metadata: { name: 'x', namespace: 'default' }, data: {} });
+    sim.store.create('configmaps', { metadata: { name: 'y', namespace: 'default' }, data: {} });
+    expect(seen).toEqual(['cm x x']);
+  });
+});
+
 describe('watch and API faults', () => {
   it('dropWatches ends every stream; a client resuming from its last resourceVersion loses nothing', async () => {
     const w = await k.watch(`${CM}?resourceVersion=${sim.store.currentRv}`);

@@ -169,14 +169,15 @@ export class Api {
     return this.finalizeIfDone(r, stored) ?? stored;
   }
 
-  /** Status (and binding) writes of the simulated controllers: `fn` edits a fresh copy; no write if nothing changed. */
+  /** Status (and binding) writes of the simulated controllers: `fn` edits a fresh copy; no write if nothing changed.
+   * The answer is the stored object: read it, do not change it. */
   writeStatus(r: ResourceDef, ns: string | undefined, name: string, fn: (obj: KObject) => void): KObject | undefined {
-    const current = this.store.get(r.id, ns, name);
+    const current = this.store.peek(r.id, ns, name);
     if (!current) return undefined;
-    const next = structuredClone(current);
+    const next = this.store.copy(current);
     fn(next);
     if (same(current, next)) return current;
-    return this.store.update(r.id, next);
+    return this.store.updateOwned(r.id, next);
   }
 
   delete(r: ResourceDef, ns: string | undefined, name: string, opts: DeleteOptions): KObject | undefined {

@@ -60,8 +60,9 @@ export class PodWorker implements ContainerHost, PodView {
     return this.controller.signal;
   }
 
+  /** The pod as stored now (read-only: its container environment and its events' involvedObject read it). */
   pod(): KObject {
-    const current = this.ctx.store.get('pods', this.ns, this.name);
+    const current = this.ctx.store.peek('pods', this.ns, this.name);
     if (current && current.metadata.uid === this.uid) this.latest = current;
     return this.latest;
   }

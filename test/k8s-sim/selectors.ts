@@ -6,6 +6,9 @@ import type { KObject } from './types.ts';
 
 export type Matcher = (obj: KObject) => boolean;
 
+/** A request's matcher, and one field it requires to equal a value (an index a watch can subscribe by), if any. */
+export type RequestMatcher = Matcher & { field?: { label: string; value: string; read: (o: KObject) => string | undefined } };
+
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -120,8 +123,9 @@ function unescape(value: string): string {
   return value.replace(/\\(.)/g, '$1');
 }
 
-export function parseFieldSelector(input: string | null | undefined, resource: ResourceDef): Matcher | null {
+export function parseFieldSelector(input: string | null | undefined, resource: ResourceDef): RequestMatcher | null {
   if (!input || input.trim() === '') return null;
+  let field: RequestMatcher['field'];
   const reqs = splitTop(input).map((text): Matcher => {
     const m = /^([^=!]+?)\s*(==|!=|=)\s*(.*)$/.exec(text);
     if (!m) throw badRequest(`invalid selector: '${input}'; can't understand '${text}'`);
@@ -130,11 +134,14 @@ export function parseFieldSelector(input: string | null | undefined, resource: R
     if (fieldValue(resource, { metadata: {} }, label) === undefined) {
       throw badRequest(`field label not supported: ${label}`);
     }
-    return op === '!='
-      ? (o) => fieldValue(resource, o, label) !== value
-      : (o) => fieldValue(resource, o, label) === value;
+    const read = (o: KObject) => fieldValue(resource, o, label);
+    // the index a watch subscribes by: a name or uid if the selector has one (kind=Pod would match nearly every event)
+    if (op !== '!=' && (!field || (/(name|uid)$/i.test(label) && !/(name|uid)$/i.test(field.label)))) field = { label, value, read };
+    return op === '!=' ? (o) => read(o) !== value : (o) => read(o) === value;
   });
-  return (o) => reqs.every((r) => r(o));
+  const matcher: RequestMatcher = (o) => reqs.every((r) => r(o));
+  matcher.field = field;
+  return matcher;
 }
 
 /** Both selectors of a request (and the namespace of the URL) as one predicate. */
@@ -143,11 +150,13 @@ export function requestMatcher(
   namespace: string | undefined,
   labelSelector: string | null | undefined,
   fieldSelector: string | null | undefined,
-): Matcher {
+): RequestMatcher {
   const labels = parseLabelSelector(labelSelector);
   const fields = parseFieldSelector(fieldSelector, resource);
-  return (o) =>
+  const matcher: RequestMatcher = (o) =>
     (namespace === undefined || o.metadata.namespace === namespace) &&
     (!labels || labels(o)) &&
     (!fields || fields(o));
+  matcher.field = fields?.field;
+  return matcher;
 }

@@ -4,13 +4,13 @@
 import type { ServerResponse } from 'node:http';
 import { tooOldResourceVersion, type ApiError } from './errors.ts';
 import { apiVersionOf, type ResourceDef } from './resources.ts';
-import type { Matcher } from './selectors.ts';
+import type { Matcher, RequestMatcher } from './selectors.ts';
 import type { Store } from './store.ts';
 import type { Change, KObject } from './types.ts';
 
 export interface WatchRequest {
   resource: ResourceDef;
-  matcher: Matcher;
+  matcher: RequestMatcher;
   /** undefined or "" = start now with synthetic ADDED; "0" = same; else replay strictly after it */
   resourceVersion?: string;
   allowBookmarks: boolean;
@@ -114,10 +114,9 @@ export class Watches {
       }
     }
     unsubscribe = this.store.subscribe((change) => {
-      if (change.resource !== req.resource.id) return;
       const ev = viewChange(change, req.matcher);
       if (ev) send(ev);
-    });
+    }, { resource: req.resource.id, field: req.matcher.field });
     // A stalled stream is a dead connection: it does not even end on its timeout.
     timers.push(setTimeout(() => stream.stalled || stream.close(), req.timeoutMs));
     if (req.allowBookmarks) timers.push(setInterval(() => send(this.bookmark(req.resource)), this.bookmarkMs));
