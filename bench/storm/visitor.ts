@@ -129,7 +129,12 @@ export class StormVisitor {
     const deadline = this.result.arrived + this.plan.deadlineMs;
     while (page.status === 200 && /^\/hub\/(queue|spawn-pending)\//.test(page.url)) {
       if (Date.now() > deadline) throw new Error(`still on ${page.url.split('?')[0]!.replace(/\/(queue|spawn-pending)\/.*/, '/$1/<user>')} after the deadline: ${page.body.replace(/<script[^]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`);
-      if (page.url.startsWith('/hub/queue/')) { this.result.queued = true; this.result.enteredQueue ??= Date.now(); }
+      if (page.url.startsWith('/hub/queue/')) {
+        this.result.queued = true;
+        // the place is the hub's from the request it answered with the queue page: when that request left, not when
+        // the answer came back (seconds later on a saturated machine, which reordered visitors who did not reorder)
+        this.result.enteredQueue ??= page.hops.find((h) => h.location?.includes('/hub/queue/'))?.sentAt ?? Date.now();
+      }
       if (page.url.startsWith('/hub/queue/')) {
         await sleep(1000); // the queue page's own script reloads it every second
         page = await this.go(page.url);

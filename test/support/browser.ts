@@ -7,6 +7,8 @@ export interface Hop {
   url: string;
   status: number;
   location: string | null;
+  /** When the request left (Date.now()): under load the answer may come seconds later. */
+  sentAt: number;
 }
 
 export interface Page {
@@ -115,9 +117,10 @@ export class Browser {
     let current = new URL(url, this.#origin);
     const hops: Hop[] = [];
     for (;;) {
+      const sentAt = Date.now();
       const res = await this.request(current.href, { method, body, headers });
       const location = res.headers.get('location');
-      hops.push({ method, url: current.pathname + current.search, status: res.status, location });
+      hops.push({ method, url: current.pathname + current.search, status: res.status, location, sentAt });
       if (res.status >= 300 && res.status < 400 && location) {
         await res.arrayBuffer();
         if (hops.length > MAX_REDIRECTS) throw new Error(`too many redirects: ${hops.map((h) => h.url).join(' -> ')}`);
