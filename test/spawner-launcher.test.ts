@@ -2,6 +2,7 @@
 // from the hub's own process, with every guarantee of a direct spawn: own session, exact environment and command line,
 // its exit status, the spawn's error for a missing command, the go gate, supplementary groups; killing the launcher
 // leaves its servers running and their end noticed; with no launcher the hub spawns directly, saying so once.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -108,6 +109,30 @@ describe('plain spawns through the launcher', () => {
       process.kill(server.pid, 'SIGKILL');
       expect(await waitFor(() => !alive(held.pid), 10_000)).toBe(true);
       expect(fs.existsSync(`${marker}-2`)).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("answers the next request while a child is still setting up: one slow child holds up nobody else's start", async () => {
+    const server = await ForkServer.start({ python: '/usr/bin/python3', script: null, app: '', env: {}, readyTimeoutMs: 30_000 });
+    try {
+      // opening a FIFO to write blocks until a reader comes: the first child stays in its set-up (its log) meanwhile
+      const fifo = path.join(root, 'slow-log');
+      execFileSync('mkfifo', [fifo]);
+      const fork = (log: string) => server.fork({
+        argv: ['/bin/sleep', '300'], env: { PATH: '/usr/bin:/bin' }, cwd: root, log, uid: null, gid: null, groups: null, umask: 0o022, cgroup: [], rlimit_as: null,
+      });
+      let slowDone = false;
+      const slow = fork(fifo).then((p) => ((slowDone = true), p));
+      const quick = await fork(path.join(root, 'quick.log'));
+      pids.push(quick.pid);
+      expect(slowDone).toBe(false);
+      const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const slowChild = await slow;
+      pids.push(slowChild.pid);
+      fs.closeSync(reader);
+      expect(slowChild.pid).not.toBe(quick.pid);
     } finally {
       await server.close();
     }

@@ -21,7 +21,11 @@ It talks to the hub over fd 3 (a socket), one JSON object per line:
   here -> hub: {"ready": true, "pid", "modules", "ms", "reads", "readers"} (or {"ready": false, "error"}) once;
                {"id", "pid", "exact": true | reason} or {"id", "error"} per request;
                {"exit": pid, "code", "signal"} when a child ends.
-EOF on fd 3 (the hub is gone) ends the server; its children live on, in their own sessions, except the ones still
+  hub -> here: 0 bye when the hub stops: the server ends.
+EOF on fd 3 without a goodbye (the hub was killed) ends the server, or, given a path in NODEHUB_PRELOAD_SOCKET, makes
+it wait NODEHUB_PRELOAD_LINGER seconds for the hub's successor to connect there (a unix socket, 0600, only its own uid
+accepted): the successor then speaks to it as to a server it started, without importing everything again while the
+visitors of the outage come back. Either way its children live on, in their own sessions, except the ones still
 waiting for their go-ahead: they exit, so no server runs that the hub did not record.
 """
 import errno
@@ -30,6 +34,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -104,8 +109,12 @@ class Server:
     """Forks on request. A request (a server's environment, its API token) is only ever in one buffer here, which
     is wiped once its child is forked: the next visitor's server, a copy of this process, finds nothing of it."""
 
-    def __init__(self, script, launch_env, added_env, reads, readers):
+    def __init__(self, script, launch_env, added_env, reads, readers, adopt_path=None, linger=0, hello=None):
         self.script = script
+        self.adopt_path = adopt_path
+        self.linger = linger
+        self.hello = hello
+        self.lingering = False
         self.launch_env = launch_env
         # what the interpreter added to its own environment at start-up (PEP 538's LC_CTYPE); a fresh one would too
         self.added_env = added_env
@@ -115,6 +124,11 @@ class Server:
         self.filled = 0
         # forked children waiting for the hub's go-ahead: request id -> (our end of their socket pair, pid)
         self.waiting = {}
+        # forked children still setting up: our end of their socket pair -> (request id, pid). Their answers are
+        # read as they come, not in turn: waiting for each child to be scheduled, set up and answer before reading
+        # the next request made this one process the queue of every start, ~7 a second on two saturated cores.
+        self.setting_up = {}
+        self.poller = None
 
     def serve(self):
         """Answers requests until the hub goes; returns only in a forked child, with its request."""
@@ -124,7 +138,7 @@ class Server:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(wake_w)
         self.wake = (wake_r, wake_w)
-        poller = select.poll()
+        poller = self.poller = select.poll()
         poller.register(CONTROL_FD, select.POLLIN)
         poller.register(wake_r, select.POLLIN)
         while True:
@@ -135,6 +149,8 @@ class Server:
                     req = self.read_requests()
                     if req is not None:
                         return req
+                elif fd in self.setting_up:
+                    self.answered(fd)
             self.reap()
 
     def read_requests(self):
@@ -142,7 +158,10 @@ class Server:
             sys.exit('a request larger than the request buffer')
         n = os.readv(CONTROL_FD, [memoryview(self.buf)[self.filled:]])
         if n == 0:
-            sys.exit(0)  # the hub is gone; the servers we forked are not ours to stop
+            if self.adopt_path is None:
+                sys.exit(0)  # the hub is gone; the servers we forked are not ours to stop
+            self.wait_for_successor()
+            return None
         self.filled += n
         start = 0
         while (nl := self.buf.find(b'\n', start, self.filled)) >= 0:
@@ -171,6 +190,8 @@ class Server:
                 if child == pid:
                     os.close(sock)
                     del self.waiting[req_id]
+            if self.lingering:
+                continue  # nobody to tell: the successor watches the servers it adopts by their pids
             send({
                 'exit': pid,
                 'code': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -184,6 +205,8 @@ class Server:
         record does not name."""
         space = self.buf.find(b' ', start, end)
         req_id = int(self.buf[start:space])
+        if self.buf[space + 1:end] == b'bye':
+            sys.exit(0)
         if self.buf[space + 1:end] == b'go':
             held = self.waiting.pop(req_id, None)
             if held is not None:
@@ -206,22 +229,97 @@ class Server:
             self.become(req, theirs)
             return req
         os.close(theirs)
+        self.setting_up[ours] = (req_id, pid)
+        self.poller.register(ours, select.POLLIN)
+        return None
+
+    def answered(self, ours):
+        """A child set up (or failed to): tell the hub its pid (or its error)."""
+        req_id, pid = self.setting_up.pop(ours)
+        self.poller.unregister(ours)
         try:
             answer = os.read(ours, 65536).decode()
-            if answer != 'ok' and not answer.startswith('exec '):
+        except OSError:
+            answer = ''
+        if answer != 'ok' and not answer.startswith('exec '):
+            try:
                 os.waitpid(pid, 0)
-                error = answer[6:] if answer.startswith('error ') else 'the child died while setting up'
-                send({'id': req_id, 'error': error})
-                os.close(ours)
-                return None
-            send({'id': req_id, 'pid': pid, 'exact': True if answer == 'ok' else answer[5:]})
-        except BaseException:
+            except ChildProcessError:
+                pass  # reaped already
+            error = answer[6:] if answer.startswith('error ') else 'the child died while setting up'
             os.close(ours)
-            raise
+            send({'id': req_id, 'error': error})
+            return
         # held until the hub's "<id> go": the hub records the pid first, and if it dies before that, our exit closes
         # this end and the child, reading EOF, exits without running anything
         self.waiting[req_id] = (ours, pid)
-        return None
+        send({'id': req_id, 'pid': pid, 'exact': True if answer == 'ok' else answer[5:]})
+
+    def wait_for_successor(self):
+        """The hub went without a goodbye. Until its successor connects to adopt_path no request can come: children
+        waiting for a go-ahead are told no (their socket closes), the buffer is wiped, and exits are only reaped."""
+        self.lingering = True
+        for sock, _ in self.waiting.values():
+            os.close(sock)
+        self.waiting.clear()
+        for sock in self.setting_up:
+            self.poller.unregister(sock)
+            os.close(sock)
+        self.setting_up.clear()
+        self.buf[:] = bytes(len(self.buf))
+        self.filled = 0
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 2)  # the old hub's pipe: nobody reads it any more
+        os.dup2(null, CONTROL_FD)
+        os.close(null)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        umask = os.umask(0o177)
+        try:
+            try:
+                os.unlink(self.adopt_path)
+            except FileNotFoundError:
+                pass
+            listener.bind(self.adopt_path)
+        except OSError:
+            sys.exit(0)  # no place to wait at: end as without a path
+        finally:
+            os.umask(umask)
+        ours = os.stat(self.adopt_path).st_ino
+        listener.listen(4)
+        poller = select.poll()
+        poller.register(listener.fileno(), select.POLLIN)
+        poller.register(self.wake[0], select.POLLIN)
+        deadline = time.monotonic() + self.linger
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                try:
+                    if os.stat(self.adopt_path).st_ino == ours:
+                        os.unlink(self.adopt_path)
+                except OSError:
+                    pass
+                sys.exit(0)
+            for fd, _ in poller.poll(left * 1000):
+                if fd == self.wake[0]:
+                    drain(fd)
+                    continue
+                conn, _ = listener.accept()
+                _, uid, _ = struct.unpack('3i', conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+                if uid != os.getuid():
+                    conn.close()  # only a hub of our own user may send us requests (they hold users' tokens)
+                    continue
+                os.dup2(conn.fileno(), CONTROL_FD)
+                conn.close()
+                try:
+                    if os.stat(self.adopt_path).st_ino == ours:
+                        os.unlink(self.adopt_path)
+                except OSError:
+                    pass
+                listener.close()
+                self.lingering = False
+                send({**self.hello, 'adopted': True})
+                return
+            self.reap()
 
     def become(self, req, ctl):
         """In the child: what a plain spawn sets up, in libuv's order (session, stdio, cwd, groups, gid, uid)."""
@@ -352,6 +450,8 @@ def main():
     warm = _nodehub_warm
     LIBC = ctypes.CDLL(None, use_errno=True)
     script, app, names = sys.argv[1], sys.argv[2], [k for k in sys.argv[3].strip().split(',') if k]
+    adopt_path = os.environ.pop('NODEHUB_PRELOAD_SOCKET', None)
+    linger = float(os.environ.pop('NODEHUB_PRELOAD_LINGER', '0') or 0)
     launch_env = {k: os.environ[k] for k in names if k in os.environ}
     added_env = {k: v for k, v in os.environ.items() if k not in names}
     sys.path[0] = os.path.dirname(os.path.realpath(script))
@@ -362,7 +462,8 @@ def main():
         sys.exit(1)
     send({'ready': True, 'pid': os.getpid(), 'modules': len(sys.modules), 'missed': missed, 'ms': round(ms),
           'reads': reads, 'readers': readers})
-    server = Server(script, launch_env, added_env, reads, readers)
+    hello = {'ready': True, 'pid': os.getpid(), 'modules': len(sys.modules), 'ms': 0}
+    server = Server(script, launch_env, added_env, reads, readers, adopt_path, linger, hello)
     req = server.serve()
     server.run(req)
 
