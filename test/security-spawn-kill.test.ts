@@ -147,7 +147,7 @@ async function adoptedGroups(s: Site, users: string[]): Promise<Set<number>> {
  * After the restart: every process under the site's directory belongs to an adopted (ready, routed) server's group.
  * Then a clean shutdown of the restarted hub (cleanup_servers is on) leaves none at all.
  */
-async function checkRestart(s: Site, users: string[], leftBehind: Proc[]): Promise<void> {
+async function checkRestart(s: Site, users: string[], leftBehind: Proc[], running?: (second: HubProcess) => void | Promise<void>): Promise<void> {
   const second = await s.start();
   await eventually(() => second.output().includes('nodehub is running'), 60_000);
   let strays: Proc[] = [];
@@ -158,6 +158,7 @@ async function checkRestart(s: Site, users: string[], leftBehind: Proc[]): Promi
   }, 20_000, 100).then(() => true, () => false);
   expect(settled, `processes of the killed hub neither adopted nor stopped: ${JSON.stringify(strays)}\n`
     + `left by the kill: ${JSON.stringify(leftBehind)}\n${second.output()}`).toBe(true);
+  await running?.(second);
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
   expect(procsUnder(s.dir), second.output()).toEqual([]);
@@ -261,7 +262,13 @@ describe.skipIf(!hasSingleuser)('a hub SIGKILLed during a spawn (jupyterhub-sing
     await requestSpawn(s, 'gil');
     await eventually(() => procsUnder(s.dir).some((p) => !before.has(p.pid)), 60_000, 2);
     await killHub(first);
-    await checkRestart(s, ['fin', 'gil'], procsUnder(s.dir));
+    // the fork server outlives the kill and the restarted hub takes it over (no second import); its clean shutdown
+    // ends it
+    await checkRestart(s, ['fin', 'gil'], procsUnder(s.dir), async (second) => {
+      await eventually(() => second.output().includes(`Took over the fork server pid ${forkServers[0]}`), 20_000).catch(() => undefined);
+      expect(second.output()).toContain(`Took over the fork server pid ${forkServers[0]}`);
+      expect(second.output()).not.toMatch(/Preloaded .* in \d+ ms/);
+    });
     await eventually(() => forkServers.every((p) => !alive(p)), 20_000);
 
     // and a kill after readiness: adopted by the next hub, stopped by its clean shutdown

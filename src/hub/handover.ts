@@ -16,11 +16,18 @@ import type { ServerManager } from '../servers/index.ts';
 
 /** Where a running hub listens for its successor: beside the sqlite file, which is what the two share. */
 export function controlSocketPath(config: HubConfig): string | null {
+  return runtimeFilePath(config, 'handover');
+}
+
+/** A file of the running hub that its successor looks for (a socket): `<sqlite file>.<name>`; null where there is
+ * nothing the two share (an in-memory database, PostgreSQL on port 0). */
+export function runtimeFilePath(config: HubConfig, name: string): string | null {
   const db = parseDbUrl(config.hub.db_url);
+  if (process.platform !== 'linux') return null;
   // PostgreSQL: hubs on one host that share a database still hand over, through a socket named after the port
-  if (db.kind === 'postgres') return process.platform === 'linux' ? `/tmp/nodehub-${config.hub.port}.handover` : null;
-  if (db.memory || process.platform !== 'linux') return null;
-  return `${db.filename}.handover`;
+  if (db.kind === 'postgres') return config.hub.port ? `/tmp/nodehub-${config.hub.port}.${name}` : null;
+  if (db.memory) return null;
+  return `${db.filename}.${name}`;
 }
 
 /** SO_REUSEPORT, which lets the two processes hold the port at once, is Linux's (and Node's `reusePort` with it). */

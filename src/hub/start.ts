@@ -29,7 +29,7 @@ import { startMaintenance } from './maintenance.ts';
 import { cullerSettings, startCuller } from './culler.ts';
 import { HubReloader, watchConfigFile } from './reload.ts';
 import type { ConfigLoader, ReloadResult } from './reload.ts';
-import { ConnectionDrain, Handover, canShareListener, controlSocketPath, findPredecessor, listenForControl, requestHandover } from './handover.ts';
+import { ConnectionDrain, Handover, canShareListener, controlSocketPath, findPredecessor, listenForControl, requestHandover, runtimeFilePath } from './handover.ts';
 import { authStateKeeper, type AuthStateKeeper } from './auth-state.ts';
 import { admit, applyTlsFiles, loadTlsFiles, refuse, refuseUpgrade, serverOptions, tlsEnabled, type TlsFiles } from './tls.ts';
 import { openHubListener, type HubListener } from './hub-listener.ts';
@@ -248,7 +248,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   });
 
   await seedFromConfig(hub);
-  const classContext = { hubConfig: config, log, started: hub.ready };
+  const classContext = { hubConfig: config, log, started: hub.ready, runtimePath: (name: string) => runtimeFilePath(config, name) };
   await spawnerClass.prepare?.(classContext);
   const adoption = await hub.servers.adopt(await store.servers.listActive(), async (id) => {
     const u = await store.users.getById(id);

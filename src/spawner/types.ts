@@ -119,6 +119,8 @@ export interface SpawnerClassContext {
   log: Logger;
   /** Resolves once the hub has finished starting (listening, servers re-adopted); for work that may wait till then. */
   started?: Promise<void>;
+  /** A path for a runtime file that this hub's successor finds again (`<sqlite file>.<name>`), or null. */
+  runtimePath?: (name: string) => string | null;
 }
 
 export interface SpawnerClass {

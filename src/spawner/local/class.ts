@@ -21,6 +21,10 @@ export const localProcessSpawnerClass: SpawnerClass = {
   prepare: async (ctx) => {
     // taken now: a hub closed before the warm-up has closed this one, and it then starts nothing
     const servers = preloadServersFor(ctx.hubConfig);
+    // A preloading fork server outlives a killed hub for a while, for its successor to take over (servers.ts): at
+    // once, a connect costs nothing.
+    servers.adoptFrom(ctx.runtimePath?.('preload') ?? null);
+    await warmPreload(ctx, servers, true).catch((err: Error) => ctx.log.debug(`Taking over the preload server failed: ${err.message}`));
     const launcher = launcherFor(ctx.hubConfig);
     void (ctx.started ?? Promise.resolve()).then(() => new Promise((r) => setImmediate(r)))
       // the launcher first: it is up in tens of milliseconds, and every spawn not preloaded goes through it
@@ -37,7 +41,7 @@ export const localProcessSpawnerClass: SpawnerClass = {
 };
 
 /** Starts the fork server a default spawn will use: the same command and, where it matters, the same environment. */
-async function warmPreload(ctx: SpawnerClassContext, servers: PreloadServers): Promise<boolean> {
+async function warmPreload(ctx: SpawnerClassContext, servers: PreloadServers, takeOverOnly = false): Promise<boolean> {
   const traits = readTraits(ctx.hubConfig.spawner);
   if (!traits.preload || !traits.cmd[0]) return false;
   // Only the interpreter's variables and PATH choose the fork server; a made-up user stands in for the rest.
@@ -46,5 +50,5 @@ async function warmPreload(ctx: SpawnerClassContext, servers: PreloadServers): P
     user, serverName: '', prefix: '/user/nodehub-preload/', apiToken: '', hubApiUrl: 'http://127.0.0.1/hub/api', baseUrl: '/',
     oauthClientId: '', oauthCallbackUrl: '', oauthAccessScopes: [], userOptions: {},
   }, ctx.hubConfig.spawner, 'http://127.0.0.1:0', { user: user.name, home: '/nonexistent', shell: '/bin/bash', adminAccess: false });
-  return servers.warm(traits.cmd[0], env, ctx.log);
+  return takeOverOnly ? servers.takeOver(traits.cmd[0], env, ctx.log) : servers.warm(traits.cmd[0], env, ctx.log);
 }

@@ -6,6 +6,8 @@
 // (`<id> go`, sent once the hub recorded its pid) before it runs the server; it exits if its fork server goes first.
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../../../util/builtins.ts';
+import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'node:net';
@@ -30,6 +32,49 @@ export interface ForkServerOptions {
   env: Record<string, string>;
   /** How long importing may take before the server counts as broken. */
   readyTimeoutMs: number;
+  /** Where the server waits for this hub's successor if this hub is killed (forkserver.py); null: it just ends. */
+  adoptPath?: string | null;
+  /** How long it waits there before it ends. */
+  lingerS?: number;
+}
+
+/** A restart by systemd or by hand comes within seconds; a hub that does not come back leaves nothing for long. */
+export const LINGER_S = 120;
+
+/** The server process, whether this hub started it (a child) or adopted it from the hub before (not a child). */
+interface ServerHandle {
+  pid: number;
+  kill(signal: NodeJS.Signals): void;
+  /** Once, when it is gone: its exit (a child), or its end of the control socket closing (adopted). */
+  onGone(listener: (why: string) => void): void;
+  unref(): void;
+}
+
+function childHandle(proc: ChildProcess): ServerHandle {
+  return {
+    pid: proc.pid!,
+    kill: (sig) => proc.kill(sig),
+    onGone: (l) => proc.once('exit', (code, sig) => l(`it exited (${code ?? sig})`)),
+    unref: () => {
+      proc.unref();
+      (proc.stderr as Socket | null)?.unref();
+    },
+  };
+}
+
+function adoptedHandle(pid: number, control: Socket): ServerHandle {
+  return {
+    pid,
+    kill: (sig) => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone already
+      }
+    },
+    onGone: (l) => control.once('close', () => l('its control socket closed')),
+    unref: () => {},
+  };
 }
 
 export interface ForkRequest {
@@ -121,7 +166,9 @@ export class ForkedProcess implements ServerProcess {
 
 export class ForkServer {
   readonly hello: ForkServerHello;
-  #proc: ChildProcess;
+  /** Taken over from the hub before this one (which was killed), not started here. */
+  readonly adopted: boolean;
+  #proc: ServerHandle;
   #control: Socket;
   #pending = new Map<number, Pending>();
   #children = new Map<number, ForkedProcess>();
@@ -133,12 +180,56 @@ export class ForkServer {
   readonly #plain: boolean;
   readonly #label: string;
 
-  private constructor(proc: ChildProcess, control: Socket, hello: ForkServerHello, plain: boolean) {
+  private constructor(proc: ServerHandle, control: Socket, hello: ForkServerHello, plain: boolean, adopted = false) {
     this.#plain = plain;
     this.#label = plain ? 'the launcher' : 'the preload server';
     this.#proc = proc;
     this.#control = control;
     this.hello = hello;
+    this.adopted = adopted;
+  }
+
+  /**
+   * The preloading server a killed predecessor left waiting at `adoptPath`, or null when there is none (no socket, one
+   * that is not this user's, or no server answering it). Only a socket file owned by this hub's uid is tried: its
+   * requests carry users' tokens.
+   */
+  static async adopt(adoptPath: string, timeoutMs = 2000): Promise<ForkServer | null> {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(adoptPath);
+    } catch {
+      return null;
+    }
+    if (!st.isSocket() || st.uid !== process.getuid?.()) return null;
+    return new Promise((resolve) => {
+      const control = net.connect(adoptPath);
+      let buffered = '';
+      const give = (server: ForkServer | null) => {
+        clearTimeout(timer);
+        if (!server) control.destroy();
+        resolve(server);
+      };
+      const timer = setTimeout(() => give(null), timeoutMs);
+      control.once('error', () => give(null));
+      control.setEncoding('utf8').on('data', function first(d: string) {
+        buffered += d;
+        const nl = buffered.indexOf('\n');
+        if (nl < 0) return;
+        control.off('data', first);
+        let msg: { ready?: boolean; adopted?: boolean } & ForkServerHello;
+        try {
+          msg = JSON.parse(buffered.slice(0, nl));
+        } catch {
+          return give(null);
+        }
+        if (!msg.ready || !msg.adopted || !Number.isInteger(msg.pid)) return give(null);
+        control.removeAllListeners('error');
+        const server = new ForkServer(adoptedHandle(msg.pid, control), control, { pid: msg.pid, modules: msg.modules, ms: 0 }, false, true);
+        server.#listen(buffered.slice(nl + 1));
+        give(server);
+      });
+    });
   }
 
   /** Starts a server and waits until it has imported everything (or failed to). */
@@ -150,7 +241,7 @@ export class ForkServer {
     const args = opts.script === null ? ['-I', '-S', SCRIPT, '--plain'] : ['-s', SCRIPT, opts.script, opts.app, names];
     const label = opts.script === null ? 'the launcher' : 'the preload server';
     const proc = childProcess.spawn(opts.python, args, {
-      env: opts.env,
+      env: opts.adoptPath ? { ...opts.env, NODEHUB_PRELOAD_SOCKET: opts.adoptPath, NODEHUB_PRELOAD_LINGER: String(opts.lingerS ?? LINGER_S) } : opts.env,
       cwd: '/',
       detached: true, // no terminal signals; it ends when the hub's end of fd 3 closes
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -183,8 +274,9 @@ export class ForkServer {
           return fail(`it said ${JSON.stringify(buffered.slice(0, 200))}`);
         }
         if (!msg.ready) return fail(msg.error ?? 'it gave no reason');
-        const server = new ForkServer(proc, control, { pid: msg.pid, modules: msg.modules, ms: msg.ms }, opts.script === null);
+        const server = new ForkServer(childHandle(proc), control, { pid: msg.pid, modules: msg.modules, ms: msg.ms }, opts.script === null);
         server.#stderr = stderr;
+        proc.stderr!.removeAllListeners('data').on('data', (d: string) => (server.#stderr = (server.#stderr + d).slice(-STDERR_KEEP)));
         server.#listen(buffered.slice(nl + 1));
         resolve(server);
       });
@@ -197,7 +289,7 @@ export class ForkServer {
 
   /** The server's own pid (not a child's). */
   get pid(): number {
-    return this.#proc.pid!;
+    return this.#proc.pid;
   }
 
   /** Called once when the server ends for whatever reason (not after close()). */
@@ -220,12 +312,13 @@ export class ForkServer {
     });
   }
 
-  /** Ends the server (its children keep running) and waits for it to go. */
+  /** Ends the server (its children keep running) and waits for it to go. The goodbye tells it not to wait for a
+   * successor, as it does when the hub is killed. */
   async close(): Promise<void> {
     if (this.#dead) return;
     this.#onDeath = [];
-    const gone = new Promise<void>((r) => this.#proc.once('exit', () => r()));
-    this.#control.end();
+    const gone = new Promise<void>((r) => this.#proc.onGone(() => r()));
+    this.#control.end('0 bye\n');
     const timer = setTimeout(() => this.#proc.kill('SIGKILL'), 2000);
     await gone;
     clearTimeout(timer);
@@ -233,7 +326,6 @@ export class ForkServer {
 
   #listen(rest: string): void {
     const proc = this.#proc;
-    proc.stderr!.removeAllListeners('data').on('data', (d: string) => (this.#stderr = (this.#stderr + d).slice(-STDERR_KEEP)));
     let buffered = rest;
     const consume = () => {
       let nl: number;
@@ -254,11 +346,10 @@ export class ForkServer {
       consume();
     });
     this.#control.on('error', () => {}); // the exit below says what happened
-    proc.once('exit', (code, sig) => this.#died(`it exited (${code ?? sig})`));
+    proc.onGone((why) => this.#died(why));
     // nothing here may keep the hub's event loop alive on its own
     proc.unref();
     this.#control.unref();
-    (proc.stderr as Socket).unref();
     consume();
   }
 

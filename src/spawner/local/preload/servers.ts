@@ -1,8 +1,10 @@
 // The preloading fork servers of one hub (LocalProcessSpawner.preload): which spawns they take, one server per
 // flavour started on the first spawn that needs it, started again after it dies, and a plain spawn whenever they
 // cannot help. Only the default command qualifies: a `jupyterhub-singleuser` that is a Python script.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../util/log.ts';
 import type { LaunchRequest, ServerProcess } from '../process.ts';
 import { ForkServer } from './fork-server.ts';
@@ -56,8 +58,21 @@ interface Entry {
   inexactNoted: boolean;
 }
 
+/** A unix socket's path must fit sockaddr_un (108 bytes with its NUL). */
+const MAX_SOCKET_PATH = 107;
+// A fork server left by a killed hub is adopted only by a hub running this same fork server code.
+const CODE = ['forkserver.py', '_nodehub_warm.py'].map((f) => fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), f))).join('\0');
+
+/** Where a fork server of this flavour waits for the hub's successor: `<base>.<hash>`, or null when that is too long. */
+export function adoptPath(base: string, key: string): string | null {
+  const p = `${base}.${createHash('sha256').update(CODE).update(key).digest('hex').slice(0, 16)}`;
+  return Buffer.byteLength(p) <= MAX_SOCKET_PATH ? p : null;
+}
+
 export class PreloadServers {
   #entries = new Map<string, Entry>();
+  /** The hub's path for runtime files (beside its database), from which adoption paths are made; null: none. */
+  #adoptBase: string | null = null;
   #warned = false;
   #closed = false;
 
@@ -69,6 +84,35 @@ export class PreloadServers {
     const target = preloadTarget(file, env);
     if (!target || this.#closed) return false;
     return (await this.#server(flavour(target, env), target, env, log)) !== null;
+  }
+
+  /**
+   * Hub start, before anything else: takes over the fork server for `file` that a killed predecessor left waiting
+   * (a connect, no CPU to speak of), so that not even the first spawn after the restart waits. False when there is none.
+   */
+  async takeOver(file: string, env: Record<string, string>, log: Logger): Promise<boolean> {
+    const target = preloadTarget(file, env);
+    if (!target || this.#closed || !this.#adoptBase) return false;
+    const key = flavour(target, env);
+    const at = adoptPath(this.#adoptBase, key);
+    if (!at || this.#entries.has(key)) return false;
+    const server = await ForkServer.adopt(at);
+    if (!server) return false;
+    this.#entries.set(key, { promise: Promise.resolve(server), server, settledAt: Date.now(), inexactNoted: false });
+    this.#adopted(server, target, log);
+    return true;
+  }
+
+  #adopted(server: ForkServer, target: PreloadTarget, log: Logger): void {
+    log.info(`Took over the fork server pid ${server.pid} the previous hub preloaded ${target.script} in (${server.hello.modules} modules)`);
+  }
+
+  /**
+   * Lets fork servers outlive a killed hub for its successor (forkserver.py, LINGER_S): each waits at a socket named
+   * from `base` and its flavour, and this hub first looks there for one its predecessor left.
+   */
+  adoptFrom(base: string | null): void {
+    this.#adoptBase = base;
   }
 
   /** Fork servers up and running now (not starting, not dead). */
@@ -120,11 +164,15 @@ export class PreloadServers {
     const launchEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'PATH' || INTERPRETER.test(k)));
     const app = env.JUPYTERHUB_SINGLEUSER_APP ?? '';
     const next: Entry = { promise: null!, server: null, settledAt: null, inexactNoted: entry?.inexactNoted ?? false };
-    next.promise = ForkServer.start({ ...target, app, env: launchEnv, readyTimeoutMs: READY_TIMEOUT_MS }).then(
+    const adoptAt = this.#adoptBase ? adoptPath(this.#adoptBase, key) : null;
+    const start = async () => (adoptAt ? await ForkServer.adopt(adoptAt) : null)
+      ?? ForkServer.start({ ...target, app, env: launchEnv, readyTimeoutMs: READY_TIMEOUT_MS, adoptPath: adoptAt });
+    next.promise = start().then(
       (server) => {
         next.server = server;
         next.settledAt = Date.now();
-        log.info(`Preloaded ${target.script}${app ? ` (${app})` : ''} in ${server.hello.ms} ms: ${server.hello.modules} modules, fork server pid ${server.pid}`);
+        if (server.adopted) this.#adopted(server, target, log);
+        else log.info(`Preloaded ${target.script}${app ? ` (${app})` : ''} in ${server.hello.ms} ms: ${server.hello.modules} modules, fork server pid ${server.pid}`);
         server.onDeath((why) => log.warn(`The preload server ${server.pid} died (${why}); the next spawn starts another`));
         if (this.#closed) void server.close();
         return this.#closed ? null : server;
