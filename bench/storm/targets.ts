@@ -88,13 +88,16 @@ const SLOTS = ${JSON.stringify(slots)};
 const REAL = ${plan.kube ? 0 : plan.real};
 const VISITORS = ${plan.visitors};
 const MOCK_CMD = ${JSON.stringify(plan.mockCmd)};
+// counted once per hub process (a restarted hub counts again), not by listing both folders at every spawn
+let counts = null;
 config.Spawner.pre_spawn_hook = (spawner) => {
   const name = spawner.user.name;
   let kind = fs.existsSync(SLOTS + '/real/' + name) ? 'real' : fs.existsSync(SLOTS + '/mock/' + name) ? 'mock' : null;
   if (!kind) {
-    const real = fs.readdirSync(SLOTS + '/real').length;
-    const spawned = real + fs.readdirSync(SLOTS + '/mock').length;
-    kind = real < REAL && real * VISITORS <= spawned * REAL ? 'real' : 'mock';
+    counts ??= { real: fs.readdirSync(SLOTS + '/real').length, mock: fs.readdirSync(SLOTS + '/mock').length };
+    const spawned = counts.real + counts.mock;
+    kind = counts.real < REAL && counts.real * VISITORS <= spawned * REAL ? 'real' : 'mock';
+    counts[kind]++;
     fs.writeFileSync(SLOTS + '/' + kind + '/' + name, '');
   }
   if (kind === 'mock') spawner.config.cmd = MOCK_CMD;
@@ -135,12 +138,14 @@ export async function startStormJupyterhub(plan: HubPlan): Promise<StormHub> {
       ...(plan.spawnLimit ? [`c.JupyterHub.concurrent_spawn_limit = ${plan.spawnLimit}`] : []),
       'import os',
       `SLOTS, REAL, VISITORS, MOCK_CMD = ${py(slots)}, ${plan.real}, ${plan.visitors}, ${JSON.stringify(plan.mockCmd)}`,
+      "counts = {'real': 0, 'mock': 0}",
       'def storm_hook(spawner):',
       '    name = spawner.user.name',
       "    kind = 'real' if os.path.exists(f'{SLOTS}/real/{name}') else 'mock' if os.path.exists(f'{SLOTS}/mock/{name}') else None",
       '    if kind is None:',
-      "        real, mock = len(os.listdir(f'{SLOTS}/real')), len(os.listdir(f'{SLOTS}/mock'))",
+      "        real, mock = counts['real'], counts['mock']",
       "        kind = 'real' if real < REAL and real * VISITORS <= (real + mock) * REAL else 'mock'",
+      '        counts[kind] += 1',
       "        open(f'{SLOTS}/{kind}/{name}', 'w').close()",
       "    if kind == 'mock':",
       '        spawner.cmd = MOCK_CMD',
