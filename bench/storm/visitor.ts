@@ -302,18 +302,25 @@ export class StormVisitor {
     const want = `${this.plan.id}\n`;
     const out = await new Promise<string>((resolve, reject) => {
       let text = '';
-      const timer = setTimeout(() => { ws.off('message', on); reject(new Error('no cell output in time')); }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        ws.off('message', on);
+        ws.off('close', cut);
+      };
+      const timer = setTimeout(() => { done(); reject(new Error('no cell output in time')); }, timeoutMs);
+      // the connection went (a hub restart): no output will come on it; the notebook says so at once, not after a timeout
+      const cut = () => { done(); reject(new Error('the kernel websocket closed while the cell ran')); };
       const on = (data: WebSocket.RawData) => {
         const msg = JSON.parse(String(data));
         if (msg.parent_header?.msg_id !== msgId || msg.channel !== 'iopub') return;
         if (msg.header.msg_type === 'stream') text += msg.content.text;
         if (msg.header.msg_type === 'status' && msg.content.execution_state === 'idle') {
-          clearTimeout(timer);
-          ws.off('message', on);
+          done();
           resolve(text);
         }
       };
       ws.on('message', on);
+      ws.once('close', cut);
       ws.send(JSON.stringify({
         header: { msg_id: msgId, msg_type: 'execute_request', session: randomUUID(), username: 'storm', version: '5.3', date: new Date().toISOString() },
         parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
