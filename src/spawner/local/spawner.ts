@@ -198,6 +198,7 @@ export class LocalProcessSpawner implements Spawner {
     const logFile = serverLogFile(home, spec.serverName);
     // Preloading drops to a uid and gid only, not to a user's groups: system users' servers go through the launcher.
     const preload = this.#traits.preload && !this.#system ? preloadServersFor(this.#init.hubConfig) : null;
+    const launchFrom = performance.now();
     const child = await launchProcess({
       file: file!, args, cwd: home, env, logFile, uid: this.#system ? this.#system.user.uid : this.#uid,
       groups: this.#system?.groups ?? null,
@@ -221,7 +222,9 @@ export class LocalProcessSpawner implements Spawner {
     // holding nothing but its pid. Holding places across the launch capped a storm of light servers at ~7 starts a
     // second with the hub mostly idle (bench/RESULTS.md).
     if (localBoots.full) this.#feed.push({ progress: 20, message: 'Waiting for other servers to finish starting…' });
+    const waitFrom = performance.now();
     const leave = await localBoots.enter(signal);
+    log.debug(`Server ${describe(spec)}: launched in ${Math.round(waitFrom - launchFrom)} ms, then waited ${Math.round(performance.now() - waitFrom)} ms for a place to boot`);
     const booted = new AbortController();
     try {
       child.release();
