@@ -132,6 +132,34 @@ describe('watches by field selector', () => {
   });
 });
 
+describe('a burst of pending pods', () => {
+  it('is placed a slice at a time: a watcher sees the first bindings before the last pod is placed', async () => {
+    await sim.close();
+    sim = await createSimulator({ timing: { scheduleSliceMs: 0 } }); // one pod per turn: a machine of any speed
+    k = new TestClient(sim.url, sim.token);
+    const n = 100;
+    for (let i = 0; i < n; i++) {
+      sim.create('pods', 'default', { metadata: { name: `p${i}` }, spec: { nodeSelector: { pool: 'late' }, containers: [{ name: 'c', image: 'pause:1' }] } });
+    }
+    const w = await k.watch(`/api/v1/namespaces/default/pods?resourceVersion=${sim.store.currentRv}`);
+    sim.nodes.label('node-1', { pool: 'late' }); // the node now fits every one of them (a node joining, for the scheduler)
+    await w.next((e) => !!e.object.spec?.nodeName, 10_000);
+    const placed = sim.list('pods', 'default').filter((p) => p.spec?.nodeName).length;
+    expect(placed).toBeGreaterThan(0);
+    expect(placed).toBeLessThan(n);
+    await eventuallyAll(() => sim.list('pods', 'default').every((p) => p.spec?.nodeName));
+    w.close();
+  });
+});
+
+async function eventuallyAll(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('not within the time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('watch and API faults', () => {
   it('dropWatches ends every stream; a client resuming from its last resourceVersion loses nothing', async () => {
     const w = await k.watch(`${CM}?resourceVersion=${sim.store.currentRv}`);

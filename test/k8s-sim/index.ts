@@ -98,6 +98,7 @@ export interface Simulator {
 
 export const DEFAULT_TIMING: Timing = {
   scheduleMs: 5,
+  scheduleSliceMs: 50,
   pullMs: 30,
   imagePullBackoffMs: 200,
   crashBackoffMs: 200,
@@ -150,7 +151,7 @@ export async function createSimulator(opts: SimulatorOptions = {}): Promise<Simu
     apiHost: () => endpoint,
   });
   const volumes = new VolumeBinder(store, api, events, opts.storageClasses ?? {}, timing);
-  const scheduler = new Scheduler(store, api, events, timing.scheduleMs, volumes);
+  const scheduler = new Scheduler(store, api, events, timing.scheduleMs, volumes, timing.scheduleSliceMs);
   const daemonsets = new DaemonSetController(store, api, events, timing.scheduleMs);
   const watches = new Watches(store, timing.bookmarkMs);
   const faults = new Faults(state, kubelet, nodes, watches, store);

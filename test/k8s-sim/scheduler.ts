@@ -33,9 +33,13 @@ export class Scheduler {
   private readonly volumes: VolumeBinder;
   private readonly queue = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly unsubscribe: () => void;
 
-  constructor(store: Store, api: Api, events: EventRecorder, delayMs: number, volumes: VolumeBinder) {
+  private readonly sliceMs: number;
+
+  constructor(store: Store, api: Api, events: EventRecorder, delayMs: number, volumes: VolumeBinder, sliceMs = 50) {
+    this.sliceMs = sliceMs;
     this.store = store;
     this.volumes = volumes;
     this.api = api;
@@ -66,11 +70,24 @@ export class Scheduler {
     this.timer = null;
     const keys = [...this.queue];
     this.queue.clear();
-    for (const key of keys) {
-      const [ns, name] = key.split('/');
-      const pod = this.store.get('pods', ns, name);
+    if (keys.length) this.scheduleSome(keys);
+  }
+
+  /**
+   * Part of the line (sliceMs of it), then the rest after other work had its turn: a node joining 500 pending pods would otherwise
+   * bind them all (and start them, with every status write and event that follows) in one turn of the event loop,
+   * seconds in which no watch event reaches a client, where a real scheduler binds one pod after another and its
+   * watchers see each at once.
+   */
+  private scheduleSome(keys: string[]): void {
+    if (this.closed) return;
+    const end = performance.now() + this.sliceMs;
+    do {
+      const [ns, name] = keys.shift()!.split('/');
+      const pod = this.store.peek('pods', ns, name);
       if (pod && this.wants(pod)) this.schedule(pod);
-    }
+    } while (keys.length && performance.now() < end);
+    if (keys.length) setImmediate(() => this.scheduleSome(keys));
   }
 
   /**
@@ -144,6 +161,7 @@ export class Scheduler {
   }
 
   close(): void {
+    this.closed = true;
     this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
   }

@@ -45,6 +45,8 @@ export interface Change {
 export interface Timing {
   /** scheduler reaction time after a pod appears or the cluster changes */
   scheduleMs: number;
+  /** How long the scheduler places pods in one turn of the event loop before it lets other work run. */
+  scheduleSliceMs: number;
   /** default pull time of an image not present on the node (per image: `images[...].pullMs`) */
   pullMs: number;
   /** first back-off after a failed pull (doubles up to maxBackoffMs) */
