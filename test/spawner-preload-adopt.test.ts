@@ -127,10 +127,25 @@ describe('taking over is refused', () => {
     }
   });
 
+  it('a socket of ours in a directory other users can write to is not trusted (it could have been swapped in)', async () => {
+    const open = fs.mkdtempSync(path.join(root, 'open-'));
+    fs.chmodSync(open, 0o777);
+    const at = path.join(open, 'x.sock');
+    let connections = 0;
+    const srv = net.createServer((c) => {
+      connections++;
+      c.end(`${JSON.stringify({ ready: true, adopted: true, pid: process.pid, modules: 1, ms: 0 })}\n`);
+    });
+    await new Promise<void>((r) => srv.listen(at, r));
+    expect(await ForkServer.adopt(at)).toBeNull();
+    expect(connections).toBe(0);
+    await new Promise((r) => srv.close(r));
+  });
+
   it('no socket, or a path too long for one: nothing to take over', async () => {
     expect(await ForkServer.adopt(path.join(root, 'none.sock'))).toBeNull();
     expect(adoptPath('/tmp/' + 'x'.repeat(120), 'key')).toBeNull();
-    expect(adoptPath('/tmp/hub.sqlite.preload', 'key')).toMatch(/^\/tmp\/hub\.sqlite\.preload\.[0-9a-f]{16}$/);
+    expect(adoptPath('/tmp/hub.sqlite.preload', 'key')).toMatch(/^\/tmp\/hub\.sqlite\.preload\/[0-9a-f]{16}$/);
     expect(adoptPath('/tmp/hub.sqlite.preload', 'key')).not.toBe(adoptPath('/tmp/hub.sqlite.preload', 'other key'));
   });
 });

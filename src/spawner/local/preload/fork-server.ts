@@ -164,6 +164,16 @@ export class ForkedProcess implements ServerProcess {
   }
 }
 
+/** A directory of this process's uid that no other user can write to. */
+export function privateDir(dir: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 export class ForkServer {
   readonly hello: ForkServerHello;
   /** Taken over from the hub before this one (which was killed), not started here. */
@@ -201,7 +211,8 @@ export class ForkServer {
     } catch {
       return null;
     }
-    if (!st.isSocket() || st.uid !== process.getuid?.()) return null;
+    // in a directory nobody else can write (no socket swapped in between this check and the connect) and ours
+    if (!st.isSocket() || st.uid !== process.getuid?.() || !privateDir(path.dirname(adoptPath))) return null;
     return new Promise((resolve) => {
       const control = net.connect(adoptPath);
       let buffered = '';

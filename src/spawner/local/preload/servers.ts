@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../util/log.ts';
 import type { LaunchRequest, ServerProcess } from '../process.ts';
-import { ForkServer } from './fork-server.ts';
+import { ForkServer, privateDir } from './fork-server.ts';
 import { firstLine, onPath } from '../executables.ts';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -63,10 +63,20 @@ const MAX_SOCKET_PATH = 107;
 // A fork server left by a killed hub is adopted only by a hub running this same fork server code.
 const CODE = ['forkserver.py', '_nodehub_warm.py'].map((f) => fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), f))).join('\0');
 
-/** Where a fork server of this flavour waits for the hub's successor: `<base>.<hash>`, or null when that is too long. */
+/** Where a fork server of this flavour waits for the hub's successor: `<base>/<hash>`, or null when that is too long. */
 export function adoptPath(base: string, key: string): string | null {
-  const p = `${base}.${createHash('sha256').update(CODE).update(key).digest('hex').slice(0, 16)}`;
+  const p = path.join(base, createHash('sha256').update(CODE).update(key).digest('hex').slice(0, 16));
   return Buffer.byteLength(p) <= MAX_SOCKET_PATH ? p : null;
+}
+
+/** `base` as a directory only this uid can write to (made 0700 if missing), or null when it is not one. */
+function privateBase(base: string): string | null {
+  try {
+    fs.mkdirSync(base, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return null;
+  }
+  return privateDir(base) ? base : null;
 }
 
 export class PreloadServers {
@@ -112,7 +122,8 @@ export class PreloadServers {
    * from `base` and its flavour, and this hub first looks there for one its predecessor left.
    */
   adoptFrom(base: string | null): void {
-    this.#adoptBase = base;
+    // a directory another user could write to would let them put a socket of their own where the hub looks
+    this.#adoptBase = base ? privateBase(base) : null;
   }
 
   /** Fork servers up and running now (not starting, not dead). */
