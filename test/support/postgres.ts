@@ -168,8 +168,9 @@ function databaseOf(url: string): string {
 export async function storedBytes(dbUrl: string): Promise<Buffer> {
   if (dbUrl.startsWith('sqlite:///')) {
     const file = dbUrl.slice('sqlite:///'.length);
-    const files = readdirSync(dirname(file)).filter((f) => f.startsWith(basename(file)));
-    return Buffer.concat(files.map((f) => readFileSync(join(dirname(file), f))));
+    // files only: the hub keeps a directory beside them too (`<db>.preload/`, its fork servers' sockets)
+    const files = readdirSync(dirname(file), { withFileTypes: true }).filter((f) => f.isFile() && f.name.startsWith(basename(file)));
+    return Buffer.concat(files.map((f) => readFileSync(join(dirname(file), f.name))));
   }
   return postgresRows({ host: process.env.NODEHUB_TEST_PG_DIR, user: 'nodehub', database: databaseOf(dbUrl) });
 }
