@@ -101,20 +101,26 @@ describe.skipIf(!hasSingleuser)('a preloading fork server whose hub is killed', 
   }, 90_000);
 });
 
+/** A socket at `at` that answers like a fork server waiting to be taken over: what the refusals must not even reach. */
+async function impostor(at: string): Promise<{ connections: () => number; close: () => Promise<unknown> }> {
+  let connections = 0;
+  const srv = net.createServer((c) => {
+    connections++;
+    c.end(`${JSON.stringify({ ready: true, adopted: true, pid: process.pid, modules: 1, ms: 0 })}\n`);
+  });
+  await new Promise<void>((r) => srv.listen(at, r));
+  return { connections: () => connections, close: () => new Promise((r) => srv.close(r)) };
+}
+
 describe('taking over is refused', () => {
   it("a socket another user owns is not even connected to (a stranger's socket would get users' tokens)", async () => {
     if (process.getuid?.() !== 0) return; // chown needs root
     const at = path.join(root, 'stranger.sock');
-    let connections = 0;
-    const srv = net.createServer((c) => {
-      connections++;
-      c.end(`${JSON.stringify({ ready: true, adopted: true, pid: process.pid, modules: 1, ms: 0 })}\n`);
-    });
-    await new Promise<void>((r) => srv.listen(at, r));
+    const fake = await impostor(at);
     fs.chownSync(at, 65534, 65534);
     expect(await ForkServer.adopt(at)).toBeNull();
-    expect(connections).toBe(0);
-    await new Promise((r) => srv.close(r));
+    expect(fake.connections()).toBe(0);
+    await fake.close();
   });
 
   it('a socket of ours that does not answer as a waiting fork server is given up (and a plain start follows)', async () => {
@@ -131,15 +137,10 @@ describe('taking over is refused', () => {
     const open = fs.mkdtempSync(path.join(root, 'open-'));
     fs.chmodSync(open, 0o777);
     const at = path.join(open, 'x.sock');
-    let connections = 0;
-    const srv = net.createServer((c) => {
-      connections++;
-      c.end(`${JSON.stringify({ ready: true, adopted: true, pid: process.pid, modules: 1, ms: 0 })}\n`);
-    });
-    await new Promise<void>((r) => srv.listen(at, r));
+    const fake = await impostor(at);
     expect(await ForkServer.adopt(at)).toBeNull();
-    expect(connections).toBe(0);
-    await new Promise((r) => srv.close(r));
+    expect(fake.connections()).toBe(0);
+    await fake.close();
   });
 
   it('no socket, or a path too long for one: nothing to take over', async () => {

@@ -285,6 +285,15 @@ class Server:
         finally:
             os.umask(umask)
         ours = os.stat(self.adopt_path).st_ino
+
+        def remove_if_ours():
+            # a later fork server may have bound the same path since: its socket stays
+            try:
+                if os.stat(self.adopt_path).st_ino == ours:
+                    os.unlink(self.adopt_path)
+            except OSError:
+                pass
+
         listener.listen(4)
         poller = select.poll()
         poller.register(listener.fileno(), select.POLLIN)
@@ -293,11 +302,7 @@ class Server:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                try:
-                    if os.stat(self.adopt_path).st_ino == ours:
-                        os.unlink(self.adopt_path)
-                except OSError:
-                    pass
+                remove_if_ours()
                 sys.exit(0)
             for fd, _ in poller.poll(left * 1000):
                 if fd == self.wake[0]:
@@ -310,11 +315,7 @@ class Server:
                     continue
                 os.dup2(conn.fileno(), CONTROL_FD)
                 conn.close()
-                try:
-                    if os.stat(self.adopt_path).st_ino == ours:
-                        os.unlink(self.adopt_path)
-                except OSError:
-                    pass
+                remove_if_ours()
                 listener.close()
                 self.lingering = False
                 send({**self.hello, 'adopted': True})
